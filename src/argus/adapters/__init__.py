@@ -1,0 +1,1 @@
+"""Adapters: concrete implementations of the ports (files, ONNX Runtime, PyAV, OpenCV)."""

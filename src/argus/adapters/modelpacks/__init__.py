@@ -1,0 +1,1 @@
+"""Model pack building and storage."""

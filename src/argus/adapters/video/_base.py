@@ -1,0 +1,372 @@
+"""What every video adapter shares: lifecycle, counters, close, timestamps.
+
+``BaseSource`` implements the ``VideoSource`` port around one hook,
+``_produce``, that yields ``(image, timestamp)`` pairs. It owns the state enum
+that catches misuse (``frames()`` twice, reading after ``close()``), numbers
+the frames, records the last error, and releases the adapter's resources
+however the iteration ends (exhausted, failed, abandoned by the consumer, or
+closed).
+
+``LiveSource`` adds the reconnect loop of cameras and servers: connect, read
+until the link breaks, wait with exponential backoff, try again, and give up
+with ``SourceOpenError`` after ``max_retries`` failures in a row.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import weakref
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Generator, Iterator
+from types import TracebackType
+from typing import Self
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+import numpy.typing as npt
+
+from argus.domain.backoff import Backoff, BackoffPolicy, RandomSource
+from argus.domain.frames import Frame, SourceState, SourceStats
+from argus.errors import ConfigError, SourceClosedError, SourceError, SourceOpenError
+
+__all__ = [
+    "BaseSource",
+    "Clock",
+    "Image",
+    "LiveSource",
+    "Timeline",
+    "check_timeout",
+    "redact_url",
+]
+
+_log = logging.getLogger(__name__)
+
+Image = npt.NDArray[np.uint8]
+"""BGR pixels, shape ``(H, W, 3)``."""
+
+Clock = Callable[[], float]
+"""A monotonic clock in seconds, ``time.monotonic`` unless a test injects one."""
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` without user name and password, for logs and errors."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def check_timeout(name: str, value: float) -> float:
+    """Return ``value`` as a float, or raise ``ConfigError`` unless finite and > 0."""
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"{name} must be a finite number of seconds > 0, got {value}")
+    return float(value)
+
+
+class Timeline:
+    """Maps media times of successive segments onto one non-decreasing clock.
+
+    A segment is one pass over a file or one connection to a camera. Its first
+    frame lands on the segment's base time; later frames keep their media-time
+    distance to that first frame. Frames without a media time take the
+    caller's fallback. Timestamps never go backwards.
+    """
+
+    def __init__(self) -> None:
+        self._base: float | None = 0.0
+        self._origin: float | None = None
+        self._last: float | None = None
+
+    @property
+    def last(self) -> float | None:
+        """The latest timestamp handed out, ``None`` before the first frame."""
+        return self._last
+
+    def new_segment(self, base: float | None) -> None:
+        """Start a segment whose first frame gets ``base`` (the fallback if ``None``)."""
+        self._base = base
+        self._origin = None
+
+    def stamp(self, media_time: float | None, fallback: float) -> float:
+        """Return the source timestamp of a frame.
+
+        Args:
+            media_time: The frame's presentation time in seconds, if known.
+            fallback: The timestamp to use when the media time is unknown.
+
+        Returns:
+            Seconds since the source started, never less than the previous one.
+        """
+        if media_time is None:
+            stamp = fallback
+        else:
+            if self._origin is None:
+                self._origin = media_time
+                if self._base is None:
+                    self._base = fallback
+            base = fallback if self._base is None else self._base
+            stamp = base + (media_time - self._origin)
+        if self._last is not None and stamp < self._last:
+            stamp = self._last
+        self._last = stamp
+        return stamp
+
+
+class BaseSource(ABC):
+    """Lifecycle, counters and close handling of a ``VideoSource``.
+
+    Subclasses implement ``_produce`` and, if they hold resources, ``_release``.
+    A source is read once: ``frames()`` returns its one iterator.
+
+    Args:
+        source_id: Name used in logs and frames.
+        clock: Monotonic clock; tests inject a fake one.
+    """
+
+    def __init__(self, source_id: str, *, clock: Clock = time.monotonic) -> None:
+        self._source_id = source_id
+        self._stats = SourceStats()
+        self._clock = clock
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._closed = False
+        # A weak reference, so that an iterator the consumer drops is finalised
+        # (and its file or socket released) at once.
+        self._generator: weakref.ref[Generator[Frame, None, None]] | None = None
+        self._reader_thread: int | None = None
+        self._index = 0
+
+    @property
+    def source_id(self) -> str:
+        """Name used in logs and frames."""
+        return self._source_id
+
+    @property
+    def stats(self) -> SourceStats:
+        """Running counters and state (updated in place while frames are read)."""
+        return self._stats
+
+    @property
+    def state(self) -> SourceState:
+        """Where the source is in its lifecycle."""
+        return self._stats.state
+
+    def frames(self) -> Iterator[Frame]:
+        """Return the iterator over the source's frames.
+
+        Returns:
+            Frames in order until the source ends, fails or is closed. The
+            state is then ``ENDED``, ``FAILED`` or ``CLOSED``; a later
+            ``close()`` keeps ``ENDED`` and ``FAILED``.
+
+        Raises:
+            SourceClosedError: The source was closed.
+            SourceError: ``frames()`` was already called on this source.
+        """
+        with self._lock:
+            if self._closed:
+                raise SourceClosedError(f"{self._source_id}: the source is closed")
+            if self._generator is not None:
+                raise SourceError(
+                    f"{self._source_id}: frames() was already called; a source is read once"
+                )
+            generator = self._run()
+            self._generator = weakref.ref(generator)
+            return generator
+
+    def close(self) -> None:
+        """Stop reading and release the connection; safe to call twice.
+
+        From the reading thread (between two frames) resources are released at
+        once. From another thread the reader stops at its next frame or read
+        timeout and releases them itself.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._stop.set()
+            # ENDED and FAILED stay: they tell how the source finished.
+            if self._stats.state not in (SourceState.ENDED, SourceState.FAILED):
+                self._stats.state = SourceState.CLOSED
+            generator = self._generator() if self._generator is not None else None
+            same_thread = self._reader_thread in (None, threading.get_ident())
+        if generator is None:
+            self._release()
+        elif same_thread:
+            generator.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._source_id!r}, state={self.state.value})"
+
+    @abstractmethod
+    def _produce(self) -> Iterator[tuple[Image, float]]:
+        """Yield ``(bgr_image, timestamp)`` until the input ends; raise ``SourceError``."""
+
+    def _release(self) -> None:
+        """Close files, containers and sockets; must be safe to call twice."""
+        return
+
+    def _stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def _set_state(self, state: SourceState) -> None:
+        with self._lock:
+            if not self._closed or state in (SourceState.ENDED, SourceState.FAILED):
+                self._stats.state = state
+
+    def _record_error(self, message: str) -> None:
+        self._stats.last_error = message
+
+    def _drop(self, message: str) -> None:
+        """Count one frame lost to an error the source survives."""
+        self._stats.frames_dropped += 1
+        self._stats.last_error = message
+
+    def _wait(self, seconds: float) -> bool:
+        """Sleep unless closed meanwhile; return ``True`` when the source was closed."""
+        return self._stop.wait(max(0.0, seconds))
+
+    def _run(self) -> Generator[Frame, None, None]:
+        self._reader_thread = threading.get_ident()
+        try:
+            for image, timestamp in self._produce():
+                if self._stopped():
+                    return
+                frame = Frame(
+                    image=image, index=self._index, timestamp=timestamp, source_id=self._source_id
+                )
+                self._index += 1
+                yield frame
+                if self._stopped():
+                    return
+            if not self._stopped():
+                self._set_state(SourceState.ENDED)
+        except GeneratorExit:
+            # The consumer abandoned the iterator: nothing more can be read.
+            with self._lock:
+                self._closed = True
+                self._stop.set()
+                if self._stats.state not in (SourceState.ENDED, SourceState.FAILED):
+                    self._stats.state = SourceState.CLOSED
+            raise
+        except SourceError as exc:
+            if self._stopped():
+                return  # an error caused by close() is not a failure
+            self._record_error(str(exc))
+            self._set_state(SourceState.FAILED)
+            raise
+        finally:
+            self._release()
+
+
+class LiveSource(BaseSource):
+    """A source that reconnects with backoff: RTSP cameras and HTTP servers.
+
+    Subclasses implement ``_session``: connect, then yield ``(image, media_time)``
+    until the link breaks (raise ``SourceError``) or ends (return). Every
+    ``SourceError`` out of a session counts as one failure; the first frame of
+    a later session counts as a reconnect and resets the backoff.
+
+    Args:
+        source_id: Name used in logs and frames.
+        max_retries: Failures in a row tolerated before giving up; ``None``
+            retries forever (the right default for a live camera).
+        backoff: Delays between attempts.
+        rng: Random source of the backoff jitter.
+        clock: Monotonic clock; tests inject a fake one.
+    """
+
+    def __init__(
+        self,
+        source_id: str,
+        *,
+        max_retries: int | None = None,
+        backoff: BackoffPolicy | None = None,
+        rng: RandomSource | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        super().__init__(source_id, clock=clock)
+        if max_retries is not None and max_retries < 0:
+            raise ConfigError(f"max_retries must be >= 0 or None, got {max_retries}")
+        self._max_retries = max_retries
+        self._backoff = Backoff(backoff, rng=rng)
+        self._timeline = Timeline()
+        self._started_at: float | None = None
+
+    @property
+    def max_retries(self) -> int | None:
+        """Failures in a row tolerated before giving up (``None``: forever)."""
+        return self._max_retries
+
+    @abstractmethod
+    def _session(self) -> Generator[tuple[Image, float | None], None, None]:
+        """Connect and yield ``(bgr_image, media_time_or_None)`` until the link ends."""
+
+    def _produce(self) -> Iterator[tuple[Image, float]]:
+        failures = 0
+        while not self._stopped():
+            error: SourceError | None = None
+            frames_this_session = 0
+            session = self._session()
+            try:
+                for image, media_time in session:
+                    if frames_this_session == 0:
+                        self._on_first_frame()
+                        failures = 0
+                    frames_this_session += 1
+                    yield image, self._stamp(media_time)
+                error = SourceOpenError(f"{self._source_id}: the stream ended")
+            except SourceError as exc:
+                error = exc
+            finally:
+                session.close()
+                self._release()
+            if self._stopped():
+                return
+            failures += 1
+            self._record_error(str(error))
+            if self._max_retries is not None and failures > self._max_retries:
+                raise SourceOpenError(
+                    f"{self._source_id}: gave up after {failures} failed attempt(s) "
+                    f"(max_retries={self._max_retries}): {error}"
+                ) from error
+            self._set_state(SourceState.RECONNECTING)
+            delay = self._backoff.next_delay()
+            _log.warning(
+                "video source %r: %s; retry %d in %.2f s", self._source_id, error, failures, delay
+            )
+            if self._wait(delay):
+                return
+
+    def _on_first_frame(self) -> None:
+        self._set_state(SourceState.OPEN)
+        if self._timeline.last is not None:
+            self._stats.reconnects += 1
+            _log.info("video source %r: reconnected", self._source_id)
+        self._backoff.reset()
+        self._timeline.new_segment(None)
+
+    def _stamp(self, media_time: float | None) -> float:
+        now = self._clock()
+        if self._started_at is None:
+            self._started_at = now
+        return self._timeline.stamp(media_time, now - self._started_at)

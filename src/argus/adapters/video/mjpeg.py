@@ -1,0 +1,131 @@
+"""An HTTP MJPEG stream (``multipart/x-mixed-replace``) read with httpx."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator, Mapping
+from urllib.parse import urlsplit
+
+import httpx
+
+from argus.adapters.video._base import Clock, Image, LiveSource, check_timeout, redact_url
+from argus.adapters.video._http import HttpOptions, check_status, make_client, translate_http
+from argus.adapters.video._imaging import decode_image
+from argus.adapters.video._multipart import (
+    MultipartError,
+    MultipartReader,
+    boundary_from_content_type,
+)
+from argus.domain.backoff import BackoffPolicy, RandomSource
+from argus.errors import ConfigError, SourceDecodeError, SourceOpenError
+
+__all__ = ["MjpegSource"]
+
+
+class MjpegSource(LiveSource):
+    """Frames of an MJPEG-over-HTTP stream, as served by most IP cameras.
+
+    Each part of the multipart body is one JPEG. A part that does not decode
+    is counted as dropped; a broken connection, an HTTP error status or a body
+    that is not multipart leads to ``RECONNECTING`` and a new request after a
+    backoff delay. After ``max_retries`` failures in a row the source raises
+    ``SourceOpenError`` (state ``FAILED``). Frames carry the arrival time
+    (seconds since the first frame), as MJPEG has no presentation times.
+
+    Args:
+        url: The ``http://`` or ``https://`` URL of the stream.
+        source_id: Name in logs and frames; the redacted URL when ``None``.
+        open_timeout: Seconds allowed to connect.
+        read_timeout: Seconds without data after which the link counts as lost.
+        max_retries: Failures in a row tolerated; ``None`` retries forever.
+        backoff: Delays between attempts.
+        rng: Random source of the backoff jitter.
+        headers: Extra request headers.
+        auth: ``(user, password)`` for HTTP basic authentication.
+        verify: Verify TLS certificates.
+        max_part_bytes: Largest JPEG accepted.
+        clock: Monotonic clock used for timestamps; tests inject a fake one.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        source_id: str | None = None,
+        open_timeout: float = 10.0,
+        read_timeout: float = 10.0,
+        max_retries: int | None = None,
+        backoff: BackoffPolicy | None = None,
+        rng: RandomSource | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        verify: bool = True,
+        max_part_bytes: int = 16 * 1024 * 1024,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        if urlsplit(url).scheme.lower() not in {"http", "https"}:
+            raise ConfigError(f"not an HTTP URL: {redact_url(url)}")
+        if max_part_bytes <= 0:
+            raise ConfigError(f"max_part_bytes must be > 0, got {max_part_bytes}")
+        self._safe_url = redact_url(url)
+        super().__init__(
+            source_id or self._safe_url,
+            max_retries=max_retries,
+            backoff=backoff,
+            rng=rng,
+            clock=clock,
+        )
+        self._url = url
+        self._http = HttpOptions(
+            open_timeout=check_timeout("open_timeout", open_timeout),
+            read_timeout=check_timeout("read_timeout", read_timeout),
+            headers=dict(headers or {}),
+            auth=auth,
+            verify=verify,
+        )
+        self._max_part_bytes = max_part_bytes
+        self._client: httpx.Client | None = None
+        self._response: httpx.Response | None = None
+
+    def _session(self) -> Generator[tuple[Image, float | None], None, None]:
+        what = self._safe_url
+        self._client = make_client(self._http)
+        try:
+            self._response = self._client.send(
+                self._client.build_request("GET", self._url), stream=True
+            )
+            check_status(self._response, what)
+            content_type = self._response.headers.get("content-type", "")
+            boundary = boundary_from_content_type(content_type)
+            if boundary is None:
+                raise SourceDecodeError(
+                    f"{what}: not a multipart MJPEG stream (content-type {content_type!r})"
+                )
+            reader = MultipartReader(boundary, max_part_bytes=self._max_part_bytes)
+            for chunk in self._response.iter_bytes():
+                if self._stopped():
+                    return
+                for part in reader.feed(chunk):
+                    self._stats.frames_in += 1
+                    image = decode_image(part)
+                    if image is None:
+                        self._drop(f"{what}: a part of {len(part)} bytes is not a JPEG image")
+                        continue
+                    self._stats.frames_decoded += 1
+                    yield image, None
+                if reader.done:
+                    return
+        except httpx.HTTPError as exc:
+            raise translate_http(exc, what) from exc
+        except MultipartError as exc:
+            raise SourceDecodeError(f"{what}: {exc}") from exc
+        except httpx.StreamError as exc:
+            raise SourceOpenError(f"{what}: {type(exc).__name__} ({exc})") from exc
+
+    def _release(self) -> None:
+        response, self._response = self._response, None
+        client, self._client = self._client, None
+        if response is not None:
+            response.close()
+        if client is not None:
+            client.close()

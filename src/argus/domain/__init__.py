@@ -1,0 +1,1 @@
+"""The domain: pure values and algorithms, no I/O (standard library and numpy only)."""

@@ -1,0 +1,1 @@
+"""Service layer: use cases that orchestrate ports, free of concrete adapters."""
