@@ -22,15 +22,23 @@ PACKAGES=(
     gstreamer1.0-plugins-ugly
 )
 
+# Callers may name other packages (the Makefile asks for python3-venv this way).
+if (($#)); then
+    PACKAGES=("$@")
+fi
+SUDO=""
+if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then
+    SUDO="sudo"
+fi
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
     echo "system-deps: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
     echo "system-deps: all ${#PACKAGES[@]} packages present"
 fi

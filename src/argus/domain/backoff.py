@@ -26,7 +26,7 @@ import random
 from dataclasses import dataclass
 from typing import Protocol
 
-from argus.errors import ValidationError
+from argus.domain.errors import ValidationError
 
 __all__ = ["Backoff", "BackoffPolicy", "Jitter", "RandomSource"]
 

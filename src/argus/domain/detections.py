@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from argus.errors import ValidationError
+from argus.domain.errors import ValidationError
 
 __all__ = ["Detection", "Detections"]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from argus.errors import ValidationError
+from argus.domain.errors import ValidationError
 
 __all__ = ["Frame", "SourceState", "SourceStats"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from argus.errors import ValidationError
+from argus.domain.errors import ValidationError
 
 __all__ = ["MANIFEST_SCHEMA", "ModelFile", "ModelManifest"]
 

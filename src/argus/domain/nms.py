@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from argus.errors import ValidationError
+from argus.domain.errors import ValidationError
 
 __all__ = ["box_iou", "nms"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from argus.errors import ValidationError
+from argus.domain.errors import ValidationError
 
 __all__ = ["FrameSampler"]
 

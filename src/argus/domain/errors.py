@@ -1,0 +1,90 @@
+"""The one exception tree of Argus.
+
+Every error Argus raises on purpose derives from ``ArgusError``. Third-party
+errors are translated at the boundary with ``raise ... from exc`` so callers
+only ever need to catch these::
+
+    ArgusError
+    ├── ConfigError                 invalid settings or arguments
+    ├── ValidationError             a value fails a domain invariant (shapes, ranges)
+    ├── ModelError
+    │   ├── ModelNotFoundError      unknown pack name or pack not built
+    │   ├── ModelBuildError         conversion of source weights failed
+    │   ├── ModelIntegrityError     checksum mismatch in a built pack
+    │   └── UnsafePickleError       a checkpoint asked for a global outside the allow-list
+    ├── DetectorError               inference failed or the model output is not understood
+    └── SourceError
+        ├── SourceOpenError         the source could not be opened (missing, refused)
+        ├── SourceDecodeError       corrupt or truncated input
+        └── SourceClosedError       a read after the source was closed
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArgusError",
+    "ConfigError",
+    "DetectorError",
+    "ModelBuildError",
+    "ModelError",
+    "ModelIntegrityError",
+    "ModelNotFoundError",
+    "SourceClosedError",
+    "SourceDecodeError",
+    "SourceError",
+    "SourceOpenError",
+    "UnsafePickleError",
+    "ValidationError",
+]
+
+
+class ArgusError(Exception):
+    """Root of every error Argus raises on purpose."""
+
+
+class ConfigError(ArgusError):
+    """Settings or arguments are invalid."""
+
+
+class ValidationError(ArgusError, ValueError):
+    """A value breaks a domain invariant (array shapes, ranges)."""
+
+
+class ModelError(ArgusError):
+    """Something is wrong with a model pack."""
+
+
+class ModelNotFoundError(ModelError):
+    """The pack is unknown or has not been built yet."""
+
+
+class ModelBuildError(ModelError):
+    """Converting source weights into a pack failed."""
+
+
+class ModelIntegrityError(ModelError):
+    """A file of a built pack does not match its recorded checksum."""
+
+
+class UnsafePickleError(ModelBuildError):
+    """A checkpoint pickle referenced a global that is not on the allow-list."""
+
+
+class DetectorError(ArgusError):
+    """Inference failed or the model output layout is not understood."""
+
+
+class SourceError(ArgusError):
+    """A video source failed."""
+
+
+class SourceOpenError(SourceError):
+    """The source could not be opened."""
+
+
+class SourceDecodeError(SourceError):
+    """The input is corrupt or truncated."""
+
+
+class SourceClosedError(SourceError):
+    """The source was used after it was closed."""
