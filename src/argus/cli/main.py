@@ -49,7 +49,8 @@ def _root(
 def main() -> None:
     """Run the CLI; Argus errors become one clear line on stderr and exit status 2."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns Exit's code instead of raising it.
+        code = app(standalone_mode=False)
     except ArgusError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)
@@ -61,3 +62,4 @@ def main() -> None:
     except (click.exceptions.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
