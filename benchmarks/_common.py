@@ -15,6 +15,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ __all__ = [
     "find_video",
     "fmt_ms",
     "fmt_ratio",
+    "load_average",
     "machine_info",
     "machine_markdown",
     "markdown_table",
@@ -36,6 +38,7 @@ __all__ = [
     "ratio",
     "render_report",
     "run_main",
+    "run_section",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -209,11 +212,36 @@ def render_report(sections: Sequence[Section], info: dict[str, str], quick: bool
     return "\n".join(parts).rstrip() + "\n"
 
 
+def load_average() -> float:
+    """Return the 1-minute load average (``nan`` where the OS has none)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return math.nan
+
+
+def run_section(run: Callable[[bool], Section], quick: bool) -> Section:
+    """Run one benchmark and append its duration and the machine's load around it.
+
+    Another process busy on the same cores slows both sides of a ratio alike
+    only when it is steady; a load average well above zero before the run says
+    the absolute numbers are suspect.
+    """
+    before, started = load_average(), time.perf_counter()
+    section = run(quick)
+    seconds, after = time.perf_counter() - started, load_average()
+    note = (
+        f"\n*Ran in {seconds:.0f} s; 1-minute load average {before:.2f} before, "
+        f"{after:.2f} after, on {os.cpu_count()} logical cores.*\n"
+    )
+    return Section(section.title, section.body.rstrip() + "\n" + note, section.headline)
+
+
 def run_main(
     description: str, run: Callable[[bool], Section], argv: Sequence[str] | None = None
 ) -> int:
     """Entry point shared by ``python -m benchmarks.<name>``."""
     args = parse_args(description, argv)
-    section = run(bool(args.quick))
+    section = run_section(run, bool(args.quick))
     print(render_report([section], machine_info(), bool(args.quick)))
     return 0
