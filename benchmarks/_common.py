@@ -13,6 +13,7 @@ import importlib.metadata
 import math
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -23,15 +24,17 @@ from pathlib import Path
 __all__ = [
     "REPO_ROOT",
     "Section",
+    "busy_cpu_seconds",
     "cpu_model",
     "find_video",
     "fmt_ms",
     "fmt_ratio",
-    "load_average",
     "machine_info",
     "machine_markdown",
     "markdown_table",
     "median",
+    "other_cpu_share",
+    "own_cpu_seconds",
     "parse_args",
     "progress",
     "quantile",
@@ -212,27 +215,61 @@ def render_report(sections: Sequence[Section], info: dict[str, str], quick: bool
     return "\n".join(parts).rstrip() + "\n"
 
 
-def load_average() -> float:
-    """Return the 1-minute load average (``nan`` where the OS has none)."""
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
+def busy_cpu_seconds(stat: str | None = None) -> float:
+    """Return the CPU seconds all processes have spent busy since boot (``/proc/stat``).
+
+    Args:
+        stat: Text of ``/proc/stat`` (read when ``None``).
+
+    Returns:
+        Busy seconds summed over every core, ``nan`` where ``/proc`` is missing.
+    """
+    if stat is None:
+        try:
+            stat = Path("/proc/stat").read_text(encoding="utf-8")
+        except OSError:
+            return math.nan
+    fields = stat.splitlines()[0].split() if stat else []
+    if not fields or fields[0] != "cpu":
         return math.nan
+    ticks = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """Return the CPU seconds of this process and its waited-for children."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def other_cpu_share(busy: float, own: float, wall: float, cores: int) -> float:
+    """Return the share of the machine (0..1) that other processes used meanwhile."""
+    if not (math.isfinite(busy) and wall > 0 and cores > 0):
+        return math.nan
+    return min(1.0, max(0.0, (busy - own) / (wall * cores)))
 
 
 def run_section(run: Callable[[bool], Section], quick: bool) -> Section:
-    """Run one benchmark and append its duration and the machine's load around it.
+    """Run one benchmark and append its duration and how busy the rest of the machine was.
 
-    Another process busy on the same cores slows both sides of a ratio alike
-    only when it is steady; a load average well above zero before the run says
-    the absolute numbers are suspect.
+    Another process on the same cores slows the measured code unevenly, so the
+    CPU time the whole machine spent busy (``/proc/stat``) minus this process's
+    own is reported: a share well above a few percent makes the numbers suspect.
     """
-    before, started = load_average(), time.perf_counter()
+    cores = os.cpu_count() or 1
+    busy0, own0, started = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
     section = run(quick)
-    seconds, after = time.perf_counter() - started, load_average()
+    wall = time.perf_counter() - started
+    busy, own = busy_cpu_seconds() - busy0, own_cpu_seconds() - own0
+    share = other_cpu_share(busy, own, wall, cores)
+    other = "unknown" if math.isnan(share) else f"{100 * share:.0f} %"
     note = (
-        f"\n*Ran in {seconds:.0f} s; 1-minute load average {before:.2f} before, "
-        f"{after:.2f} after, on {os.cpu_count()} logical cores.*\n"
+        f"\n*Ran in {wall:.0f} s on {cores} logical cores, using {own:.0f} CPU-seconds itself; "
+        f"other processes used {other} of the machine meanwhile.*\n"
     )
     return Section(section.title, section.body.rstrip() + "\n" + note, section.headline)
 

@@ -72,9 +72,9 @@ NUM_FRAMES = 8
 BATCH = 4
 WARMUP = 3
 # Interleaved single-frame iterations per size, and batch repetitions per size.
-ITERATIONS = {320: 120, 416: 80, 640: 50}
+ITERATIONS = {320: 240, 416: 160, 640: 100}
 QUICK_ITERATIONS = 8
-BATCH_REPEATS = {320: 20, 416: 15, 640: 10}
+BATCH_REPEATS = {320: 40, 416: 30, 640: 20}
 QUICK_BATCH_REPEATS = 2
 
 
@@ -125,7 +125,10 @@ def pack_dir(sizes: Sequence[int]) -> Iterator[tuple[Path, str]]:
     with tempfile.TemporaryDirectory(prefix="argus-bench-") as tmp:
         started = time.perf_counter()
         Yolov7TinyBuilder().build(Path(tmp), sizes)
-        yield Path(tmp), f"built into a temporary directory ({time.perf_counter() - started:.1f} s)"
+        yield (
+            Path(tmp),
+            f"built into a temporary directory in {time.perf_counter() - started:.1f} s",
+        )
 
 
 def read_frames(path: Path, count: int) -> list[Image]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 
 import pytest
 
@@ -127,3 +128,14 @@ def test_report_puts_headline_first() -> None:
     assert report.index("## Headline") < report.index("## A") < report.index("## B")
     assert "- line a" in report
     assert "Quick run" in report
+
+
+def test_contention_accounting_on_fixed_numbers() -> None:
+    stat = "cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 50 0 25 400 25 0 0 0 0 0\n"
+    tick = os.sysconf("SC_CLK_TCK")
+    assert _common.busy_cpu_seconds(stat) == pytest.approx(150 / tick)
+    assert math.isnan(_common.busy_cpu_seconds("intr 1 2 3\n"))
+    # 10 s on 2 cores, 8 busy CPU-seconds of which 6 were ours: others used 10 %.
+    assert _common.other_cpu_share(8.0, 6.0, 10.0, 2) == pytest.approx(0.1)
+    assert _common.other_cpu_share(5.0, 6.0, 10.0, 2) == 0.0
+    assert math.isnan(_common.other_cpu_share(math.nan, 1.0, 1.0, 2))
