@@ -134,12 +134,27 @@ class Container:
         from argus.adapters.detectors.names import load_class_names
 
         names = load_class_names(options.names_file, path)
+        return self._onnx_yolo(
+            path, f"{path.stem}@file", names, options, size=options.input_size, layout=None
+        )
+
+    def _onnx_yolo(
+        self,
+        path: Path,
+        model_ref: str,
+        names: tuple[str, ...],
+        options: DetectorOptions,
+        *,
+        size: int | None,
+        layout: str | None,
+    ) -> Detector:
         thresholds, classes = self._filters(names, options)
         return OnnxYoloDetector(
             path,
-            model_ref=f"{path.stem}@file",
+            model_ref=model_ref,
             class_names=names,
-            input_size=options.input_size,
+            input_size=size,
+            layout=layout,
             conf_threshold=options.conf_threshold,
             iou_threshold=options.iou_threshold,
             class_thresholds=thresholds,
@@ -150,9 +165,9 @@ class Container:
 
     def _from_manifest(self, manifest: ModelManifest, options: DetectorOptions) -> Detector:
         names = manifest.class_names
-        thresholds, classes = self._filters(names, options)
         directory = self.store.path(manifest.name)
         if manifest.kind == "opencv-ssd":
+            thresholds, classes = self._filters(names, options)
             files = {f.role: directory / f.path for f in manifest.files}
             return OpenCvSsdDetector(
                 model_ref=manifest.ref,
@@ -175,18 +190,13 @@ class Container:
                 f"model pack {manifest.name} has no {size}px model (built: {sizes}); "
                 f"run: argus models build {manifest.name} --size {size}"
             )
-        return OnnxYoloDetector(
+        return self._onnx_yolo(
             directory / model_file.path,
-            model_ref=manifest.ref,
-            class_names=names,
-            input_size=size,
+            manifest.ref,
+            names,
+            options,
+            size=size,
             layout=manifest.layout,
-            conf_threshold=options.conf_threshold,
-            iou_threshold=options.iou_threshold,
-            class_thresholds=thresholds,
-            classes=classes,
-            intra_op_num_threads=self.settings.intra_op_threads or None,
-            inter_op_num_threads=self.settings.inter_op_threads or None,
         )
 
 
