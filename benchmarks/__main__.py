@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import decode, detector, model_build
+from benchmarks import decode, detector, face, model_build
 from benchmarks._common import Section, machine_info, progress, render_report, run_section
 
 __all__ = ["BENCHMARKS", "main"]
@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "decode": decode.run,
     "detector": detector.run,
     "model_build": model_build.run,
+    "face": face.run,
 }
 """Every benchmark, in the order they run."""
 

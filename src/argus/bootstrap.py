@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,15 +17,28 @@ from argus.adapters.detectors.opencv_ssd import OpenCvSsdDetector, SsdModelFiles
 from argus.adapters.modelpacks.catalog import default_builders, import_custom_onnx
 from argus.adapters.modelpacks.store import FileModelStore
 from argus.adapters.video.factory import open_source
-from argus.adapters.video.file import probe_frame_count
+from argus.adapters.render.annotate import OpenCvAnnotator
+from argus.adapters.video.file import probe_frame_count, probe_frame_rate
+from argus.adapters.video.writer import VideoFileWriter
 from argus.config import Settings
 from argus.domain.models import ModelManifest
+from argus.domain.tracking import ByteTracker, TrackerConfig
 from argus.errors import ConfigError, ModelError, SourceDecodeError
 from argus.ports.detector import Detector
+from argus.ports.faces import FaceDetector, FaceEmbedder
+from argus.ports.render import Annotator, VideoWriter
 from argus.ports.video import VideoSource
 from argus.services.models import ModelService
+from argus.services.mot import MotReport
 
-__all__ = ["Container", "DetectorOptions", "bootstrap"]
+__all__ = [
+    "Container",
+    "DetectorOptions",
+    "bootstrap",
+    "evaluate_mot_dirs",
+    "make_tracker",
+    "reference_tracker_names",
+]
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +109,27 @@ class Container:
         """Frames a local video file declares (for progress bars), else ``None``."""
         path = Path(target)
         return probe_frame_count(path) if path.is_file() else None
+
+    def frame_rate(self, target: str | Path) -> float | None:
+        """Frame rate a local video file declares, else ``None``."""
+        path = Path(target)
+        return probe_frame_rate(path) if path.is_file() else None
+
+    def annotator(self) -> Annotator:
+        """The renderer that draws boxes, ids, lines and zones on frames."""
+        return OpenCvAnnotator()
+
+    def video_writer(self, path: Path, fps: float) -> VideoWriter:
+        """An encoder writing BGR frames to ``path``."""
+        return VideoFileWriter(path, fps)
+
+    def write_heatmap(
+        self, path: Path, background: npt.NDArray[np.uint8], values: npt.NDArray[np.float32]
+    ) -> None:
+        """Render a heatmap over ``background`` and save it as a PNG."""
+        from argus.adapters.render.heatmap import render_heatmap, write_png
+
+        write_png(path, render_heatmap(background, values))
 
     def read_image(self, path: Path) -> npt.NDArray[np.uint8]:
         """Read one still image as BGR pixels."""
@@ -199,7 +233,87 @@ class Container:
             layout=manifest.layout,
         )
 
+    def face_models(self, *, max_side: int = 640) -> tuple[FaceDetector, FaceEmbedder]:
+        """The face detector (CenterFace) and embedder (dlib ResNet), packs built if missing."""
+        from argus.adapters.face.centerface import CenterFaceDetector
+        from argus.adapters.face.dlib_resnet import DlibResnetEmbedder
+
+        intra = self.settings.intra_op_threads or None
+        inter = self.settings.inter_op_threads or None
+        packs = {}
+        for name in ("centerface", "dlib-face-resnet"):
+            self.models.ensure(name)
+            packs[name] = self.models.require_sound(name)
+        face, resnet = packs["centerface"], packs["dlib-face-resnet"]
+        detector = CenterFaceDetector(
+            self.store.path(face.name) / face.files[0].path,
+            model_ref=face.ref,
+            max_side=max_side,
+            intra_op_num_threads=intra,
+            inter_op_num_threads=inter,
+        )
+        embedder = DlibResnetEmbedder(
+            self.store.path(resnet.name) / resnet.files[0].path,
+            model_ref=resnet.ref,
+            intra_op_num_threads=intra,
+            inter_op_num_threads=inter,
+        )
+        return detector, embedder
+
 
 def bootstrap(settings: Settings | None = None) -> Container:
     """Build the container from settings (read from the environment when omitted)."""
     return Container(settings if settings is not None else Settings())
+
+
+def make_tracker(config: TrackerConfig | None = None) -> ByteTracker:
+    """Return Argus's tracker with SciPy's optimal assignment wired in."""
+    from argus.adapters.tracking.assignment import linear_assign
+
+    return ByteTracker(config, assign=linear_assign)
+
+
+def reference_tracker_names() -> tuple[str, ...]:
+    """Names of the reference trackers ``evaluate_mot_dirs`` can compare with."""
+    from argus.adapters.mot.references import REFERENCE_TRACKERS
+
+    return tuple(REFERENCE_TRACKERS)
+
+
+def evaluate_mot_dirs(
+    seq_dirs: Sequence[Path],
+    out_dir: Path,
+    *,
+    references: Sequence[str] = (),
+    config: TrackerConfig | None = None,
+    repeats: int = 1,
+    on_progress: Callable[[str], None] | None = None,
+) -> MotReport:
+    """Run Argus's tracker (and references) on MOTChallenge folders and score them with TrackEval.
+
+    Each sequence's frame rate (``seqinfo.ini``) scales the lost-track buffer.
+    """
+    import dataclasses
+
+    from argus.adapters.mot.format import load_sequence, write_tracks
+    from argus.adapters.mot.references import ReferenceTracker
+    from argus.adapters.mot.trackeval_runner import TrackEvalScorer
+    from argus.services.mot import OURS, EvalTracker, PortTracker, evaluate_mot
+
+    base = config if config is not None else TrackerConfig()
+
+    def ours(frame_rate: float) -> ByteTracker:
+        return make_tracker(dataclasses.replace(base, frame_rate=frame_rate))
+
+    trackers: list[EvalTracker] = [PortTracker(OURS, ours)]
+    trackers += [ReferenceTracker(name) for name in references]
+    sequences = [load_sequence(Path(d)) for d in seq_dirs]
+    return evaluate_mot(
+        sequences,
+        trackers,
+        TrackEvalScorer(),
+        write_tracks,
+        out_dir,
+        repeats=repeats,
+        on_progress=on_progress,
+    )

@@ -10,6 +10,7 @@ import typer
 
 from argus import __version__
 from argus.cli.detect import detect
+from argus.cli.eval import eval_app
 from argus.cli.models import models_app
 from argus.errors import ArgusError
 
@@ -23,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(models_app, name="models")
+app.add_typer(eval_app, name="eval")
 app.command(name="detect")(detect)
 
 

@@ -13,26 +13,32 @@ only ever need to catch these::
     │   ├── ModelIntegrityError     checksum mismatch in a built pack
     │   └── UnsafePickleError       a checkpoint asked for a global outside the allow-list
     ├── DetectorError               inference failed or the model output is not understood
-    └── SourceError
-        ├── SourceOpenError         the source could not be opened (missing, refused)
-        ├── SourceDecodeError       corrupt or truncated input
-        └── SourceClosedError       a read after the source was closed
+    ├── SourceError
+    │   ├── SourceOpenError         the source could not be opened (missing, refused)
+    │   ├── SourceDecodeError       corrupt or truncated input
+    │   └── SourceClosedError       a read after the source was closed
+    ├── BusError                    the event bus (broker) is unreachable or refused an operation
+    ├── StorageError                the database is unreachable or a statement failed
+    └── NotFoundError               no stored entity has the given id
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ArgusError",
+    "BusError",
     "ConfigError",
     "DetectorError",
     "ModelBuildError",
     "ModelError",
     "ModelIntegrityError",
     "ModelNotFoundError",
+    "NotFoundError",
     "SourceClosedError",
     "SourceDecodeError",
     "SourceError",
     "SourceOpenError",
+    "StorageError",
     "UnsafePickleError",
     "ValidationError",
 ]
@@ -88,3 +94,15 @@ class SourceDecodeError(SourceError):
 
 class SourceClosedError(SourceError):
     """The source was used after it was closed."""
+
+
+class BusError(ArgusError):
+    """The event bus is unreachable, closed, or the broker refused an operation."""
+
+
+class StorageError(ArgusError):
+    """The database is unreachable or a statement failed."""
+
+
+class NotFoundError(ArgusError, LookupError):
+    """No stored entity has the given id."""

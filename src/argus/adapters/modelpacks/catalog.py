@@ -14,6 +14,8 @@ from google.protobuf.message import DecodeError
 from argus.adapters.detectors.layouts import detect_layout, parse_layout
 from argus.adapters.detectors.names import load_class_names
 from argus.adapters.detectors.opencv_ssd import SSD_INPUT_SIZE, ssd_class_names, ssd_model_files
+from argus.adapters.modelpacks.centerface import CenterFaceBuilder
+from argus.adapters.modelpacks.dlib_resnet import DlibResnetBuilder
 from argus.adapters.modelpacks.store import sha256_file, validate_pack_name
 from argus.adapters.modelpacks.torch_pickle import load_checkpoint
 from argus.adapters.modelpacks.yolov7_onnx import convert_checkpoint, write_onnx
@@ -134,6 +136,7 @@ class SsdMobilenetV3Builder:
 def default_builders() -> dict[str, PackBuilder]:
     """Return the builders of every pack Argus can make itself, default first."""
     builders: list[PackBuilder] = [Yolov7TinyBuilder(), SsdMobilenetV3Builder()]
+    builders += [CenterFaceBuilder(), DlibResnetBuilder()]  # face verification (issue 7)
     return {b.name: b for b in builders}
 
 

@@ -15,7 +15,7 @@ from argus.adapters.video._base import BaseSource, Clock, Image, Timeline
 from argus.domain.frames import SourceState
 from argus.errors import ConfigError, SourceDecodeError, SourceOpenError
 
-__all__ = ["FileSource", "probe_frame_count"]
+__all__ = ["FileSource", "probe_frame_count", "probe_frame_rate"]
 
 _DEFAULT_INTERVAL = 1.0 / 25.0
 _MAX_LAG = 1.0
@@ -164,5 +164,23 @@ def probe_frame_count(path: str | os.PathLike[str]) -> int | None:
         with av.open(os.fspath(path)) as container:
             streams = container.streams.video
             return int(streams[0].frames) or None if streams else None
+    except (av.FFmpegError, OSError):
+        return None
+
+
+def probe_frame_rate(path: str | os.PathLike[str]) -> float | None:
+    """Return the average frame rate a file declares, or ``None`` if unknown.
+
+    Only the container header is read; nothing is decoded.
+    """
+    import av
+
+    try:
+        with av.open(os.fspath(path)) as container:
+            streams = container.streams.video
+            if not streams:
+                return None
+            rate = streams[0].average_rate or streams[0].guessed_rate
+            return float(rate) if rate else None
     except (av.FFmpegError, OSError):
         return None

@@ -1,0 +1,1 @@
+"""MOTChallenge material: file formats, TrackEval scoring, reference trackers."""

@@ -1,0 +1,95 @@
+"""Drawing a heatmap over a frame, and writing images as PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from argus.errors import ValidationError
+
+__all__ = ["render_heatmap", "write_png"]
+
+Image = npt.NDArray[np.uint8]
+
+
+def render_heatmap(
+    frame_bgr: Image,
+    values: npt.NDArray[np.floating],
+    alpha: float = 0.6,
+    *,
+    colormap: int = cv2.COLORMAP_JET,
+) -> Image:
+    """Blend a heatmap over a frame.
+
+    Each pixel is mixed with the colour-mapped heat in proportion to
+    ``alpha * heat``, so cold areas show the frame unchanged and the hottest
+    ones are ``alpha`` heat colour.
+
+    Args:
+        frame_bgr: The frame, shape ``(H, W, 3)`` uint8 (not modified).
+        values: Heat in ``[0, 1]`` (values outside are clipped; NaN is 0), any
+            2-D shape; resized to the frame with bilinear interpolation if needed,
+            e.g. ``Heatmap.values()`` or the coarser ``Heatmap.grid()``.
+        alpha: Opacity of the hottest pixels, in ``[0, 1]``.
+        colormap: An OpenCV colour map (``cv2.COLORMAP_*``).
+
+    Returns:
+        A new BGR uint8 image, shape ``(H, W, 3)``.
+
+    Raises:
+        ValidationError: the frame or the values have the wrong shape, or
+            ``alpha`` is outside ``[0, 1]``.
+    """
+    frame = np.asarray(frame_bgr)
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        raise ValidationError(f"frame must be (H, W, 3) uint8, got {frame.shape} {frame.dtype}")
+    heat = np.asarray(values, dtype=np.float32)
+    if heat.ndim != 2 or heat.size == 0:
+        raise ValidationError(f"heat values must be a non-empty 2-D array, got {heat.shape}")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValidationError("alpha must lie in [0, 1]")
+    height, width = frame.shape[:2]
+    heat = np.clip(np.nan_to_num(heat, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0).astype(
+        np.float32, copy=False
+    )
+    if heat.shape != (height, width):
+        heat = np.asarray(
+            cv2.resize(heat, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32
+        )
+    coloured = cv2.applyColorMap(np.rint(heat * 255).astype(np.uint8), colormap)
+    weight = (alpha * heat)[:, :, None]
+    blended = frame.astype(np.float32) * (1.0 - weight) + coloured.astype(np.float32) * weight
+    out: Image = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+    return out
+
+
+def write_png(path: Path | str, image: npt.NDArray[np.uint8]) -> Path:
+    """Encode an image as PNG and write it, creating parent folders.
+
+    Args:
+        path: Destination file.
+        image: BGR ``(H, W, 3)`` or grey ``(H, W)`` uint8 pixels.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValidationError: the image cannot be encoded as PNG.
+        OSError: the file cannot be written.
+    """
+    target = Path(path)
+    pixels = np.asarray(image)
+    if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3) or pixels.size == 0:
+        raise ValidationError(f"image must be uint8 (H, W[, 3]), got {pixels.shape} {pixels.dtype}")
+    try:
+        ok, encoded = cv2.imencode(".png", pixels)
+    except cv2.error as exc:
+        raise ValidationError(f"cannot encode image of shape {pixels.shape} as PNG") from exc
+    if not ok:
+        raise ValidationError(f"cannot encode image of shape {pixels.shape} as PNG")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(encoded.tobytes())
+    return target

@@ -1,0 +1,1 @@
+"""Tracking helpers that need third-party libraries (the tracker itself is in the domain)."""

@@ -1,0 +1,33 @@
+"""Optimal assignment for the tracker, with SciPy's Jonker-Volgenant solver.
+
+The domain tracker takes the solver as an injected ``Assign`` callable so that
+``argus.domain`` depends on numpy only; the composition root passes this one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from argus.domain.tracking.matching import Array, Matches
+
+__all__ = ["linear_assign"]
+
+_PENALTY = 1e6
+
+
+def linear_assign(cost: Array, max_cost: float) -> Matches:
+    """Return the minimum-cost matching among pairs with ``cost <= max_cost``.
+
+    Inadmissible pairs get a large finite price (so SciPy always finds a full
+    matching), which first maximises the number of admissible pairs and then
+    minimises their cost; pairs above the bar are dropped afterwards.
+    """
+    if not cost.size:
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty
+    admissible = cost <= max_cost
+    priced = np.where(admissible, cost, _PENALTY + abs(max_cost))
+    rows, cols = linear_sum_assignment(priced)
+    keep = admissible[rows, cols]
+    return rows[keep].astype(np.intp), cols[keep].astype(np.intp)

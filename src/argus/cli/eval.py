@@ -1,0 +1,132 @@
+"""``argus eval``: accuracy and speed of Argus's components on public benchmarks."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+
+import typer
+
+from argus.bootstrap import evaluate_mot_dirs, reference_tracker_names
+from argus.errors import ConfigError
+from argus.services.mot import COMBINED, OURS, GroupReport, MotReport
+
+__all__ = ["eval_app", "render_report"]
+
+eval_app = typer.Typer(
+    help="Evaluate Argus's components on public benchmarks.", no_args_is_help=True
+)
+
+
+def _table(group: GroupReport) -> list[str]:
+    lines = [f"{group.benchmark} ({', '.join(group.sequences)})"]
+    header = f"  {'tracker':<20} {'sequence':<18} {'HOTA':>6} {'MOTA':>6} {'IDF1':>6} {'IDs':>5} {'updates/s':>10}"
+    for name, result in group.results.items():
+        lines.append("")
+        lines.append(header)
+        for seq in (*group.sequences, COMBINED):
+            s = result.scores[seq]
+            ups = result.updates_per_second(seq)
+            lines.append(
+                f"  {name:<20} {seq:<18} {s.hota:6.1f} {s.mota:6.1f} {s.idf1:6.1f} "
+                f"{s.id_switches:5d} {ups:10.0f}"
+            )
+    return lines
+
+
+def _fmt(value: float) -> str:
+    return "n/a" if not math.isfinite(value) else f"{value:.2f}x"
+
+
+def render_report(report: MotReport, min_speed_ratio: float) -> tuple[list[str], list[str]]:
+    """Return the printed lines and the failed bars (empty when all hold).
+
+    Bars, per group with references: HOTA and IDF1 at least the best
+    reference's, and updates per second at least ``min_speed_ratio`` times
+    the fastest reference's (0 disables the speed bar).
+    """
+    lines: list[str] = []
+    failures: list[str] = []
+    for group in report.groups:
+        lines += [*_table(group), ""]
+        if len(group.results) < 2:
+            continue
+        ratios = group.ratios()
+        lines.append(
+            f"  {OURS} / best reference on {group.benchmark}: HOTA {_fmt(ratios['hota'])}, "
+            f"IDF1 {_fmt(ratios['idf1'])}, updates/s {_fmt(ratios['speed'])} (vs the fastest)"
+        )
+        lines.append("")
+        for key, bar in (("hota", 1.0), ("idf1", 1.0), ("speed", min_speed_ratio)):
+            if bar > 0 and not ratios[key] >= bar:
+                failures.append(f"{group.benchmark} {key} ratio {_fmt(ratios[key])} < {bar:.2f}x")
+    return lines, failures
+
+
+def mot(
+    seq_dirs: list[Path] = typer.Argument(
+        ..., help="MOTChallenge sequence folders (seqinfo.ini, det/det.txt, gt/gt.txt)."
+    ),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="Folder for <seq>.txt results (a temporary one when omitted)."
+    ),
+    reference: list[str] = typer.Option(
+        None,
+        "--reference",
+        "-r",
+        help=f"Reference tracker to run on the same input (repeatable): "
+        f"{', '.join(reference_tracker_names())}, or 'all'.",
+    ),
+    repeat: int = typer.Option(
+        1, "--repeat", min=1, max=20, help="Runs per tracker and sequence; the fastest is timed."
+    ),
+    check: bool = typer.Option(
+        False, "--check", help="Exit 1 unless ours meets the bars against the references."
+    ),
+    min_speed_ratio: float = typer.Option(
+        3.0,
+        "--min-speed-ratio",
+        min=0.0,
+        help="Speed bar for --check: ours / fastest reference updates per second (0 disables).",
+    ),
+) -> None:
+    """Track MOTChallenge public detections and score HOTA, MOTA and IDF1 with TrackEval.
+
+    TUD-* style sequences are scored by MOT15 rules, MOT16/17/20-* by MOT17
+    rules. Speed is the time inside each tracker's update call only.
+    """
+    names = list(reference or [])
+    if "all" in names:
+        names = list(reference_tracker_names())
+    unknown = sorted(set(names) - set(reference_tracker_names()))
+    if unknown:
+        raise ConfigError(
+            f"unknown reference tracker(s): {', '.join(unknown)} "
+            f"(known: {', '.join(reference_tracker_names())})"
+        )
+    if check and not names:
+        raise ConfigError("--check compares with references: add --reference NAME (or 'all')")
+    with tempfile.TemporaryDirectory(prefix="argus-mot-") as tmp:
+        out_dir = out if out is not None else Path(tmp)
+        report = evaluate_mot_dirs(
+            seq_dirs,
+            out_dir,
+            references=names,
+            repeats=repeat,
+            on_progress=lambda message: typer.echo(f"tracking {message}", err=True),
+        )
+        lines, failures = render_report(report, min_speed_ratio)
+        for line in lines:
+            typer.echo(line)
+        if out is not None:
+            typer.echo(f"results written to {out_dir}")
+    if check:
+        if failures:
+            for failure in failures:
+                typer.secho(f"bar not met: {failure}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1)
+        typer.echo("all bars met")
+
+
+eval_app.command(name="mot")(mot)

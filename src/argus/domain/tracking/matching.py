@@ -1,0 +1,106 @@
+"""Box overlap and assignment between tracks and detections.
+
+The assignment solver is injected (``Assign``): the domain ships a pure-numpy
+greedy solver, and the composition root passes an optimal one (SciPy's
+Jonker-Volgenant ``linear_sum_assignment``), so that the domain keeps to the
+standard library and numpy. Most frames of real video have no conflict at all
+(no track has two admissible detections and no detection two tracks);
+``match`` answers those without calling the solver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Assign", "Matches", "greedy_assign", "iou_matrix", "match"]
+
+Array = npt.NDArray[np.float64]
+Index = npt.NDArray[np.intp]
+Matches = tuple[Index, Index]
+"""Row and column indices of the matched pairs, both shape ``(M,)``."""
+
+Assign = Callable[[Array, float], Matches]
+"""``assign(cost, max_cost)``: a minimum-cost matching of rows to columns.
+
+``cost`` has shape ``(R, C)`` with finite values; only pairs with
+``cost <= max_cost`` may be returned. Implementations must not modify ``cost``.
+"""
+
+_EMPTY = np.zeros(0, dtype=np.intp)
+
+
+def iou_matrix(a: npt.NDArray[np.floating], b: npt.NDArray[np.floating]) -> Array:
+    """Return the IoU of every box in ``a`` ``(R, 4)`` with every box in ``b`` ``(C, 4)``.
+
+    Boxes are corners ``(x1, y1, x2, y2)``; pairs of empty boxes have IoU 0.
+    """
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return iou_corners(a[:, :2], a[:, 2:], area_a, b, area_b)
+
+
+def iou_corners(
+    top_left: Array, bottom_right: Array, area: Array, boxes: Array, boxes_area: Array
+) -> Array:
+    """IoU of R boxes given as corners ``(R, 2)`` and areas with C corner boxes ``(C, 4)``."""
+    lt = np.maximum(top_left[:, None], boxes[None, :, :2])
+    wh = np.minimum(bottom_right[:, None], boxes[None, :, 2:])
+    wh -= lt
+    np.maximum(wh, 0.0, out=wh)
+    inter = wh[..., 0] * wh[..., 1]
+    union = area[:, None] + boxes_area
+    union -= inter
+    np.maximum(union, 1e-12, out=union)
+    inter /= union
+    return inter
+
+
+def greedy_assign(cost: Array, max_cost: float) -> Matches:
+    """Match the cheapest admissible pairs first (pure numpy; optimal only without conflicts)."""
+    rows, cols = np.nonzero(cost <= max_cost)
+    if not rows.size:
+        return _EMPTY, _EMPTY
+    order = np.argsort(cost[rows, cols], kind="stable")
+    used_r: set[int] = set()
+    used_c: set[int] = set()
+    out_r: list[int] = []
+    out_c: list[int] = []
+    for r, c in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
+        if r not in used_r and c not in used_c:
+            used_r.add(r)
+            used_c.add(c)
+            out_r.append(r)
+            out_c.append(c)
+    return np.asarray(out_r, dtype=np.intp), np.asarray(out_c, dtype=np.intp)
+
+
+def match(similarity: Array, admissible: npt.NDArray[np.bool_], assign: Assign) -> Matches:
+    """Match rows to columns among admissible pairs, maximising total similarity.
+
+    When no row and no column has two admissible pairs the matching is forced
+    and returned directly; otherwise ``assign`` solves it on ``1 - similarity``.
+
+    Args:
+        similarity: Scores in ``[0, 1]``, shape ``(R, C)``.
+        admissible: Which pairs may match, shape ``(R, C)``.
+        assign: The solver for matrices with conflicts.
+
+    Returns:
+        Matched row and column indices (rows ascending).
+    """
+    rows, cols = np.nonzero(admissible)
+    if rows.size > 1:
+        row_list, col_list = rows.tolist(), cols.tolist()
+        if len(set(row_list)) < len(row_list) or len(set(col_list)) < len(col_list):
+            cost = np.where(admissible, 1.0 - similarity, 2.0)
+            rows, cols = assign(cost, 1.0)
+            keep = admissible[rows, cols]
+            rows, cols = rows[keep], cols[keep]
+            order = np.argsort(rows, kind="stable")
+            return rows[order], cols[order]
+    return rows, cols

@@ -1,0 +1,245 @@
+"""The scene file: what one camera's analysis looks for (strict YAML schema).
+
+A scene declares the detector (model, input size, detect fps, classes,
+thresholds), the tracker's few knobs, and the analytics: counting lines, zones,
+behaviour signals and the heatmap. Every model forbids unknown keys, so a typo
+is an error that names the field, never a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from argus.errors import ConfigError
+
+__all__ = [
+    "AnchorName",
+    "CameraSpec",
+    "DetectSpec",
+    "HeatmapSpec",
+    "HomographySpec",
+    "LineSpec",
+    "RunningSpec",
+    "Scene",
+    "TrackerSpec",
+    "ZoneSpec",
+    "load_scene",
+    "parse_scene",
+]
+
+AnchorName = Literal[
+    "TOP_LEFT",
+    "TOP_CENTER",
+    "TOP_RIGHT",
+    "CENTER_LEFT",
+    "CENTER",
+    "CENTER_RIGHT",
+    "BOTTOM_LEFT",
+    "BOTTOM_CENTER",
+    "BOTTOM_RIGHT",
+]
+Point = tuple[float, float]
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\- ]+$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CameraSpec(_Strict):
+    """Which camera the events are attributed to."""
+
+    id: Name = Field("camera", description="Camera id written into every event's source.")
+    name: str = Field("", max_length=200, description="Human-readable camera name.")
+    edge_node_id: Name = Field("local", description="Edge node id written into every event.")
+
+
+class DetectSpec(_Strict):
+    """The detector and how often it runs."""
+
+    model: str = Field("yolov7-tiny", min_length=1, description="Model pack name or .onnx path.")
+    input_size: int | None = Field(
+        None, ge=32, le=2048, description="Square network input; pack default when omitted."
+    )
+    fps: float | None = Field(
+        None, gt=0, le=120, description="Frames per second to analyse; every frame when omitted."
+    )
+    confidence: float = Field(0.25, ge=0, le=1, description="Minimum detection score.")
+    iou: float = Field(0.45, gt=0, le=1, description="NMS IoU threshold.")
+    classes: tuple[str, ...] | None = Field(
+        None, min_length=1, description="Class names to keep; all classes when omitted."
+    )
+    class_confidence: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict, description="Per-class minimum scores by class name."
+    )
+
+
+class TrackerSpec(_Strict):
+    """The few tracker settings worth exposing per scene."""
+
+    min_hits: int = Field(2, ge=1, le=30, description="Matches before a track is confirmed.")
+    lost_seconds: float = Field(
+        3.0, gt=0, le=60, description="How long a lost track may come back with its id."
+    )
+    class_consistent: bool = Field(
+        default=True, description="Only match detections of a track's own class."
+    )
+
+
+class LineSpec(_Strict):
+    """A counting line: a segment with a named direction."""
+
+    name: Name
+    start: Point = Field(description="Segment start (x, y) in pixels.")
+    end: Point = Field(description="Segment end (x, y) in pixels.")
+    in_label: str = Field(
+        "in",
+        max_length=64,
+        description="Name of the 'in' direction: crossing from the right of start->end "
+        "to its left (image coordinates, y down).",
+    )
+    out_label: str = Field("out", max_length=64, description="Name of the opposite direction.")
+    anchors: tuple[AnchorName, ...] = Field(
+        ("BOTTOM_CENTER",), min_length=1, description="Box points that must all cross."
+    )
+    min_crossing_frames: int = Field(
+        2, ge=1, le=100, description="Frames the new side must hold before a crossing counts."
+    )
+    expected_direction: Literal["in", "out"] | None = Field(
+        None, description="Crossings the other way also raise a wrong-way event."
+    )
+    classes: tuple[str, ...] | None = Field(
+        None, min_length=1, description="Classes this line counts; all when omitted."
+    )
+
+    @model_validator(mode="after")
+    def _not_degenerate(self) -> Self:
+        if self.start == self.end:
+            raise ValueError("start and end must differ")
+        return self
+
+
+class ZoneSpec(_Strict):
+    """A polygon zone: occupancy, enter/exit, dwell, loitering, crowding."""
+
+    name: Name
+    polygon: tuple[Point, ...] = Field(min_length=3, description="Vertices (x, y) in pixels.")
+    anchors: tuple[AnchorName, ...] = Field(
+        ("BOTTOM_CENTER",), min_length=1, description="Box points that must all be inside."
+    )
+    loiter_seconds: float | None = Field(
+        None, gt=0, description="Dwell after which a loitering event is raised."
+    )
+    crowd_threshold: int | None = Field(
+        None, ge=1, description="Occupancy at which a crowding event is raised."
+    )
+    classes: tuple[str, ...] | None = Field(
+        None, min_length=1, description="Classes this zone watches; all when omitted."
+    )
+    criticality: float = Field(
+        0.5, ge=0, le=1, description="How sensitive the area is (used by risk scoring)."
+    )
+
+
+class HomographySpec(_Strict):
+    """Four image points and where they lie on the ground, in metres."""
+
+    image: tuple[Point, Point, Point, Point]
+    ground: tuple[Point, Point, Point, Point]
+
+
+class RunningSpec(_Strict):
+    """Raise a running event when a track moves faster than a threshold."""
+
+    speed_px_s: float | None = Field(None, gt=0, description="Threshold in pixels per second.")
+    speed_m_s: float | None = Field(
+        None, gt=0, description="Threshold in metres per second (needs a homography)."
+    )
+    homography: HomographySpec | None = None
+    classes: tuple[str, ...] = Field(("person",), min_length=1)
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> Self:
+        if (self.speed_px_s is None) == (self.speed_m_s is None):
+            raise ValueError("give exactly one of speed_px_s and speed_m_s")
+        if self.speed_m_s is not None and self.homography is None:
+            raise ValueError("speed_m_s needs a homography")
+        return self
+
+
+class HeatmapSpec(_Strict):
+    """The decaying activity heatmap."""
+
+    enabled: bool = True
+    cell: int = Field(4, ge=1, le=64, description="Accumulator cell size in pixels.")
+    half_life_s: float | None = Field(
+        None, gt=0, description="Half-life of past activity; no decay when omitted."
+    )
+    anchor: AnchorName = "BOTTOM_CENTER"
+
+
+class Scene(_Strict):
+    """Everything one camera's analysis needs."""
+
+    version: Literal[1] = 1
+    camera: CameraSpec = Field(default_factory=lambda: CameraSpec())
+    detect: DetectSpec = Field(default_factory=lambda: DetectSpec())
+    tracker: TrackerSpec = Field(default_factory=lambda: TrackerSpec())
+    lines: tuple[LineSpec, ...] = ()
+    zones: tuple[ZoneSpec, ...] = ()
+    running: RunningSpec | None = None
+    heatmap: HeatmapSpec = Field(default_factory=lambda: HeatmapSpec())
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Self:
+        names = [line.name for line in self.lines] + [zone.name for zone in self.zones]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"line and zone names must be unique: {', '.join(duplicates)}")
+        return self
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def parse_scene(text: str, origin: str = "scene") -> Scene:
+    """Parse and validate a scene from YAML text.
+
+    Raises:
+        ConfigError: The YAML is malformed or does not fit the schema; the
+            message names every offending field.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{origin}: not valid YAML: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: a scene is a mapping, got {type(data).__name__}")
+    try:
+        return Scene.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {_describe(exc)}") from exc
+
+
+def load_scene(path: Path) -> Scene:
+    """Read a scene file.
+
+    Raises:
+        ConfigError: The file is missing, unreadable or invalid.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read scene file {path}: {exc}") from exc
+    return parse_scene(text, str(path))

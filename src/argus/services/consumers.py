@@ -1,0 +1,109 @@
+"""Idempotent consumption of at-least-once deliveries.
+
+The bus may deliver an event more than once (a consumer crashed before its
+ack, an ack was lost, a producer re-published after a timeout). Handlers that
+count or alert must not see a replay twice, so every consumer goes through
+``IdempotentConsumer``: a bounded in-memory set of recent event ids answers
+the common case (a redelivery seconds later) without I/O, and a durable check
+(the event store, which inserts idempotently on ``event_id``) answers for
+events older than the set or seen before a restart.
+
+The order of effects is what makes it safe: the handler commits its durable
+effect first, then the id is remembered, then the delivery is acknowledged. A
+crash between the commit and the ack only causes a redelivery, which the
+durable check turns into a no-op.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from argus.domain.errors import ValidationError
+from argus.domain.events import Envelope
+from argus.ports.bus import Delivery
+
+__all__ = ["IdempotentConsumer", "SeenIds"]
+
+Handler = Callable[[Envelope], Awaitable[None]]
+"""Does the work for one new event; must commit durably before returning."""
+
+DurableCheck = Callable[[str], Awaitable[bool]]
+"""Whether an event id was already processed (e.g. ``EventRepository.exists``)."""
+
+
+class SeenIds:
+    """A bounded set of recently seen event ids; the oldest are forgotten first.
+
+    Args:
+        capacity: Most ids remembered.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        if capacity < 1:
+            raise ValidationError(f"capacity must be at least 1, got {capacity}")
+        self.capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, event_id: str) -> None:
+        """Remember ``event_id``, forgetting the oldest id when full."""
+        self._ids[event_id] = None
+        self._ids.move_to_end(event_id)
+        if len(self._ids) > self.capacity:
+            self._ids.popitem(last=False)
+
+
+class IdempotentConsumer:
+    """Hands each event to ``handler`` once, however often it is delivered.
+
+    Args:
+        handler: Work for a new event; an exception leaves the delivery
+            unacknowledged so the bus delivers it again.
+        already_processed: Durable check for ids not in the in-memory set;
+            ``None`` relies on the set alone (duplicates older than
+            ``capacity`` ids, or across restarts, then get through).
+        capacity: Size of the in-memory set of recent ids.
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        already_processed: DurableCheck | None = None,
+        capacity: int = 10_000,
+    ) -> None:
+        self._handler = handler
+        self._already_processed = already_processed
+        self.seen = SeenIds(capacity)
+        self.handled = 0
+        """Events handed to the handler."""
+        self.duplicates = 0
+        """Deliveries skipped as replays."""
+
+    async def process(self, delivery: Delivery) -> bool:
+        """Handle a delivery unless it is a replay, then acknowledge it.
+
+        Returns:
+            ``True`` when the handler ran, ``False`` for a replay.
+
+        Raises:
+            Exception: Whatever the handler raised; the delivery is not acknowledged.
+        """
+        event_id = delivery.envelope.event_id
+        duplicate = event_id in self.seen
+        if not duplicate and self._already_processed is not None:
+            duplicate = await self._already_processed(event_id)
+        if duplicate:
+            self.duplicates += 1
+        else:
+            await self._handler(delivery.envelope)
+            self.handled += 1
+        self.seen.add(event_id)
+        await delivery.ack()
+        return not duplicate
