@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import decode, detector, face, model_build
+from benchmarks import decode, detector, face, model_build, tracker
 from benchmarks._common import Section, machine_info, progress, render_report, run_section
 
 __all__ = ["BENCHMARKS", "main"]
@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "detector": detector.run,
     "model_build": model_build.run,
     "face": face.run,
+    "tracker": tracker.run,
 }
 """Every benchmark, in the order they run."""
 

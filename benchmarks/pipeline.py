@@ -64,7 +64,9 @@ class PipelineRun:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
-def measure(video: Path, scene_file: Path, repeats: int, max_frames: int | None) -> dict[str, list[PipelineRun]]:
+def measure(
+    video: Path, scene_file: Path, repeats: int, max_frames: int | None
+) -> dict[str, list[PipelineRun]]:
     """Alternate detection-only and full-pipeline passes over ``video``."""
     from argus.bootstrap import DetectorOptions, bootstrap
     from argus.config import Settings
@@ -93,12 +95,16 @@ def measure(video: Path, scene_file: Path, repeats: int, max_frames: int | None)
             started = time.perf_counter()
             frames = sum(
                 1
-                for _ in detect_stream(container.open_source(video), detector, max_frames=max_frames)
+                for _ in detect_stream(
+                    container.open_source(video), detector, max_frames=max_frames
+                )
             )
             runs["detect only"].append(PipelineRun(frames, time.perf_counter() - started, {}))
             analyzer = Analyzer(scene, detector, container.tracker(scene.tracker, fps))
             started = time.perf_counter()
-            frames = sum(1 for _ in analyzer.run(container.open_source(video), max_frames=max_frames))
+            frames = sum(
+                1 for _ in analyzer.run(container.open_source(video), max_frames=max_frames)
+            )
             seconds = time.perf_counter() - started
             stages = {k: v for k, v in analyzer.times.as_dict().items() if k in STAGES}
             runs["pipeline"].append(PipelineRun(frames, seconds, stages, analyzer.events))
@@ -138,7 +144,7 @@ def render(runs: dict[str, list[PipelineRun]], note: str, scene_name: str) -> Se
         ]
     )
     headline = [
-        f"Full pipeline on {note.split()[0]}: {pipeline:.1f} fps, "
+        f"Full pipeline on {note.split(maxsplit=1)[0]}: {pipeline:.1f} fps, "
         f"{fmt_ratio(ratio(pipeline, reference))} of detection alone; "
         f"track + analytics {(stage_seconds['track'] + stage_seconds['analytics']) / total:.1%} "
         "of the time."

@@ -16,8 +16,8 @@ from argus.adapters.detectors.onnx_yolo import OnnxYoloDetector
 from argus.adapters.detectors.opencv_ssd import OpenCvSsdDetector, SsdModelFiles
 from argus.adapters.modelpacks.catalog import default_builders, import_custom_onnx
 from argus.adapters.modelpacks.store import FileModelStore
-from argus.adapters.video.factory import open_source
 from argus.adapters.render.annotate import OpenCvAnnotator
+from argus.adapters.video.factory import open_source
 from argus.adapters.video.file import probe_frame_count, probe_frame_rate
 from argus.adapters.video.writer import VideoFileWriter
 from argus.config import Settings
@@ -27,7 +27,9 @@ from argus.errors import ConfigError, ModelError, SourceDecodeError
 from argus.ports.detector import Detector
 from argus.ports.faces import FaceDetector, FaceEmbedder
 from argus.ports.render import Annotator, VideoWriter
+from argus.ports.tracker import Tracker
 from argus.ports.video import VideoSource
+from argus.scene import TrackerSpec
 from argus.services.models import ModelService
 from argus.services.mot import MotReport
 
@@ -114,6 +116,16 @@ class Container:
         """Frame rate a local video file declares, else ``None``."""
         path = Path(target)
         return probe_frame_rate(path) if path.is_file() else None
+
+    def tracker(self, spec: TrackerSpec, fps: float) -> Tracker:
+        """Argus's tracker for a scene's settings on a stream analysed at ``fps``."""
+        config = TrackerConfig(
+            min_hits=spec.min_hits,
+            lost_buffer=max(1, round(spec.lost_seconds * 30)),
+            frame_rate=fps,
+            class_consistent=spec.class_consistent,
+        )
+        return make_tracker(config)
 
     def annotator(self) -> Annotator:
         """The renderer that draws boxes, ids, lines and zones on frames."""

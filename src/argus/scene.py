@@ -186,13 +186,13 @@ class Scene(_Strict):
     """Everything one camera's analysis needs."""
 
     version: Literal[1] = 1
-    camera: CameraSpec = Field(default_factory=lambda: CameraSpec())
-    detect: DetectSpec = Field(default_factory=lambda: DetectSpec())
-    tracker: TrackerSpec = Field(default_factory=lambda: TrackerSpec())
+    camera: CameraSpec = Field(default_factory=CameraSpec)
+    detect: DetectSpec = Field(default_factory=DetectSpec)
+    tracker: TrackerSpec = Field(default_factory=TrackerSpec)
     lines: tuple[LineSpec, ...] = ()
     zones: tuple[ZoneSpec, ...] = ()
     running: RunningSpec | None = None
-    heatmap: HeatmapSpec = Field(default_factory=lambda: HeatmapSpec())
+    heatmap: HeatmapSpec = Field(default_factory=HeatmapSpec)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:

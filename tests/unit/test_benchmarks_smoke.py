@@ -139,3 +139,45 @@ def test_contention_accounting_on_fixed_numbers() -> None:
     assert _common.other_cpu_share(8.0, 6.0, 10.0, 2) == pytest.approx(0.1)
     assert _common.other_cpu_share(5.0, 6.0, 10.0, 2) == 0.0
     assert math.isnan(_common.other_cpu_share(math.nan, 1.0, 1.0, 2))
+
+
+def test_tracker_benchmark_is_registered_and_renders_ratios() -> None:
+    from pathlib import Path
+
+    from argus.ports.tracker import MotScores
+    from argus.services.mot import COMBINED, GroupReport, MotReport, TrackerResult
+    from benchmarks import tracker
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["tracker"] is tracker.run
+    assert callable(tracker.main)
+
+    def result(hota: float, idf1: float, seconds: float) -> TrackerResult:
+        return TrackerResult(
+            scores={COMBINED: MotScores(hota, 60.0, idf1, 3)},
+            seconds={"S": seconds},
+            updates={"S": 100},
+        )
+
+    group = GroupReport(
+        "MOT15",
+        ("S",),
+        {"argus": result(55.0, 80.0, 0.01), "ref-a": result(50.0, 80.0, 0.04)},
+    )
+    section = tracker.render(MotReport([group], {"argus": {"S": Path("S.txt")}}))
+    assert "| argus" in section.body
+    assert "10000" in section.body  # 100 updates in 0.01 s
+    assert section.headline == [
+        "tracker MOT15: HOTA 1.10x, IDF1 1.00x of the best reference (goal >= 1.00: met), "
+        "updates/s 4.00x of the fastest (goal >= 3.00: met)"
+    ]
+
+
+def test_tracker_benchmark_skips_without_the_material(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from benchmarks import tracker
+
+    monkeypatch.setattr(tracker, "MOT_DIR", Path("/nonexistent/mot"))
+    section = tracker.run(True)
+    assert section.body.startswith("skipped:")

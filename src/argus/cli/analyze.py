@@ -6,8 +6,10 @@ import json
 from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
+import numpy as np
+import numpy.typing as npt
 import typer
 from tqdm import tqdm
 
@@ -35,15 +37,18 @@ def _summary_table(analytics: SceneAnalytics | None) -> list[str]:
     if analytics is None:
         return []
     rows = []
+    summary = analytics.summary()
     for overlay in analytics.line_overlays():
-        line = next(w for w in analytics.lines if w.name == overlay.name).analytic
-        per_class = Counter(dict(line.in_count_per_class)) + Counter(dict(line.out_count_per_class))
+        stats = summary[overlay.name]
+        per_class: Counter[str] = Counter()
+        for label in (overlay.in_label, overlay.out_label):
+            per_class.update(cast("dict[str, int]", stats[f"{label}_per_class"]))
         classes = ", ".join(f"{k} {v}" for k, v in sorted(per_class.items())) or "-"
         rows.append(
             f"  line {overlay.name:<16} {overlay.in_label} {overlay.in_count:>4}   "
             f"{overlay.out_label} {overlay.out_count:>4}   ({classes})"
         )
-    for name, stats in analytics.summary().items():
+    for name, stats in summary.items():
         if stats["kind"] == "zone":
             rows.append(
                 f"  zone {name:<16} now {stats['occupancy']:>3}   max {stats['max_occupancy']:>3}"
@@ -54,6 +59,65 @@ def _summary_table(analytics: SceneAnalytics | None) -> list[str]:
 
 def _caption(result: AnalyzedFrame) -> str:
     return f"t={result.frame.timestamp:6.1f}s  tracks {len(result.detections)}"
+
+
+class _Outputs:
+    """Where each analysed frame goes: the events file, stdout, the annotated video."""
+
+    def __init__(
+        self,
+        container: Container,
+        stack: ExitStack,
+        *,
+        events_file: Path | None,
+        annotate_file: Path | None,
+        fps: float,
+        echo_events: bool,
+    ) -> None:
+        self.counts: Counter[str] = Counter()
+        self.last_image: npt.NDArray[np.uint8] | None = None
+        self._echo = echo_events
+        self._sink: IO[str] | None = None
+        if events_file is not None:
+            events_file.parent.mkdir(parents=True, exist_ok=True)
+            self._sink = stack.enter_context(events_file.open("w", encoding="utf-8"))
+        self._writer: VideoWriter | None = None
+        if annotate_file is not None:
+            self._writer = container.video_writer(annotate_file, fps)
+            stack.callback(self._writer.close)
+        self._annotator = container.annotator()
+
+    def take(self, result: AnalyzedFrame, analytics: SceneAnalytics | None, bar: tqdm[Any]) -> None:
+        for envelope in result.events:
+            self.counts[envelope.type] += 1
+            line = json.dumps(envelope.to_dict())
+            if self._sink is not None:
+                self._sink.write(line + "\n")
+            if self._echo:
+                bar.write(line)
+        if self._sink is not None and result.events:
+            self._sink.flush()
+        if self._writer is not None and analytics is not None:
+            overlay = Overlay(
+                detections=result.detections,
+                lines=analytics.line_overlays(),
+                zones=analytics.zone_overlays(),
+                caption=_caption(result),
+            )
+            self._writer.write(self._annotator.draw(result.frame.image, overlay))
+        self.last_image = result.frame.image
+
+
+def _report(analyzer: Analyzer, model_ref: str, fps: float, counts: Counter[str]) -> None:
+    times = analyzer.times
+    typer.echo(f"{times.frames} frames analysed with {model_ref} at {fps:g} fps")
+    for row in _summary_table(analyzer.analytics):
+        typer.echo(row)
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+    typer.echo(f"events: {summary}")
+    if times.total > 0:
+        shares = ", ".join(f"{k} {v / times.total:.0%}" for k, v in times.as_dict().items())
+        typer.echo(f"pipeline: {times.frames / times.total:.1f} frames/s ({shares})")
 
 
 def analyze(
@@ -84,64 +148,36 @@ def analyze(
     if loop:
         options["loop"] = True
     detector = container.detector(_detector_options(scene, container))
-    tracker = container.tracker(scene.tracker, fps)
+    analyzer = Analyzer(scene, detector, container.tracker(scene.tracker, fps))
     source = container.open_source(source_target, target_fps=scene.detect.fps, **options)
-    analyzer = Analyzer(scene, detector, tracker)
     total = None if loop else container.frame_count(source_target)
     if total is not None and scene.detect.fps and source_fps:
         total = int(total * min(1.0, scene.detect.fps / source_fps))
     if max_frames is not None:
         total = min(total or max_frames, max_frames)
-    counts: Counter[str] = Counter()
-    last_image = None
     with ExitStack() as stack:
-        sink: IO[str] | None = None
-        if events_file is not None:
-            events_file.parent.mkdir(parents=True, exist_ok=True)
-            sink = stack.enter_context(events_file.open("w", encoding="utf-8"))
-        writer: VideoWriter | None = None
-        if annotate_file is not None:
-            writer = container.video_writer(annotate_file, fps)
-            stack.callback(writer.close)
-        annotator = container.annotator()
+        outputs = _Outputs(
+            container,
+            stack,
+            events_file=events_file,
+            annotate_file=annotate_file,
+            fps=fps,
+            echo_events=as_json,
+        )
         bar = stack.enter_context(
             tqdm(total=total, unit="frame", disable=not progress, dynamic_ncols=True)
         )
         for result in analyzer.run(source, max_frames=max_frames):
             bar.update(1)
-            for envelope in result.events:
-                counts[envelope.type] += 1
-                line = json.dumps(envelope.to_dict())
-                if sink is not None:
-                    sink.write(line + "\n")
-                if as_json:
-                    bar.write(line)
-            if sink is not None and result.events:
-                sink.flush()
-            if writer is not None and analyzer.analytics is not None:
-                overlay = Overlay(
-                    detections=result.detections,
-                    lines=analyzer.analytics.line_overlays(),
-                    zones=analyzer.analytics.zone_overlays(),
-                    caption=_caption(result),
-                )
-                writer.write(annotator.draw(result.frame.image, overlay))
-            last_image = result.frame.image
-    analytics = analyzer.analytics
-    if heatmap_file is not None and analytics is not None and analytics.heatmap is not None:
-        if last_image is not None:
-            container.write_heatmap(heatmap_file, last_image, analytics.heatmap.values())
-    times = analyzer.times
-    typer.echo(f"{times.frames} frames analysed with {detector.model_ref} at {fps:g} fps")
-    for row in _summary_table(analytics):
-        typer.echo(row)
-    if counts:
-        typer.echo("events: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    else:
-        typer.echo("events: none")
-    if times.total > 0:
-        shares = ", ".join(f"{k} {v / times.total:.0%}" for k, v in times.as_dict().items())
-        typer.echo(f"pipeline: {times.frames / times.total:.1f} frames/s ({shares})")
-    for label, path in (("events", events_file), ("video", annotate_file), ("heatmap", heatmap_file)):
+            outputs.take(result, analyzer.analytics, bar)
+    heatmap = analyzer.analytics.heatmap if analyzer.analytics is not None else None
+    if heatmap_file is not None and heatmap is not None and outputs.last_image is not None:
+        container.write_heatmap(heatmap_file, outputs.last_image, heatmap.values())
+    _report(analyzer, detector.model_ref, fps, outputs.counts)
+    for label, path in (
+        ("events", events_file),
+        ("video", annotate_file),
+        ("heatmap", heatmap_file),
+    ):
         if path is not None:
             typer.echo(f"{label}: {path}")

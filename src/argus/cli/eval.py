@@ -14,6 +14,8 @@ from argus.services.mot import COMBINED, OURS, GroupReport, MotReport
 
 __all__ = ["eval_app", "render_report"]
 
+_REFERENCES = ", ".join(reference_tracker_names())
+
 eval_app = typer.Typer(
     help="Evaluate Argus's components on public benchmarks.", no_args_is_help=True
 )
@@ -21,7 +23,10 @@ eval_app = typer.Typer(
 
 def _table(group: GroupReport) -> list[str]:
     lines = [f"{group.benchmark} ({', '.join(group.sequences)})"]
-    header = f"  {'tracker':<20} {'sequence':<18} {'HOTA':>6} {'MOTA':>6} {'IDF1':>6} {'IDs':>5} {'updates/s':>10}"
+    header = (
+        f"  {'tracker':<20} {'sequence':<18} {'HOTA':>6} {'MOTA':>6} {'IDF1':>6} "
+        f"{'IDs':>5} {'updates/s':>10}"
+    )
     for name, result in group.results.items():
         lines.append("")
         lines.append(header)
@@ -75,8 +80,7 @@ def mot(
         None,
         "--reference",
         "-r",
-        help=f"Reference tracker to run on the same input (repeatable): "
-        f"{', '.join(reference_tracker_names())}, or 'all'.",
+        help=f"Reference tracker to run on the same input (repeatable): {_REFERENCES}, or 'all'.",
     ),
     repeat: int = typer.Option(
         1, "--repeat", min=1, max=20, help="Runs per tracker and sequence; the fastest is timed."

@@ -9,6 +9,7 @@ import click
 import typer
 
 from argus import __version__
+from argus.cli.analyze import analyze
 from argus.cli.detect import detect
 from argus.cli.eval import eval_app
 from argus.cli.models import models_app
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
 app.command(name="detect")(detect)
+app.command(name="analyze")(analyze)
 
 
 def _version(value: bool) -> None:

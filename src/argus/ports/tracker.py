@@ -49,7 +49,9 @@ class AppearanceModel(Protocol):
         """Length D of each embedding."""
         ...
 
-    def embed(self, image: npt.NDArray[np.uint8], detections: Detections) -> npt.NDArray[np.float32]:
+    def embed(
+        self, image: npt.NDArray[np.uint8], detections: Detections
+    ) -> npt.NDArray[np.float32]:
         """Return embeddings of shape ``(N, D)`` for the boxes of ``detections`` in ``image``."""
         ...
 
@@ -92,5 +94,3 @@ class MotScorer(Protocol):
             Tracker name to (sequence name, and ``COMBINED``, to scores).
         """
         ...
-
-

@@ -9,7 +9,7 @@ names and turns tracked detections into domain events.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
@@ -107,7 +107,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class _Watched(Generic[T]):  # noqa: UP046 - PEP 695 syntax needs Python 3.12
+class _Watched(Generic[T]):
     name: str
     analytic: T
     class_ids: list[int] = field(default_factory=list)
@@ -123,6 +123,7 @@ class SceneAnalytics:
             ConfigError: A class name in the scene is unknown to the model.
         """
         self.scene = scene
+        self.class_names = class_names
         self.lines = [
             _Watched(
                 spec.name,
@@ -182,7 +183,9 @@ class SceneAnalytics:
         """Feed one frame's tracked detections; return the events it raised."""
         events: list[DomainEvent] = []
         for line in self.lines:
-            events.extend(line.analytic.trigger(_only(detections, line.class_ids), timestamp).events)
+            events.extend(
+                line.analytic.trigger(_only(detections, line.class_ids), timestamp).events
+            )
         for zone, spec in zip(self.zones, self.scene.zones, strict=True):
             result = zone.analytic.trigger(_only(detections, zone.class_ids), timestamp)
             events.extend(result.events)
@@ -229,6 +232,12 @@ class SceneAnalytics:
             for zone, spec in zip(self.zones, self.scene.zones, strict=True)
         )
 
+    def _named(self, per_class: Mapping[int, int]) -> dict[str, int]:
+        names = self.class_names
+        return {
+            (names[k] if 0 <= k < len(names) else str(k)): v for k, v in sorted(per_class.items())
+        }
+
     def summary(self) -> dict[str, dict[str, object]]:
         """Counts per line (total and per class) and zone statistics."""
         out: dict[str, dict[str, object]] = {}
@@ -238,11 +247,11 @@ class SceneAnalytics:
                 "kind": "line",
                 spec.in_label: analytic.in_count,
                 spec.out_label: analytic.out_count,
-                f"{spec.in_label}_per_class": dict(analytic.in_count_per_class),
-                f"{spec.out_label}_per_class": dict(analytic.out_count_per_class),
+                f"{spec.in_label}_per_class": self._named(analytic.in_count_per_class),
+                f"{spec.out_label}_per_class": self._named(analytic.out_count_per_class),
             }
-        for zone, spec in zip(self.zones, self.scene.zones, strict=True):
-            out[spec.name] = {
+        for zone, zone_spec in zip(self.zones, self.scene.zones, strict=True):
+            out[zone_spec.name] = {
                 "kind": "zone",
                 "occupancy": zone.analytic.occupancy,
                 "max_occupancy": zone.analytic.max_occupancy,

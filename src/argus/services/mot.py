@@ -323,5 +323,3 @@ def evaluate_mot(
         }
         reports.append(GroupReport(benchmark, tuple(names), results))
     return MotReport(reports, files)
-
-

@@ -86,7 +86,9 @@ def parse_detections(text: str, source: str, length: int) -> list[Detections]:
     return _split(np.asarray(frames, dtype=np.int64), np.asarray(rows).reshape(-1, 5), length)
 
 
-def _split(frames: npt.NDArray[np.int64], rows: npt.NDArray[np.float64], length: int) -> list[Detections]:
+def _split(
+    frames: npt.NDArray[np.int64], rows: npt.NDArray[np.float64], length: int
+) -> list[Detections]:
     order = np.argsort(frames, kind="stable")
     frames, rows = frames[order], rows[order]
     xyxy = np.concatenate((rows[:, :2], rows[:, :2] + rows[:, 2:4]), axis=1).astype(np.float32)

@@ -32,7 +32,7 @@ def _import_trackeval() -> Any:
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore")
-        import trackeval
+        import trackeval  # type: ignore[import-untyped]  # no stubs nor py.typed
 
     return trackeval
 
@@ -103,8 +103,9 @@ class TrackEvalScorer:
                     ]
                     output, _ = evaluator.evaluate([dataset], metrics)
                 except Exception as exc:  # TrackEval raises bare Exception subclasses
+                    printed = captured.getvalue()[-2000:]
                     raise ValidationError(
-                        f"TrackEval could not score the results: {exc}\n{captured.getvalue()[-2000:]}"
+                        f"TrackEval could not score the results: {exc}\n{printed}"
                     ) from exc
         per_tracker = output["MotChallenge2DBox"]
         scored: dict[str, dict[str, MotScores]] = {}

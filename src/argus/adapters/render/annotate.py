@@ -26,7 +26,9 @@ def track_colour(track_id: int) -> tuple[int, int, int]:
     return int(b), int(g), int(r)
 
 
-def _label(image: npt.NDArray[np.uint8], text: str, x: int, y: int, colour: tuple[int, ...]) -> None:
+def _label(
+    image: npt.NDArray[np.uint8], text: str, x: int, y: int, colour: tuple[int, ...]
+) -> None:
     scale = 0.45
     (w, h), base = cv2.getTextSize(text, _FONT, scale, 1)
     y = max(y, h + base + 1)

@@ -7,7 +7,9 @@ The domain tracker takes the solver as an injected ``Assign`` callable so that
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
+
+# SciPy ships no type stubs (scipy-stubs is a separate, unpinned project).
+from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
 from argus.domain.tracking.matching import Array, Matches
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,9 @@ _CODECS = ("libx264", "mpeg4")
 
 def _pick_codec() -> str:
     for name in _CODECS:
-        try:
+        with contextlib.suppress(ValueError):  # UnknownCodecError: this build lacks it
             av.codec.Codec(name, "w")
-        except Exception:  # noqa: BLE001 - PyAV raises several types for a missing encoder
-            continue
-        return name
+            return name
     raise SourceError(f"no video encoder available among {', '.join(_CODECS)}")
 
 

@@ -77,6 +77,7 @@ def _subset(detections: Detections, index: Index, tracker_id: Ids) -> Detections
     """
     out = object.__new__(Detections)
     out.__dict__.update(detections.__dict__)
+    arrays: dict[str, npt.NDArray[np.generic]]
     if index.size == len(detections):  # sorted unique indices: all of them, in order
         arrays = {}
     else:
@@ -178,8 +179,7 @@ class ByteTracker:
             self._embedding = np.zeros((self.track_count, emb.shape[1]))
         elif emb.shape[1] != self._embedding.shape[1]:
             raise ValidationError(
-                f"embeddings have {emb.shape[1]} dimensions, tracks hold "
-                f"{self._embedding.shape[1]}"
+                f"embeddings have {emb.shape[1]} dimensions, tracks hold {self._embedding.shape[1]}"
             )
         emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
         return emb
@@ -233,10 +233,9 @@ class ByteTracker:
             return _EMPTY, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
         table = self._table
         lost = table[:, _SEEN] < self._frame - 1
-        n_lost = int(np.count_nonzero(lost))
         if n_tracks:
             self._mean, self._cov = self._kalman.predict(
-                self._mean, self._cov, lost if n_lost else None
+                self._mean, self._cov, lost if np.count_nonzero(lost) else None
             )
         score = detections.confidence
         xyxy = detections.xyxy.astype(np.float64)
@@ -245,10 +244,49 @@ class ByteTracker:
         xywh[:, :2] += 0.5 * xywh[:, 2:]
         frame = _Frame(score, detections.class_id, xywh, emb)
         high = score >= cfg.high_threshold
-        n_high = int(np.count_nonzero(high))
-        high_idx = None if n_high == n else np.flatnonzero(high)
         confirmed = table[:, _HITS] >= cfg.min_hits
         n_confirmed = int(np.count_nonzero(confirmed))
+        matched, det_index, whole, tentative_matched = self._associate(
+            frame, xyxy, lost, confirmed, high
+        )
+        self._correct(matched, det_index, frame, whole=whole)
+        ids = self._table[matched, _ID]
+        is_confirmed = self._table[matched, _HITS] >= cfg.min_hits
+        if matched.size < n_tracks and (
+            tentative_matched < n_tracks - n_confirmed
+            or int(table[:, _SEEN].min()) < self._frame - self._max_lost
+        ):
+            self._prune()
+        if det_index.size < n:
+            candidate = high & (score >= cfg.new_track_threshold)
+            candidate[det_index] = False
+            born = np.flatnonzero(candidate)
+            if born.size:
+                new_ids, new_confirmed = self._start(born, frame)
+                det_index = np.concatenate((det_index, born))
+                ids = np.concatenate((ids, new_ids))
+                is_confirmed = np.concatenate((is_confirmed, new_confirmed))
+        if det_index.size > 1:
+            order = np.argsort(det_index)
+            return det_index[order], ids[order], is_confirmed[order]
+        return det_index, ids, is_confirmed
+
+    def _associate(
+        self, frame: _Frame, xyxy: Float, lost: Mask, confirmed: Mask, high: Mask
+    ) -> tuple[Index, Index, bool, int]:
+        """Run the three matching stages.
+
+        Returns:
+            Matched track rows and detection indices, whether the rows are every
+            track in order, and how many tentative tracks matched.
+        """
+        cfg = self.config
+        n_tracks, n = self._table.shape[0], xyxy.shape[0]
+        n_lost = int(np.count_nonzero(lost))
+        n_confirmed = int(np.count_nonzero(confirmed))
+        n_high = int(np.count_nonzero(high))
+        high_idx = None if n_high == n else np.flatnonzero(high)
+        score, xywh = frame.score, frame.xywh
         rows: list[Index] = []
         cols: list[Index] = []
         t1 = t3 = _EMPTY
@@ -290,27 +328,7 @@ class ByteTracker:
                 cols.append(d3)
         matched = rows[0] if len(rows) == 1 else np.concatenate(rows) if rows else _EMPTY
         det_index = cols[0] if len(cols) == 1 else np.concatenate(cols) if cols else _EMPTY
-        self._correct(matched, det_index, frame, whole=len(rows) == 1 and t1.size == n_tracks)
-        ids = self._table[matched, _ID]
-        is_confirmed = self._table[matched, _HITS] >= cfg.min_hits
-        if matched.size < n_tracks and (
-            t3.size < n_tracks - n_confirmed
-            or int(table[:, _SEEN].min()) < self._frame - self._max_lost
-        ):
-            self._prune()
-        if det_index.size < n:
-            candidate = high & (score >= cfg.new_track_threshold)
-            candidate[det_index] = False
-            born = np.flatnonzero(candidate)
-            if born.size:
-                new_ids, new_confirmed = self._start(born, frame)
-                det_index = np.concatenate((det_index, born))
-                ids = np.concatenate((ids, new_ids))
-                is_confirmed = np.concatenate((is_confirmed, new_confirmed))
-        if det_index.size > 1:
-            order = np.argsort(det_index)
-            return det_index[order], ids[order], is_confirmed[order]
-        return det_index, ids, is_confirmed
+        return matched, det_index, len(rows) == 1 and t1.size == n_tracks, int(t3.size)
 
     def _correct(self, rows: Index, cols: Index, frame: _Frame, *, whole: bool) -> None:
         """Apply the matches: Kalman correction, counts, class and appearance.

@@ -70,7 +70,9 @@ class BoxKalman:
         init = np.array([(2.0 * self.std_position) ** 2, 0.0, (10.0 * self.std_velocity) ** 2])
         return mean, size[:, None, :] * init[:, None]
 
-    def predict(self, mean: Array, cov: Array, freeze_size: npt.NDArray[np.bool_] | None) -> tuple[Array, Array]:
+    def predict(
+        self, mean: Array, cov: Array, freeze_size: npt.NDArray[np.bool_] | None
+    ) -> tuple[Array, Array]:
         """Return every track advanced one frame.
 
         Args:
