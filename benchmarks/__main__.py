@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import decode, detector, face, model_build, tracker
+from benchmarks import decode, detector, face, model_build, pipeline, tracker
 from benchmarks._common import Section, machine_info, progress, render_report, run_section
 
 __all__ = ["BENCHMARKS", "main"]
@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "model_build": model_build.run,
     "face": face.run,
     "tracker": tracker.run,
+    "pipeline": pipeline.run,
 }
 """Every benchmark, in the order they run."""
 

@@ -116,7 +116,7 @@ def render(runs: dict[str, list[PipelineRun]], note: str, scene_name: str) -> Se
     reference = median([r.fps for r in runs["detect only"]])
     pipeline = median([r.fps for r in runs["pipeline"]])
     rows: list[list[object]] = [
-        ["detect only (decode + detect)", f"{reference:.1f}", "1.00", "-"],
+        ["detect only (decode + detect)", f"{reference:.1f}", fmt_ratio(1.0), "-"],
         [
             "pipeline (decode + detect + track + analytics)",
             f"{pipeline:.1f}",

@@ -99,10 +99,14 @@ def read_video(path: Path, start: int = 0, stop: int | None = None, step: int = 
 def camera(image: Image, rng: np.random.Generator, noise: float = 2.0, quality: int = 85) -> Image:
     """Sensor noise then JPEG compression, as a webcam would deliver the frame."""
     noisy = image.astype(np.float32) + rng.normal(0.0, noise, image.shape).astype(np.float32)
-    ok, data = cv2.imencode(".jpg", np.clip(noisy, 0, 255).astype(np.uint8), [
-        cv2.IMWRITE_JPEG_QUALITY,
-        quality,
-    ])
+    ok, data = cv2.imencode(
+        ".jpg",
+        np.clip(noisy, 0, 255).astype(np.uint8),
+        [
+            cv2.IMWRITE_JPEG_QUALITY,
+            quality,
+        ],
+    )
     assert ok
     return np.asarray(cv2.imdecode(data, cv2.IMREAD_COLOR), dtype=np.uint8)
 
@@ -130,7 +134,9 @@ def print_sources() -> list[tuple[str, Image]]:
         "knn_examples/train/kit_harington/john1.jpeg",
         "knn_examples/train/rose_leslie/img1.jpg",
     ]
-    sources = [(n, np.asarray(cv2.imread(str(root / n), cv2.IMREAD_COLOR), np.uint8)) for n in names]
+    sources = [
+        (n, np.asarray(cv2.imread(str(root / n), cv2.IMREAD_COLOR), np.uint8)) for n in names
+    ]
     [frame] = read_video(EVAL_DIR / "media" / "short_hamilton_clip.mp4", 120, 121)
     sources.append(("hamilton frame 120", frame[:, 100:540]))
     return sources
@@ -143,7 +149,9 @@ def backgrounds() -> list[Image]:
     return [np.asarray(cv2.resize(s, FRAME_SIZE, interpolation=cv2.INTER_AREA)) for s in scenes]
 
 
-def _pose(t: float, rng_params: npt.NDArray[np.float64]) -> tuple[float, float, float, float, float, float]:
+def _pose(
+    t: float, rng_params: npt.NDArray[np.float64]
+) -> tuple[float, float, float, float, float, float]:
     """Slow drift and tremor: ``(dx, dy, angle, scale, tilt_x, tilt_y)`` at time ``t`` (s)."""
     a, f, p = rng_params[:6], rng_params[6:12], rng_params[12:18]
     wave = a * np.sin(2 * math.pi * f * t + p)
@@ -269,9 +277,7 @@ def replay_attack(
         small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         shown = 255 * (small.astype(np.float32) / 255) ** gamma
         panel = _screen_pixels(black + shown * (1 - black / 255) * tint)
-        h = _plane_homography(
-            panel.shape[1], panel.shape[0], centre, size, _pose(t, params)
-        )
+        h = _plane_homography(panel.shape[1], panel.shape[0], centre, size, _pose(t, params))
         # The lens blurs the panel's grid (at twice the sensor resolution), then the sensor
         # samples it every other point without further filtering: the residue aliases
         # into moiré, as when a real camera films a screen.
@@ -299,7 +305,11 @@ def attack_clips(seeds: range, n_frames: int = 24, step: int = 3) -> Iterator[Cl
     for seed in seeds:
         for k, (name, photo) in enumerate(photos):
             background = scenes[(seed + k) % len(scenes)]
-            yield Clip("print", name, tuple(print_attack(photo, background, 1000 * seed + k, n_frames)))
+            yield Clip(
+                "print", name, tuple(print_attack(photo, background, 1000 * seed + k, n_frames))
+            )
         for k, (name, frames) in enumerate(videos):
             background = scenes[(seed + k) % len(scenes)]
-            yield Clip("replay", name, tuple(replay_attack(frames, background, 1000 * seed + 500 + k)))
+            yield Clip(
+                "replay", name, tuple(replay_attack(frames, background, 1000 * seed + 500 + k))
+            )

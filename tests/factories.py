@@ -13,7 +13,7 @@ and a black one 0, so batching tests can tell images apart.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from argus.domain.detections import Detections
+from argus.domain.frames import Frame, SourceStats
 
 __all__ = [
     "Candidate",
@@ -199,3 +200,46 @@ def write_yolo_model(
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
     return path
+
+
+class ScriptedDetector:
+    """A ``Detector`` that returns prepared detections, one set per call, in order."""
+
+    def __init__(self, frames: Sequence[Detections], class_names: tuple[str, ...]) -> None:
+        self._frames = list(frames)
+        self._calls = 0
+        self.class_names = class_names
+        self.model_ref = "scripted@1"
+
+    def detect(self, image: npt.NDArray[np.uint8]) -> Detections:
+        """Return the next prepared set (empty once they run out)."""
+        del image
+        if self._calls >= len(self._frames):
+            return Detections.empty(self.class_names, self.model_ref)
+        self._calls += 1
+        return self._frames[self._calls - 1]
+
+    def detect_batch(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[Detections]:
+        """Return the next prepared sets, one per image."""
+        return [self.detect(image) for image in images]
+
+
+class ListSource:
+    """A ``VideoSource`` over blank frames at a fixed rate, closed state recorded."""
+
+    def __init__(self, count: int, fps: float = 10.0, size: tuple[int, int] = (120, 160)) -> None:
+        self.source_id = "list"
+        self.closed = False
+        self._count = count
+        self._fps = fps
+        self._size = size
+        self.stats = SourceStats()
+
+    def frames(self) -> Iterator[Frame]:
+        """Yield ``count`` black frames with timestamps ``i / fps``."""
+        for i in range(self._count):
+            yield Frame(solid_image(*self._size), i, i / self._fps, self.source_id)
+
+    def close(self) -> None:
+        """Record that the consumer closed the source."""
+        self.closed = True

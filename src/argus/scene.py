@@ -137,6 +137,16 @@ class ZoneSpec(_Strict):
     crowd_threshold: int | None = Field(
         None, ge=1, description="Occupancy at which a crowding event is raised."
     )
+    crowd_clear_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=3600,
+        description="How long occupancy must stay below the threshold before crowding "
+        "can be raised again.",
+    )
+    min_frames: int = Field(
+        1, ge=1, le=100, description="Frames a track must hold before entering/leaving counts."
+    )
     classes: tuple[str, ...] | None = Field(
         None, min_length=1, description="Classes this zone watches; all when omitted."
     )

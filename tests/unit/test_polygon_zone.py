@@ -229,3 +229,22 @@ def test_input_is_not_mutated_and_results_are_read_only() -> None:
 def test_bad_arguments(polygon: list[tuple[float, float]], kwargs: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         PolygonZone(polygon, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("occupancies", "fires"),
+    [
+        ([3, 2, 3, 2, 3, 2, 2, 2, 2, 3], [0, 9]),
+        ([3, 1, 1, 1, 1, 3], [0, 5]),
+        ([4, 4, 4, 2, 2, 4], [0]),
+    ],
+    ids=["flicker-raises-once", "clear-long-enough-rearms", "short-clear-does-not"],
+)
+def test_crowding_rearms_only_after_a_clear_spell(occupancies: list[int], fires: list[int]) -> None:
+    zone = PolygonZone(SQUARE, name="queue", crowd_threshold=3, crowd_clear_seconds=3.0)
+    fired = []
+    for i, n in enumerate(occupancies):
+        dets = make_detections([_box(2 + k, 5) for k in range(n)]) if n else Detections.empty()
+        if any(isinstance(e, Crowding) for e in zone.trigger(dets, float(i)).events):
+            fired.append(i)
+    assert fired == fires

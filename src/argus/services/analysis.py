@@ -124,6 +124,8 @@ class SceneAnalytics:
         """
         self.scene = scene
         self.class_names = class_names
+        # A track the tracker has given up on cannot come back: forget it as late.
+        forget = scene.tracker.lost_seconds + 1.0
         self.lines = [
             _Watched(
                 spec.name,
@@ -134,6 +136,8 @@ class SceneAnalytics:
                     anchors=tuple(Anchor[a] for a in spec.anchors),
                     min_crossing_frames=spec.min_crossing_frames,
                     expected_direction=spec.expected_direction,
+                    max_missing_frames=None,
+                    max_missing_seconds=forget,
                 ),
                 _class_ids(class_names, spec.classes, f"line {spec.name}"),
             )
@@ -146,8 +150,12 @@ class SceneAnalytics:
                     polygon=spec.polygon,
                     name=spec.name,
                     anchors=tuple(Anchor[a] for a in spec.anchors),
+                    min_frames=spec.min_frames,
                     loiter_seconds=spec.loiter_seconds,
                     crowd_threshold=spec.crowd_threshold,
+                    crowd_clear_seconds=spec.crowd_clear_seconds,
+                    max_missing_frames=None,
+                    max_missing_seconds=forget,
                 ),
                 _class_ids(class_names, spec.classes, f"zone {spec.name}"),
             )
@@ -165,6 +173,8 @@ class SceneAnalytics:
                     speed_px_s=spec.speed_px_s,
                     speed_m_s=spec.speed_m_s,
                     homography=homography,
+                    max_missing_frames=None,
+                    max_missing_seconds=forget,
                 ),
                 _class_ids(class_names, spec.classes, "running"),
             )

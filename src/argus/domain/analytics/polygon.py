@@ -88,7 +88,9 @@ class PolygonZone:
     accepted streak; events carry the time of the frame that confirmed them.
     ``Loitering`` is emitted once per visit when the dwell reaches
     ``loiter_seconds``. ``Crowding`` is emitted when the occupancy reaches
-    ``crowd_threshold`` and again only after it has dropped below it.
+    ``crowd_threshold`` and again only after it has stayed below it for
+    ``crowd_clear_seconds`` (so an occupancy that flickers around the threshold
+    raises one event, not one per flicker).
 
     A track missing for more than ``max_missing_frames`` calls (or
     ``max_missing_seconds``) is forgotten; if it was inside, a ``ZoneExited``
@@ -104,6 +106,7 @@ class PolygonZone:
         min_frames: int = 1,
         loiter_seconds: float | None = None,
         crowd_threshold: int | None = None,
+        crowd_clear_seconds: float = 0.0,
         max_missing_frames: int | None = 30,
         max_missing_seconds: float | None = None,
     ) -> None:
@@ -118,6 +121,8 @@ class PolygonZone:
             loiter_seconds: Dwell that raises ``Loitering``; ``None``: never.
             crowd_threshold: Occupancy that raises ``Crowding`` (``>= 1``);
                 ``None``: never.
+            crowd_clear_seconds: How long the occupancy must stay below
+                ``crowd_threshold`` before crowding can be raised again.
             max_missing_frames: Exit and forget a track missing for more calls than this.
             max_missing_seconds: Exit and forget a track missing for longer than this.
 
@@ -133,6 +138,8 @@ class PolygonZone:
             raise ConfigError(f"zone {name!r}: loiter_seconds must be a finite number >= 0")
         if crowd_threshold is not None and crowd_threshold < 1:
             raise ConfigError(f"zone {name!r}: crowd_threshold must be >= 1")
+        if not (math.isfinite(crowd_clear_seconds) and crowd_clear_seconds >= 0):
+            raise ConfigError(f"zone {name!r}: crowd_clear_seconds must be a finite number >= 0")
         vertices.setflags(write=False)
         self.name = name
         self.polygon = vertices
@@ -140,6 +147,8 @@ class PolygonZone:
         self.min_frames = min_frames
         self.loiter_seconds = loiter_seconds
         self.crowd_threshold = crowd_threshold
+        self.crowd_clear_seconds = crowd_clear_seconds
+        self._below_since: float | None = None
         self.retention = Retention(max_missing_frames, max_missing_seconds)
         self._tracks: dict[int, _ZoneTrack] = {}
         self._frame = 0
@@ -302,8 +311,12 @@ class PolygonZone:
         if self.crowd_threshold is None:
             return []
         if self._occupancy < self.crowd_threshold:
-            self._crowd_armed = True
+            if self._below_since is None:
+                self._below_since = timestamp
+            if timestamp - self._below_since >= self.crowd_clear_seconds:
+                self._crowd_armed = True
             return []
+        self._below_since = None
         if not self._crowd_armed:
             return []
         self._crowd_armed = False
