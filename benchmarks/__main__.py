@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import decode, detector, face, model_build, pipeline, tracker
+from benchmarks import decode, detector, face, liveness, model_build, pipeline, tracker
 from benchmarks._common import Section, machine_info, progress, render_report, run_section
 
 __all__ = ["BENCHMARKS", "main"]
@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "face": face.run,
     "tracker": tracker.run,
     "pipeline": pipeline.run,
+    "liveness": liveness.run,
 }
 """Every benchmark, in the order they run."""
 

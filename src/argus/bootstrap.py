@@ -30,13 +30,15 @@ from argus.ports.render import Annotator, VideoWriter
 from argus.ports.tracker import Tracker
 from argus.ports.video import VideoSource
 from argus.scene import TrackerSpec
+from argus.services.counting import LineCount, default_lines, evaluate_counts
 from argus.services.models import ModelService
-from argus.services.mot import MotReport
+from argus.services.mot import OURS, EvalTracker, MotReport, PortTracker
 
 __all__ = [
     "Container",
     "DetectorOptions",
     "bootstrap",
+    "evaluate_count_dirs",
     "evaluate_mot_dirs",
     "make_tracker",
     "reference_tracker_names",
@@ -310,7 +312,7 @@ def evaluate_mot_dirs(
     from argus.adapters.mot.format import load_sequence, write_tracks
     from argus.adapters.mot.references import ReferenceTracker
     from argus.adapters.mot.trackeval_runner import TrackEvalScorer
-    from argus.services.mot import OURS, EvalTracker, PortTracker, evaluate_mot
+    from argus.services.mot import evaluate_mot
 
     base = config if config is not None else TrackerConfig()
 
@@ -329,3 +331,34 @@ def evaluate_mot_dirs(
         repeats=repeats,
         on_progress=on_progress,
     )
+
+
+def evaluate_count_dirs(
+    seq_dirs: Sequence[Path],
+    lines: Mapping[str, tuple[tuple[float, float], tuple[float, float]]] | None = None,
+    *,
+    references: Sequence[str] = (),
+    min_crossing_frames: int = 2,
+) -> list[LineCount]:
+    """Line counts from Argus's (and reference) tracks vs ground truth on MOTChallenge folders.
+
+    Without ``lines`` each sequence gets three full-height vertical lines.
+    """
+    from argus.adapters.mot.format import load_ground_truth, load_sequence, read_frame_size
+    from argus.adapters.mot.references import reference_tracker
+
+    out: list[LineCount] = []
+    for seq_dir in seq_dirs:
+        sequence = load_sequence(seq_dir)
+        trackers: list[EvalTracker] = [
+            PortTracker(OURS, lambda rate: make_tracker(TrackerConfig(frame_rate=rate)))
+        ]
+        trackers += [reference_tracker(name) for name in references]
+        out += evaluate_counts(
+            sequence,
+            load_ground_truth(seq_dir),
+            lines if lines is not None else default_lines(*read_frame_size(seq_dir)),
+            trackers,
+            min_crossing_frames=min_crossing_frames,
+        )
+    return out

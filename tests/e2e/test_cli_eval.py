@@ -61,3 +61,21 @@ def test_accuracy_bar_against_references_in_the_same_run(tmp_path: Path) -> None
     assert ours.hota >= max(r.hota for r in refs)
     assert ours.idf1 >= max(r.idf1 for r in refs)
     assert ours.mota >= max(r.mota for r in refs) - 1.0  # no trade of detection for identity
+
+
+def test_eval_counts_compares_tracks_with_ground_truth(argus: RunArgus) -> None:
+    result = argus("eval", "counts", *map(str, tud_dirs()), "-r", "sv-bytetrack")
+    out = result.stdout
+    assert "TUD-Campus" in out
+    assert "x=320" in out
+    assert f"{OURS}: " in out
+    assert "sv-bytetrack: " in out
+    assert "true crossings" in out
+
+
+def test_eval_counts_takes_explicit_lines(argus: RunArgus) -> None:
+    result = argus("eval", "counts", str(tud_dirs()[0]), "--line", "mid=320,0,320,480")
+    assert "mid" in result.stdout
+    bad = argus("eval", "counts", str(tud_dirs()[0]), "--line", "mid=1,2,3", check=False)
+    assert bad.returncode == 2
+    assert "NAME=X1,Y1,X2,Y2" in bad.stderr

@@ -136,6 +136,8 @@ def _run(
         (3, [3, -3, -3, 3, -3, -3, -3], [None] * 6 + ["in"]),
         (3, [3, 3, -3, -3, -3, 3, 3, 3], [None, None, None, None, "in", None, None, "out"]),
         (3, [-3, 3, -3, 3, -3, 3], [None] * 6),
+        (2, [3, -3, -3, 3, -3, -3], [None, None, "in", None, None, None]),
+        (2, [3, 3, 3, -3, 3, 3, 3], [None] * 7),
     ],
     ids=[
         "one-frame",
@@ -147,6 +149,8 @@ def _run(
         "three-frames-after-a-blip",
         "three-frames-in-then-out",
         "three-frames-jitter",
+        "one-frame-dip-after-a-crossing-is-no-second-crossing",
+        "one-frame-dip-never-counts",
     ],
 )
 def test_hysteresis_on_jittery_tracks(

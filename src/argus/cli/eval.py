@@ -8,8 +8,9 @@ from pathlib import Path
 
 import typer
 
-from argus.bootstrap import evaluate_mot_dirs, reference_tracker_names
+from argus.bootstrap import evaluate_count_dirs, evaluate_mot_dirs, reference_tracker_names
 from argus.errors import ConfigError
+from argus.services.counting import LineCount
 from argus.services.mot import COMBINED, OURS, GroupReport, MotReport
 
 __all__ = ["eval_app", "render_report"]
@@ -69,6 +70,19 @@ def render_report(report: MotReport, min_speed_ratio: float) -> tuple[list[str],
     return lines, failures
 
 
+def _reference_names(reference: list[str] | None) -> list[str]:
+    names = list(reference or [])
+    if "all" in names:
+        names = list(reference_tracker_names())
+    unknown = sorted(set(names) - set(reference_tracker_names()))
+    if unknown:
+        raise ConfigError(
+            f"unknown reference tracker(s): {', '.join(unknown)} "
+            f"(known: {', '.join(reference_tracker_names())})"
+        )
+    return names
+
+
 def mot(
     seq_dirs: list[Path] = typer.Argument(
         ..., help="MOTChallenge sequence folders (seqinfo.ini, det/det.txt, gt/gt.txt)."
@@ -100,15 +114,7 @@ def mot(
     TUD-* style sequences are scored by MOT15 rules, MOT16/17/20-* by MOT17
     rules. Speed is the time inside each tracker's update call only.
     """
-    names = list(reference or [])
-    if "all" in names:
-        names = list(reference_tracker_names())
-    unknown = sorted(set(names) - set(reference_tracker_names()))
-    if unknown:
-        raise ConfigError(
-            f"unknown reference tracker(s): {', '.join(unknown)} "
-            f"(known: {', '.join(reference_tracker_names())})"
-        )
+    names = _reference_names(reference)
     if check and not names:
         raise ConfigError("--check compares with references: add --reference NAME (or 'all')")
     with tempfile.TemporaryDirectory(prefix="argus-mot-") as tmp:
@@ -134,3 +140,58 @@ def mot(
 
 
 eval_app.command(name="mot")(mot)
+
+
+def _parse_line(value: str) -> tuple[str, tuple[tuple[float, float], tuple[float, float]]]:
+    name, sep, coords = value.partition("=")
+    try:
+        x1, y1, x2, y2 = (float(v) for v in coords.split(","))
+    except ValueError:
+        sep = ""
+    if not sep or not name.strip():
+        raise ConfigError(f"--line takes NAME=X1,Y1,X2,Y2, got {value!r}")
+    return name.strip(), ((x1, y1), (x2, y2))
+
+
+def counts(
+    seq_dirs: list[Path] = typer.Argument(
+        ..., help="MOTChallenge sequence folders with det/det.txt and gt/gt.txt."
+    ),
+    line: list[str] = typer.Option(
+        None,
+        "--line",
+        "-l",
+        help="Counting line NAME=X1,Y1,X2,Y2 (repeatable); default: vertical lines at "
+        "1/4, 1/2 and 3/4 of the width.",
+    ),
+    reference: list[str] = typer.Option(
+        None, "--reference", "-r", help=f"Also count with: {_REFERENCES}, or 'all'."
+    ),
+    min_crossing_frames: int = typer.Option(
+        2, "--min-crossing-frames", min=1, max=100, help="Hysteresis of the line counter."
+    ),
+) -> None:
+    """Compare line counts from tracks with counts from the ground-truth trajectories."""
+    lines = dict(_parse_line(v) for v in line) if line else None
+    names = _reference_names(reference)
+    results = evaluate_count_dirs(
+        seq_dirs, lines, references=names, min_crossing_frames=min_crossing_frames
+    )
+    trackers = list(dict.fromkeys(r.tracker for r in results))
+    header = f"{'sequence':<16} {'line':<10} {'truth in/out':>12}"
+    typer.echo(header + "".join(f" {t:>18}" for t in trackers))
+    rows: dict[tuple[str, str], list[LineCount]] = {}
+    for r in results:
+        rows.setdefault((r.sequence, r.line), []).append(r)
+    for (sequence, name), group in rows.items():
+        truth = f"{group[0].truth_in}/{group[0].truth_out}"
+        cells = "".join(f" {f'{r.counted_in}/{r.counted_out} (err {r.error})':>18}" for r in group)
+        typer.echo(f"{sequence:<16} {name:<10} {truth:>12}{cells}")
+    truth_total = sum(r.truth for r in results if r.tracker == trackers[0])
+    for tracker in trackers:
+        error = sum(r.error for r in results if r.tracker == tracker)
+        share = f"{error / truth_total:.1%}" if truth_total else "n/a"
+        typer.echo(f"{tracker}: {error} miscounted of {truth_total} true crossings ({share})")
+
+
+eval_app.command(name="counts")(counts)

@@ -28,6 +28,7 @@ seeds there: they are calibrated to simulations, not to real prints and screens.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -198,7 +199,7 @@ def landmark_deformation(landmarks: npt.ArrayLike) -> float:
     if points.ndim != 3 or points.shape[1:] != (5, 2) or points.shape[0] < 2:
         raise ValidationError(f"landmarks must have shape (T>=2, 5, 2), got {points.shape}")
     changes = []
-    for prev, cur in zip(points[:-1], points[1:], strict=True):
+    for prev, cur in itertools.pairwise(points):
         eyes = float(np.linalg.norm(prev[1] - prev[0]))
         if eyes <= 1e-6:
             continue

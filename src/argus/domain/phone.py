@@ -12,6 +12,7 @@ frames.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +50,9 @@ class PhoneRules:
         if not 0 <= self.min_confidence <= 1 or self.face_reach <= 0:
             raise ValidationError("min_confidence must lie in [0, 1] and face_reach be positive")
         if not 1 <= self.min_hits <= self.window:
-            raise ValidationError(f"need 1 <= min_hits <= window, got {self.min_hits}/{self.window}")
+            raise ValidationError(
+                f"need 1 <= min_hits <= window, got {self.min_hits}/{self.window}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +100,14 @@ def associated_phone_score(
     if r.phone_class not in names:
         return 0.0
     phone_id = names.index(r.phone_class)
-    phones = detections.select((detections.class_id == phone_id) & (detections.confidence >= r.min_confidence))
+    phones = detections.select(
+        (detections.class_id == phone_id) & (detections.confidence >= r.min_confidence)
+    )
     if not len(phones):
         return 0.0
     if face is not None:
         anchors = [_grow(face, r.face_reach)]
-        test = _overlaps
+        test: Callable[[Box, Box], bool] = _overlaps
     else:
         if r.person_class not in names:
             return 0.0

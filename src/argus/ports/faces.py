@@ -1,15 +1,17 @@
-"""The face detector and face embedder ports."""
+"""The face detector, face embedder and liveness checker ports."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from argus.domain.faces import Face, FaceDetections
+from argus.domain.liveness import LivenessScore
 
-__all__ = ["FaceDetector", "FaceEmbedder"]
+__all__ = ["FaceDetector", "FaceEmbedder", "LivenessChecker"]
 
 
 @runtime_checkable
@@ -46,4 +48,20 @@ class FaceEmbedder(Protocol):
 
     def embed(self, image: npt.NDArray[np.uint8], face: Face) -> npt.NDArray[np.float32]:
         """Align ``face`` of the BGR ``image`` and return its descriptor ``(dimension,)``."""
+        ...
+
+
+@runtime_checkable
+class LivenessChecker(Protocol):
+    """Tells a live face from a presented one (photo, screen) over several frames."""
+
+    @property
+    def window(self) -> int:
+        """How many recent frames one assessment uses."""
+        ...
+
+    def assess(
+        self, frames: Sequence[npt.NDArray[np.uint8]], faces: Sequence[Face]
+    ) -> LivenessScore:
+        """Score BGR ``frames`` (oldest first) and the user's face in each, one per frame."""
         ...

@@ -26,6 +26,7 @@ completes the cues; :func:`argus.domain.liveness.liveness_score` combines them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import cv2
 import numpy as np
@@ -114,7 +115,11 @@ class MotionTextureLiveness:
             if pair is not None:
                 couplings.append(pair[0])
                 residuals.append(pair[1])
-        peaks = [p for p in (self._texture(f, face) for f, face in zip(frames, faces, strict=True)) if p is not None]
+        peaks = [
+            p
+            for p in (self._texture(f, face) for f, face in zip(frames, faces, strict=True))
+            if p is not None
+        ]
         landmarks = np.stack([face.landmark_array() for face in faces]) if faces else None
         return LivenessCues(
             frames=len(frames),
@@ -122,56 +127,29 @@ class MotionTextureLiveness:
             coupling=float(np.median(couplings)) if couplings else None,
             residual=float(np.median(residuals)) if residuals else None,
             peak_prominence=float(np.median(peaks)) if peaks else None,
-            deformation=landmark_deformation(landmarks) if landmarks is not None and len(faces) >= 2 else None,
+            deformation=landmark_deformation(landmarks)
+            if landmarks is not None and len(faces) >= 2
+            else None,
         )
 
     def _pair(self, a: Image, b: Image, face: Face) -> tuple[float, float] | None:
         """``(coupling, residual)`` for one frame pair, or ``None`` when uninformative."""
-        if face.height < 16:
+        tracks = _face_and_ring_tracks(a, b, face)
+        if tracks is None:
             return None
-        scale = FACE_PX / face.height
-        h, w = a.shape[:2]
-        x1, y1, x2, y2 = _grown(face, 2.5)
-        x1, y1 = max(0, int(x1)), max(0, int(y1))
-        x2, y2 = min(w, int(np.ceil(x2))), min(h, int(np.ceil(y2)))
-        if x2 - x1 < 16 or y2 - y1 < 16:
-            return None
-        size = (max(1, round((x2 - x1) * scale)), max(1, round((y2 - y1) * scale)))
-        ga = cv2.resize(cv2.cvtColor(a[y1:y2, x1:x2], cv2.COLOR_BGR2GRAY), size, interpolation=cv2.INTER_AREA)
-        gb = cv2.resize(cv2.cvtColor(b[y1:y2, x1:x2], cv2.COLOR_BGR2GRAY), size, interpolation=cv2.INTER_AREA)
-
-        def box(factor: float) -> tuple[int, int, int, int]:
-            bx1, by1, bx2, by2 = _grown(face, factor)
-            return (
-                int((bx1 - x1) * scale),
-                int((by1 - y1) * scale),
-                int((bx2 - x1) * scale),
-                int((by2 - y1) * scale),
-            )
-
-        inner = np.zeros(ga.shape, np.uint8)
-        fx1, fy1, fx2, fy2 = box(0.85)
-        inner[max(0, fy1) : fy2, max(0, fx1) : fx2] = 255
-        ring = np.full(ga.shape, 255, np.uint8)
-        rx1, ry1, rx2, ry2 = box(1.3)
-        ring[max(0, ry1) : ry2, max(0, rx1) : rx2] = 0
-        face_pts = cv2.goodFeaturesToTrack(ga, 80, 0.01, 4, mask=inner)
-        ring_pts = cv2.goodFeaturesToTrack(ga, 120, 0.01, 6, mask=ring)
-        if face_pts is None or ring_pts is None:
-            return None
-        fa, fb = _track(ga, gb, face_pts.astype(np.float32))
-        ra, rb = _track(ga, gb, ring_pts.astype(np.float32))
-        if len(fa) < 8 or len(ra) < 8:
-            return None
+        fa, fb, ra, rb = tracks
         face_motion = np.median(fb - fa, axis=0)
         ring_motion = np.median(rb - ra, axis=0)
         if float(np.linalg.norm(face_motion - ring_motion)) < self._model.min_relative_motion:
             return None
-        homography, _ = cv2.findHomography(fa, fb, cv2.RANSAC, 1.0)
-        if homography is None:
+        # OpenCV returns None when RANSAC finds no model (its stubs do not say so).
+        found = cast(
+            "npt.NDArray[np.float64] | None", cv2.findHomography(fa, fb, cv2.RANSAC, 1.0)[0]
+        )
+        if found is None:
             return None
-        face_err = _transfer_error(homography, fa, fb)
-        ring_err = _transfer_error(homography, ra, rb)
+        face_err = _transfer_error(found, fa, fb)
+        ring_err = _transfer_error(found, ra, rb)
         return float(np.mean(ring_err < 1.0)), float(np.median(face_err))
 
     @staticmethod
@@ -184,6 +162,61 @@ class MotionTextureLiveness:
             return None
         grey = cv2.cvtColor(frame[y1:y2, x1:x2], cv2.COLOR_BGR2GRAY)
         return spectral_peak_prominence(np.asarray(grey, np.float32))
+
+
+def _box_in_crop(
+    face: Face, factor: float, origin: tuple[int, int], scale: float
+) -> tuple[int, int, int, int]:
+    bx1, by1, bx2, by2 = _grown(face, factor)
+    x0, y0 = origin
+    return (
+        max(0, int((bx1 - x0) * scale)),
+        max(0, int((by1 - y0) * scale)),
+        int((bx2 - x0) * scale),
+        int((by2 - y0) * scale),
+    )
+
+
+def _face_and_ring_tracks(
+    a: Image, b: Image, face: Face
+) -> tuple[Points, Points, Points, Points] | None:
+    """Tracks inside the face and in the ring around it, at a 112 px face height."""
+    if face.height < 16:
+        return None
+    scale = FACE_PX / face.height
+    h, w = a.shape[:2]
+    x1, y1, x2, y2 = _grown(face, 2.5)
+    x1, y1 = max(0, int(x1)), max(0, int(y1))
+    x2, y2 = min(w, int(np.ceil(x2))), min(h, int(np.ceil(y2)))
+    if x2 - x1 < 16 or y2 - y1 < 16:
+        return None
+    size = (max(1, round((x2 - x1) * scale)), max(1, round((y2 - y1) * scale)))
+    grey = [
+        np.asarray(
+            cv2.resize(
+                cv2.cvtColor(f[y1:y2, x1:x2], cv2.COLOR_BGR2GRAY),
+                size,
+                interpolation=cv2.INTER_AREA,
+            ),
+            np.uint8,
+        )
+        for f in (a, b)
+    ]
+    inner = np.zeros(grey[0].shape, np.uint8)
+    fx1, fy1, fx2, fy2 = _box_in_crop(face, 0.85, (x1, y1), scale)
+    inner[fy1:fy2, fx1:fx2] = 255
+    ring = np.full(grey[0].shape, 255, np.uint8)
+    rx1, ry1, rx2, ry2 = _box_in_crop(face, 1.3, (x1, y1), scale)
+    ring[ry1:ry2, rx1:rx2] = 0
+    face_pts = cast("Points | None", cv2.goodFeaturesToTrack(grey[0], 80, 0.01, 4, mask=inner))
+    ring_pts = cast("Points | None", cv2.goodFeaturesToTrack(grey[0], 120, 0.01, 6, mask=ring))
+    if face_pts is None or ring_pts is None:
+        return None
+    fa, fb = _track(grey[0], grey[1], np.asarray(face_pts, np.float32))
+    ra, rb = _track(grey[0], grey[1], np.asarray(ring_pts, np.float32))
+    if len(fa) < 8 or len(ra) < 8:
+        return None
+    return fa, fb, ra, rb
 
 
 def _transfer_error(

@@ -17,7 +17,14 @@ from argus.domain.detections import Detections
 from argus.domain.errors import ValidationError
 from argus.services.mot import MotSequence, TrackRows
 
-__all__ = ["load_sequence", "parse_detections", "read_seqinfo", "write_tracks"]
+__all__ = [
+    "load_ground_truth",
+    "load_sequence",
+    "parse_detections",
+    "read_frame_size",
+    "read_seqinfo",
+    "write_tracks",
+]
 
 PERSON = ("person",)
 MIN_FIELDS = 7
@@ -138,3 +145,66 @@ def write_tracks(path: Path, rows: TrackRows) -> None:
         )
     ]
     path.write_text("".join(lines), encoding="utf-8")
+
+
+def read_frame_size(seq_dir: Path) -> tuple[int, int]:
+    """Return ``(width, height)`` declared by ``seq_dir/seqinfo.ini``."""
+    path = Path(seq_dir) / "seqinfo.ini"
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
+        return int(parser["Sequence"]["imWidth"]), int(parser["Sequence"]["imHeight"])
+    except FileNotFoundError as exc:
+        raise ValidationError(f"{path}: missing (not a MOTChallenge sequence folder)") from exc
+    except (configparser.Error, KeyError, ValueError) as exc:
+        raise ValidationError(f"{path}: needs imWidth and imHeight in [Sequence] ({exc})") from exc
+
+
+def load_ground_truth(seq_dir: Path) -> list[Detections]:
+    """Read ``gt/gt.txt`` as one ``Detections`` per frame, ground-truth ids as tracker ids.
+
+    Rows marked as not to be considered (``conf`` column 0, e.g. MOT17's
+    distractors) are left out.
+
+    Raises:
+        ValidationError: The file is missing or a line is malformed.
+    """
+    seq_dir = Path(seq_dir)
+    _, _, length = read_seqinfo(seq_dir)
+    path = seq_dir / "gt" / "gt.txt"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ValidationError(f"{path}: missing (no ground truth)") from exc
+    frames: list[Detections] = []
+    by_frame: dict[int, list[tuple[int, float, float, float, float]]] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        fields = raw.replace(" ", "").split(",")
+        if not raw.strip():
+            continue
+        if len(fields) < MIN_FIELDS:
+            raise ValidationError(
+                f"{path}:{number}: expected frame,id,x,y,w,h,conf,... got {raw!r}"
+            )
+        try:
+            frame, track = int(float(fields[0])), int(float(fields[1]))
+            x, y, w, h, considered = (float(v) for v in fields[2:7])
+        except ValueError as exc:
+            raise ValidationError(f"{path}:{number}: not a number in {raw!r}") from exc
+        if not 1 <= frame <= length or w < 0 or h < 0:
+            raise ValidationError(f"{path}:{number}: frame outside 1..{length} or negative size")
+        if considered > 0:
+            by_frame.setdefault(frame, []).append((track, x, y, w, h))
+    for frame in range(1, length + 1):
+        rows = np.asarray(by_frame.get(frame, []), dtype=np.float64).reshape(-1, 5)
+        frames.append(
+            Detections(
+                xyxy=np.concatenate((rows[:, 1:3], rows[:, 1:3] + rows[:, 3:5]), axis=1),
+                confidence=np.ones(len(rows), dtype=np.float32),
+                class_id=np.zeros(len(rows), dtype=np.int64),
+                tracker_id=rows[:, 0].astype(np.int64),
+                class_names=PERSON,
+                model="mot-ground-truth",
+            )
+        )
+    return frames

@@ -44,10 +44,11 @@ class LineResult:
 
 
 class _LineTrack:
-    __slots__ = ("history", "last_frame", "last_time")
+    __slots__ = ("history", "last_frame", "last_time", "side")
 
     def __init__(self, length: int, frame: int, now: float) -> None:
         self.history: deque[bool] = deque(maxlen=length)
+        self.side: bool | None = None
         self.last_frame = frame
         self.last_time = now
 
@@ -237,15 +238,25 @@ class LineZone:
 
     @staticmethod
     def _crossing(track: _LineTrack, on_in_side: bool) -> Direction | None:
-        """Record a side; return the direction when it completes a crossing."""
+        """Record a side; return the direction when it completes a crossing.
+
+        A track's side is the one it was first seen on, and changes only when
+        the other side has held for ``min_crossing_frames`` observations in a
+        row; that change is the crossing. Unlike a comparison with the oldest
+        observation alone, a one-frame dip to the other side and back is no
+        crossing at all, rather than an extra count when the track returns.
+        """
         history = track.history
         history.append(on_in_side)
-        if len(history) < (history.maxlen or 0):
+        if track.side is None:
+            track.side = on_in_side
             return None
-        # A crossing: the oldest side differs from every later one, i.e. the new
-        # side has held for min_crossing_frames observations in a row.
-        if history.count(history[0]) > 1:
+        held = (history.maxlen or 1) - 1
+        if on_in_side == track.side or len(history) <= held:
             return None
+        if any(side != on_in_side for side in list(history)[-held:]):
+            return None
+        track.side = on_in_side
         return "in" if on_in_side else "out"
 
     def _events(
