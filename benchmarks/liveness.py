@@ -81,7 +81,9 @@ def _score_clips(
                 continue
             score = checker.assess(clip.frames[start : start + WINDOW], [f for f in window if f])
             results.append(
-                WindowResult(clip.kind, clip.name, score.score, score.live, score.motion is not None)
+                WindowResult(
+                    clip.kind, clip.name, score.score, score.live, score.motion is not None
+                )
             )
     return results, found
 

@@ -207,11 +207,11 @@ def print_medium(photo: Image, rng: np.random.Generator, dpi_scale: float = 1.0)
     sheet *= np.array([0.93, 0.98, 1.0], np.float32)  # warm paper (BGR)
     toned = np.clip(sheet, 0, 255).astype(np.uint8)
     dots = _halftone(toned, period=rng.uniform(3.0, 4.5), angle=rng.uniform(0, math.pi / 4))
-    dots = cv2.GaussianBlur(dots, (0, 0), 1.1)  # dot gain
+    dots = np.asarray(cv2.GaussianBlur(dots, (0, 0), 1.1), np.float32)  # dot gain
     mixed = 0.55 * dots + 0.45 * toned.astype(np.float32)
     grain = cv2.GaussianBlur(rng.normal(0, 1, mixed.shape[:2]).astype(np.float32), (0, 0), 2.0)
     mixed *= (1 + 0.04 * grain)[:, :, None]
-    return np.clip(mixed, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(mixed, 0, 255), np.uint8)
 
 
 def print_attack(
@@ -236,19 +236,21 @@ def print_attack(
         )
         alpha = (mask.astype(np.float32) / 255)[:, :, None]
         frame = warped.astype(np.float32) * alpha + background.astype(np.float32) * (1 - alpha)
-        frame = cv2.GaussianBlur(frame, (0, 0), blur)
+        frame = np.asarray(cv2.GaussianBlur(frame, (0, 0), blur), np.float64)
         frames.append(camera(np.clip(frame, 0, 255).astype(np.uint8), rng))
     return frames
 
 
-def _screen_pixels(panel: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+def _screen_pixels(panel: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
     """Each panel pixel as three R, G, B stripes over a dimmer gap row (a 3x3 cell)."""
     h, w = panel.shape[:2]
     big = np.zeros((h * 3, w * 3, 3), np.float32)
     for sub, channel in enumerate((2, 1, 0)):  # R, G, B stripes left to right (BGR order)
         for row, level in ((0, 1.0), (1, 1.0), (2, 0.4)):
             big[row::3, sub::3, channel] = panel[:, :, channel] * level
-    return big * (3 / 2.4)  # one stripe in three lit per channel: keep the mean brightness
+    return np.asarray(
+        big * (3 / 2.4), np.float32
+    )  # one stripe in three lit per channel: keep the mean brightness
 
 
 def replay_attack(

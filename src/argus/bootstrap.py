@@ -25,7 +25,7 @@ from argus.domain.models import ModelManifest
 from argus.domain.tracking import ByteTracker, TrackerConfig
 from argus.errors import ConfigError, ModelError, SourceDecodeError
 from argus.ports.detector import Detector
-from argus.ports.faces import FaceDetector, FaceEmbedder
+from argus.ports.faces import FaceDetector, FaceEmbedder, LivenessChecker
 from argus.ports.render import Annotator, VideoWriter
 from argus.ports.tracker import Tracker
 from argus.ports.video import VideoSource
@@ -273,6 +273,12 @@ class Container:
             inter_op_num_threads=inter,
         )
         return detector, embedder
+
+    def liveness_checker(self, *, window: int = 8) -> LivenessChecker:
+        """The multi-frame liveness check (planar motion and texture cues)."""
+        from argus.adapters.face.liveness import MotionTextureLiveness
+
+        return MotionTextureLiveness(window=window)
 
 
 def bootstrap(settings: Settings | None = None) -> Container:

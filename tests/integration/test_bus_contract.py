@@ -37,7 +37,7 @@ WAIT = 20.0
 """Seconds to wait for a delivery that must come (generous for a loaded machine)."""
 ACK_WAIT = 1.0
 """Ack wait of the buses under test, in seconds."""
-QUIET = 3 * ACK_WAIT
+QUIET = 2 * ACK_WAIT
 """How long nothing must arrive for a test to conclude that nothing more will."""
 
 
@@ -83,12 +83,27 @@ async def _next(subscription: Subscription, timeout: float = WAIT) -> Delivery:
         return await subscription.__anext__()
 
 
-async def _drain(subscription: Subscription, quiet: float = QUIET) -> list[Delivery]:
-    """Collect deliveries until none comes for ``quiet`` seconds."""
+async def _ack(delivery: Delivery) -> object:
+    await delivery.ack()
+    return None
+
+
+async def _drain(
+    subscription: Subscription,
+    quiet: float = QUIET,
+    handle: Callable[[Delivery], Awaitable[object]] = _ack,
+) -> list[Delivery]:
+    """Handle (by default: acknowledge) deliveries until none comes for ``quiet`` seconds.
+
+    Handling inside the loop matters: an unacknowledged delivery would come back
+    every ack wait, and the quiet period would never arrive.
+    """
     got: list[Delivery] = []
     while True:
         with anyio.move_on_after(quiet):
-            got.append(await subscription.__anext__())
+            delivery = await subscription.__anext__()
+            got.append(delivery)
+            await handle(delivery)
             continue
         return got
 
@@ -290,8 +305,7 @@ async def test_idempotent_consumer_never_double_counts_a_replay(kit: BusKit) -> 
     # After a restart (empty in-memory set), the durable check catches the redelivery.
     consumer = IdempotentConsumer(handle, already_processed=in_store)
     async with await bus.subscribe("ingest", durable="counter") as sub:
-        for delivery in await _drain(sub):
-            await consumer.process(delivery)
+        await _drain(sub, handle=consumer.process)
     assert counts == {envelope.event_id: 1 for envelope in events}
     assert consumer.handled == 2
     assert consumer.duplicates >= 1  # the redelivery; NATS drops the re-publish itself
@@ -318,6 +332,28 @@ async def test_idempotent_consumer_in_memory_set_alone_skips_a_redelivery(kit: B
     assert seen == [envelope.event_id]
 
 
+async def test_a_failing_handler_leaves_the_event_for_redelivery(kit: BusKit) -> None:
+    bus = await kit.open()
+    envelope = _envelope(5)
+    attempts: list[bool] = []
+
+    async def flaky(event: Envelope) -> None:
+        attempts.append(True)
+        if len(attempts) == 1:
+            raise RuntimeError("database down")
+
+    consumer = IdempotentConsumer(flaky)
+    await bus.publish("flaky", envelope)
+    async with await bus.subscribe("flaky", durable="flaky") as sub:
+        with pytest.raises(RuntimeError, match="database down"):
+            await consumer.process(await _next(sub))
+        retried = await _next(sub)
+        assert retried.redelivered
+        assert await consumer.process(retried) is True
+        assert await _drain(sub) == []
+    assert (len(attempts), consumer.handled, consumer.duplicates) == (2, 1, 0)
+
+
 async def test_competing_subscriptions_of_one_durable_name_share_the_messages(
     kit: BusKit,
 ) -> None:
@@ -329,9 +365,7 @@ async def test_competing_subscriptions_of_one_durable_name_share_the_messages(
 
     async def work(sub: Subscription) -> None:
         async with sub:
-            for delivery in await _drain(sub, quiet=1.0):
-                got.append(delivery.envelope.event_id)
-                await delivery.ack()
+            got.extend(d.envelope.event_id for d in await _drain(sub, quiet=1.0))
 
     first = await bus.subscribe("work", durable="pool")
     second = await bus.subscribe("work", durable="pool")
@@ -413,11 +447,14 @@ async def test_invalid_durable_name_is_a_bus_error(kit: BusKit) -> None:
 @pytest.mark.parametrize("kind", ["nats", "redis"])
 async def test_unreachable_broker_is_a_clear_bus_error(kind: str) -> None:
     port = _free_port()
-    with anyio.fail_after(WAIT), pytest.raises(BusError, match="cannot connect") as info:
+
+    async def connect() -> EventBus:
         if kind == "nats":
-            await NatsEventBus.connect(f"nats://127.0.0.1:{port}", connect_attempts=1)
-        else:
-            await RedisStreamsEventBus.connect(f"redis://127.0.0.1:{port}/0")
+            return await NatsEventBus.connect(f"nats://127.0.0.1:{port}", connect_attempts=1)
+        return await RedisStreamsEventBus.connect(f"redis://127.0.0.1:{port}/0")
+
+    with anyio.fail_after(WAIT), pytest.raises(BusError, match="cannot connect") as info:
+        await connect()
     assert str(port) in str(info.value)
 
 

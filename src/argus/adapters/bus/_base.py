@@ -54,9 +54,12 @@ class SubscriptionBase(ABC):
     def __init__(self) -> None:
         self._state = BusState.OPEN
 
-    @property
-    def closed(self) -> bool:
-        """Whether ``close`` was called (on the subscription or its bus)."""
+    def is_closed(self) -> bool:
+        """Whether ``close`` was called (on the subscription or its bus).
+
+        A method, not a property: another task may close the subscription
+        while this one awaits, and a type checker must not assume it unchanged.
+        """
         return self._state is BusState.CLOSED
 
     def __aiter__(self) -> Self:

@@ -14,6 +14,7 @@ touched across an ``await``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -106,7 +107,7 @@ class _DurableSubscription(SubscriptionBase):
 
     async def __anext__(self) -> Delivery:
         while True:
-            if self.closed:
+            if self.is_closed():
                 raise StopAsyncIteration
             wake = self._bus.signal.current()
             delivery = self._next_ready(time.monotonic())
@@ -114,10 +115,8 @@ class _DurableSubscription(SubscriptionBase):
                 return delivery
             deadlines = [p.deadline for p in self._group.pending.values()]
             timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout)
-            except TimeoutError:
-                pass
 
     def _next_ready(self, now: float) -> Delivery | None:
         group, ack_wait = self._group, self._bus.ack_wait
@@ -174,7 +173,7 @@ class _FanOutSubscription(SubscriptionBase):
 
     async def __anext__(self) -> Delivery:
         while True:
-            if self.closed:
+            if self.is_closed():
                 raise StopAsyncIteration
             wake = self._bus.signal.current()
             if self._queue:

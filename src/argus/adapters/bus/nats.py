@@ -84,7 +84,7 @@ class _DurableSubscription(SubscriptionBase):
 
     async def __anext__(self) -> Delivery:
         while True:
-            if self.closed:
+            if self.is_closed():
                 raise StopAsyncIteration
             if self._buffer:
                 msg = self._buffer.popleft()
@@ -100,11 +100,11 @@ class _DurableSubscription(SubscriptionBase):
             except nats.errors.TimeoutError:
                 continue
             except _NATS_ERRORS as exc:
-                if self.closed:
+                if self.is_closed():
                     raise StopAsyncIteration from None
                 raise BusError(f"fetching from {self._subject} failed: {exc}") from exc
             self._buffer.extend(msgs)
-            if self.closed:  # closed while the fetch was in flight
+            if self.is_closed():  # closed while the fetch was in flight
                 await self._return_buffered()
 
     async def _return_buffered(self) -> None:
@@ -138,14 +138,14 @@ class _FanOutSubscription(SubscriptionBase):
 
     async def __anext__(self) -> Delivery:
         while True:
-            if self.closed:
+            if self.is_closed():
                 raise StopAsyncIteration
             try:
                 msg = await self._sub.next_msg(timeout=self._poll)
             except nats.errors.TimeoutError:
                 continue
             except _NATS_ERRORS as exc:
-                if self.closed:
+                if self.is_closed():
                     raise StopAsyncIteration from None
                 raise BusError(f"fan-out on {self._subject} failed: {exc}") from exc
             try:

@@ -22,10 +22,12 @@ import logging
 import time
 import uuid
 from collections import deque
-from typing import Any, Self
+from collections.abc import Awaitable
+from typing import Any, Self, cast
 
 import redis.asyncio as redis_asyncio
 import redis.exceptions
+from redis.typing import StreamIdT
 
 from argus.adapters.bus._base import BusState, SubscriptionBase, decode_envelope, encode_envelope
 from argus.domain.errors import BusError
@@ -83,7 +85,7 @@ class _GroupSubscription(SubscriptionBase):
 
     async def __anext__(self) -> Delivery:
         while True:
-            if self.closed:
+            if self.is_closed():
                 raise StopAsyncIteration
             if self._buffer:
                 (entry_id, fields), redelivered = self._buffer.popleft()
@@ -94,7 +96,7 @@ class _GroupSubscription(SubscriptionBase):
             try:
                 await self._fill()
             except _REDIS_ERRORS as exc:
-                if self.closed:
+                if self.is_closed():
                     raise StopAsyncIteration from None
                 raise BusError(f"reading {self._subject} failed: {exc}") from exc
 
@@ -146,7 +148,7 @@ class _GroupSubscription(SubscriptionBase):
         )
 
     async def _release(self) -> None:
-        buffered = [entry_id for (entry_id, _fields), _redelivered in self._buffer]
+        buffered: list[StreamIdT] = [entry_id for (entry_id, _fields), _redelivered in self._buffer]
         self._buffer.clear()
         try:
             if buffered:
@@ -184,7 +186,7 @@ class _FanOutSubscription(SubscriptionBase):
 
     async def __anext__(self) -> Delivery:
         while True:
-            if self.closed:
+            if self.is_closed():
                 raise StopAsyncIteration
             if self._buffer:
                 entry_id, fields = self._buffer.popleft()
@@ -202,7 +204,7 @@ class _FanOutSubscription(SubscriptionBase):
                     {self._key: self._last_id}, count=self._bus.batch, block=self._bus.poll_ms
                 )
             except _REDIS_ERRORS as exc:
-                if self.closed:
+                if self.is_closed():
                     raise StopAsyncIteration from None
                 raise BusError(f"reading {self._subject} failed: {exc}") from exc
             for _key, entries in response or ():
@@ -265,7 +267,8 @@ class RedisStreamsEventBus:
             url, socket_connect_timeout=connect_timeout, decode_responses=False
         )
         try:
-            await client.ping()
+            # redis-py types ping() for both clients; the asyncio one returns an awaitable.
+            await cast("Awaitable[bool]", client.ping())
         except _REDIS_ERRORS as exc:
             await client.aclose()
             raise BusError(f"cannot connect to Redis at {url}: {exc}") from exc

@@ -29,7 +29,8 @@ def linear_assign(cost: Array, max_cost: float) -> Matches:
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty
     admissible = cost <= max_cost
-    priced = np.where(admissible, cost, _PENALTY + abs(max_cost))
-    rows, cols = linear_sum_assignment(priced)
+    rows, cols = linear_sum_assignment(np.where(admissible, cost, _PENALTY + abs(max_cost)))
     keep = admissible[rows, cols]
-    return rows[keep].astype(np.intp), cols[keep].astype(np.intp)
+    if np.count_nonzero(keep) < keep.size:
+        rows, cols = rows[keep], cols[keep]
+    return rows.astype(np.intp, copy=False), cols.astype(np.intp, copy=False)

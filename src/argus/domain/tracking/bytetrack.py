@@ -1,9 +1,13 @@
 """A ByteTrack-class multi-object tracker, vectorised over all tracks.
 
-Every track lives in a few parallel numpy arrays (Kalman mean and covariance
-blocks, a table of id, hits, misses and class, an optional appearance
-embedding), so one update is a bounded number of array operations whatever
-the number of tracks: no per-track Python objects or loops. One frame:
+Every track lives in a column of a few preallocated numpy buffers (the Kalman
+state, a table of id, confirmation frame, last matched frame and class, an
+optional appearance embedding) whose leading ``track_count`` columns are live;
+they double when full and are compacted when tracks are removed. One update is
+a bounded number of whole-array operations whatever the number of tracks: no
+per-track Python objects or loops. With the few boxes of a typical frame each
+numpy call costs far more than its arithmetic, so the hot path is written to
+make few calls on contiguous blocks. One frame:
 
 1. predict every track one frame ahead (lost tracks keep their size);
 2. match confirmed tracks (seen or lost) to high-score detections by IoU,
@@ -34,8 +38,14 @@ import numpy.typing as npt
 from argus.domain.detections import Detections
 from argus.domain.errors import ValidationError
 from argus.domain.tracking.config import TrackerConfig
-from argus.domain.tracking.kalman import BoxKalman
-from argus.domain.tracking.matching import Assign, greedy_assign, iou_corners, match
+from argus.domain.tracking.kalman import BOX, BoxKalman
+from argus.domain.tracking.matching import (
+    Assign,
+    greedy_assign,
+    iou_signed,
+    match,
+    signed_corners,
+)
 
 __all__ = ["ByteTracker", "TrackUpdate"]
 
@@ -45,8 +55,15 @@ Ids = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 
 _EMPTY = np.zeros(0, dtype=np.intp)
-# Columns of the per-track integer table: id, matched frames, frame last matched, class.
-_ID, _HITS, _SEEN, _CLASS = 0, 1, 2, 3
+_INITIAL_CAPACITY = 16
+# 0-d operands: numpy converts a Python float operand on every call.
+_HALF = np.array(0.5)
+_MINUS_ONE = np.array(-1.0)
+# Rows of the per-track integer table: id, first frame in which the track is
+# confirmed if matched in every frame until then, frame last matched, class.
+# A tentative track that misses a frame is removed, so it is confirmed exactly
+# when its last matched frame reaches the confirmation frame.
+_ID, _CONFIRM_AT, _SEEN, _CLASS = 0, 1, 2, 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,21 +93,40 @@ def _subset(detections: Detections, index: Index, tracker_id: Ids) -> Detections
     positive ids cannot break them, so the copy is built directly.
     """
     out = object.__new__(Detections)
-    out.__dict__.update(detections.__dict__)
-    arrays: dict[str, npt.NDArray[np.generic]]
-    if index.size == len(detections):  # sorted unique indices: all of them, in order
-        arrays = {}
-    else:
-        arrays = {
-            "xyxy": detections.xyxy[index],
-            "confidence": detections.confidence[index],
-            "class_id": detections.class_id[index],
-        }
-    arrays["tracker_id"] = tracker_id
-    for name, array in arrays.items():
-        array.setflags(write=False)
-        object.__setattr__(out, name, array)
+    fields = out.__dict__
+    fields.update(detections.__dict__)
+    tracker_id.setflags(write=False)
+    fields["tracker_id"] = tracker_id
+    if index.size < detections.xyxy.shape[0]:  # sorted unique indices, else all in order
+        for name in ("xyxy", "confidence", "class_id"):
+            array = fields[name].take(index, axis=0)
+            array.setflags(write=False)
+            fields[name] = array
     return out
+
+
+class _Frame(NamedTuple):
+    """One frame's per-detection inputs to matching and correction."""
+
+    score: npt.NDArray[np.float32]
+    class_id: Ids
+    xywh: Float
+    """Boxes ``(cx, cy, w, h)``, shape ``(N, 4)``."""
+    corners: Float
+    """Signed corners ``(x1, y1, -x2, -y2)``, shape ``(4, N)`` (see ``iou_signed``)."""
+    area: Float
+    emb: Float | None
+
+
+def _frame(detections: Detections, emb: Float | None) -> _Frame:
+    corners = np.array(detections.xyxy.T, dtype=np.float64, order="C")
+    wh = corners[2:] - corners[:2]
+    centre = wh * _HALF
+    centre += corners[:2]
+    area = wh[0] * wh[1]
+    corners[2:] *= _MINUS_ONE
+    xywh = np.concatenate((centre, wh)).T  # Fortran order: only ever gathered by rows
+    return _Frame(detections.confidence, detections.class_id, xywh, corners, area, emb)
 
 
 class ByteTracker:
@@ -114,21 +150,28 @@ class ByteTracker:
         self._assign: Assign = assign if assign is not None else greedy_assign
         self._kalman = kalman if kalman is not None else BoxKalman()
         self._max_lost = self.config.max_lost_frames
+        # ``high & (score >= new)`` in one comparison.
+        self._birth_threshold = max(self.config.high_threshold, self.config.new_track_threshold)
         self.reset()
 
     def reset(self) -> None:
         """Forget every track and restart ids at 1 (call between unrelated streams)."""
-        self._mean: Float = np.zeros((0, 2, 4))
-        self._cov: Float = np.zeros((0, 3, 4))
-        self._table: Ids = np.zeros((0, 4), dtype=np.int64)
+        self._state: Float = np.zeros((5, _INITIAL_CAPACITY, 4))
+        self._table: Ids = np.zeros((4, _INITIAL_CAPACITY), dtype=np.int64)
         self._embedding: Float | None = None
+        self._count = 0
         self._frame = 0
         self._next_id = 1
 
     @property
     def track_count(self) -> int:
         """Tracks currently held (tentative, seen and lost)."""
-        return int(self._table.shape[0])
+        return self._count
+
+    @property
+    def capacity(self) -> int:
+        """Tracks the buffers hold before they grow (at least ``track_count``)."""
+        return int(self._table.shape[1])
 
     def update(
         self, detections: Detections, embeddings: npt.NDArray[np.floating] | None = None
@@ -146,7 +189,7 @@ class ByteTracker:
         """
         index, ids, confirmed = self._step(detections, embeddings)
         if np.count_nonzero(confirmed) < confirmed.size:
-            index, ids = index[confirmed], ids[confirmed]
+            index, ids = index.compress(confirmed), ids.compress(confirmed)
         return _subset(detections, index, ids)
 
     def update_all(
@@ -176,7 +219,7 @@ class ByteTracker:
         if self._embedding is None:
             # Tracks from before embeddings were first given hold a zero vector
             # (a neutral distance) until their first matched appearance.
-            self._embedding = np.zeros((self.track_count, emb.shape[1]))
+            self._embedding = np.zeros((self.capacity, emb.shape[1]))
         elif emb.shape[1] != self._embedding.shape[1]:
             raise ValidationError(
                 f"embeddings have {emb.shape[1]} dimensions, tracks hold {self._embedding.shape[1]}"
@@ -184,176 +227,142 @@ class ByteTracker:
         emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
         return emb
 
-    def _pairs(
-        self,
-        iou: Float,
-        tracks: Index | None,
-        dets: Index | None,
-        min_iou: float,
-        frame: _Frame,
-        *,
-        fuse: bool,
-    ) -> tuple[Index, Index]:
-        """Match a block of the IoU matrix (``None`` takes all rows or columns)."""
-        if tracks is not None:
-            iou = iou[tracks]
-        if dets is not None:
-            iou = iou[:, dets]
-        if not iou.size:
-            return _EMPTY, _EMPTY
-        sim = iou * (frame.score if dets is None else frame.score[dets]) if fuse else iou
-        # IoU 0 never matches, whatever the threshold.
-        ok = sim >= max(min_iou, 1e-9)
-        if self.config.class_consistent:
-            t_cls = self._table[:, _CLASS] if tracks is None else self._table[tracks, _CLASS]
-            d_cls = frame.class_id if dets is None else frame.class_id[dets]
-            ok &= t_cls[:, None] == d_cls
-        weight = self.config.appearance_weight
-        if frame.emb is not None and self._embedding is not None and weight > 0:
-            t_emb = self._embedding if tracks is None else self._embedding[tracks]
-            d_emb = frame.emb if dets is None else frame.emb[dets]
-            # Appearance ranks the pairs the IoU gate admits; it never links far boxes.
-            sim = (1.0 - weight) * sim + weight * 0.5 * (1.0 + t_emb @ d_emb.T)
-        rows, cols = match(sim, ok, self._assign)
-        return (
-            rows if tracks is None else tracks[rows],
-            cols if dets is None else dets[cols],
-        )
-
     def _step(
         self, detections: Detections, embeddings: npt.NDArray[np.floating] | None
     ) -> tuple[Index, Ids, Mask]:
         """Advance one frame; return detection indices, their ids and confirmation."""
-        cfg = self.config
         self._frame += 1
+        now = self._frame
         n = detections.xyxy.shape[0]
         emb = self._embeddings(embeddings, n)
-        n_tracks = self._table.shape[0]
-        if not n_tracks and not n:
-            return _EMPTY, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-        table = self._table
-        lost = table[:, _SEEN] < self._frame - 1
-        if n_tracks:
-            self._mean, self._cov = self._kalman.predict(
-                self._mean, self._cov, lost if np.count_nonzero(lost) else None
-            )
-        score = detections.confidence
-        xyxy = detections.xyxy.astype(np.float64)
-        xywh = xyxy.copy()
-        xywh[:, 2:] -= xyxy[:, :2]
-        xywh[:, :2] += 0.5 * xywh[:, 2:]
-        frame = _Frame(score, detections.class_id, xywh, emb)
-        high = score >= cfg.high_threshold
-        confirmed = table[:, _HITS] >= cfg.min_hits
-        n_confirmed = int(np.count_nonzero(confirmed))
-        matched, det_index, whole, tentative_matched = self._associate(
-            frame, xyxy, lost, confirmed, high
-        )
-        self._correct(matched, det_index, frame, whole=whole)
-        ids = self._table[matched, _ID]
-        is_confirmed = self._table[matched, _HITS] >= cfg.min_hits
-        if matched.size < n_tracks and (
-            tentative_matched < n_tracks - n_confirmed
-            or int(table[:, _SEEN].min()) < self._frame - self._max_lost
+        count = self._count
+        if not count and not n:
+            return _EMPTY.copy(), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+        table = self._table[:, :count]
+        lost = table[_SEEN] < now - 1
+        n_lost = np.count_nonzero(lost)
+        if count:
+            self._kalman.predict(self._state[:, :count], lost if n_lost else None)
+        frame = _frame(detections, emb)
+        rows, cols, ascending, tentative_left = self._associate(frame, lost, n_lost)
+        self._correct(rows, cols, frame, whole=ascending and rows.size == count)
+        ids = self._table[_ID].take(rows)
+        is_confirmed = self._table[_CONFIRM_AT].take(rows) <= now
+        if rows.size < count and (
+            tentative_left
+            or np.count_nonzero(table[_SEEN] < now - self._max_lost)  # views see the update
         ):
             self._prune()
-        if det_index.size < n:
-            candidate = high & (score >= cfg.new_track_threshold)
-            candidate[det_index] = False
-            born = np.flatnonzero(candidate)
+        if cols.size < n:
+            candidate = frame.score >= self._birth_threshold
+            candidate[cols] = False
+            born = candidate.nonzero()[0]
             if born.size:
                 new_ids, new_confirmed = self._start(born, frame)
-                det_index = np.concatenate((det_index, born))
+                cols = np.concatenate((cols, born))
                 ids = np.concatenate((ids, new_ids))
                 is_confirmed = np.concatenate((is_confirmed, new_confirmed))
-        if det_index.size > 1:
-            order = np.argsort(det_index)
-            return det_index[order], ids[order], is_confirmed[order]
-        return det_index, ids, is_confirmed
+        if cols.size > 1:
+            order = cols.argsort()
+            return cols.take(order), ids.take(order), is_confirmed.take(order)
+        return cols, ids, is_confirmed
 
     def _associate(
-        self, frame: _Frame, xyxy: Float, lost: Mask, confirmed: Mask, high: Mask
-    ) -> tuple[Index, Index, bool, int]:
+        self, frame: _Frame, lost: Mask, n_lost: int
+    ) -> tuple[Index, Index, bool, bool]:
         """Run the three matching stages.
 
         Returns:
-            Matched track rows and detection indices, whether the rows are every
-            track in order, and how many tentative tracks matched.
+            Matched track rows and detection indices, whether the rows ascend
+            (one stage matched), and whether a tentative track is left
+            unmatched (it must be removed).
         """
         cfg = self.config
-        n_tracks, n = self._table.shape[0], xyxy.shape[0]
-        n_lost = int(np.count_nonzero(lost))
-        n_confirmed = int(np.count_nonzero(confirmed))
-        n_high = int(np.count_nonzero(high))
-        high_idx = None if n_high == n else np.flatnonzero(high)
-        score, xywh = frame.score, frame.xywh
-        rows: list[Index] = []
-        cols: list[Index] = []
-        t1 = t3 = _EMPTY
-        if n_tracks and n:
-            box = self._mean[:, 0]
-            half = 0.5 * box[:, 2:]
-            iou = iou_corners(
-                box[:, :2] - half,
-                box[:, :2] + half,
-                box[:, 2] * box[:, 3],
-                xyxy,
-                xywh[:, 2] * xywh[:, 3],
-            )
-            pool = None if n_confirmed == n_tracks else np.flatnonzero(confirmed)
-            t1, d1 = self._pairs(iou, pool, high_idx, cfg.match_iou, frame, fuse=cfg.fuse_score)
-            rows.append(t1)
-            cols.append(d1)
-            if n_high < n and t1.size < n_confirmed - n_lost:
-                track_free = confirmed & ~lost
-                track_free[t1] = False
-                low_idx = np.flatnonzero(~high & (score >= cfg.low_threshold))
-                recent = np.flatnonzero(track_free)
-                t2, d2 = self._pairs(iou, recent, low_idx, cfg.low_match_iou, frame, fuse=False)
-                rows.append(t2)
-                cols.append(d2)
-            if n_confirmed < n_tracks and d1.size < n_high:
-                left = high.copy()
-                left[d1] = False
-                tentative = np.flatnonzero(~confirmed)
-                t3, d3 = self._pairs(
-                    iou,
-                    tentative,
-                    np.flatnonzero(left),
-                    cfg.tentative_match_iou,
-                    frame,
-                    fuse=cfg.fuse_score,
-                )
-                rows.append(t3)
-                cols.append(d3)
-        matched = rows[0] if len(rows) == 1 else np.concatenate(rows) if rows else _EMPTY
-        det_index = cols[0] if len(cols) == 1 else np.concatenate(cols) if cols else _EMPTY
-        return matched, det_index, len(rows) == 1 and t1.size == n_tracks, int(t3.size)
+        count, n = self._count, frame.score.shape[0]
+        table = self._table[:, :count]
+        confirmed = table[_SEEN] >= table[_CONFIRM_AT]
+        n_tentative = count - np.count_nonzero(confirmed)
+        if not count or not n:
+            return _EMPTY, _EMPTY, True, n_tentative > 0
+        score = frame.score
+        high = score >= cfg.high_threshold
+        n_high = np.count_nonzero(high)
+        box = self._state[BOX, :count]
+        iou = iou_signed(signed_corners(box), box[:, 2] * box[:, 3], frame.corners, frame.area)
+        sim = iou * score.astype(np.float64) if cfg.fuse_score else iou
+        dets = None if n_high == n else high.nonzero()[0]
+        pool = None if not n_tentative else confirmed.nonzero()[0]
+        rows, cols = self._pairs(sim, pool, dets, cfg.match_iou, frame)
+        n_matched = rows.size
+        ascending = True
+        if n_high < n and n_matched < count - n_tentative - n_lost:
+            free = confirmed & ~lost
+            free[rows] = False
+            low = (~high & (score >= cfg.low_threshold)).nonzero()[0]
+            t2, d2 = self._pairs(iou, free.nonzero()[0], low, cfg.low_match_iou, frame)
+            rows, cols = np.concatenate((rows, t2)), np.concatenate((cols, d2))
+            ascending = not t2.size
+        t3 = _EMPTY
+        if n_tentative and n_matched < n_high:
+            left = high.copy()
+            left[cols[:n_matched]] = False
+            tentative = (~confirmed).nonzero()[0]
+            t3, d3 = self._pairs(sim, tentative, left.nonzero()[0], cfg.tentative_match_iou, frame)
+            rows, cols = np.concatenate((rows, t3)), np.concatenate((cols, d3))
+            ascending = ascending and not t3.size
+        return rows, cols, ascending, t3.size < n_tentative
+
+    def _pairs(
+        self, sim: Float, tracks: Index | None, dets: Index | None, min_iou: float, frame: _Frame
+    ) -> tuple[Index, Index]:
+        """Match a block of the similarity matrix (``None`` takes all rows or columns)."""
+        if tracks is not None:
+            sim = sim.take(tracks, axis=0)
+        if dets is not None:
+            sim = sim.take(dets, axis=1)
+        if not sim.size:
+            return _EMPTY, _EMPTY
+        # IoU 0 never matches, whatever the threshold.
+        ok = sim >= max(min_iou, 1e-9)
+        if self.config.class_consistent:
+            t_cls = self._table[_CLASS, : self._count]
+            t_cls = t_cls if tracks is None else t_cls.take(tracks)
+            d_cls = frame.class_id if dets is None else frame.class_id.take(dets)
+            ok &= t_cls[:, None] == d_cls
+        weight = self.config.appearance_weight
+        if frame.emb is not None and self._embedding is not None and weight > 0:
+            t_emb = self._embedding[: self._count]
+            t_emb = t_emb if tracks is None else t_emb.take(tracks, axis=0)
+            d_emb = frame.emb if dets is None else frame.emb.take(dets, axis=0)
+            # Appearance ranks the pairs the IoU gate admits; it never links far boxes.
+            sim = (1.0 - weight) * sim + weight * 0.5 * (1.0 + t_emb @ d_emb.T)
+        rows, cols = match(sim, ok, self._assign)
+        return (
+            rows if tracks is None else tracks.take(rows),
+            cols if dets is None else dets.take(cols),
+        )
 
     def _correct(self, rows: Index, cols: Index, frame: _Frame, *, whole: bool) -> None:
-        """Apply the matches: Kalman correction, counts, class and appearance.
+        """Apply the matches: Kalman correction, last matched frame, class and appearance.
 
-        ``whole`` says that ``rows`` is every track in order, the common case,
-        which is corrected in place without gathering and scattering rows.
+        When ``whole``, ``rows`` is every track in order and the state is
+        corrected in place without gathering and scattering columns. The class
+        is only kept up to date where matching reads it.
         """
         if not rows.size:
             return
+        count = self._count
+        state = self._state[:, :count]
+        measured = frame.xywh.take(cols, axis=0)
         if whole:
-            self._kalman.update(self._mean, self._cov, frame.xywh[cols])
-            table = self._table
-            table[:, _HITS] += 1
-            table[:, _SEEN] = self._frame
-            table[:, _CLASS] = frame.class_id[cols]
+            self._kalman.update(state, measured)
         else:
-            mean, cov = self._mean[rows], self._cov[rows]
-            self._kalman.update(mean, cov, frame.xywh[cols])
-            self._mean[rows] = mean
-            self._cov[rows] = cov
-            table = self._table[rows]
-            table[:, _HITS] += 1
-            table[:, _SEEN] = self._frame
-            table[:, _CLASS] = frame.class_id[cols]
-            self._table[rows] = table
+            matched = state.take(rows, axis=1)
+            self._kalman.update(matched, measured)
+            state[:, rows] = matched
+        self._table[_SEEN, rows] = self._frame
+        if self.config.class_consistent:
+            self._table[_CLASS, rows] = frame.class_id.take(cols)
         if frame.emb is not None and self._embedding is not None:
             m = self.config.appearance_momentum
             mixed = m * self._embedding[rows] + (1.0 - m) * frame.emb[cols]
@@ -362,45 +371,55 @@ class ByteTracker:
 
     def _prune(self) -> None:
         """Drop tentative tracks that missed this frame and lost ones beyond the buffer."""
-        seen = self._table[:, _SEEN]
-        tentative = self._table[:, _HITS] < self.config.min_hits
-        keep = (seen >= self._frame - self._max_lost) & ((seen == self._frame) | ~tentative)
-        if np.count_nonzero(keep) == keep.size:
+        count = self._count
+        table = self._table[:, :count]
+        seen = table[_SEEN]
+        keep = (seen >= self._frame - self._max_lost) & (
+            (seen == self._frame) | (seen >= table[_CONFIRM_AT])
+        )
+        kept = int(np.count_nonzero(keep))
+        if kept == count:
             return
-        self._mean = self._mean[keep]
-        self._cov = self._cov[keep]
-        self._table = self._table[keep]
+        self._state[:, :kept] = self._state[:, :count].compress(keep, axis=1)
+        self._table[:, :kept] = table.compress(keep, axis=1)
         if self._embedding is not None:
-            self._embedding = self._embedding[keep]
+            self._embedding[:kept] = self._embedding[:count].compress(keep, axis=0)
+        self._count = kept
+
+    def _reserve(self, size: int) -> None:
+        """Grow the buffers, at least doubling them, to hold ``size`` tracks."""
+        capacity = self.capacity
+        if size <= capacity:
+            return
+        capacity = max(2 * capacity, size)
+        count = self._count
+        state = np.zeros((self._state.shape[0], capacity, 4))
+        state[:, :count] = self._state[:, :count]
+        table = np.zeros((self._table.shape[0], capacity), dtype=np.int64)
+        table[:, :count] = self._table[:, :count]
+        self._state, self._table = state, table
+        if self._embedding is not None:
+            embedding = np.zeros((capacity, self._embedding.shape[1]))
+            embedding[:count] = self._embedding[:count]
+            self._embedding = embedding
 
     def _start(self, born: Index, frame: _Frame) -> tuple[Ids, Mask]:
         """Start tracks at the given detections; return their ids and confirmation."""
         k = born.size
         cfg = self.config
+        start, end = self._count, self._count + k
+        self._reserve(end)
         ids = np.arange(self._next_id, self._next_id + k, dtype=np.int64)
         self._next_id += k
         # Nothing before the first frame could have confirmed its tracks.
         at_once = cfg.min_hits <= 1 or (cfg.confirm_first_frame and self._frame == 1)
-        new = np.empty((k, 4), dtype=np.int64)
-        new[:, _ID] = ids
-        new[:, _HITS] = cfg.min_hits if at_once else 1
-        new[:, _SEEN] = self._frame
-        new[:, _CLASS] = frame.class_id[born]
-        mean, cov = self._kalman.initiate(frame.xywh[born])
-        self._mean = np.concatenate((self._mean, mean))
-        self._cov = np.concatenate((self._cov, cov))
-        self._table = np.concatenate((self._table, new))
+        new = self._table[:, start:end]
+        new[_ID] = ids
+        new[_CONFIRM_AT] = self._frame if at_once else self._frame + cfg.min_hits - 1
+        new[_SEEN] = self._frame
+        new[_CLASS] = frame.class_id.take(born)
+        self._state[:, start:end] = self._kalman.initiate(frame.xywh.take(born, axis=0))
         if self._embedding is not None:
-            dim = self._embedding.shape[1]
-            vectors = frame.emb[born] if frame.emb is not None else np.zeros((k, dim))
-            self._embedding = np.concatenate((self._embedding, vectors))
+            self._embedding[start:end] = 0.0 if frame.emb is None else frame.emb.take(born, axis=0)
+        self._count = end
         return ids, np.full(k, at_once, dtype=bool)
-
-
-class _Frame(NamedTuple):
-    """One frame's per-detection inputs to matching."""
-
-    score: npt.NDArray[np.float32]
-    class_id: Ids
-    xywh: Float
-    emb: Float | None

@@ -9,9 +9,13 @@ stays four independent 2x2 blocks, and the filter reduces to elementwise
 arithmetic on arrays of shape ``(T, 4)``: exactly the full 8x8 filter, without
 batched matrix products or inverses.
 
-Layout, for T tracks: ``mean`` has shape ``(T, 2, 4)`` (row 0 the box, row 1
-its velocity) and ``cov`` has shape ``(T, 3, 4)`` (rows: variance of each
-coordinate, its covariance with its velocity, variance of the velocity).
+Layout, for T tracks: one ``state`` array of shape ``(5, T, 4)`` whose rows are
+the box, its velocity, and the three entries of each coordinate's 2x2
+covariance block (variance of the coordinate, its covariance with its
+velocity, variance of the velocity). Each row is a contiguous ``(T, 4)`` block
+when ``state`` is the leading part of a ``(5, capacity, 4)`` buffer, so every
+step is a few whole-block operations, which matters more than arithmetic for a
+few tracks.
 """
 
 from __future__ import annotations
@@ -21,13 +25,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BoxKalman", "xywh_to_xyxy", "xyxy_to_xywh"]
+__all__ = ["BOX", "STATE_ROWS", "VELOCITY", "BoxKalman", "xywh_to_xyxy", "xyxy_to_xywh"]
 
 Array = npt.NDArray[np.float64]
 
+STATE_ROWS = 5
+"""Rows of the state: box, velocity, variance, covariance, velocity variance."""
+BOX, VELOCITY = 0, 1
+"""Rows of ``state`` holding the box ``(cx, cy, w, h)`` and its velocity."""
+
 _WHWH = np.array([2, 3, 2, 3])
-_MEAN_STEP = np.array([[1.0, 1.0], [0.0, 1.0]])
-_COV_STEP = np.array([[1.0, 2.0, 1.0], [0.0, 1.0, 1.0], [0.0, 0.0, 1.0]])
+_ONE = np.array(1.0)
 
 
 def xyxy_to_xywh(xyxy: npt.NDArray[np.floating]) -> Array:
@@ -43,6 +51,14 @@ def xywh_to_xyxy(xywh: Array) -> Array:
     return np.concatenate((xywh[:, :2] - half, xywh[:, :2] + half), axis=1)
 
 
+def _scalar(value: float) -> Array:
+    # A 0-d array: numpy converts a Python float operand on every call, which
+    # costs as much as the arithmetic on a few boxes.
+    array = np.array(value, dtype=np.float64)
+    array.setflags(write=False)
+    return array
+
+
 @dataclass(frozen=True, slots=True)
 class BoxKalman:
     """Noise model of the filter, scaled by each box's width and height.
@@ -55,59 +71,67 @@ class BoxKalman:
 
     std_position: float = 1.0 / 20.0
     std_velocity: float = 1.0 / 160.0
-    _noise: Array = field(init=False, repr=False)
+    _q_position: Array = field(init=False, repr=False)
+    _q_velocity: Array = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        noise = np.array([[self.std_position**2], [0.0], [self.std_velocity**2]])
-        noise.setflags(write=False)
-        object.__setattr__(self, "_noise", noise)
+        object.__setattr__(self, "_q_position", _scalar(self.std_position**2))
+        object.__setattr__(self, "_q_velocity", _scalar(self.std_velocity**2))
 
-    def initiate(self, xywh: Array) -> tuple[Array, Array]:
-        """Return ``mean`` and ``cov`` of new tracks at measured boxes, at rest."""
-        mean = np.zeros((xywh.shape[0], 2, 4))
-        mean[:, 0] = xywh
-        size = np.square(np.maximum(xywh[:, _WHWH], 1.0))
-        init = np.array([(2.0 * self.std_position) ** 2, 0.0, (10.0 * self.std_velocity) ** 2])
-        return mean, size[:, None, :] * init[:, None]
+    def initiate(self, xywh: Array) -> Array:
+        """Return the state ``(5, K, 4)`` of new tracks at measured boxes ``(K, 4)``, at rest."""
+        state = np.zeros((STATE_ROWS, xywh.shape[0], 4))
+        state[BOX] = xywh
+        size = np.maximum(xywh.take(_WHWH, axis=1), 1.0)
+        np.square(size, out=size)
+        np.multiply(size, (2.0 * self.std_position) ** 2, out=state[2])
+        np.multiply(size, (10.0 * self.std_velocity) ** 2, out=state[4])
+        return state
 
-    def predict(
-        self, mean: Array, cov: Array, freeze_size: npt.NDArray[np.bool_] | None
-    ) -> tuple[Array, Array]:
-        """Return every track advanced one frame.
+    def predict(self, state: Array, freeze_size: npt.NDArray[np.bool_] | None) -> None:
+        """Advance every track one frame, in place.
 
         Args:
-            mean: Means, shape ``(T, 2, 4)``.
-            cov: Covariance blocks, shape ``(T, 3, 4)``.
+            state: States, shape ``(5, T, 4)`` (see the module docstring).
             freeze_size: Tracks whose size velocity is zeroed first (lost
                 tracks, as in ByteTrack, so an unseen box does not grow or
-                shrink away), or ``None``. Zeroed in ``mean`` in place.
-
-        Returns:
-            The predicted ``mean`` and ``cov`` (new arrays).
+                shrink away), or ``None``.
         """
+        box, vel, var, cov, vel_var = state[0], state[1], state[2], state[3], state[4]
         if freeze_size is not None:
-            mean[freeze_size, 1, 2:] = 0.0
-        noise = self._noise
-        # Per coordinate, with F = [[1, 1], [0, 1]]: x' = F x and the 2x2 block
-        # (pp, pv, vv) of F P F^T + Q is (pp + 2 pv + vv + q_p, pv + vv, vv + q_v).
-        cov = _COV_STEP @ cov
-        cov += np.square(mean[:, 0, _WHWH])[:, None, :] * noise
-        return _MEAN_STEP @ mean, cov
+            np.copyto(vel[:, 2:], 0.0, where=freeze_size[:, None])
+        size = box.take(_WHWH, axis=1)
+        np.square(size, out=size)
+        box += vel
+        # Per coordinate, with F = [[1, 1], [0, 1]]: the 2x2 block (pp, pv, vv)
+        # of F P F^T + Q is (pp + 2 pv + vv + q_p, pv + vv, vv + q_v), summed
+        # in this order (the order of the equivalent matrix product).
+        var += cov + cov
+        var += vel_var
+        cov += vel_var
+        var += size * self._q_position
+        size *= self._q_velocity
+        vel_var += size
 
-    def update(self, mean: Array, cov: Array, xywh: Array) -> None:
-        """Correct tracks by their measured boxes (row i by row i), in place.
+    def update(self, state: Array, xywh: Array) -> None:
+        """Correct tracks by their measured boxes (track i by row i), in place.
 
         Args:
-            mean: Means of the matched tracks, shape ``(M, 2, 4)``.
-            cov: Their covariance blocks, shape ``(M, 3, 4)``.
+            state: States of the matched tracks, shape ``(5, M, 4)``.
             xywh: The measured boxes, shape ``(M, 4)``.
         """
-        s = np.square(mean[:, 0, _WHWH])
-        s *= self.std_position**2
-        s += cov[:, 0]
-        gain = cov[:, :2] / s[:, None]
-        mean += gain * (xywh - mean[:, 0])[:, None]
+        box, vel, var, cov, vel_var = state[0], state[1], state[2], state[3], state[4]
+        s = box.take(_WHWH, axis=1)
+        np.square(s, out=s)
+        s *= self._q_position
+        s += var
+        gain_position = var / s
+        gain_velocity = cov / s
+        residual = xywh - box
+        box += gain_position * residual
+        vel += gain_velocity * residual
         # P' = P - K H P per block: vv -= k_v pv, then [pp, pv] *= 1 - k_p.
-        cov[:, 2] -= gain[:, 1] * cov[:, 1]
-        keep = 1.0 - gain[:, 0]
-        cov[:, :2] *= keep[:, None]
+        vel_var -= gain_velocity * cov
+        keep = _ONE - gain_position
+        var *= keep
+        cov *= keep

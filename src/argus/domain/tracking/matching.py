@@ -15,7 +15,15 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Assign", "Matches", "greedy_assign", "iou_matrix", "match"]
+__all__ = [
+    "Assign",
+    "Matches",
+    "greedy_assign",
+    "iou_matrix",
+    "iou_signed",
+    "match",
+    "signed_corners",
+]
 
 Array = npt.NDArray[np.float64]
 Index = npt.NDArray[np.intp]
@@ -30,6 +38,12 @@ Assign = Callable[[Array, float], Matches]
 """
 
 _EMPTY = np.zeros(0, dtype=np.intp)
+_SIGNS = np.array([[1.0], [1.0], [-1.0], [-1.0]])
+_CORNERS = np.array(
+    [[1.0, 0.0, -0.5, 0.0], [0.0, 1.0, 0.0, -0.5], [-1.0, 0.0, -0.5, 0.0], [0.0, -1.0, 0.0, -0.5]]
+)
+_ZERO = np.array(0.0)
+_TINY = np.array(1e-12)
 
 
 def iou_matrix(a: npt.NDArray[np.floating], b: npt.NDArray[np.floating]) -> Array:
@@ -41,21 +55,33 @@ def iou_matrix(a: npt.NDArray[np.floating], b: npt.NDArray[np.floating]) -> Arra
     b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
     area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return iou_corners(a[:, :2], a[:, 2:], area_a, b, area_b)
+    return iou_signed(a.T * _SIGNS, area_a, b.T * _SIGNS, area_b)
 
 
-def iou_corners(
-    top_left: Array, bottom_right: Array, area: Array, boxes: Array, boxes_area: Array
-) -> Array:
-    """IoU of R boxes given as corners ``(R, 2)`` and areas with C corner boxes ``(C, 4)``."""
-    lt = np.maximum(top_left[:, None], boxes[None, :, :2])
-    wh = np.minimum(bottom_right[:, None], boxes[None, :, 2:])
-    wh -= lt
-    np.maximum(wh, 0.0, out=wh)
-    inter = wh[..., 0] * wh[..., 1]
-    union = area[:, None] + boxes_area
+def signed_corners(xywh: Array) -> Array:
+    """Return ``(cx, cy, w, h)`` boxes ``(R, 4)`` as signed corners ``(4, R)`` (see ``iou_signed``).
+
+    Each corner is one rounding of ``c -/+ w / 2``, as computed elementwise.
+    """
+    return _CORNERS @ xywh.T
+
+
+def iou_signed(corners_a: Array, area_a: Array, corners_b: Array, area_b: Array) -> Array:
+    """IoU ``(R, C)`` of R boxes with C boxes, given as signed corners and areas.
+
+    Signed corners are rows ``(x1, y1, -x2, -y2)``, shape ``(4, R)``: one
+    elementwise maximum then gives both the largest top-left and (negated) the
+    smallest bottom-right corner of every pair, and the overlap is their
+    difference, bit for bit the same as with a maximum and a minimum.
+    """
+    inner = np.maximum(corners_a[:, :, None], corners_b[:, None, :])
+    # Negated overlap width and height: x1 - x2 of the intersection.
+    overlap = inner[:2] + inner[2:]
+    np.minimum(overlap, _ZERO, out=overlap)
+    inter = overlap[0] * overlap[1]
+    union = area_a[:, None] + area_b
     union -= inter
-    np.maximum(union, 1e-12, out=union)
+    np.maximum(union, _TINY, out=union)
     inter /= union
     return inter
 
@@ -93,14 +119,12 @@ def match(similarity: Array, admissible: npt.NDArray[np.bool_], assign: Assign) 
     Returns:
         Matched row and column indices (rows ascending).
     """
-    rows, cols = np.nonzero(admissible)
+    rows, cols = admissible.nonzero()
     if rows.size > 1:
         row_list, col_list = rows.tolist(), cols.tolist()
         if len(set(row_list)) < len(row_list) or len(set(col_list)) < len(col_list):
-            cost = np.where(admissible, 1.0 - similarity, 2.0)
-            rows, cols = assign(cost, 1.0)
-            keep = admissible[rows, cols]
-            rows, cols = rows[keep], cols[keep]
-            order = np.argsort(rows, kind="stable")
-            return rows[order], cols[order]
+            # ``assign`` returns admissible pairs only: cost <= 1 exactly where admissible.
+            rows, cols = assign(np.where(admissible, 1.0 - similarity, 2.0), 1.0)
+            order = rows.argsort(kind="stable")
+            return rows.take(order), cols.take(order)
     return rows, cols
