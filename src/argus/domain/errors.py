@@ -19,7 +19,8 @@ only ever need to catch these::
     │   └── SourceClosedError       a read after the source was closed
     ├── BusError                    the event bus (broker) is unreachable or refused an operation
     ├── StorageError                the database is unreachable or a statement failed
-    └── NotFoundError               no stored entity has the given id
+    ├── NotFoundError               no stored entity has the given id
+    └── ConflictError               the id (or a unique name) is already taken
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "ArgusError",
     "BusError",
     "ConfigError",
+    "ConflictError",
     "DetectorError",
     "ModelBuildError",
     "ModelError",
@@ -106,3 +108,7 @@ class StorageError(ArgusError):
 
 class NotFoundError(ArgusError, LookupError):
     """No stored entity has the given id."""
+
+
+class ConflictError(ArgusError):
+    """The id, or a name that must be unique, is already taken."""

@@ -38,7 +38,7 @@ import numpy.typing as npt
 from argus.domain.detections import Detections
 from argus.domain.errors import ValidationError
 from argus.domain.tracking.config import TrackerConfig
-from argus.domain.tracking.kalman import BOX, BoxKalman
+from argus.domain.tracking.kalman import BOX, STATE_ROWS, BoxKalman
 from argus.domain.tracking.matching import (
     Assign,
     greedy_assign,
@@ -119,6 +119,7 @@ class _Frame(NamedTuple):
 
 
 def _frame(detections: Detections, emb: Float | None) -> _Frame:
+    """Convert a frame's boxes once, in the exact arithmetic of ``xyxy_to_xywh``."""
     corners = np.array(detections.xyxy.T, dtype=np.float64, order="C")
     wh = corners[2:] - corners[:2]
     centre = wh * _HALF
@@ -152,11 +153,20 @@ class ByteTracker:
         self._max_lost = self.config.max_lost_frames
         # ``high & (score >= new)`` in one comparison.
         self._birth_threshold = max(self.config.high_threshold, self.config.new_track_threshold)
+        # Similarity gates of the three stages; IoU 0 never matches, whatever the threshold.
+        self._gates = tuple(
+            np.array(max(gate, 1e-9))
+            for gate in (
+                self.config.match_iou,
+                self.config.low_match_iou,
+                self.config.tentative_match_iou,
+            )
+        )
         self.reset()
 
     def reset(self) -> None:
         """Forget every track and restart ids at 1 (call between unrelated streams)."""
-        self._state: Float = np.zeros((5, _INITIAL_CAPACITY, 4))
+        self._state: Float = np.zeros((STATE_ROWS, _INITIAL_CAPACITY, 4))
         self._table: Ids = np.zeros((4, _INITIAL_CAPACITY), dtype=np.int64)
         self._embedding: Float | None = None
         self._count = 0
@@ -240,7 +250,7 @@ class ByteTracker:
             return _EMPTY.copy(), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
         table = self._table[:, :count]
         lost = table[_SEEN] < now - 1
-        n_lost = np.count_nonzero(lost)
+        n_lost = int(np.count_nonzero(lost))
         if count:
             self._kalman.predict(self._state[:, :count], lost if n_lost else None)
         frame = _frame(detections, emb)
@@ -267,9 +277,7 @@ class ByteTracker:
             return cols.take(order), ids.take(order), is_confirmed.take(order)
         return cols, ids, is_confirmed
 
-    def _associate(
-        self, frame: _Frame, lost: Mask, n_lost: int
-    ) -> tuple[Index, Index, bool, bool]:
+    def _associate(self, frame: _Frame, lost: Mask, n_lost: int) -> tuple[Index, Index, bool, bool]:
         """Run the three matching stages.
 
         Returns:
@@ -281,7 +289,7 @@ class ByteTracker:
         count, n = self._count, frame.score.shape[0]
         table = self._table[:, :count]
         confirmed = table[_SEEN] >= table[_CONFIRM_AT]
-        n_tentative = count - np.count_nonzero(confirmed)
+        n_tentative = count - int(np.count_nonzero(confirmed))
         if not count or not n:
             return _EMPTY, _EMPTY, True, n_tentative > 0
         score = frame.score
@@ -292,14 +300,14 @@ class ByteTracker:
         sim = iou * score.astype(np.float64) if cfg.fuse_score else iou
         dets = None if n_high == n else high.nonzero()[0]
         pool = None if not n_tentative else confirmed.nonzero()[0]
-        rows, cols = self._pairs(sim, pool, dets, cfg.match_iou, frame)
+        rows, cols = self._pairs(sim, pool, dets, self._gates[0], frame)
         n_matched = rows.size
         ascending = True
         if n_high < n and n_matched < count - n_tentative - n_lost:
             free = confirmed & ~lost
             free[rows] = False
             low = (~high & (score >= cfg.low_threshold)).nonzero()[0]
-            t2, d2 = self._pairs(iou, free.nonzero()[0], low, cfg.low_match_iou, frame)
+            t2, d2 = self._pairs(iou, free.nonzero()[0], low, self._gates[1], frame)
             rows, cols = np.concatenate((rows, t2)), np.concatenate((cols, d2))
             ascending = not t2.size
         t3 = _EMPTY
@@ -307,23 +315,25 @@ class ByteTracker:
             left = high.copy()
             left[cols[:n_matched]] = False
             tentative = (~confirmed).nonzero()[0]
-            t3, d3 = self._pairs(sim, tentative, left.nonzero()[0], cfg.tentative_match_iou, frame)
+            t3, d3 = self._pairs(sim, tentative, left.nonzero()[0], self._gates[2], frame)
             rows, cols = np.concatenate((rows, t3)), np.concatenate((cols, d3))
             ascending = ascending and not t3.size
         return rows, cols, ascending, t3.size < n_tentative
 
     def _pairs(
-        self, sim: Float, tracks: Index | None, dets: Index | None, min_iou: float, frame: _Frame
+        self, sim: Float, tracks: Index | None, dets: Index | None, gate: Float, frame: _Frame
     ) -> tuple[Index, Index]:
-        """Match a block of the similarity matrix (``None`` takes all rows or columns)."""
+        """Match a block of the similarity matrix (``None`` takes all rows or columns).
+
+        ``gate`` is the least similarity that may match (a 0-d array).
+        """
         if tracks is not None:
             sim = sim.take(tracks, axis=0)
         if dets is not None:
             sim = sim.take(dets, axis=1)
         if not sim.size:
             return _EMPTY, _EMPTY
-        # IoU 0 never matches, whatever the threshold.
-        ok = sim >= max(min_iou, 1e-9)
+        ok = sim >= gate
         if self.config.class_consistent:
             t_cls = self._table[_CLASS, : self._count]
             t_cls = t_cls if tracks is None else t_cls.take(tracks)
@@ -393,7 +403,7 @@ class ByteTracker:
             return
         capacity = max(2 * capacity, size)
         count = self._count
-        state = np.zeros((self._state.shape[0], capacity, 4))
+        state = np.zeros((STATE_ROWS, capacity, 4))
         state[:, :count] = self._state[:, :count]
         table = np.zeros((self._table.shape[0], capacity), dtype=np.int64)
         table[:, :count] = self._table[:, :count]

@@ -39,8 +39,9 @@ Assign = Callable[[Array, float], Matches]
 
 _EMPTY = np.zeros(0, dtype=np.intp)
 _SIGNS = np.array([[1.0], [1.0], [-1.0], [-1.0]])
+# Columns: x1 = cx - w / 2, y1 = cy - h / 2, -x2 = -cx - w / 2, -y2 = -cy - h / 2.
 _CORNERS = np.array(
-    [[1.0, 0.0, -0.5, 0.0], [0.0, 1.0, 0.0, -0.5], [-1.0, 0.0, -0.5, 0.0], [0.0, -1.0, 0.0, -0.5]]
+    [[1.0, 0.0, -1.0, 0.0], [0.0, 1.0, 0.0, -1.0], [-0.5, 0.0, -0.5, 0.0], [0.0, -0.5, 0.0, -0.5]]
 )
 _ZERO = np.array(0.0)
 _TINY = np.array(1e-12)
@@ -61,9 +62,11 @@ def iou_matrix(a: npt.NDArray[np.floating], b: npt.NDArray[np.floating]) -> Arra
 def signed_corners(xywh: Array) -> Array:
     """Return ``(cx, cy, w, h)`` boxes ``(R, 4)`` as signed corners ``(4, R)`` (see ``iou_signed``).
 
-    Each corner is one rounding of ``c -/+ w / 2``, as computed elementwise.
+    Each corner is one rounding of ``c -/+ w / 2`` (every other product is an
+    exact zero), as computed elementwise.
     """
-    return _CORNERS @ xywh.T
+    corners: Array = xywh.dot(_CORNERS)
+    return corners.T
 
 
 def iou_signed(corners_a: Array, area_a: Array, corners_b: Array, area_b: Array) -> Array:
@@ -78,7 +81,7 @@ def iou_signed(corners_a: Array, area_a: Array, corners_b: Array, area_b: Array)
     # Negated overlap width and height: x1 - x2 of the intersection.
     overlap = inner[:2] + inner[2:]
     np.minimum(overlap, _ZERO, out=overlap)
-    inter = overlap[0] * overlap[1]
+    inter: Array = overlap[0] * overlap[1]
     union = area_a[:, None] + area_b
     union -= inter
     np.maximum(union, _TINY, out=union)

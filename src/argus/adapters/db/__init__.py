@@ -1,0 +1,1 @@
+"""Persistence adapters: in-memory repositories and SQLAlchemy (SQLite, PostgreSQL) ones."""

@@ -1,0 +1,108 @@
+"""Encryption of camera credentials at rest (AES-256-GCM), and the secret key file.
+
+The stored blob is ``version (1 byte) | nonce (12 bytes) | ciphertext+tag``.
+The camera id is bound in as associated data, so a blob copied onto another
+camera's row does not decrypt. The AES key is derived from the installation's
+secret key with HKDF (SHA-256, a purpose label), so the same secret can key
+other things (tokens, evidence) without reusing a key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from argus.domain.cameras import Credentials
+from argus.domain.errors import ConfigError, StorageError
+
+__all__ = ["CredentialCipher", "load_or_create_secret_key"]
+
+_VERSION = b"\x01"
+_NONCE = 12
+_MIN_SECRET = 16
+
+
+class CredentialCipher:
+    """Encrypts and decrypts ``Credentials`` with a key derived from a secret.
+
+    Args:
+        secret: The installation's secret key (at least 16 bytes; 32 random
+            bytes recommended).
+
+    Raises:
+        ConfigError: The secret is too short.
+    """
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < _MIN_SECRET:
+            raise ConfigError(f"the secret key must be at least {_MIN_SECRET} bytes")
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"argus camera credentials v1"
+        ).derive(secret)
+        self._aead = AESGCM(key)
+
+    def encrypt(self, credentials: Credentials, *, context: str) -> bytes:
+        """Encrypt ``credentials`` bound to ``context`` (the camera id)."""
+        plaintext = json.dumps(
+            {"u": credentials.username, "p": credentials.password}, separators=(",", ":")
+        ).encode()
+        nonce = secrets.token_bytes(_NONCE)
+        return _VERSION + nonce + self._aead.encrypt(nonce, plaintext, context.encode())
+
+    def decrypt(self, blob: bytes, *, context: str) -> Credentials:
+        """Decrypt what ``encrypt`` made for the same ``context``.
+
+        Raises:
+            StorageError: Wrong key, wrong context, or a tampered blob.
+        """
+        if len(blob) < 1 + _NONCE + 16 or blob[:1] != _VERSION:
+            raise StorageError(f"stored credentials of {context} have an unknown format")
+        nonce, ciphertext = blob[1 : 1 + _NONCE], blob[1 + _NONCE :]
+        try:
+            raw = json.loads(self._aead.decrypt(nonce, ciphertext, context.encode()))
+            return Credentials(username=raw["u"], password=raw["p"])
+        except (InvalidTag, ValueError, KeyError, TypeError) as exc:
+            raise StorageError(
+                f"stored credentials of {context} do not decrypt (was the secret key changed?)"
+            ) from exc
+
+
+def load_or_create_secret_key(path: Path) -> bytes:
+    """Read the secret key file, creating it (32 random bytes, mode 0600) on first use.
+
+    The file holds the key as hex. Creation is exclusive, so two processes
+    starting together agree on one key.
+
+    Raises:
+        ConfigError: The file exists but does not hold a valid key.
+    """
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race
+        return _read_key(path)
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(secrets.token_hex(32) + "\n")
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> bytes:
+    text = path.read_text(encoding="ascii").strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError as exc:
+        raise ConfigError(f"{path} does not hold a hex secret key") from exc
+    if len(key) < _MIN_SECRET:
+        raise ConfigError(f"{path} holds a secret key shorter than {_MIN_SECRET} bytes")
+    return key

@@ -1,0 +1,1 @@
+"""Alembic migrations of the Argus schema, shipped inside the package and run by ``migrate``."""

@@ -1,0 +1,122 @@
+"""The SQL schema as SQLAlchemy Core tables (the migrations create exactly this).
+
+A contract test compares this metadata with a freshly migrated database, so a
+change here without a migration (or the reverse) fails the suite.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+
+__all__ = ["JSON_TYPE", "UtcDateTime", "cameras", "events", "lines", "metadata", "zones"]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING)
+
+JSON_TYPE = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+"""JSON everywhere, JSONB on PostgreSQL (indexable, compact)."""
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so values are
+    stored as naive UTC (which also keeps its text ordering chronological) and
+    get their UTC zone back on load. Naive datetimes are refused.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetimes cannot be stored; use UTC-aware ones")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime from the database, got {type(value).__name__}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+cameras = sa.Table(
+    "cameras",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("location", sa.String(200), nullable=False),
+    sa.Column("stream_url", sa.String(2048), nullable=False),
+    sa.Column("credentials", sa.LargeBinary(), nullable=True),
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    sa.Column("detect_fps", sa.Float(), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "created_at", "id"),
+)
+
+lines = sa.Table(
+    "lines",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "camera_id",
+        sa.String(64),
+        sa.ForeignKey("cameras.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("geometry", JSON_TYPE, nullable=False),
+    sa.Column("settings", JSON_TYPE, nullable=False),
+    sa.UniqueConstraint("camera_id", "name"),
+)
+
+zones = sa.Table(
+    "zones",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "camera_id",
+        sa.String(64),
+        sa.ForeignKey("cameras.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("geometry", JSON_TYPE, nullable=False),
+    sa.Column("settings", JSON_TYPE, nullable=False),
+    sa.UniqueConstraint("camera_id", "name"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("event_id", sa.String(26), primary_key=True),
+    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("timestamp", UtcDateTime(), nullable=False),
+    # No foreign key: events outlive cameras, and edge nodes may report unknown ones.
+    sa.Column("camera_id", sa.String(200), nullable=False),
+    sa.Column("edge_node_id", sa.String(200), nullable=False),
+    sa.Column("class_name", sa.String(200), nullable=True),
+    sa.Column("track_id", sa.BigInteger(), nullable=True),
+    sa.Column("payload", JSON_TYPE, nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "timestamp", "event_id"),
+    sa.Index(None, "camera_id", "timestamp"),
+    sa.Index(None, "type", "timestamp"),
+    sa.Index(None, "class_name", "timestamp"),
+)

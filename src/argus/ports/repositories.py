@@ -1,0 +1,253 @@
+"""Repository ports: cameras, their lines and zones, and the event store.
+
+Every method is one transaction. Unknown ids raise ``NotFoundError``; an id
+that is taken (or a line/zone name already used on its camera) raises
+``ConflictError``; a failing database raises ``StorageError``.
+
+Lists are paginated by ``limit`` and ``offset`` and report the ``total`` that
+matched. Events, which grow without bound, are paginated by an opaque
+``cursor`` (keyset: stable while new events arrive) and still report ``total``.
+The event store inserts idempotently: an ``event_id`` that is already stored
+is reported as a duplicate and left unchanged, so a replay never double-counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar, runtime_checkable
+
+from argus.domain.cameras import Camera, Line, Zone
+from argus.domain.errors import ValidationError
+from argus.domain.events import Envelope
+
+__all__ = [
+    "MAX_PAGE",
+    "CameraRepository",
+    "Database",
+    "EventFilter",
+    "EventRepository",
+    "InsertResult",
+    "LineRepository",
+    "Page",
+    "ZoneRepository",
+    "check_page",
+]
+
+T = TypeVar("T")
+
+MAX_PAGE = 1000
+"""Largest ``limit`` a list accepts."""
+
+
+def check_page(limit: int, offset: int = 0) -> None:
+    """Validate paging arguments.
+
+    Raises:
+        ValidationError: ``limit`` is outside ``[1, MAX_PAGE]`` or ``offset`` is negative.
+    """
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"limit must be in [1, {MAX_PAGE}], got {limit}")
+    if offset < 0:
+        raise ValidationError(f"offset must be >= 0, got {offset}")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list.
+
+    Attributes:
+        items: The entities of this page, in the list's order.
+        total: How many entities match, over all pages.
+        next_cursor: Where the next page starts (cursor-paginated lists), or
+            ``None`` on the last page and for offset-paginated lists.
+    """
+
+    items: tuple[T, ...]
+    total: int
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events a query returns; ``None`` fields do not filter.
+
+    Attributes:
+        camera_id: Events of this camera.
+        types: Events of any of these types.
+        class_name: Events about this object class (``payload.class_name``).
+        since: At or after this time (timezone-aware).
+        until: Strictly before this time (timezone-aware).
+        edge_node_id: Events produced by this edge node.
+    """
+
+    camera_id: str | None = None
+    types: tuple[str, ...] | None = None
+    class_name: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    edge_node_id: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            moment = getattr(self, name)
+            if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
+                raise ValidationError(f"{name} must be timezone-aware")
+        if self.types is not None and not self.types:
+            raise ValidationError("types must be None or name at least one type")
+
+
+@dataclass(frozen=True, slots=True)
+class InsertResult:
+    """What a batched event insert did.
+
+    Attributes:
+        inserted: Event ids stored by this call, in input order.
+        duplicates: Event ids that were already stored (or repeated in the
+            batch), in input order.
+    """
+
+    inserted: tuple[str, ...] = field(default=())
+    duplicates: tuple[str, ...] = field(default=())
+
+
+@runtime_checkable
+class CameraRepository(Protocol):
+    """Registered cameras; credentials are encrypted at rest by SQL stores."""
+
+    async def add(self, camera: Camera) -> None:
+        """Store a new camera (``ConflictError`` if its id exists)."""
+        ...
+
+    async def get(self, camera_id: str) -> Camera:
+        """Return a camera (``NotFoundError`` if unknown)."""
+        ...
+
+    async def list(
+        self, *, limit: int = 50, offset: int = 0, enabled: bool | None = None
+    ) -> Page[Camera]:
+        """Cameras in creation order (then id), optionally only (not) enabled ones."""
+        ...
+
+    async def update(self, camera: Camera) -> None:
+        """Replace a stored camera by id (``NotFoundError`` if unknown)."""
+        ...
+
+    async def delete(self, camera_id: str) -> None:
+        """Delete a camera with its lines and zones (``NotFoundError`` if unknown)."""
+        ...
+
+
+@runtime_checkable
+class LineRepository(Protocol):
+    """Counting lines per camera; names are unique per camera."""
+
+    async def add(self, line: Line) -> None:
+        """Store a new line (``NotFoundError`` for an unknown camera, ``ConflictError``)."""
+        ...
+
+    async def get(self, line_id: str) -> Line:
+        """Return a line (``NotFoundError`` if unknown)."""
+        ...
+
+    async def list(self, camera_id: str, *, limit: int = 100, offset: int = 0) -> Page[Line]:
+        """Lines of one camera by name."""
+        ...
+
+    async def update(self, line: Line) -> None:
+        """Replace a stored line by id (``NotFoundError``, ``ConflictError`` on a taken name)."""
+        ...
+
+    async def delete(self, line_id: str) -> None:
+        """Delete a line (``NotFoundError`` if unknown)."""
+        ...
+
+
+@runtime_checkable
+class ZoneRepository(Protocol):
+    """Polygon zones per camera; names are unique per camera."""
+
+    async def add(self, zone: Zone) -> None:
+        """Store a new zone (``NotFoundError`` for an unknown camera, ``ConflictError``)."""
+        ...
+
+    async def get(self, zone_id: str) -> Zone:
+        """Return a zone (``NotFoundError`` if unknown)."""
+        ...
+
+    async def list(self, camera_id: str, *, limit: int = 100, offset: int = 0) -> Page[Zone]:
+        """Zones of one camera by name."""
+        ...
+
+    async def update(self, zone: Zone) -> None:
+        """Replace a stored zone by id (``NotFoundError``, ``ConflictError`` on a taken name)."""
+        ...
+
+    async def delete(self, zone_id: str) -> None:
+        """Delete a zone (``NotFoundError`` if unknown)."""
+        ...
+
+
+@runtime_checkable
+class EventRepository(Protocol):
+    """The append-only event store, idempotent on ``event_id``."""
+
+    async def add(self, envelope: Envelope) -> bool:
+        """Store one event; ``False`` (and nothing changed) if its id is already stored."""
+        ...
+
+    async def add_many(self, envelopes: Sequence[Envelope]) -> InsertResult:
+        """Store a batch in one transaction, skipping ids already stored."""
+        ...
+
+    async def exists(self, event_id: str) -> bool:
+        """Whether an event with this id is stored (the durable idempotency check)."""
+        ...
+
+    async def get(self, event_id: str) -> Envelope:
+        """Return a stored event (``NotFoundError`` if unknown)."""
+        ...
+
+    async def query(
+        self, where: EventFilter | None = None, *, limit: int = 100, cursor: str | None = None
+    ) -> Page[Envelope]:
+        """Matching events, newest first (then by id, descending).
+
+        Raises:
+            ValidationError: ``cursor`` was not made by this method.
+        """
+        ...
+
+
+@runtime_checkable
+class Database(Protocol):
+    """The repositories of one store, and its lifecycle."""
+
+    @property
+    def cameras(self) -> CameraRepository:
+        """Cameras."""
+        ...
+
+    @property
+    def lines(self) -> LineRepository:
+        """Lines."""
+        ...
+
+    @property
+    def zones(self) -> ZoneRepository:
+        """Zones."""
+        ...
+
+    @property
+    def events(self) -> EventRepository:
+        """Events."""
+        ...
+
+    async def ping(self) -> None:
+        """Check the store answers (``StorageError`` if not); for readiness probes."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections. Idempotent."""
+        ...
