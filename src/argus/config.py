@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "default_data_dir"]
@@ -44,6 +44,22 @@ class Settings(BaseSettings):
     inter_op_threads: int = Field(
         default=0, ge=0, le=256, description="ONNX Runtime inter-op threads (0 = runtime default)."
     )
+    database_url: str | None = Field(
+        default=None,
+        description="Database URL (ARGUS_DATABASE_URL): sqlite:///path or "
+        "postgresql://user:password@host/db; default: the SQLite file argus.db in data_dir.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Installation secret, at least 16 bytes (ARGUS_SECRET_KEY); camera "
+        "credentials are encrypted under a key derived from it. When unset, a random key "
+        "is generated into data_dir/secret.key on first use.",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """``database_url``, or the default SQLite file under ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'argus.db'}"
 
     @property
     def models_dir(self) -> Path:

@@ -60,7 +60,7 @@ def new_id() -> str:
 
 
 def utc_now() -> datetime:
-    """Return the current time in UTC, truncated to microseconds as databases store it."""
+    """Return the current time, timezone-aware in UTC."""
     return datetime.now(UTC)
 
 

@@ -177,7 +177,11 @@ class _FanOutSubscription(SubscriptionBase):
                 raise StopAsyncIteration
             wake = self._bus.signal.current()
             if self._queue:
-                envelope = decode_envelope(self._queue.popleft())
+                try:
+                    envelope = decode_envelope(self._queue.popleft())
+                except BusError:
+                    log.exception("skipping a malformed message on %s", self._subject)
+                    continue
                 return _MemoryDelivery(self._subject, envelope, False, None, -1)
             await wake.wait()
 

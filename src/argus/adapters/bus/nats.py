@@ -45,6 +45,25 @@ log = logging.getLogger(__name__)
 _NATS_ERRORS = (nats.errors.Error, OSError, asyncio.TimeoutError)
 
 
+class _ConnectionLog:
+    """The client's callbacks: a disconnect is a warning, unless we are closing."""
+
+    def __init__(self) -> None:
+        self.closing = False
+
+    async def error(self, exc: Exception) -> None:
+        log.warning("NATS: %s", exc)
+
+    async def disconnected(self) -> None:
+        if self.closing:
+            log.debug("NATS: disconnected (closing)")
+        else:
+            log.warning("NATS: disconnected; reconnecting")
+
+    async def reconnected(self) -> None:
+        log.info("NATS: reconnected")
+
+
 class _NatsDelivery:
     """A JetStream (durable) or core (fan-out) message."""
 
@@ -170,6 +189,7 @@ class NatsEventBus:
         self,
         client: Client,
         *,
+        callbacks: _ConnectionLog,
         stream: str,
         prefix: str,
         ack_wait: float,
@@ -179,6 +199,7 @@ class NatsEventBus:
         max_ack_pending: int,
     ) -> None:
         self._client = client
+        self._callbacks = callbacks
         self._js = client.jetstream(timeout=publish_timeout)
         self.stream = stream
         self.prefix = prefix
@@ -231,15 +252,16 @@ class NatsEventBus:
         validate_subject(prefix)
         if min(ack_wait, poll_interval, publish_timeout, connect_timeout) <= 0:
             raise BusError("ack_wait, poll_interval and the timeouts must be positive")
+        callbacks = _ConnectionLog()
         try:
             client = await nats.connect(
                 url.split(","),
                 connect_timeout=max(1, round(connect_timeout)),
                 max_reconnect_attempts=connect_attempts,
                 reconnect_time_wait=0.5,
-                error_cb=_log_error,
-                disconnected_cb=_log_disconnected,
-                reconnected_cb=_log_reconnected,
+                error_cb=callbacks.error,
+                disconnected_cb=callbacks.disconnected,
+                reconnected_cb=callbacks.reconnected,
             )
         except _NATS_ERRORS as exc:
             raise BusError(f"cannot connect to NATS at {url}: {exc}") from exc
@@ -248,6 +270,7 @@ class NatsEventBus:
         client.options["max_reconnect_attempts"] = -1
         bus = cls(
             client,
+            callbacks=callbacks,
             stream=stream,
             prefix=prefix,
             ack_wait=ack_wait,
@@ -364,19 +387,8 @@ class NatsEventBus:
         self._state = BusState.CLOSED
         for subscription in list(self._subscriptions):
             await subscription.close()
+        self._callbacks.closing = True
         try:
             await self._client.close()
         except _NATS_ERRORS as exc:
             log.warning("closing the NATS connection: %s", exc)
-
-
-async def _log_error(exc: Exception) -> None:
-    log.warning("NATS: %s", exc)
-
-
-async def _log_disconnected() -> None:
-    log.warning("NATS: disconnected")
-
-
-async def _log_reconnected() -> None:
-    log.info("NATS: reconnected")

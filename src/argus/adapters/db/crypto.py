@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from argus.domain.cameras import Credentials
 from argus.domain.errors import ConfigError, StorageError
 
-__all__ = ["CredentialCipher", "load_or_create_secret_key"]
+__all__ = ["CredentialCipher", "load_or_create_secret_key", "resolve_secret_key"]
 
 _VERSION = b"\x01"
 _NONCE = 12
@@ -106,3 +106,22 @@ def _read_key(path: Path) -> bytes:
     if len(key) < _MIN_SECRET:
         raise ConfigError(f"{path} holds a secret key shorter than {_MIN_SECRET} bytes")
     return key
+
+
+def resolve_secret_key(configured: str | None, data_dir: Path) -> bytes:
+    """The secret key from settings, or the generated one under ``data_dir``.
+
+    Args:
+        configured: ``Settings.secret_key`` (its secret value), if set.
+        data_dir: Where ``secret.key`` is kept when nothing is configured.
+
+    Raises:
+        ConfigError: The configured key is shorter than 16 bytes, or the key
+            file is invalid.
+    """
+    if configured is not None:
+        key = configured.encode()
+        if len(key) < _MIN_SECRET:
+            raise ConfigError(f"the secret key must be at least {_MIN_SECRET} bytes")
+        return key
+    return load_or_create_secret_key(data_dir / "secret.key")
