@@ -68,10 +68,17 @@ def render(report: object) -> Section:
                 f"{fmt_ratio(r['idf1'])}, updates/s {fmt_ratio(r['speed'])} of the fastest.",
                 "",
             ]
+            # The accuracy bar is set on MOT15 (public detections); MOT17's
+            # detections are a tracker's own boxes and flatter every tracker, so
+            # there its figures are a regression check without a goal.
+            accuracy_goal = (
+                f"(goal >= 1.00: {'met' if accuracy_met else 'not met'})"
+                if group.benchmark == "MOT15"
+                else "(no accuracy goal: flattering detections)"
+            )
             headline.append(
                 f"tracker {group.benchmark}: HOTA {fmt_ratio(r['hota'])}, IDF1 "
-                f"{fmt_ratio(r['idf1'])} of the best reference "
-                f"(goal >= 1.00: {'met' if accuracy_met else 'not met'}), updates/s "
+                f"{fmt_ratio(r['idf1'])} of the best reference {accuracy_goal}, updates/s "
                 f"{fmt_ratio(r['speed'])} of the fastest (goal >= {SPEED_GOAL:.2f}: "
                 f"{'met' if speed_met else 'not met'})"
             )

@@ -1,0 +1,76 @@
+"""Camera pipelines as the control plane sees them: start, restart, stop, observe.
+
+The API layer talks to this port only; the embedded edge worker implements it
+by running one analysis pipeline per enabled camera and publishing its events
+to the bus. ``MemoryPipelines`` (in adapters) is the in-memory implementation
+used where no video should run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from argus.domain.cameras import Camera, Line, Zone
+
+__all__ = ["CameraState", "CameraStatus", "PipelineSupervisor"]
+
+CameraState = Literal["starting", "online", "offline", "error", "disabled"]
+
+
+@dataclass(frozen=True, slots=True)
+class CameraStatus:
+    """What one camera's pipeline is doing.
+
+    Attributes:
+        camera_id: The camera.
+        state: ``starting`` until the first frame, ``online`` while frames
+            arrive, ``offline`` while reconnecting, ``error`` after a failure
+            (it keeps retrying), ``disabled`` when the camera is switched off.
+        last_error: Text of the latest error, if any.
+        fps_in: Frames per second received from the source (recent average).
+        fps_decoded: Frames per second decoded.
+        fps_detected: Frames per second through the detector.
+        updated_at: When this status was produced (UTC).
+    """
+
+    camera_id: str
+    state: CameraState
+    last_error: str | None
+    fps_in: float
+    fps_decoded: float
+    fps_detected: float
+    updated_at: datetime
+
+
+class PipelineSupervisor(Protocol):
+    """Runs and watches one analysis pipeline per camera."""
+
+    async def apply(self, camera: Camera, lines: Sequence[Line], zones: Sequence[Zone]) -> None:
+        """Start the camera's pipeline, or restart only it with the new configuration.
+
+        A disabled camera's pipeline is stopped and its status becomes ``disabled``.
+        """
+        ...
+
+    async def remove(self, camera_id: str) -> None:
+        """Stop and forget a camera's pipeline (no error when none runs)."""
+        ...
+
+    def status(self, camera_id: str) -> CameraStatus | None:
+        """The camera's latest status, or ``None`` when it has no pipeline."""
+        ...
+
+    def statuses(self) -> list[CameraStatus]:
+        """Every pipeline's latest status."""
+        ...
+
+    def snapshot(self, camera_id: str) -> bytes | None:
+        """The camera's latest frame as JPEG bytes, or ``None`` before the first frame."""
+        ...
+
+    async def close(self) -> None:
+        """Stop every pipeline; idempotent."""
+        ...
