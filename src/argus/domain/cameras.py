@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from argus.domain.analytics.anchors import Anchor
 from argus.domain.errors import ValidationError
 from argus.domain.events import new_event_id
 
@@ -36,19 +37,7 @@ __all__ = [
 Point = tuple[float, float]
 ExpectedDirection = Literal["in", "out"]
 
-ANCHOR_NAMES = frozenset(
-    {
-        "TOP_LEFT",
-        "TOP_CENTER",
-        "TOP_RIGHT",
-        "CENTER_LEFT",
-        "CENTER",
-        "CENTER_RIGHT",
-        "BOTTOM_LEFT",
-        "BOTTOM_CENTER",
-        "BOTTOM_RIGHT",
-    }
-)
+ANCHOR_NAMES = frozenset(anchor.value for anchor in Anchor)
 _ID_MAX = 64
 _NAME_MAX = 200
 _URL_MAX = 2048

