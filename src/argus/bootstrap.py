@@ -16,31 +16,41 @@ from argus.adapters.detectors.onnx_yolo import OnnxYoloDetector
 from argus.adapters.detectors.opencv_ssd import OpenCvSsdDetector, SsdModelFiles
 from argus.adapters.modelpacks.catalog import default_builders, import_custom_onnx
 from argus.adapters.modelpacks.store import FileModelStore
+from argus.adapters.pipelines import EdgePipelines, RestartPolicy, SourceOptions
+from argus.adapters.pipelines.scene import DetectDefaults
 from argus.adapters.render.annotate import OpenCvAnnotator
 from argus.adapters.video.factory import open_source
 from argus.adapters.video.file import probe_frame_count, probe_frame_rate
 from argus.adapters.video.writer import VideoFileWriter
 from argus.config import Settings
+from argus.domain.cameras import Camera, Line, Zone
 from argus.domain.models import ModelManifest
 from argus.domain.tracking import ByteTracker, TrackerConfig
 from argus.errors import ConfigError, ModelError, SourceDecodeError
+from argus.ports.bus import EventBus
 from argus.ports.detector import Detector
 from argus.ports.faces import FaceDetector, FaceEmbedder, LivenessChecker
+from argus.ports.pipelines import PipelineSupervisor
 from argus.ports.render import Annotator, VideoWriter
+from argus.ports.repositories import Database
 from argus.ports.tracker import Tracker
 from argus.ports.video import VideoSource
-from argus.scene import TrackerSpec
+from argus.scene import DetectSpec, TrackerSpec
 from argus.services.counting import LineCount, default_lines, evaluate_counts
 from argus.services.models import ModelService
 from argus.services.mot import OURS, EvalTracker, MotReport, PortTracker
 
 __all__ = [
+    "EVENTS_SUBJECT",
     "Container",
+    "ControlPlane",
     "DetectorOptions",
+    "PipelinesFactory",
     "bootstrap",
     "evaluate_count_dirs",
     "evaluate_mot_dirs",
     "make_tracker",
+    "open_services",
     "reference_tracker_names",
 ]
 
@@ -368,3 +378,127 @@ def evaluate_count_dirs(
             min_crossing_frames=min_crossing_frames,
         )
     return out
+
+
+# --- the control plane (``argus serve``) ----------------------------------------------------
+
+EVENTS_SUBJECT = "events"
+"""Bus subject on which pipelines publish event envelopes and the event store consumes them."""
+
+
+@dataclass(frozen=True, slots=True)
+class ControlPlane:
+    """The open adapters ``argus serve`` runs on; ``close()`` releases them.
+
+    Attributes:
+        database: The store (SQLite by default).
+        bus: The event bus (in-process by default).
+        pipelines: The camera pipelines.
+        events_subject: Subject the event store consumes.
+    """
+
+    database: Database
+    bus: EventBus
+    pipelines: PipelineSupervisor
+    events_subject: str = EVENTS_SUBJECT
+
+    async def close(self) -> None:
+        """Stop pipelines, then close the bus and the database (each even if one fails)."""
+        try:
+            await self.pipelines.close()
+        finally:
+            try:
+                await self.bus.close()
+            finally:
+                await self.database.close()
+
+
+PipelinesFactory = Callable[[Settings, EventBus], PipelineSupervisor]
+"""Builds the pipeline supervisor that publishes to the given bus."""
+
+
+async def open_services(
+    settings: Settings, *, pipelines: PipelinesFactory | None = None
+) -> ControlPlane:
+    """Open the store named by the settings, an in-process bus and the pipelines.
+
+    Args:
+        settings: The settings (database URL, secret key, data directory).
+        pipelines: Builds the pipeline supervisor; ``None`` uses the in-memory
+            one, which runs no video.
+
+    Raises:
+        ConfigError: Bad database URL or secret key.
+        StorageError: The database is unreachable or a migration failed.
+    """
+    from argus.adapters.bus.memory import MemoryEventBus
+    from argus.adapters.db.crypto import resolve_secret_key
+    from argus.adapters.db.sql import SqlDatabase
+    from argus.adapters.pipelines_memory import MemoryPipelines
+
+    configured = settings.secret_key.get_secret_value() if settings.secret_key else None
+    secret = resolve_secret_key(configured, settings.data_dir)
+    database = await SqlDatabase.open(settings.resolved_database_url, secret_key=secret)
+    bus = MemoryEventBus()
+    supervisor = pipelines(settings, bus) if pipelines is not None else MemoryPipelines()
+    return ControlPlane(database=database, bus=bus, pipelines=supervisor)
+
+
+# --- the embedded edge worker -----------------------------------------------------------------
+
+
+def edge_pipelines(
+    settings: Settings,
+    bus: EventBus,
+    *,
+    container: Container | None = None,
+    sources: SourceOptions | None = None,
+    defaults: DetectDefaults | None = None,
+    restart: RestartPolicy | None = None,
+    subject: str = EVENTS_SUBJECT,
+    share_detectors: bool = True,
+) -> EdgePipelines:
+    """The embedded edge worker publishing to ``bus`` (a ``PipelinesFactory``).
+
+    Call it on the event loop that runs the bus. Detectors come from the model
+    packs of ``settings`` (built on first use), trackers are Argus's own.
+    """
+    from argus.adapters.pipelines import WorkerDeps, open_camera
+
+    wired = container if container is not None else bootstrap(settings)
+
+    def detector(spec: DetectSpec) -> Detector:
+        return wired.detector(
+            DetectorOptions(
+                model=spec.model,
+                input_size=spec.input_size,
+                conf_threshold=spec.confidence,
+                iou_threshold=spec.iou,
+                class_thresholds=dict(spec.class_confidence) or None,
+                classes=spec.classes,
+            )
+        )
+
+    def source(camera: Camera) -> VideoSource:
+        return open_camera(camera, sources)
+
+    deps = WorkerDeps(detector=detector, tracker=wired.tracker, source=source)
+    return EdgePipelines(
+        bus,
+        deps,
+        subject=subject,
+        defaults=defaults,
+        restart=restart,
+        share_detectors=share_detectors,
+    )
+
+
+def demo_camera(container: Container) -> tuple[Camera, list[Line], list[Zone]]:
+    """The demo camera of ``make run``: bikes.mp4 with the line and zone of examples/bikes.yaml.
+
+    Pair it with ``DEMO_DEFAULTS`` (``argus.adapters.pipelines``) as the edge
+    worker's detector defaults to match the example scene.
+    """
+    from argus.adapters.pipelines import demo_camera as make_demo
+
+    return make_demo(container.demo_video())

@@ -13,6 +13,7 @@ from argus.cli.analyze import analyze
 from argus.cli.detect import detect
 from argus.cli.eval import eval_app
 from argus.cli.models import models_app
+from argus.cli.serve import serve
 from argus.errors import ArgusError
 
 __all__ = ["app", "main"]
@@ -28,6 +29,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
 app.command(name="detect")(detect)
 app.command(name="analyze")(analyze)
+app.command(name="serve")(serve)
 
 
 def _version(value: bool) -> None:

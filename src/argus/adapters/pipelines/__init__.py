@@ -1,0 +1,28 @@
+"""The embedded edge worker: camera pipelines supervised in threads."""
+
+from argus.adapters.pipelines.edge import EdgePipelines, PipelineDetail, TrackCallback
+from argus.adapters.pipelines.scene import (
+    DEMO_CAMERA_ID,
+    DEMO_DEFAULTS,
+    DetectDefaults,
+    camera_scene,
+    demo_camera,
+)
+from argus.adapters.pipelines.sources import SourceOptions, open_camera
+from argus.adapters.pipelines.worker import RestartPolicy, TrackSnapshot, WorkerDeps
+
+__all__ = [
+    "DEMO_CAMERA_ID",
+    "DEMO_DEFAULTS",
+    "DetectDefaults",
+    "EdgePipelines",
+    "PipelineDetail",
+    "RestartPolicy",
+    "SourceOptions",
+    "TrackCallback",
+    "TrackSnapshot",
+    "WorkerDeps",
+    "camera_scene",
+    "demo_camera",
+    "open_camera",
+]

@@ -1,0 +1,364 @@
+"""The embedded edge worker: one supervised analysis pipeline per enabled camera.
+
+``EdgePipelines`` implements the ``PipelineSupervisor`` port. Each enabled
+camera runs in its own ``CameraWorker`` thread (ONNX Runtime releases the GIL
+during inference, and decoding happens in FFmpeg, so threads run in parallel
+where it matters). Detectors are shared between cameras with the same model
+and settings: an ONNX Runtime session may be run from several threads at once,
+and sharing saves loading the model per camera and per restart.
+
+Events leave the video threads through an ``EventOutbox`` that publishes them
+on the bus from the application's event loop (subject ``events`` by default,
+the one the event store consumes). Tracks and counts of each frame are kept
+per camera (``latest``) and pushed to subscribers on the loop
+(``subscribe_tracks``) for the live channels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from argus.adapters.pipelines.outbox import EventOutbox
+from argus.adapters.pipelines.scene import DetectDefaults, camera_scene
+from argus.adapters.pipelines.worker import (
+    CameraWorker,
+    RestartPolicy,
+    TrackSnapshot,
+    WorkerDeps,
+)
+from argus.domain.backoff import BackoffPolicy
+from argus.domain.cameras import Camera, Line, Zone, utc_now
+from argus.domain.events import Envelope
+from argus.errors import ArgusError
+from argus.ports.bus import EventBus
+from argus.ports.detector import Detector
+from argus.ports.pipelines import CameraStatus
+from argus.scene import DetectSpec, Scene
+
+__all__ = ["EdgePipelines", "PipelineDetail", "TrackCallback"]
+
+log = logging.getLogger(__name__)
+
+TrackCallback = Callable[[TrackSnapshot], None]
+"""Receives a camera's tracks and counts after every analysed frame, on the event loop."""
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineDetail:
+    """Counters of one camera's pipeline beyond ``CameraStatus`` (for metrics).
+
+    Attributes:
+        status: The camera's status.
+        frames_in: Frames received in the current run.
+        frames_decoded: Frames decoded in the current run.
+        frames_detected: Frames through the detector in the current run.
+        restarts: Pipeline restarts after failures.
+        events_published: Events the bus acknowledged.
+        events_dropped: Events dropped because the outbox was full.
+        outbox_depth: Events of all cameras waiting to be published.
+    """
+
+    status: CameraStatus
+    frames_in: int
+    frames_decoded: int
+    frames_detected: int
+    restarts: int
+    events_published: int
+    events_dropped: int
+    outbox_depth: int
+
+
+@dataclass(slots=True)
+class _Entry:
+    camera: Camera
+    scene: Scene | None
+    worker: CameraWorker | None
+    error: str | None = None
+
+
+class _DetectorCache:
+    """One detector per distinct detect setting, built on first use (thread-safe)."""
+
+    def __init__(self, build: Callable[[DetectSpec], Detector]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._detectors: dict[object, Detector] = {}
+
+    @staticmethod
+    def _key(spec: DetectSpec) -> object:
+        # ``fps`` does not change the detector, so cameras at different rates share it.
+        return (
+            spec.model,
+            spec.input_size,
+            spec.confidence,
+            spec.iou,
+            spec.classes,
+            tuple(sorted(spec.class_confidence.items())),
+        )
+
+    def get(self, spec: DetectSpec) -> Detector:
+        key = self._key(spec)
+        with self._lock:
+            detector = self._detectors.get(key)
+            if detector is None:
+                detector = self._build(spec)
+                self._detectors[key] = detector
+            return detector
+
+
+class EdgePipelines:
+    """Runs and watches one analysis pipeline per enabled camera.
+
+    Construct it on the event loop (or pass ``loop``); events are published
+    and track callbacks run there.
+
+    Args:
+        bus: Where events are published.
+        deps: Factories of detectors, trackers and sources.
+        subject: Bus subject of the events.
+        loop: The application's event loop; the running one when ``None``.
+        defaults: Detector settings shared by all cameras.
+        edge_node_id: Written into every event's source.
+        restart: How failed pipelines are restarted.
+        share_detectors: Share one detector between cameras with equal settings
+            (and across restarts); ``False`` builds one per pipeline run.
+        outbox_capacity: Events kept at most while the bus is down.
+        publish_retry: Delays between publish attempts while the bus fails.
+        stop_timeout: Seconds to wait for a pipeline thread to stop.
+    """
+
+    def __init__(
+        self,
+        bus: EventBus,
+        deps: WorkerDeps,
+        *,
+        subject: str = "events",
+        loop: asyncio.AbstractEventLoop | None = None,
+        defaults: DetectDefaults | None = None,
+        edge_node_id: str = "local",
+        restart: RestartPolicy | None = None,
+        share_detectors: bool = True,
+        outbox_capacity: int = 10_000,
+        publish_retry: BackoffPolicy | None = None,
+        stop_timeout: float = 30.0,
+    ) -> None:
+        self._loop = loop if loop is not None else asyncio.get_running_loop()
+        self._outbox = EventOutbox(
+            bus, subject, self._loop, capacity=outbox_capacity, retry=publish_retry
+        )
+        if share_detectors:
+            cache = _DetectorCache(deps.detector)
+            deps = WorkerDeps(detector=cache.get, tracker=deps.tracker, source=deps.source)
+        self._deps = deps
+        self._defaults = defaults if defaults is not None else DetectDefaults()
+        self._edge_node_id = edge_node_id
+        self._restart = restart
+        self._stop_timeout = stop_timeout
+        self._entries: dict[str, _Entry] = {}
+        self._tracks: dict[str, TrackSnapshot] = {}
+        self._subscribers: dict[str, list[TrackCallback]] = {}
+        self._jpeg: dict[str, tuple[int, int, bytes]] = {}
+        self._jpeg_lock = threading.Lock()
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    @property
+    def subject(self) -> str:
+        """Bus subject of the events."""
+        return self._outbox.subject
+
+    async def apply(self, camera: Camera, lines: Sequence[Line], zones: Sequence[Zone]) -> None:
+        """Start the camera's pipeline, or restart only it when its configuration changed.
+
+        A disabled camera's pipeline is stopped (status ``disabled``). A
+        configuration that cannot become a scene leaves the camera in
+        ``error`` with the reason; nothing is raised.
+        """
+        async with self._lock:
+            if self._closed:
+                raise ArgusError("the edge pipelines are closed")
+            self._outbox.start()
+            scene: Scene | None = None
+            error: str | None = None
+            try:
+                scene = camera_scene(
+                    camera, lines, zones, defaults=self._defaults, edge_node_id=self._edge_node_id
+                )
+            except ArgusError as exc:
+                error = str(exc)
+            old = self._entries.get(camera.id)
+            if (
+                old is not None
+                and old.worker is not None
+                and old.worker.thread.is_alive()
+                and camera.enabled
+                and scene == old.scene
+                and camera.source_url() == old.camera.source_url()
+                and camera.detect_fps == old.camera.detect_fps
+            ):
+                old.camera = camera
+                return  # nothing that matters to the pipeline changed
+            if old is not None and old.worker is not None:
+                await self._stop(old.worker)
+            worker = None
+            if camera.enabled and scene is not None:
+                worker = CameraWorker(
+                    camera,
+                    scene,
+                    self._deps,
+                    on_events=self._on_events,
+                    on_tracks=self._on_tracks,
+                    policy=self._restart,
+                )
+            self._entries[camera.id] = _Entry(camera, scene, worker, error)
+            self._tracks.pop(camera.id, None)
+            with self._jpeg_lock:
+                self._jpeg.pop(camera.id, None)
+            if worker is not None:
+                worker.start()
+                log.info("camera %s: pipeline started", camera.id)
+
+    async def remove(self, camera_id: str) -> None:
+        """Stop and forget a camera's pipeline (no error when none runs)."""
+        async with self._lock:
+            entry = self._entries.pop(camera_id, None)
+            self._tracks.pop(camera_id, None)
+            with self._jpeg_lock:
+                self._jpeg.pop(camera_id, None)
+            if entry is not None and entry.worker is not None:
+                await self._stop(entry.worker)
+
+    async def _stop(self, worker: CameraWorker) -> None:
+        worker.stop()
+        if not await asyncio.to_thread(worker.join, self._stop_timeout):
+            # The thread is blocked in I/O; it exits at its next read timeout and,
+            # being replaced, publishes nothing more.
+            log.warning("camera %s: pipeline thread did not stop in time", worker.camera.id)
+
+    def _on_events(self, camera_id: str, envelopes: tuple[Envelope, ...]) -> None:
+        self._outbox.put(camera_id, envelopes)
+
+    def _on_tracks(self, snapshot: TrackSnapshot) -> None:
+        self._tracks[snapshot.camera_id] = snapshot
+        if self._subscribers.get(snapshot.camera_id):
+            # A closed loop has nobody listening any more.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._dispatch, snapshot)
+
+    def _dispatch(self, snapshot: TrackSnapshot) -> None:
+        for callback in list(self._subscribers.get(snapshot.camera_id, ())):
+            try:
+                callback(snapshot)
+            except Exception:
+                log.exception("track subscriber of camera %s failed", snapshot.camera_id)
+
+    def subscribe_tracks(self, camera_id: str, callback: TrackCallback) -> Callable[[], None]:
+        """Call ``callback`` on the event loop with the camera's tracks after every frame.
+
+        Returns:
+            A function that cancels the subscription (safe to call twice).
+        """
+        self._subscribers.setdefault(camera_id, []).append(callback)
+
+        def cancel() -> None:
+            callbacks = self._subscribers.get(camera_id, [])
+            if callback in callbacks:
+                callbacks.remove(callback)
+            if not callbacks:
+                self._subscribers.pop(camera_id, None)
+
+        return cancel
+
+    def latest(self, camera_id: str) -> TrackSnapshot | None:
+        """The camera's latest tracks and counts, ``None`` before its first frame."""
+        return self._tracks.get(camera_id)
+
+    def status(self, camera_id: str) -> CameraStatus | None:
+        """The camera's latest status, or ``None`` when it has no pipeline."""
+        entry = self._entries.get(camera_id)
+        return None if entry is None else self._status(entry)
+
+    def statuses(self) -> list[CameraStatus]:
+        """Every pipeline's latest status, by camera id."""
+        return [self._status(entry) for _, entry in sorted(self._entries.items())]
+
+    def _status(self, entry: _Entry) -> CameraStatus:
+        camera_id = entry.camera.id
+        if not entry.camera.enabled:
+            return CameraStatus(camera_id, "disabled", entry.error, 0.0, 0.0, 0.0, utc_now())
+        if entry.worker is None:
+            return CameraStatus(camera_id, "error", entry.error, 0.0, 0.0, 0.0, utc_now())
+        view = entry.worker.view()
+        fps_in, fps_decoded, fps_detected = view.rates
+        return CameraStatus(
+            camera_id,
+            view.state,
+            view.last_error,
+            round(fps_in, 2),
+            round(fps_decoded, 2),
+            round(fps_detected, 2),
+            utc_now(),
+        )
+
+    def detail(self, camera_id: str) -> PipelineDetail | None:
+        """Counters of the camera's pipeline, or ``None`` when it has none."""
+        entry = self._entries.get(camera_id)
+        if entry is None:
+            return None
+        view = entry.worker.view() if entry.worker is not None else None
+        return PipelineDetail(
+            status=self._status(entry),
+            frames_in=view.frames_in if view else 0,
+            frames_decoded=view.frames_decoded if view else 0,
+            frames_detected=view.frames_detected if view else 0,
+            restarts=view.restarts if view else 0,
+            events_published=self._outbox.published[camera_id],
+            events_dropped=self._outbox.dropped[camera_id],
+            outbox_depth=self._outbox.depth,
+        )
+
+    def worker(self, camera_id: str) -> CameraWorker | None:
+        """The camera's current worker (tests check that a restart replaced only it)."""
+        entry = self._entries.get(camera_id)
+        return None if entry is None else entry.worker
+
+    def snapshot(self, camera_id: str) -> bytes | None:
+        """The camera's latest frame as JPEG, encoded on request and cached per frame."""
+        entry = self._entries.get(camera_id)
+        if entry is None or entry.worker is None:
+            return None
+        frame = entry.worker.latest_frame
+        if frame is None:
+            return None
+        key = (id(entry.worker), frame.index)
+        with self._jpeg_lock:
+            cached = self._jpeg.get(camera_id)
+            if cached is not None and cached[:2] == key:
+                return cached[2]
+        import cv2
+
+        ok, data = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if not ok:
+            return None
+        jpeg = bytes(data.tobytes())
+        with self._jpeg_lock:
+            self._jpeg[camera_id] = (*key, jpeg)
+        return jpeg
+
+    async def close(self) -> None:
+        """Stop every pipeline, publish what is queued (briefly), stop the outbox; idempotent."""
+        async with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            workers = [e.worker for e in self._entries.values() if e.worker is not None]
+            await asyncio.gather(*(self._stop(w) for w in workers))
+            self._entries.clear()
+            self._tracks.clear()
+            self._subscribers.clear()
+            await self._outbox.close()

@@ -1,0 +1,376 @@
+"""One camera's pipeline in its own thread, restarted with backoff when it fails.
+
+``CameraWorker`` builds the detector, tracker and source, runs the
+``Analyzer`` over the stream and hands each analysed frame's events and tracks
+to callbacks. Any failure (stream gone, model missing, a bug) ends the run;
+the worker logs it, reports ``error`` and starts a new run after a backoff
+delay. Live streams reconnect by themselves inside one run (``offline`` while
+they do). Restarts beyond the budget within its window wait the longest delay,
+so a camera that can never work costs almost nothing but keeps being retried.
+
+The worker keeps only the latest frame; a snapshot is encoded from it on
+request, so a camera nobody looks at spends nothing on JPEG.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from argus.domain.backoff import Backoff, BackoffPolicy
+from argus.domain.cameras import Camera
+from argus.domain.detections import Detections
+from argus.domain.events import Envelope
+from argus.domain.frames import Frame, SourceState
+from argus.errors import ArgusError
+from argus.ports.detector import Detector
+from argus.ports.pipelines import CameraState
+from argus.ports.tracker import Tracker
+from argus.ports.video import VideoSource
+from argus.scene import DetectSpec, Scene, TrackerSpec
+from argus.services.analysis import AnalyzedFrame, Analyzer
+
+__all__ = [
+    "CameraWorker",
+    "RestartPolicy",
+    "TrackSnapshot",
+    "WorkerDeps",
+    "WorkerView",
+]
+
+log = logging.getLogger(__name__)
+
+Phase = Literal["starting", "running", "waiting", "stopped"]
+
+
+@dataclass(frozen=True, slots=True)
+class RestartPolicy:
+    """How a failed pipeline is restarted.
+
+    Attributes:
+        backoff: Delays between restarts.
+        budget: Restarts tolerated within ``window_s`` before each further
+            restart waits ``backoff.max_delay``.
+        window_s: The budget's sliding window in seconds.
+        stable_s: A run that delivered frames this long resets the backoff.
+        stall_s: Seconds without a frame after which an ``online`` camera is
+            reported ``offline``.
+    """
+
+    backoff: BackoffPolicy = field(default_factory=lambda: BackoffPolicy(1.0, 30.0))
+    budget: int = 5
+    window_s: float = 300.0
+    stable_s: float = 30.0
+    stall_s: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerDeps:
+    """Factories a worker builds its pipeline from (wired in ``bootstrap``).
+
+    Attributes:
+        detector: Detector for a scene's detect settings (may be shared).
+        tracker: A new tracker for the tracker settings and analysed fps.
+        source: Opens a camera's stream.
+    """
+
+    detector: Callable[[DetectSpec], Detector]
+    tracker: Callable[[TrackerSpec, float], Tracker]
+    source: Callable[[Camera], VideoSource]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackSnapshot:
+    """A camera's latest tracked detections and counts (for live channels).
+
+    Attributes:
+        camera_id: The camera.
+        frame_index: Index of the frame in its source.
+        timestamp: Seconds of the stream.
+        width: Frame width in pixels.
+        height: Frame height in pixels.
+        detections: Confirmed tracks in that frame.
+        counts: Per line: counts per direction (and per class); per zone:
+            occupancy, maximum and visits (``SceneAnalytics.summary()``).
+    """
+
+    camera_id: str
+    frame_index: int
+    timestamp: float
+    width: int
+    height: int
+    detections: Detections
+    counts: dict[str, dict[str, object]]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerView:
+    """What a worker is doing, read from outside its thread.
+
+    Attributes:
+        state: The camera state it implies.
+        last_error: The latest error (of the stream or of a failed run).
+        frames_in: Frames received in the current run.
+        frames_decoded: Frames decoded in the current run.
+        frames_detected: Frames through the detector in the current run.
+        restarts: Runs started after a failure.
+        rates: ``(fps_in, fps_decoded, fps_detected)`` over the recent window.
+    """
+
+    state: CameraState
+    last_error: str | None
+    frames_in: int
+    frames_decoded: int
+    frames_detected: int
+    restarts: int
+    rates: tuple[float, float, float]
+
+
+class _RateMeter:
+    """Recent frame rates from samples of cumulative counters."""
+
+    def __init__(self, window_s: float = 5.0) -> None:
+        self._window = window_s
+        self._samples: deque[tuple[float, int, int, int]] = deque(maxlen=128)
+
+    def reset(self) -> None:
+        self._samples.clear()
+
+    def sample(self, now: float, counts: tuple[int, int, int]) -> None:
+        if self._samples and now - self._samples[-1][0] < 0.25:
+            return
+        self._samples.append((now, *counts))
+
+    def rates(self, now: float, counts: tuple[int, int, int]) -> tuple[float, float, float]:
+        # The oldest sample inside the window; the newest one when all are older
+        # (frames stopped), so the rates decay towards zero.
+        start = next((s for s in self._samples if s[0] >= now - self._window), None)
+        if start is None and self._samples:
+            start = self._samples[-1]
+        if start is None or now - start[0] < 0.5:
+            return (0.0, 0.0, 0.0)
+        elapsed = now - start[0]
+        return (
+            max(0, counts[0] - start[1]) / elapsed,
+            max(0, counts[1] - start[2]) / elapsed,
+            max(0, counts[2] - start[3]) / elapsed,
+        )
+
+
+class CameraWorker:
+    """Runs one camera's pipeline in a daemon thread until ``stop``.
+
+    Args:
+        camera: The camera (its stream URL and detect fps).
+        scene: What to analyse.
+        deps: Factories of the pipeline parts.
+        on_events: Called in the worker thread with each frame's envelopes.
+        on_tracks: Called in the worker thread with each frame's tracks.
+        policy: Restart behaviour.
+    """
+
+    def __init__(
+        self,
+        camera: Camera,
+        scene: Scene,
+        deps: WorkerDeps,
+        *,
+        on_events: Callable[[str, tuple[Envelope, ...]], None],
+        on_tracks: Callable[[TrackSnapshot], None],
+        policy: RestartPolicy | None = None,
+    ) -> None:
+        self.camera = camera
+        self.scene = scene
+        self._deps = deps
+        self._on_events = on_events
+        self._on_tracks = on_tracks
+        self._policy = policy or RestartPolicy()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._main, name=f"camera-{camera.id}", daemon=True)
+        self._phase: Phase = "starting"
+        self._source: VideoSource | None = None
+        self._had_frames = False
+        self._detected = 0
+        self._last_frame_at = 0.0
+        self._last_error: str | None = None
+        self._restarts = 0
+        self._restart_times: deque[float] = deque()
+        self._latest: Frame | None = None
+        self._meter = _RateMeter()
+
+    @property
+    def thread(self) -> threading.Thread:
+        """The worker's thread."""
+        return self._thread
+
+    @property
+    def latest_frame(self) -> Frame | None:
+        """The latest analysed frame, ``None`` before the first."""
+        return self._latest
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to stop and unblock its stream; returns at once."""
+        self._stop.set()
+        with self._lock:
+            source = self._source
+        if source is not None:
+            source.close()
+
+    def join(self, timeout: float) -> bool:
+        """Wait for the thread to end; return whether it did."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def view(self) -> WorkerView:
+        """The worker's state and counters now (any thread)."""
+        now = time.monotonic()
+        with self._lock:
+            source = self._source
+            phase = self._phase
+        stats = source.stats if source is not None else None
+        counts = (
+            stats.frames_in if stats else 0,
+            stats.frames_decoded if stats else 0,
+            self._detected,
+        )
+        last_error = self._last_error
+        if phase == "running" and stats is not None and stats.last_error:
+            last_error = stats.last_error
+        return WorkerView(
+            state=self._state(phase, stats.state if stats else None, now),
+            last_error=last_error,
+            frames_in=counts[0],
+            frames_decoded=counts[1],
+            frames_detected=counts[2],
+            restarts=self._restarts,
+            rates=self._meter.rates(now, counts),
+        )
+
+    def _state(self, phase: Phase, source: SourceState | None, now: float) -> CameraState:
+        if phase == "waiting":
+            return "error"
+        if phase == "stopped":
+            return "offline"
+        if phase == "starting" or source is None:
+            return "starting"
+        state: CameraState
+        if source is SourceState.RECONNECTING:
+            # Never had a frame: the stream cannot be reached at all.
+            state = "offline" if self._had_frames else "error"
+        elif source in (SourceState.NEW, SourceState.OPEN):
+            stalled = now - self._last_frame_at > self._policy.stall_s
+            state = "starting" if not self._had_frames else "offline" if stalled else "online"
+        else:
+            state = "error" if self._last_error else "starting"
+        return state
+
+    def _main(self) -> None:
+        backoff = Backoff(self._policy.backoff)
+        while not self._stop.is_set():
+            started = time.monotonic()
+            error: str
+            try:
+                self._run_once()
+                if self._stop.is_set():
+                    break
+                error = f"{self.camera.id}: the stream ended"
+            except Exception as exc:
+                if self._stop.is_set():
+                    break
+                if isinstance(exc, ArgusError):
+                    log.warning("camera %s: pipeline failed: %s", self.camera.id, exc)
+                else:
+                    log.exception("camera %s: pipeline crashed", self.camera.id)
+                error = str(exc) or type(exc).__name__
+            if self._had_frames and time.monotonic() - started >= self._policy.stable_s:
+                backoff.reset()
+            delay = self._restart_delay(backoff)
+            with self._lock:
+                self._last_error = error
+                self._phase = "waiting"
+                self._source = None
+            if self._stop.wait(delay):
+                break
+            self._restarts += 1
+        with self._lock:
+            self._phase = "stopped"
+            self._source = None
+
+    def _restart_delay(self, backoff: Backoff) -> float:
+        now = time.monotonic()
+        times = self._restart_times
+        times.append(now)
+        while times and now - times[0] > self._policy.window_s:
+            times.popleft()
+        delay = backoff.next_delay()
+        if len(times) > self._policy.budget:
+            delay = self._policy.backoff.max_delay
+            log.warning(
+                "camera %s: %d restarts within %.0f s; retrying every %.0f s",
+                self.camera.id,
+                len(times),
+                self._policy.window_s,
+                delay,
+            )
+        return delay
+
+    def _run_once(self) -> None:
+        with self._lock:
+            self._phase = "starting"
+        self._had_frames = False
+        self._meter.reset()
+        self._detected = 0
+        scene = self.scene
+        detector = self._deps.detector(scene.detect)
+        tracker = self._deps.tracker(scene.tracker, self.camera.detect_fps)
+        source = self._deps.source(self.camera)
+        with self._lock:
+            self._source = source
+            self._phase = "running"
+        if self._stop.is_set():
+            source.close()
+            return
+        analyzer = Analyzer(scene, detector, tracker)
+        try:
+            for analyzed in analyzer.run(source):
+                self._on_frame(analyzed, analyzer, source)
+                if self._stop.is_set():
+                    return
+        finally:
+            source.close()
+
+    def _on_frame(self, analyzed: AnalyzedFrame, analyzer: Analyzer, source: VideoSource) -> None:
+        now = time.monotonic()
+        self._detected += 1
+        self._latest = analyzed.frame
+        self._last_frame_at = now
+        self._had_frames = True
+        stats = source.stats
+        self._meter.sample(now, (stats.frames_in, stats.frames_decoded, self._detected))
+        if self._stop.is_set():
+            return  # stopped or replaced: publish nothing more
+        if analyzed.events:
+            self._on_events(self.camera.id, analyzed.events)
+        frame = analyzed.frame
+        counts = analyzer.analytics.summary() if analyzer.analytics is not None else {}
+        self._on_tracks(
+            TrackSnapshot(
+                camera_id=self.camera.id,
+                frame_index=frame.index,
+                timestamp=frame.timestamp,
+                width=frame.width,
+                height=frame.height,
+                detections=analyzed.detections,
+                counts=counts,
+            )
+        )

@@ -1,0 +1,1 @@
+"""The HTTP API of the control plane (FastAPI): ``create_app`` in ``argus.api.app``."""

@@ -1,0 +1,106 @@
+"""``create_app``: the FastAPI application of the control plane.
+
+The app opens its services in its lifespan (through ``bootstrap.open_services``
+unless a test hands it another opener), resumes every stored camera's
+pipeline, starts the event ingest, and closes everything on shutdown. Nothing
+happens at import time and nothing is kept in module state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from argus import __version__
+from argus.api.deps import Runtime, single_query_values
+from argus.api.errors import CatchAll, install_error_handlers
+from argus.api.ingest import EventIngest
+from argus.api.metrics import ApiMetrics, MetricsMiddleware
+from argus.api.routers import cameras, events, health, lines, zones
+from argus.bootstrap import ControlPlane
+from argus.config import Settings
+from argus.services.cameras import CameraService, EventService
+
+__all__ = ["API_PREFIX", "ServicesOpener", "create_app"]
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+ServicesOpener = Callable[[Settings], Awaitable[ControlPlane]]
+"""Opens the adapters the app runs on (``bootstrap.open_services`` by default)."""
+
+
+async def _open_default(settings: Settings) -> ControlPlane:
+    from argus.bootstrap import edge_pipelines, open_services
+
+    # The embedded edge worker: one analysis pipeline per enabled camera.
+    return await open_services(settings, pipelines=edge_pipelines)
+
+
+def create_app(settings: Settings, *, open_services: ServicesOpener | None = None) -> FastAPI:
+    """Build the app; its services open when the server starts it.
+
+    Args:
+        settings: The settings, loaded once by the entry point.
+        open_services: Opens the database, bus and pipelines; defaults to
+            ``bootstrap.open_services`` (SQLite file, in-process bus, the
+            embedded edge worker running the cameras).
+    """
+    opener = open_services if open_services is not None else _open_default
+    metrics = ApiMetrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        services = await opener(settings)
+        ingest: EventIngest | None = None
+        try:
+            camera_service = CameraService(services.database, services.pipelines)
+            metrics.pipelines = services.pipelines
+            ingest = EventIngest(
+                services.bus,
+                services.database.events,
+                services.events_subject,
+                on_stored=metrics.events_stored.inc,
+                on_duplicate=metrics.event_duplicates.inc,
+            )
+            resumed = await camera_service.resume()
+            ingest.start()
+            log.info("control plane ready: %d camera(s) resumed", resumed)
+            runtime = Runtime(
+                services=services,
+                cameras=camera_service,
+                events=EventService(services.database),
+                ingest=ingest,
+                metrics=metrics,
+            )
+            yield {"runtime": runtime}
+        finally:
+            if ingest is not None:
+                await ingest.stop()
+            metrics.pipelines = None
+            await services.close()
+
+    app = FastAPI(
+        title="Argus",
+        version=__version__,
+        description="Self-hosted video analytics: cameras, lines, zones and events.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    # Added last = outermost: the metrics see the 500s CatchAll produces.
+    app.add_middleware(CatchAll)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(single_query_values)])
+    for module in (cameras, lines, zones, events):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health.router)
+    return app

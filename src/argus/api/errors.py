@@ -1,0 +1,130 @@
+"""The one table from Argus errors to HTTP status codes, and the last-resort handler.
+
+=======================================  =====
+error                                    code
+=======================================  =====
+``ValidationError``, ``ConfigError``     422
+``NotFoundError``                        404
+``ConflictError``                        409
+``StorageError``, ``BusError``           503
+any other exception                      500
+=======================================  =====
+
+422 bodies have FastAPI's request-validation shape (``detail`` is a list of
+``{loc, msg, type}``), so clients read one format for every invalid input.
+Other errors answer ``{"detail": "..."}``. A 500 logs the traceback and
+answers a generic body: internals never leak to clients.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from argus.domain.errors import (
+    ArgusError,
+    BusError,
+    ConfigError,
+    ConflictError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
+
+__all__ = ["STATUS_BY_ERROR", "CatchAll", "install_error_handlers", "status_for"]
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: tuple[tuple[type[ArgusError], int], ...] = (
+    (ValidationError, 422),
+    (ConfigError, 422),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (StorageError, 503),
+    (BusError, 503),
+)
+"""Error class to status code; the first matching row wins."""
+
+_GENERIC = {"detail": "internal server error"}
+
+
+def status_for(exc: BaseException) -> int:
+    """The HTTP status code for an exception (500 when no row matches)."""
+    for kind, status in STATUS_BY_ERROR:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
+
+async def _argus_error(request: Request, exc: Exception) -> JSONResponse:
+    status = status_for(exc)
+    if status == 500:
+        log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(_GENERIC, status_code=500)
+    if status == 422:
+        where = "query" if request.method in {"GET", "DELETE"} else "body"
+        body: object = [{"loc": [where], "msg": str(exc), "type": "value_error"}]
+        return JSONResponse({"detail": body}, status_code=422)
+    return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's handler, with a complete ``Allow`` header on 405.
+
+    Starlette lists only the methods of the first route whose path matched,
+    though several routes (GET and POST on ``/cameras``) share a path.
+    """
+    assert isinstance(exc, HTTPException)
+    if exc.status_code != 405:
+        return await http_exception_handler(request, exc)
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            allowed |= set(getattr(route, "methods", None) or ())
+    headers = {"Allow": ", ".join(sorted(allowed))} if allowed else exc.headers
+    return JSONResponse({"detail": exc.detail}, status_code=405, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every ``ArgusError`` through ``STATUS_BY_ERROR``; complete 405's ``Allow``."""
+    app.add_exception_handler(ArgusError, _argus_error)
+    app.add_exception_handler(HTTPException, _http_error)
+
+
+class CatchAll:
+    """ASGI middleware: any other exception becomes a logged, generic 500.
+
+    Starlette's own last resort re-raises into the server after answering;
+    this one answers and stops, so a bug is logged once, with its traceback.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; turn an escaping exception into a 500 if nothing was sent yet."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception:
+            log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await JSONResponse(_GENERIC, status_code=500)(scope, receive, send)

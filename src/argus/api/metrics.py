@@ -1,0 +1,121 @@
+"""Prometheus metrics of one app, in a registry of its own (never the global one)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from argus.ports.pipelines import PipelineSupervisor
+
+__all__ = ["ApiMetrics", "MetricsMiddleware"]
+
+_STATES = ("starting", "online", "offline", "error", "disabled")
+
+
+class _PipelineCollector(Collector):
+    """Reads the pipelines' statuses at scrape time."""
+
+    def __init__(self, metrics: ApiMetrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        pipelines = self._metrics.pipelines
+        statuses = pipelines.statuses() if pipelines is not None else []
+        families = {
+            "fps_in": GaugeMetricFamily(
+                "argus_camera_fps_in", "Frames per second received", labels=["camera_id"]
+            ),
+            "fps_decoded": GaugeMetricFamily(
+                "argus_camera_fps_decoded", "Frames per second decoded", labels=["camera_id"]
+            ),
+            "fps_detected": GaugeMetricFamily(
+                "argus_camera_fps_detected",
+                "Frames per second through the detector",
+                labels=["camera_id"],
+            ),
+        }
+        state = GaugeMetricFamily(
+            "argus_camera_state",
+            "1 for the pipeline's current state",
+            labels=["camera_id", "state"],
+        )
+        for status in statuses:
+            for name, family in families.items():
+                family.add_metric([status.camera_id], float(getattr(status, name)))
+            for name in _STATES:
+                state.add_metric([status.camera_id, name], 1.0 if status.state == name else 0.0)
+        yield from families.values()
+        yield state
+
+
+class ApiMetrics:
+    """The metrics of one app.
+
+    Attributes:
+        registry: The app's registry.
+        pipelines: Whose statuses the camera gauges report (set once services are open).
+    """
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.pipelines: PipelineSupervisor | None = None
+        self.requests = Counter(
+            "argus_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "argus_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.events_stored = Counter(
+            "argus_events_stored", "Events stored by the ingest", registry=self.registry
+        )
+        self.event_duplicates = Counter(
+            "argus_event_duplicates", "Redelivered events skipped", registry=self.registry
+        )
+        self.registry.register(_PipelineCollector(self))
+
+    def render(self) -> tuple[bytes, str]:
+        """The exposition text and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class MetricsMiddleware:
+    """ASGI middleware counting and timing HTTP requests by route template."""
+
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Time the request; label it with its route template (bounded cardinality)."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        start = time.perf_counter()
+
+        async def recording(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording)
+        finally:
+            route = scope.get("route")
+            template = str(getattr(route, "path", "unmatched"))
+            method = str(scope.get("method", ""))
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)

@@ -1,0 +1,65 @@
+"""``/health/live``, ``/health/ready`` and ``/metrics``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from fastapi import APIRouter, Response
+
+from argus.api.deps import RuntimeDep
+from argus.api.schemas.health import Check, Liveness, Readiness
+from argus.domain.errors import ArgusError
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["health"])
+
+_PING_TIMEOUT = 5.0
+
+
+@router.get("/health/live", summary="The process is up")
+async def live() -> Liveness:
+    """Answers while the process serves requests."""
+    return Liveness()
+
+
+async def _database(runtime: RuntimeDep) -> Check:
+    try:
+        await asyncio.wait_for(runtime.services.database.ping(), _PING_TIMEOUT)
+    except (ArgusError, TimeoutError) as exc:
+        return Check(ok=False, detail=f"database: {exc or 'ping timed out'}")
+    return Check(ok=True, detail="database answers")
+
+
+def _pipelines(runtime: RuntimeDep) -> Check:
+    states = Counter(s.state for s in runtime.services.pipelines.statuses())
+    summary = ", ".join(f"{n} {state}" for state, n in sorted(states.items())) or "no cameras"
+    # A failing camera is reported, not fatal: it retries while the server stays ready.
+    return Check(ok=True, detail=summary)
+
+
+@router.get(
+    "/health/ready",
+    summary="The service can work",
+    responses={503: {"model": Readiness, "description": "A part is not ready."}},
+)
+async def ready(runtime: RuntimeDep, response: Response) -> Readiness:
+    """Database ping, event bus consumer and pipelines; 503 names the failing part."""
+    ok, detail = runtime.ingest.check()
+    checks = {
+        "database": await _database(runtime),
+        "bus": Check(ok=ok, detail=detail),
+        "pipelines": _pipelines(runtime),
+    }
+    healthy = all(c.ok for c in checks.values())
+    if not healthy:
+        response.status_code = 503
+    return Readiness(status="ok" if healthy else "unavailable", checks=checks)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(runtime: RuntimeDep) -> Response:
+    """Prometheus exposition of this app's registry."""
+    body, content_type = runtime.metrics.render()
+    return Response(content=body, media_type=content_type)

@@ -1,0 +1,1 @@
+"""Request (``XCreate``/``XUpdate``) and response (``XPublic``) schemas of the REST API."""

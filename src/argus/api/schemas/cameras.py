@@ -1,0 +1,166 @@
+"""Camera schemas: credentials are write-only and never returned."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from argus.api.schemas.common import StrictModel, Text, no_nul, non_nullable, refuse_nulls
+from argus.domain.cameras import Camera
+from argus.ports.pipelines import CameraState, CameraStatus
+
+__all__ = [
+    "CameraCreate",
+    "CameraList",
+    "CameraPublic",
+    "CameraStatusPublic",
+    "CameraUpdate",
+    "CredentialsIn",
+]
+
+
+def _stream_url(value: str) -> str:
+    no_nul(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL or path: {exc}") from exc
+    if parts.password is not None:
+        raise ValueError("must not contain a password; set credentials instead (encrypted at rest)")
+    return value
+
+
+StreamUrl = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=2048,
+        description="rtsp://, http(s):// URL or file path of the stream, without a password.",
+        examples=["rtsp://10.0.0.5:554/stream1"],
+    ),
+    AfterValidator(_stream_url),
+]
+CameraName = Annotated[Text, Field(min_length=1, max_length=200, description="Display name.")]
+Location = Annotated[Text, Field(max_length=200, description="Site, floor or GPS; free text.")]
+DetectFps = Annotated[
+    float, Field(gt=0, le=120, description="Frames per second to analyse.", allow_inf_nan=False)
+]
+ModelName = Annotated[Text, Field(min_length=1, max_length=200, description="Model pack name.")]
+
+
+class CredentialsIn(StrictModel):
+    """Login for the stream (stored encrypted, never returned)."""
+
+    username: Text = Field(default="", max_length=256, description="User name (may be empty).")
+    password: Text = Field(default="", max_length=1024, description="Password.")
+
+
+class CameraCreate(StrictModel):
+    """A camera to register."""
+
+    name: CameraName
+    stream_url: StreamUrl
+    location: Location = ""
+    credentials: CredentialsIn | None = Field(
+        default=None, description="Login for the stream; write-only."
+    )
+    enabled: bool = Field(default=True, description="Whether its pipeline runs.")
+    detect_fps: DetectFps = 5.0
+    model: ModelName = "yolov7-tiny"
+
+
+_NOT_NULL = ("name", "stream_url", "location", "enabled", "detect_fps", "model")
+
+
+class CameraUpdate(StrictModel):
+    """Fields to change; absent fields keep their value, ``credentials: null`` removes them."""
+
+    model_config = ConfigDict(json_schema_extra=non_nullable(_NOT_NULL))
+
+    name: CameraName | None = None
+    stream_url: StreamUrl | None = None
+    location: Location | None = None
+    credentials: CredentialsIn | None = Field(
+        default=None, description="New login (write-only); null removes it."
+    )
+    enabled: bool | None = None
+    detect_fps: DetectFps | None = None
+    model: ModelName | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> Self:
+        refuse_nulls(self, _NOT_NULL)
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields that were sent, as plain values."""
+        return self.model_dump(exclude_unset=True)
+
+
+class CameraPublic(BaseModel):
+    """A registered camera as the API shows it."""
+
+    id: str = Field(description="Camera id (a ULID).")
+    name: str
+    stream_url: str
+    location: str
+    has_credentials: bool = Field(description="Whether a login is stored (it is never shown).")
+    enabled: bool
+    detect_fps: float
+    model: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, camera: Camera) -> CameraPublic:
+        """The public view of a camera."""
+        return cls(
+            id=camera.id,
+            name=camera.name,
+            stream_url=camera.stream_url,
+            location=camera.location,
+            has_credentials=camera.credentials is not None,
+            enabled=camera.enabled,
+            detect_fps=camera.detect_fps,
+            model=camera.model,
+            created_at=camera.created_at,
+            updated_at=camera.updated_at,
+        )
+
+
+class CameraList(BaseModel):
+    """One page of cameras."""
+
+    items: list[CameraPublic]
+    total: int = Field(description="Cameras matching the filters, over all pages.")
+    limit: int
+    offset: int
+
+
+class CameraStatusPublic(BaseModel):
+    """What a camera's pipeline is doing."""
+
+    camera_id: str
+    state: CameraState = Field(description="starting, online, offline, error or disabled.")
+    last_error: str | None = Field(description="Latest error text, if any.")
+    fps_in: float = Field(description="Frames per second received.")
+    fps_decoded: float = Field(description="Frames per second decoded.")
+    fps_detected: float = Field(description="Frames per second through the detector.")
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, status: CameraStatus) -> CameraStatusPublic:
+        """The public view of a status."""
+        return cls(
+            camera_id=status.camera_id,
+            state=status.state,
+            last_error=status.last_error,
+            fps_in=status.fps_in,
+            fps_decoded=status.fps_decoded,
+            fps_detected=status.fps_detected,
+            updated_at=status.updated_at,
+        )

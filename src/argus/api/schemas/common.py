@@ -1,0 +1,83 @@
+"""Schemas shared by every resource: strict base models, text fields, error bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ERROR_RESPONSES",
+    "ErrorBody",
+    "Name",
+    "StrictModel",
+    "Text",
+    "no_nul",
+    "non_nullable",
+    "refuse_nulls",
+]
+
+
+def no_nul(value: str) -> str:
+    """Reject NUL characters, which PostgreSQL cannot store in text."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(no_nul)]
+"""A string without NUL characters."""
+
+Name = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(no_nul)]
+"""A short non-empty name (lines, zones, labels, classes)."""
+
+
+class StrictModel(BaseModel):
+    """Base of request schemas: unknown fields and loose types (0 for false) are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def non_nullable(fields: tuple[str, ...]) -> Callable[[dict[str, Any]], None]:
+    """A ``json_schema_extra`` that documents ``fields`` of a partial update as non-null.
+
+    Update schemas type such fields ``X | None`` so that they may be omitted;
+    ``refuse_nulls`` rejects an explicit null, and the document must say so.
+    """
+
+    def edit(schema: dict[str, Any]) -> None:
+        for name in fields:
+            prop = schema.get("properties", {}).get(name)
+            if prop is None or "anyOf" not in prop:
+                continue
+            kept = [s for s in prop.pop("anyOf") if s.get("type") != "null"]
+            prop.pop("default", None)
+            if len(kept) == 1:
+                prop.update(kept[0])
+            else:
+                prop["anyOf"] = kept
+
+    return edit
+
+
+def refuse_nulls(model: BaseModel, fields: tuple[str, ...]) -> None:
+    """Raise ``ValueError`` when any of ``fields`` was sent as an explicit null."""
+    nulls = [f for f in fields if f in model.model_fields_set and getattr(model, f) is None]
+    if nulls:
+        raise ValueError(f"{', '.join(nulls)} cannot be null (omit a field to keep it)")
+
+
+class ErrorBody(BaseModel):
+    """An error the API reports on purpose (not a request validation error)."""
+
+    detail: str = Field(description="What went wrong, in one sentence.")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorBody, "description": "The body is not valid JSON."},
+    404: {"model": ErrorBody, "description": "Unknown id."},
+    409: {"model": ErrorBody, "description": "The id or a unique name is taken."},
+    503: {"model": ErrorBody, "description": "The database or the event bus is unavailable."},
+}
+"""Error responses every resource route may give (documented in OpenAPI)."""

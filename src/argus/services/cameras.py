@@ -1,0 +1,263 @@
+"""The camera registry as a use case: cameras, their lines and zones, and events.
+
+Every change to a camera, or to one of its lines or zones, is stored first and
+then handed to the pipeline supervisor for **that camera only** (``apply`` with
+its full, fresh configuration); deleting a camera removes its pipeline. Entry
+points (the REST API) call one method per request and never query the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from argus.domain.cameras import Camera, Credentials, Line, Zone, new_id, utc_now
+from argus.domain.errors import NotFoundError
+from argus.domain.events import Envelope
+from argus.ports.pipelines import CameraStatus, PipelineSupervisor
+from argus.ports.repositories import MAX_PAGE, Database, EventFilter, Page, check_page
+
+__all__ = ["CameraService", "EventService"]
+
+T = TypeVar("T")
+E = TypeVar("E", Line, Zone)
+
+
+async def _all(fetch: Callable[[int], Awaitable[Page[T]]]) -> list[T]:
+    """Every item of an offset-paginated list, page by page."""
+    items: list[T] = []
+    while True:
+        page = await fetch(len(items))
+        items += page.items
+        if not page.items or len(items) >= page.total:
+            return items
+
+
+def _credentials(value: object) -> Credentials | None:
+    if value is None or isinstance(value, Credentials):
+        return value
+    if isinstance(value, Mapping):
+        return Credentials(username=value.get("username", ""), password=value.get("password", ""))
+    raise TypeError(f"credentials must be a mapping or None, got {type(value).__name__}")
+
+
+class CameraService:
+    """Registers cameras, lines and zones and keeps their pipelines in step.
+
+    Args:
+        database: The store.
+        pipelines: The supervisor that runs one pipeline per camera.
+    """
+
+    def __init__(self, database: Database, pipelines: PipelineSupervisor) -> None:
+        self._db = database
+        self._pipelines = pipelines
+
+    # --- cameras ----------------------------------------------------------------------------
+
+    async def create_camera(self, fields: Mapping[str, Any]) -> Camera:
+        """Register a camera and start its pipeline.
+
+        Args:
+            fields: ``Camera`` fields other than ``id`` and the timestamps;
+                ``credentials`` may be a ``{"username", "password"}`` mapping.
+
+        Raises:
+            ValidationError: A field breaks the camera's invariants.
+        """
+        values = dict(fields)
+        if "credentials" in values:
+            values["credentials"] = _credentials(values["credentials"])
+        camera = Camera(id=new_id(), **values)
+        await self._db.cameras.add(camera)
+        await self._apply(camera)
+        return camera
+
+    async def list_cameras(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        enabled: bool | None = None,
+        name: str | None = None,
+    ) -> Page[Camera]:
+        """Cameras in creation order, optionally (not) enabled and whose name contains ``name``.
+
+        The name filter (case-insensitive substring) runs over all cameras of
+        the store, which holds at most a few thousand.
+        """
+        check_page(limit, offset)
+        if name is None:
+            return await self._db.cameras.list(limit=limit, offset=offset, enabled=enabled)
+        needle = name.casefold()
+        everything = await _all(
+            lambda skip: self._db.cameras.list(limit=MAX_PAGE, offset=skip, enabled=enabled)
+        )
+        matching = [c for c in everything if needle in c.name.casefold()]
+        return Page(tuple(matching[offset : offset + limit]), len(matching))
+
+    async def get_camera(self, camera_id: str) -> Camera:
+        """One camera (``NotFoundError`` if unknown)."""
+        return await self._db.cameras.get(camera_id)
+
+    async def update_camera(self, camera_id: str, changes: Mapping[str, Any]) -> Camera:
+        """Change some fields of a camera and restart only its pipeline.
+
+        Args:
+            camera_id: The camera.
+            changes: Fields to replace; ``credentials`` ``None`` removes them.
+        """
+        camera = await self._db.cameras.get(camera_id)
+        values = dict(changes)
+        if "credentials" in values:
+            values["credentials"] = _credentials(values["credentials"])
+        updated = dataclasses.replace(camera, **values, updated_at=utc_now())
+        await self._db.cameras.update(updated)
+        await self._apply(updated)
+        return updated
+
+    async def delete_camera(self, camera_id: str) -> None:
+        """Delete a camera with its lines and zones and stop its pipeline."""
+        await self._db.cameras.delete(camera_id)
+        await self._pipelines.remove(camera_id)
+
+    async def snapshot(self, camera_id: str) -> bytes:
+        """The camera's latest frame as JPEG.
+
+        Raises:
+            NotFoundError: The camera is unknown or has no frame yet.
+        """
+        camera = await self._db.cameras.get(camera_id)
+        image = self._pipelines.snapshot(camera_id)
+        if image is None:
+            why = "it is disabled" if not camera.enabled else "its pipeline has no frame yet"
+            raise NotFoundError(f"camera {camera_id} has no snapshot: {why}")
+        return image
+
+    async def status(self, camera_id: str) -> CameraStatus:
+        """The camera's pipeline status (``disabled`` or ``offline`` when none runs)."""
+        camera = await self._db.cameras.get(camera_id)
+        status = self._pipelines.status(camera_id)
+        if status is not None:
+            return status
+        return CameraStatus(
+            camera_id=camera_id,
+            state="offline" if camera.enabled else "disabled",
+            last_error=None,
+            fps_in=0.0,
+            fps_decoded=0.0,
+            fps_detected=0.0,
+            updated_at=utc_now(),
+        )
+
+    async def resume(self) -> int:
+        """Hand every stored camera's configuration to the pipelines (at start-up).
+
+        Returns:
+            How many cameras were applied.
+        """
+        cameras = await _all(lambda skip: self._db.cameras.list(limit=MAX_PAGE, offset=skip))
+        for camera in cameras:
+            await self._apply(camera)
+        return len(cameras)
+
+    # --- lines and zones --------------------------------------------------------------------
+
+    async def create_line(self, camera_id: str, fields: Mapping[str, Any]) -> Line:
+        """Add a line to a camera and restart its pipeline."""
+        line = Line(id=new_id(), camera_id=camera_id, **fields)
+        await self._db.lines.add(line)
+        await self._reapply(camera_id)
+        return line
+
+    async def list_lines(self, camera_id: str, *, limit: int = 100, offset: int = 0) -> Page[Line]:
+        """A camera's lines by name (``NotFoundError`` for an unknown camera)."""
+        check_page(limit, offset)
+        await self._db.cameras.get(camera_id)
+        return await self._db.lines.list(camera_id, limit=limit, offset=offset)
+
+    async def get_line(self, camera_id: str, line_id: str) -> Line:
+        """One line of a camera (``NotFoundError`` if it is not that camera's)."""
+        return _owned(await self._db.lines.get(line_id), camera_id, "line")
+
+    async def update_line(self, camera_id: str, line_id: str, changes: Mapping[str, Any]) -> Line:
+        """Change some fields of a line and restart its camera's pipeline."""
+        line = dataclasses.replace(await self.get_line(camera_id, line_id), **changes)
+        await self._db.lines.update(line)
+        await self._reapply(camera_id)
+        return line
+
+    async def delete_line(self, camera_id: str, line_id: str) -> None:
+        """Delete a line and restart its camera's pipeline."""
+        await self.get_line(camera_id, line_id)
+        await self._db.lines.delete(line_id)
+        await self._reapply(camera_id)
+
+    async def create_zone(self, camera_id: str, fields: Mapping[str, Any]) -> Zone:
+        """Add a zone to a camera and restart its pipeline."""
+        zone = Zone(id=new_id(), camera_id=camera_id, **fields)
+        await self._db.zones.add(zone)
+        await self._reapply(camera_id)
+        return zone
+
+    async def list_zones(self, camera_id: str, *, limit: int = 100, offset: int = 0) -> Page[Zone]:
+        """A camera's zones by name (``NotFoundError`` for an unknown camera)."""
+        check_page(limit, offset)
+        await self._db.cameras.get(camera_id)
+        return await self._db.zones.list(camera_id, limit=limit, offset=offset)
+
+    async def get_zone(self, camera_id: str, zone_id: str) -> Zone:
+        """One zone of a camera (``NotFoundError`` if it is not that camera's)."""
+        return _owned(await self._db.zones.get(zone_id), camera_id, "zone")
+
+    async def update_zone(self, camera_id: str, zone_id: str, changes: Mapping[str, Any]) -> Zone:
+        """Change some fields of a zone and restart its camera's pipeline."""
+        zone = dataclasses.replace(await self.get_zone(camera_id, zone_id), **changes)
+        await self._db.zones.update(zone)
+        await self._reapply(camera_id)
+        return zone
+
+    async def delete_zone(self, camera_id: str, zone_id: str) -> None:
+        """Delete a zone and restart its camera's pipeline."""
+        await self.get_zone(camera_id, zone_id)
+        await self._db.zones.delete(zone_id)
+        await self._reapply(camera_id)
+
+    # --- pipelines --------------------------------------------------------------------------
+
+    async def _reapply(self, camera_id: str) -> None:
+        await self._apply(await self._db.cameras.get(camera_id))
+
+    async def _apply(self, camera: Camera) -> None:
+        lines = await _all(lambda skip: self._db.lines.list(camera.id, limit=MAX_PAGE, offset=skip))
+        zones = await _all(lambda skip: self._db.zones.list(camera.id, limit=MAX_PAGE, offset=skip))
+        await self._pipelines.apply(camera, lines, zones)
+
+
+def _owned(entity: E, camera_id: str, what: str) -> E:
+    if entity.camera_id != camera_id:
+        raise NotFoundError(f"camera {camera_id} has no {what} {entity.id}")
+    return entity
+
+
+class EventService:
+    """Reads the event store.
+
+    Args:
+        database: The store.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def query(
+        self, where: EventFilter, *, limit: int = 100, cursor: str | None = None
+    ) -> Page[Envelope]:
+        """Matching events, newest first, one cursor page at a time."""
+        check_page(limit)
+        return await self._db.events.query(where, limit=limit, cursor=cursor)
+
+    async def get(self, event_id: str) -> Envelope:
+        """One event (``NotFoundError`` if unknown)."""
+        return await self._db.events.get(event_id)
