@@ -116,7 +116,9 @@ class _DurableSubscription(SubscriptionBase):
                 return _NatsDelivery(self._subject, envelope, msg, durable=True)
             try:
                 msgs = await self._sub.fetch(self._batch, timeout=self._poll)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, TimeoutError):
+                # nats-py raises either its own TimeoutError or asyncio's (the
+                # builtin) when a fetch finds nothing: an empty poll, not a failure.
                 continue
             except _NATS_ERRORS as exc:
                 if self.is_closed():
@@ -161,7 +163,9 @@ class _FanOutSubscription(SubscriptionBase):
                 raise StopAsyncIteration
             try:
                 msg = await self._sub.next_msg(timeout=self._poll)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, TimeoutError):
+                # nats-py raises either its own TimeoutError or asyncio's (the
+                # builtin) when a fetch finds nothing: an empty poll, not a failure.
                 continue
             except _NATS_ERRORS as exc:
                 if self.is_closed():

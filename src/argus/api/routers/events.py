@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, StringConstraints
 
 from argus.api.deps import EventsDep
 from argus.api.schemas.common import ERROR_RESPONSES
@@ -29,6 +29,10 @@ def _iso_8601(value: object) -> object:
 
 
 Moment = Annotated[datetime, BeforeValidator(_iso_8601)]
+# Event types are dotted names (line.crossed, zone.entered, behaviour.running).
+EventType = Annotated[
+    str, StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z_]+(\.[a-z_]+)+$")
+]
 
 
 @router.get("", summary="Query events")
@@ -36,7 +40,8 @@ async def list_events(  # noqa: PLR0917 - one parameter per query filter
     events: EventsDep,
     camera_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     type: Annotated[
-        list[str] | None, Query(description="Event types (repeat for several).")
+        list[EventType] | None,
+        Query(description="Event types such as line.crossed (repeat for several)."),
     ] = None,
     class_name: Annotated[
         str | None, Query(min_length=1, max_length=200, description="Object class.")
