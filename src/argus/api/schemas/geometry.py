@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from argus.api.schemas.common import Name, StrictModel, non_nullable, refuse_nulls
 from argus.domain.cameras import Line, Zone
+from argus.scene import AnchorName
 
 __all__ = [
     "LineCreate",
@@ -27,17 +28,6 @@ Coordinate = Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)]
 Point = Annotated[
     list[Coordinate],
     Field(min_length=2, max_length=2, description="[x, y] in pixels of the camera's frame."),
-]
-AnchorName = Literal[
-    "TOP_LEFT",
-    "TOP_CENTER",
-    "TOP_RIGHT",
-    "CENTER_LEFT",
-    "CENTER",
-    "CENTER_RIGHT",
-    "BOTTOM_LEFT",
-    "BOTTOM_CENTER",
-    "BOTTOM_RIGHT",
 ]
 Anchors = Annotated[
     list[AnchorName],
