@@ -13,13 +13,16 @@ Stores encrypt ``credentials`` at rest.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from argus.domain.analytics.anchors import Anchor
+from argus.domain.checks import aware_utc as _utc
+from argus.domain.checks import finite as _finite
+from argus.domain.checks import names as _names
+from argus.domain.checks import text as _text
 from argus.domain.errors import ValidationError
 from argus.domain.events import new_event_id
 
@@ -53,35 +56,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _text(value: object, where: str, max_len: int, *, empty: bool = False) -> str:
-    if not isinstance(value, str) or (not value and not empty) or len(value) > max_len:
-        need = "a string" if empty else "a non-empty string"
-        raise ValidationError(f"{where} must be {need} of at most {max_len} characters")
-    return value
-
-
-def _utc(value: object, where: str) -> datetime:
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError(f"{where} must be a timezone-aware datetime")
-    return value.astimezone(UTC)
-
-
-def _finite(value: object, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValidationError(f"{where} must be a finite number, got {value!r}")
-    return float(value)
-
-
 def _point(value: object, where: str) -> Point:
     if not isinstance(value, tuple | list) or len(value) != 2:
         raise ValidationError(f"{where} must be an (x, y) pair, got {value!r}")
     return (_finite(value[0], f"{where}.x"), _finite(value[1], f"{where}.y"))
-
-
-def _names(value: object, where: str) -> tuple[str, ...]:
-    if not isinstance(value, tuple | list) or not value:
-        raise ValidationError(f"{where} must be a non-empty sequence of names")
-    return tuple(_text(item, f"{where}[{i}]", _NAME_MAX) for i, item in enumerate(value))
 
 
 def _anchors(value: object) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ points (the REST API) call one method per request and never query the store.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from argus.domain.cameras import Camera, Credentials, Line, Zone, new_id, utc_now
@@ -17,21 +17,12 @@ from argus.domain.errors import NotFoundError
 from argus.domain.events import Envelope
 from argus.ports.pipelines import CameraStatus, PipelineSupervisor
 from argus.ports.repositories import MAX_PAGE, Database, EventFilter, Page, check_page
+from argus.services.paging import all_pages
 
 __all__ = ["CameraService", "EventService"]
 
 T = TypeVar("T")
 E = TypeVar("E", Line, Zone)
-
-
-async def _all(fetch: Callable[[int], Awaitable[Page[T]]]) -> list[T]:
-    """Every item of an offset-paginated list, page by page."""
-    items: list[T] = []
-    while True:
-        page = await fetch(len(items))
-        items += page.items
-        if not page.items or len(items) >= page.total:
-            return items
 
 
 def _credentials(value: object) -> Credentials | None:
@@ -91,7 +82,7 @@ class CameraService:
         if name is None:
             return await self._db.cameras.list(limit=limit, offset=offset, enabled=enabled)
         needle = name.casefold()
-        everything = await _all(
+        everything = await all_pages(
             lambda skip: self._db.cameras.list(limit=MAX_PAGE, offset=skip, enabled=enabled)
         )
         matching = [c for c in everything if needle in c.name.casefold()]
@@ -157,7 +148,7 @@ class CameraService:
         Returns:
             How many cameras were applied.
         """
-        cameras = await _all(lambda skip: self._db.cameras.list(limit=MAX_PAGE, offset=skip))
+        cameras = await all_pages(lambda skip: self._db.cameras.list(limit=MAX_PAGE, offset=skip))
         for camera in cameras:
             await self._apply(camera)
         return len(cameras)
@@ -230,8 +221,12 @@ class CameraService:
         await self._apply(await self._db.cameras.get(camera_id))
 
     async def _apply(self, camera: Camera) -> None:
-        lines = await _all(lambda skip: self._db.lines.list(camera.id, limit=MAX_PAGE, offset=skip))
-        zones = await _all(lambda skip: self._db.zones.list(camera.id, limit=MAX_PAGE, offset=skip))
+        lines = await all_pages(
+            lambda skip: self._db.lines.list(camera.id, limit=MAX_PAGE, offset=skip)
+        )
+        zones = await all_pages(
+            lambda skip: self._db.zones.list(camera.id, limit=MAX_PAGE, offset=skip)
+        )
         await self._pipelines.apply(camera, lines, zones)
 
 
