@@ -132,6 +132,7 @@ def test_running_once_per_episode_in_metres() -> None:
     assert first.speed > 2.5
     assert first.track_id == 8
     assert first.payload()["unit"] == "m/s"
+    assert first.payload()["confidence"] == 0.9  # the factory's default score
 
 
 def test_running_in_pixels_ignores_slow_tracks_and_untracked_boxes() -> None:
@@ -144,11 +145,15 @@ def test_running_in_pixels_ignores_slow_tracks_and_untracked_boxes() -> None:
             [_feet_box(fast, 100), _feet_box(50 + i, 300), _feet_box(fast, 500)],
             tracker_id=[1, 2, -1],
             class_id=[0, 0, 1],
+            confidence=[0.5 + i / 64, 0.25, 0.125],
         )
         result = detector.trigger(dets, i / 10)
         events += result.events
         assert np.isnan(result.speed[2])
     assert [e.track_id for e in events] == [1]
+    # The score of the running track in the frame that passed the threshold.
+    assert [e.confidence for e in events] == [0.5 + events[0].timestamp * 10 / 64]
+    assert events[0].payload()["confidence"] == round(events[0].confidence, 3)
     assert detector.running_ids == frozenset({1})
 
 

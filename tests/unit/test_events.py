@@ -14,6 +14,7 @@ from argus.domain.events import (
     DomainEvent,
     Envelope,
     EventSource,
+    HeatmapMinute,
     LineCrossed,
     Loitering,
     Running,
@@ -28,13 +29,13 @@ SOURCE = EventSource(edge_node_id="edge-1", camera_id="cam-door")
 WHEN = datetime(2026, 11, 28, 12, 30, 15, 250000, tzinfo=UTC)
 
 EVENTS: list[tuple[DomainEvent, str]] = [
-    (LineCrossed("gate", 3, 0, "person", "in", 12.3456), "line.crossed"),
-    (WrongWay("gate", 3, 0, "person", "out", "in", 12.5), "line.wrong_way"),
-    (ZoneEntered("till", 4, 2, "car", 1.0), "zone.entered"),
-    (ZoneExited("till", 4, 2, "car", 9.0, 8.0, "lost"), "zone.exited"),
-    (Loitering("till", 4, 2, "car", 31.0, 30.0, 30.0), "zone.loitering"),
+    (LineCrossed("gate", 3, 0, "person", "in", 12.3456, confidence=0.91234), "line.crossed"),
+    (WrongWay("gate", 3, 0, "person", "out", "in", 12.5, confidence=0.5), "line.wrong_way"),
+    (ZoneEntered("till", 4, 2, "car", 1.0, confidence=0.75), "zone.entered"),
+    (ZoneExited("till", 4, 2, "car", 9.0, 8.0, "lost", confidence=0.6), "zone.exited"),
+    (Loitering("till", 4, 2, "car", 31.0, 30.0, 30.0, confidence=0.8), "zone.loitering"),
     (Crowding("queue", 5.5, 7, 6), "zone.crowding"),
-    (Running(9, 0, "person", 3.25, 3.1234, "m/s", 2.5), "behaviour.running"),
+    (Running(9, 0, "person", 3.25, 3.1234, "m/s", 2.5, confidence=0.4444), "behaviour.running"),
 ]
 
 
@@ -44,6 +45,119 @@ def test_events_have_a_type_and_a_json_payload(event: DomainEvent, kind: str) ->
     payload = event.payload()
     assert json.loads(json.dumps(payload)) == payload
     assert payload["timestamp"] == round(event.timestamp, 3)
+
+
+# The payloads readers depend on, key by key and in order (floats rounded to 3 places).
+PAYLOADS: list[tuple[DomainEvent, dict[str, object]]] = [
+    (
+        EVENTS[0][0],
+        {
+            "line": "gate",
+            "track_id": 3,
+            "class_id": 0,
+            "class_name": "person",
+            "direction": "in",
+            "timestamp": 12.346,
+            "confidence": 0.912,
+        },
+    ),
+    (
+        EVENTS[1][0],
+        {
+            "line": "gate",
+            "track_id": 3,
+            "class_id": 0,
+            "class_name": "person",
+            "direction": "out",
+            "expected_direction": "in",
+            "timestamp": 12.5,
+            "confidence": 0.5,
+        },
+    ),
+    (
+        EVENTS[2][0],
+        {
+            "zone": "till",
+            "track_id": 4,
+            "class_id": 2,
+            "class_name": "car",
+            "timestamp": 1.0,
+            "confidence": 0.75,
+        },
+    ),
+    (
+        EVENTS[3][0],
+        {
+            "zone": "till",
+            "track_id": 4,
+            "class_id": 2,
+            "class_name": "car",
+            "timestamp": 9.0,
+            "dwell_seconds": 8.0,
+            "reason": "lost",
+            "confidence": 0.6,
+        },
+    ),
+    (
+        EVENTS[4][0],
+        {
+            "zone": "till",
+            "track_id": 4,
+            "class_id": 2,
+            "class_name": "car",
+            "timestamp": 31.0,
+            "dwell_seconds": 30.0,
+            "threshold_seconds": 30.0,
+            "confidence": 0.8,
+        },
+    ),
+    (EVENTS[5][0], {"zone": "queue", "timestamp": 5.5, "occupancy": 7, "threshold": 6}),
+    (
+        EVENTS[6][0],
+        {
+            "track_id": 9,
+            "class_id": 0,
+            "class_name": "person",
+            "timestamp": 3.25,
+            "speed": 3.123,
+            "unit": "m/s",
+            "threshold": 2.5,
+            "confidence": 0.444,
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "expected"), PAYLOADS, ids=[k for _, k in EVENTS])
+def test_payloads_keep_their_keys_order_and_rounding(
+    event: DomainEvent, expected: dict[str, object]
+) -> None:
+    payload = event.payload()
+    assert payload == expected
+    assert list(payload) == list(expected)
+
+
+def test_a_float_field_given_an_int_is_still_a_float() -> None:
+    payload = Running(1, 0, "person", 2, 3, "px/s", 4, confidence=1).payload()
+    assert [type(payload[k]) for k in ("timestamp", "speed", "threshold", "confidence")] == [
+        float
+    ] * 4
+
+
+def test_heatmap_minute_payload_is_sparse_json_and_wraps() -> None:
+    event = HeatmapMinute(64, 36, 1280, 720, 480, ((0, 3), (2303, 1)))
+    assert event.type == "heatmap.minute"
+    expected = {
+        "grid_width": 64,
+        "grid_height": 36,
+        "frame_width": 1280,
+        "frame_height": 720,
+        "frames": 480,
+        "cells": [[0, 3], [2303, 1]],
+    }
+    assert event.payload() == expected
+    envelope = Envelope.wrap(event, SOURCE, WHEN)
+    assert Envelope.from_dict(json.loads(json.dumps(envelope.to_dict()))) == envelope
 
 
 @pytest.mark.parametrize(("event", "kind"), EVENTS, ids=[k for _, k in EVENTS])

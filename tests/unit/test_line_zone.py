@@ -208,6 +208,7 @@ def test_per_class_counts_and_events() -> None:
             class_id=[0, 1, 0],
             tracker_id=[1, 2, 3],
             class_names=names,
+            confidence=[0.75, 0.625, 0.5],
         ),
         0.5,
     )
@@ -217,8 +218,8 @@ def test_per_class_counts_and_events() -> None:
     assert zone.in_count_per_class == {0: 1, 1: 1}
     assert zone.out_count_per_class == {}
     assert result.events == (
-        LineCrossed("gate", 1, 0, "person", "in", 0.5),
-        LineCrossed("gate", 2, 1, "car", "in", 0.5),
+        LineCrossed("gate", 1, 0, "person", "in", 0.5, confidence=0.75),
+        LineCrossed("gate", 2, 1, "car", "in", 0.5, confidence=0.625),
     )
     assert result.events[0].payload() == {
         "line": "gate",
@@ -227,6 +228,7 @@ def test_per_class_counts_and_events() -> None:
         "class_name": "person",
         "direction": "in",
         "timestamp": 0.5,
+        "confidence": 0.75,
     }
 
 

@@ -111,19 +111,26 @@ def test_dwell_and_exit_fields() -> None:
     zone = PolygonZone(SQUARE, name="till", min_frames=2)
     names = ("person", "car")
     stream = [OUT, IN, IN, IN, OUT, OUT]
+    scores = [0.5, 0.75, 0.875, 0.625, 0.25, 0.375]
     dwells = []
     events: list[ZoneEvent] = []
     for i, (x, y) in enumerate(stream):
-        dets = make_detections([_box(x, y)], class_id=[0], tracker_id=[3], class_names=names)
+        dets = make_detections(
+            [_box(x, y)], class_id=[0], tracker_id=[3], class_names=names, confidence=[scores[i]]
+        )
         result = zone.trigger(dets, 10.0 + 0.5 * i)
         dwells.append(float(result.dwell[0]))
         events += result.events
     # Entry confirmed at t=11.0 (2nd inside frame) but dated from the first, t=10.5.
     assert dwells == [0.0, 0.0, 0.5, 1.0, 1.5, 0.0]
+    # Each event carries the score of the frame that confirmed it.
     assert events == [
-        ZoneEntered("till", 3, 0, "person", 11.0),
-        ZoneExited("till", 3, 0, "person", 12.5, dwell_seconds=1.5, reason="left"),
+        ZoneEntered("till", 3, 0, "person", 11.0, confidence=0.875),
+        ZoneExited(
+            "till", 3, 0, "person", 12.5, dwell_seconds=1.5, reason="left", confidence=0.375
+        ),
     ]
+    assert events[1].payload()["confidence"] == 0.375
     assert zone.visits == 1
 
 
@@ -137,6 +144,7 @@ def test_loitering_once_per_visit() -> None:
     assert first.dwell_seconds == 2.0
     assert first.threshold_seconds == 2.0
     assert first.payload()["zone"] == "door"
+    assert first.payload()["confidence"] == 0.9  # the factory's default score
 
 
 @pytest.mark.parametrize(
@@ -187,6 +195,7 @@ def test_vanished_tracks_exit_as_lost() -> None:
     assert exited.reason == "lost"
     assert exited.dwell_seconds == 1.0  # entered at 0, last seen at 1
     assert exited.timestamp == 4.0
+    assert exited.payload()["confidence"] == 0.9  # as last seen (the factory's default)
     assert zone.tracked_count == 0
 
 

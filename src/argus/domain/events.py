@@ -20,10 +20,10 @@ import re
 import secrets
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 from argus.domain.errors import ValidationError
 
@@ -34,6 +34,7 @@ __all__ = [
     "Envelope",
     "EventSource",
     "ExitReason",
+    "HeatmapMinute",
     "LineCrossed",
     "Loitering",
     "Running",
@@ -52,8 +53,33 @@ def _round(value: float) -> float:
     return round(float(value), 3)
 
 
+def _plain(value: object, annotation: object) -> object:
+    """A field's JSON-ready value: floats rounded, tuples as lists."""
+    if annotation == "float":
+        return _round(cast(float, value))
+    if isinstance(value, tuple):
+        return [_plain(item, None) for item in value]
+    return value
+
+
+class _Payload:
+    """``payload()`` for event dataclasses: every field in declaration order.
+
+    Fields annotated ``float`` are rounded to three decimals, so payloads stay
+    short and compare equal across a JSON round trip; tuples become lists.
+    """
+
+    __slots__ = ()
+
+    def payload(self) -> dict[str, object]:
+        """Return the JSON-ready payload."""
+        # Only dataclasses derive from this base (fields() needs one).
+        event: Any = self
+        return {f.name: _plain(getattr(self, f.name), f.type) for f in fields(event)}
+
+
 @dataclass(frozen=True, slots=True)
-class LineCrossed:
+class LineCrossed(_Payload):
     """A track crossed a line.
 
     Attributes:
@@ -63,6 +89,7 @@ class LineCrossed:
         class_name: Class name of the object.
         direction: ``"in"`` or ``"out"`` (see ``LineZone`` for which is which).
         timestamp: Seconds of the stream at the frame that confirmed the crossing.
+        confidence: Detection score of the object in that frame.
     """
 
     type: ClassVar[str] = "line.crossed"
@@ -73,21 +100,11 @@ class LineCrossed:
     class_name: str
     direction: Direction
     timestamp: float
-
-    def payload(self) -> dict[str, object]:
-        """Return the JSON-ready payload."""
-        return {
-            "line": self.line,
-            "track_id": self.track_id,
-            "class_id": self.class_id,
-            "class_name": self.class_name,
-            "direction": self.direction,
-            "timestamp": _round(self.timestamp),
-        }
+    confidence: float = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
-class WrongWay:
+class WrongWay(_Payload):
     """A track crossed a line against its expected direction.
 
     Attributes:
@@ -98,6 +115,7 @@ class WrongWay:
         direction: The direction it crossed in.
         expected_direction: The direction the line allows.
         timestamp: Seconds of the stream at the frame that confirmed the crossing.
+        confidence: Detection score of the object in that frame.
     """
 
     type: ClassVar[str] = "line.wrong_way"
@@ -109,22 +127,11 @@ class WrongWay:
     direction: Direction
     expected_direction: Direction
     timestamp: float
-
-    def payload(self) -> dict[str, object]:
-        """Return the JSON-ready payload."""
-        return {
-            "line": self.line,
-            "track_id": self.track_id,
-            "class_id": self.class_id,
-            "class_name": self.class_name,
-            "direction": self.direction,
-            "expected_direction": self.expected_direction,
-            "timestamp": _round(self.timestamp),
-        }
+    confidence: float = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
-class ZoneEntered:
+class ZoneEntered(_Payload):
     """A track entered a zone (or appeared inside it).
 
     Attributes:
@@ -133,6 +140,7 @@ class ZoneEntered:
         class_id: Class index of the object.
         class_name: Class name of the object.
         timestamp: Seconds of the stream at the frame that confirmed the entry.
+        confidence: Detection score of the object in that frame.
     """
 
     type: ClassVar[str] = "zone.entered"
@@ -142,20 +150,11 @@ class ZoneEntered:
     class_id: int
     class_name: str
     timestamp: float
-
-    def payload(self) -> dict[str, object]:
-        """Return the JSON-ready payload."""
-        return {
-            "zone": self.zone,
-            "track_id": self.track_id,
-            "class_id": self.class_id,
-            "class_name": self.class_name,
-            "timestamp": _round(self.timestamp),
-        }
+    confidence: float = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
-class ZoneExited:
+class ZoneExited(_Payload):
     """A track left a zone, or was lost while inside it.
 
     Attributes:
@@ -168,6 +167,8 @@ class ZoneExited:
             the last frame it was seen in, when lost).
         reason: ``"left"`` when it was seen outside, ``"lost"`` when it was not
             seen for too long.
+        confidence: Detection score of the object in the last frame it was
+            seen in.
     """
 
     type: ClassVar[str] = "zone.exited"
@@ -179,22 +180,11 @@ class ZoneExited:
     timestamp: float
     dwell_seconds: float
     reason: ExitReason = "left"
-
-    def payload(self) -> dict[str, object]:
-        """Return the JSON-ready payload."""
-        return {
-            "zone": self.zone,
-            "track_id": self.track_id,
-            "class_id": self.class_id,
-            "class_name": self.class_name,
-            "timestamp": _round(self.timestamp),
-            "dwell_seconds": _round(self.dwell_seconds),
-            "reason": self.reason,
-        }
+    confidence: float = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
-class Loitering:
+class Loitering(_Payload):
     """A track stayed in a zone for at least the loitering threshold (once per visit).
 
     Attributes:
@@ -205,6 +195,7 @@ class Loitering:
         timestamp: Seconds of the stream when the threshold was reached.
         dwell_seconds: Time inside so far.
         threshold_seconds: The zone's loitering threshold.
+        confidence: Detection score of the object in that frame.
     """
 
     type: ClassVar[str] = "zone.loitering"
@@ -216,22 +207,11 @@ class Loitering:
     timestamp: float
     dwell_seconds: float
     threshold_seconds: float
-
-    def payload(self) -> dict[str, object]:
-        """Return the JSON-ready payload."""
-        return {
-            "zone": self.zone,
-            "track_id": self.track_id,
-            "class_id": self.class_id,
-            "class_name": self.class_name,
-            "timestamp": _round(self.timestamp),
-            "dwell_seconds": _round(self.dwell_seconds),
-            "threshold_seconds": _round(self.threshold_seconds),
-        }
+    confidence: float = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
-class Crowding:
+class Crowding(_Payload):
     """The occupancy of a zone reached its crowding threshold.
 
     Attributes:
@@ -248,18 +228,9 @@ class Crowding:
     occupancy: int
     threshold: int
 
-    def payload(self) -> dict[str, object]:
-        """Return the JSON-ready payload."""
-        return {
-            "zone": self.zone,
-            "timestamp": _round(self.timestamp),
-            "occupancy": self.occupancy,
-            "threshold": self.threshold,
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class Running:
+class Running(_Payload):
     """A track moved faster than the running threshold (once per episode).
 
     Attributes:
@@ -270,6 +241,7 @@ class Running:
         speed: Smoothed speed at that moment, in ``unit``.
         unit: ``"px/s"`` or ``"m/s"``.
         threshold: The threshold, in ``unit``.
+        confidence: Detection score of the object in that frame.
     """
 
     type: ClassVar[str] = "behaviour.running"
@@ -281,18 +253,36 @@ class Running:
     speed: float
     unit: str
     threshold: float
+    confidence: float = field(kw_only=True)
 
-    def payload(self) -> dict[str, object]:
-        """Return the JSON-ready payload."""
-        return {
-            "track_id": self.track_id,
-            "class_id": self.class_id,
-            "class_name": self.class_name,
-            "timestamp": _round(self.timestamp),
-            "speed": _round(self.speed),
-            "unit": self.unit,
-            "threshold": _round(self.threshold),
-        }
+
+@dataclass(frozen=True, slots=True)
+class HeatmapMinute(_Payload):
+    """Where tracks were during (part of) one wall-clock minute of a camera.
+
+    The frame is divided into ``grid_width`` x ``grid_height`` cells; every
+    analysed frame adds one to the cell of each track's anchor. Cells are
+    numbered row by row (``index = row * grid_width + column``) and only
+    non-zero ones are listed, so counts of several events of one camera with
+    the same grid add up to the heatmap of a longer period.
+
+    Attributes:
+        grid_width: Columns of the grid.
+        grid_height: Rows of the grid.
+        frame_width: Width in pixels of the frames the grid covers.
+        frame_height: Height in pixels of the frames.
+        frames: Frames analysed in the period.
+        cells: ``(index, count)`` of every non-zero cell, by index.
+    """
+
+    type: ClassVar[str] = "heatmap.minute"
+
+    grid_width: int
+    grid_height: int
+    frame_width: int
+    frame_height: int
+    frames: int
+    cells: tuple[tuple[int, int], ...]
 
 
 DomainEvent = LineCrossed | WrongWay | ZoneEntered | ZoneExited | Loitering | Crowding | Running
@@ -505,7 +495,7 @@ class Envelope:
     @classmethod
     def wrap(
         cls,
-        event: DomainEvent,
+        event: DomainEvent | HeatmapMinute,
         source: EventSource,
         timestamp: datetime,
         event_id: str | None = None,

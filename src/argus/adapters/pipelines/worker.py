@@ -10,6 +10,11 @@ so a camera that can never work costs almost nothing but keeps being retried.
 
 The worker keeps only the latest frame; a snapshot is encoded from it on
 request, so a camera nobody looks at spends nothing on JPEG.
+
+It also counts where tracks stand on a coarse ``OccupancyGrid`` and hands
+the counts out as one ``heatmap.minute`` event per wall-clock minute (and
+when a run ends), through the same callback as the other events. The event
+store sums them into the heatmap of any period, on any control-plane replica.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
+from argus.domain.analytics.occupancy import OccupancyGrid
 from argus.domain.backoff import Backoff, BackoffPolicy
 from argus.domain.cameras import Camera
 from argus.domain.detections import Detections
-from argus.domain.events import Envelope
+from argus.domain.events import Envelope, EventSource, new_event_id
 from argus.domain.frames import Frame, SourceState
 from argus.errors import ArgusError
 from argus.ports.detector import Detector
@@ -162,6 +169,49 @@ class _RateMeter:
         )
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _MinuteHeatmap:
+    """The occupancy grid of one run, handed out as an envelope per wall-clock minute."""
+
+    def __init__(self, scene: Scene, clock: Callable[[], datetime]) -> None:
+        self._source = EventSource(scene.camera.edge_node_id, scene.camera.id)
+        self._anchor = scene.heatmap.anchor
+        self._clock = clock
+        self._grid: OccupancyGrid | None = None
+        self._minute: datetime | None = None
+
+    def add(self, frame: Frame, detections: Detections) -> Envelope | None:
+        """Count a frame; return the previous minute's envelope when this frame starts a new one.
+
+        A new frame size also closes the minute, so one event covers one size.
+        """
+        minute = self._clock().astimezone(UTC).replace(second=0, microsecond=0)
+        grid = self._grid
+        done = None
+        if grid is not None and (
+            minute != self._minute
+            or (grid.frame_width, grid.frame_height) != (frame.width, frame.height)
+        ):
+            done = self.flush()
+        if self._grid is None:
+            self._grid = OccupancyGrid(frame.width, frame.height, anchor=self._anchor)
+            self._minute = minute
+        self._grid.add(detections)
+        return done
+
+    def flush(self) -> Envelope | None:
+        """Return the counts so far as an envelope dated at their minute, and start over."""
+        grid, minute = self._grid, self._minute
+        self._grid = self._minute = None
+        event = grid.take() if grid is not None else None
+        if event is None or minute is None:
+            return None
+        return Envelope.wrap(event, self._source, minute, new_event_id(minute))
+
+
 class CameraWorker:
     """Runs one camera's pipeline in a daemon thread until ``stop``.
 
@@ -172,6 +222,7 @@ class CameraWorker:
         on_events: Called in the worker thread with each frame's envelopes.
         on_tracks: Called in the worker thread with each frame's tracks.
         policy: Restart behaviour.
+        clock: Wall-clock UTC time, which dates the ``heatmap.minute`` events.
     """
 
     def __init__(
@@ -183,6 +234,7 @@ class CameraWorker:
         on_events: Callable[[str, tuple[Envelope, ...]], None],
         on_tracks: Callable[[TrackSnapshot], None],
         policy: RestartPolicy | None = None,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.camera = camera
         self.scene = scene
@@ -203,6 +255,7 @@ class CameraWorker:
         self._restart_times: deque[float] = deque()
         self._latest: Frame | None = None
         self._meter = _RateMeter()
+        self._clock = clock
 
     @property
     def thread(self) -> threading.Thread:
@@ -341,15 +394,27 @@ class CameraWorker:
             source.close()
             return
         analyzer = Analyzer(scene, detector, tracker)
+        heatmap = _MinuteHeatmap(scene, self._clock) if scene.heatmap.enabled else None
         try:
             for analyzed in analyzer.run(source):
-                self._on_frame(analyzed, analyzer, source)
+                self._on_frame(analyzed, analyzer, source, heatmap)
                 if self._stop.is_set():
                     return
         finally:
             source.close()
+            # The last, partial minute: its frames were analysed, whether the run
+            # stopped or failed (a restart starts a new grid, so nothing counts twice).
+            last = heatmap.flush() if heatmap is not None else None
+            if last is not None:
+                self._on_events(self.camera.id, (last,))
 
-    def _on_frame(self, analyzed: AnalyzedFrame, analyzer: Analyzer, source: VideoSource) -> None:
+    def _on_frame(
+        self,
+        analyzed: AnalyzedFrame,
+        analyzer: Analyzer,
+        source: VideoSource,
+        heatmap: _MinuteHeatmap | None,
+    ) -> None:
         now = time.monotonic()
         self._detected += 1
         self._latest = analyzed.frame
@@ -357,10 +422,12 @@ class CameraWorker:
         self._had_frames = True
         stats = source.stats
         self._meter.sample(now, (stats.frames_in, stats.frames_decoded, self._detected))
+        minute = heatmap.add(analyzed.frame, analyzed.detections) if heatmap is not None else None
         if self._stop.is_set():
-            return  # stopped or replaced: publish nothing more
-        if analyzed.events:
-            self._on_events(self.camera.id, analyzed.events)
+            return  # stopped or replaced: publish nothing more (the run's end flushes the heatmap)
+        envelopes = analyzed.events if minute is None else (*analyzed.events, minute)
+        if envelopes:
+            self._on_events(self.camera.id, envelopes)
         frame = analyzed.frame
         counts = analyzer.analytics.summary() if analyzer.analytics is not None else {}
         self._on_tracks(

@@ -1,4 +1,4 @@
-"""Drawing a heatmap over a frame, and writing images as PNG."""
+"""Drawing a heatmap over a frame, and encoding or writing images as PNG."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from argus.domain.event_stats import HeatmapGrid
 from argus.errors import ValidationError
 
-__all__ = ["render_heatmap", "write_png"]
+__all__ = ["encode_png", "heatmap_png", "render_heatmap", "write_png"]
+
+_BACKGROUND = 48
+"""Grey level of the canvas a heatmap is drawn on when there is no frame."""
 
 Image = npt.NDArray[np.uint8]
 
@@ -81,6 +85,18 @@ def write_png(path: Path | str, image: npt.NDArray[np.uint8]) -> Path:
         OSError: the file cannot be written.
     """
     target = Path(path)
+    encoded = encode_png(image)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(encoded)
+    return target
+
+
+def encode_png(image: npt.NDArray[np.uint8]) -> bytes:
+    """Encode BGR ``(H, W, 3)`` or grey ``(H, W)`` uint8 pixels as PNG.
+
+    Raises:
+        ValidationError: the image cannot be encoded as PNG.
+    """
     pixels = np.asarray(image)
     if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3) or pixels.size == 0:
         raise ValidationError(f"image must be uint8 (H, W[, 3]), got {pixels.shape} {pixels.dtype}")
@@ -90,6 +106,29 @@ def write_png(path: Path | str, image: npt.NDArray[np.uint8]) -> Path:
         raise ValidationError(f"cannot encode image of shape {pixels.shape} as PNG") from exc
     if not ok:
         raise ValidationError(f"cannot encode image of shape {pixels.shape} as PNG")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(encoded.tobytes())
-    return target
+    return bytes(encoded.tobytes())
+
+
+def heatmap_png(grid: HeatmapGrid, background_jpeg: bytes | None = None) -> bytes:
+    """Draw a summed heatmap over a frame of its camera, or a grey canvas, as PNG.
+
+    Args:
+        grid: The counts per cell; drawn normalised to the busiest cell.
+        background_jpeg: A JPEG frame of the camera (its latest snapshot);
+            the heatmap is drawn at the frame's size. ``None``, or a JPEG that
+            does not decode, draws on a grey canvas of ``grid``'s frame size.
+
+    Returns:
+        The PNG bytes.
+    """
+    frame: Image = np.full((grid.frame_height, grid.frame_width, 3), _BACKGROUND, np.uint8)
+    if background_jpeg:
+        decoded = cv2.imdecode(np.frombuffer(background_jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
+        if isinstance(decoded, np.ndarray) and decoded.size:
+            frame = np.asarray(decoded, dtype=np.uint8)
+    # Nearest cells, not blurred: each cell's square shows its own count.
+    size = (frame.shape[1], frame.shape[0])
+    values = np.asarray(
+        cv2.resize(grid.normalised(), size, interpolation=cv2.INTER_NEAREST), dtype=np.float32
+    )
+    return encode_png(render_heatmap(frame, values, alpha=0.6))

@@ -286,6 +286,7 @@ class RunningDetector:
                         value,
                         self.unit,
                         self.threshold,
+                        confidence=float(detections.confidence[index]),
                     )
                 )
         self._running &= self.estimator.track_ids

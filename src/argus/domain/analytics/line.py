@@ -211,6 +211,7 @@ class LineZone:
                         class_name=class_name_of(detections, class_id),
                         direction=direction,
                         timestamp=timestamp,
+                        confidence=float(detections.confidence[index]),
                     )
                 )
         self.retention.sweep(self._tracks, self._frame, timestamp)
@@ -267,9 +268,18 @@ class LineZone:
         class_name: str,
         direction: Direction,
         timestamp: float,
+        confidence: float,
     ) -> list[LineCrossed | WrongWay]:
         events: list[LineCrossed | WrongWay] = [
-            LineCrossed(self.name, track_id, class_id, class_name, direction, timestamp)
+            LineCrossed(
+                self.name,
+                track_id,
+                class_id,
+                class_name,
+                direction,
+                timestamp,
+                confidence=confidence,
+            )
         ]
         if self.expected_direction is not None and direction != self.expected_direction:
             events.append(
@@ -281,6 +291,7 @@ class LineZone:
                     direction,
                     self.expected_direction,
                     timestamp,
+                    confidence=confidence,
                 )
             )
         return events

@@ -51,6 +51,7 @@ class _ZoneTrack:
     __slots__ = (
         "class_id",
         "class_name",
+        "confidence",
         "entered_at",
         "inside",
         "last_frame",
@@ -68,6 +69,7 @@ class _ZoneTrack:
         self.loitered = False
         self.class_id = 0
         self.class_name = ""
+        self.confidence = 0.0
         self.last_frame = frame
         self.last_time = now
 
@@ -241,6 +243,7 @@ class PolygonZone:
         track.last_time = timestamp
         track.class_id = int(detections.class_id[index])
         track.class_name = class_name_of(detections, track.class_id)
+        track.confidence = float(detections.confidence[index])
         return track
 
     def _update(
@@ -262,7 +265,12 @@ class PolygonZone:
                     self._visits += 1
                     events.append(
                         ZoneEntered(
-                            self.name, track_id, track.class_id, track.class_name, timestamp
+                            self.name,
+                            track_id,
+                            track.class_id,
+                            track.class_name,
+                            timestamp,
+                            confidence=track.confidence,
                         )
                     )
                 else:
@@ -282,6 +290,7 @@ class PolygonZone:
                         timestamp,
                         dwell,
                         self.loiter_seconds,
+                        confidence=track.confidence,
                     )
                 )
         return events
@@ -305,6 +314,7 @@ class PolygonZone:
             timestamp,
             dwell,
             reason,
+            confidence=track.confidence,
         )
 
     def _crowding(self, timestamp: float) -> list[Crowding]:

@@ -1,0 +1,185 @@
+"""``/api/v1/analytics``: counts per interval, dwell and detection metrics; camera heatmaps.
+
+Every statistic covers a period ``[since, until)``: ``until`` defaults to now
+and ``since`` to a day before it. Times need a UTC offset; a period must not
+be empty and is bounded (``MAX_SPAN``), so one request scans a bounded number
+of events. Problems with the period are reported at ``("query", "until")``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+
+from argus.api.deps import CameraId, RuntimeDep
+from argus.api.schemas.analytics import (
+    CountBucketPublic,
+    CountList,
+    DetectionsList,
+    DetectionStatsPublic,
+    DwellList,
+    DwellStatsPublic,
+)
+from argus.api.schemas.common import ERROR_RESPONSES, Name
+from argus.bootstrap import heatmap_painter
+from argus.domain.errors import ValidationError
+from argus.domain.event_stats import COUNTED_TYPES, DWELL_TYPE, Interval
+from argus.ports.repositories import EventFilter
+from argus.services.analytics import AnalyticsService
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES)
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_TZ_NAME = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
+
+
+def _iso_8601(value: object) -> object:
+    # Pydantic also takes a number of seconds; the document promises a date-time string.
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 date-time with a UTC offset")
+    return value
+
+
+def _plausible(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    if not 1970 <= utc.year <= 9000:
+        raise ValueError("must lie between the years 1970 and 9000")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_plausible)]
+Since = Annotated[
+    Moment | None, Query(description="Start, inclusive, with a UTC offset; a day before until.")
+]
+Until = Annotated[Moment | None, Query(description="End, exclusive, with a UTC offset; now.")]
+CameraFilter = Annotated[
+    str | None, Query(min_length=1, max_length=64, description="Only this camera.")
+]
+ClassFilter = Annotated[
+    str | None, Query(min_length=1, max_length=200, description="Only this object class.")
+]
+
+
+def get_analytics(runtime: RuntimeDep) -> AnalyticsService:
+    """The analytics service over the running app's event store and pipelines."""
+    services = runtime.services
+    return AnalyticsService(services.database.events, services.pipelines, heatmap_painter())
+
+
+AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]
+
+
+def _period(
+    analytics: AnalyticsService,
+    since: datetime | None,
+    until: datetime | None,
+    interval: Interval | None = None,
+) -> tuple[datetime, datetime]:
+    try:
+        return analytics.period(since, until, interval)
+    except ValidationError as exc:
+        error = {"type": "value_error", "loc": ("query", "until"), "msg": str(exc)}
+        raise RequestValidationError([error]) from exc
+
+
+def _time_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "America" is a folder
+        error = {"type": "value_error", "loc": ("query", "tz"), "msg": "unknown time zone"}
+        raise RequestValidationError([error]) from exc
+
+
+@router.get("/analytics/counts", summary="Counts per interval")
+async def counts(  # noqa: PLR0917 - one parameter per query filter
+    analytics: AnalyticsDep,
+    camera_id: CameraFilter = None,
+    since: Since = None,
+    until: Until = None,
+    interval: Annotated[Interval, Query(description="Length of each bucket.")] = "hour",
+    class_name: ClassFilter = None,
+    tz: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=_TZ_NAME,
+            description="IANA time zone whose clock the buckets follow (days from midnight).",
+        ),
+    ] = "UTC",
+) -> CountList:
+    """Line crossings per direction and zone entries, per interval, camera, name and class.
+
+    Only buckets with at least one event are listed. A minute interval covers
+    at most 2 days, an hour 93 and a day 366.
+    """
+    zone = _time_zone(tz)
+    start, end = _period(analytics, since, until, interval)
+    where = EventFilter(
+        camera_id=camera_id, types=COUNTED_TYPES, class_name=class_name, since=start, until=end
+    )
+    buckets = await analytics.counts(where, interval, zone)
+    items = [CountBucketPublic.of(b) for b in buckets]
+    return CountList(interval=interval, tz=tz, since=start, until=end, items=items)
+
+
+@router.get("/analytics/dwell", summary="Dwell statistics")
+async def dwell(
+    analytics: AnalyticsDep,
+    camera_id: CameraFilter = None,
+    zone: Annotated[Name | None, Query(description="Only this zone.")] = None,
+    since: Since = None,
+    until: Until = None,
+) -> DwellList:
+    """Count, mean, median, 90th percentile and maximum of the dwell times per zone and class.
+
+    Computed from the zone exits of the period (at most 366 days).
+    """
+    start, end = _period(analytics, since, until)
+    where = EventFilter(camera_id=camera_id, types=(DWELL_TYPE,), since=start, until=end)
+    stats = await analytics.dwell(where, zone)
+    return DwellList(since=start, until=end, items=[DwellStatsPublic.of(s) for s in stats])
+
+
+@router.get("/analytics/detections", summary="Detection metrics")
+async def detections(
+    analytics: AnalyticsDep,
+    camera_id: CameraFilter = None,
+    since: Since = None,
+    until: Until = None,
+) -> DetectionsList:
+    """Events per camera, type and class with the detector's mean confidence (at most 366 days)."""
+    start, end = _period(analytics, since, until)
+    stats = await analytics.detections(EventFilter(camera_id=camera_id, since=start, until=end))
+    return DetectionsList(since=start, until=end, items=[DetectionStatsPublic.of(s) for s in stats])
+
+
+@router.get(
+    "/cameras/{camera_id}/heatmap.png",
+    response_class=Response,
+    summary="Heatmap of a period",
+    responses={
+        200: {
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "Where tracks stood in the period, over the latest frame, as PNG.",
+        }
+    },
+)
+async def heatmap(
+    camera_id: CameraId, analytics: AnalyticsDep, since: Since = None, until: Until = None
+) -> Response:
+    """The camera's heatmap of the period (at most 366 days); 404 when it has no heatmap data."""
+    start, end = _period(analytics, since, until)
+    png = await analytics.heatmap_png(camera_id, start, end)
+    return Response(content=png, media_type="image/png")

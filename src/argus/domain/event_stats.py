@@ -1,0 +1,411 @@
+"""Statistics over stored events: counts per interval, dwell, heatmaps, detection metrics.
+
+The event store streams the events a query matches through one of the
+tallies below, so every store (memory, SQLite, PostgreSQL) computes exactly
+the same numbers from the same payloads. A tally keeps one small record per
+group (camera, line or zone, direction, class, interval), never the events
+themselves; only ``DwellTally`` keeps one float per exit, which the
+percentiles need.
+
+Payloads come from edge nodes and are checked here, not trusted: an event
+whose payload lacks a field a statistic needs, or holds a value of the wrong
+type, is left out of that statistic.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "COUNTED_TYPES",
+    "DWELL_TYPE",
+    "HEATMAP_TYPE",
+    "MAX_HEATMAP_CELLS",
+    "CountBucket",
+    "CountTally",
+    "DetectionStats",
+    "DetectionTally",
+    "DwellStats",
+    "DwellTally",
+    "HeatmapGrid",
+    "HeatmapTally",
+    "Interval",
+    "bucket_start",
+]
+
+Interval = Literal["minute", "hour", "day"]
+
+COUNTED_TYPES = ("line.crossed", "zone.entered")
+"""Event types ``CountTally`` counts: crossings per line and direction, entries per zone."""
+DWELL_TYPE = "zone.exited"
+"""The event type whose ``dwell_seconds`` ``DwellTally`` summarises."""
+HEATMAP_TYPE = "heatmap.minute"
+"""The event type ``HeatmapTally`` sums."""
+MAX_HEATMAP_CELLS = 256 * 256
+"""Largest grid a heatmap payload may declare; larger ones are ignored."""
+_MAX_COUNT = 2**31 - 1
+"""Largest per-minute count (of frames or of one cell) taken as plausible."""
+
+
+def bucket_start(moment: datetime, interval: Interval, tz: tzinfo = UTC) -> datetime:
+    """Return the start of the ``interval`` that holds ``moment``, on the clock of ``tz``.
+
+    Days start at local midnight and hours at the local full hour, so a day
+    of a time zone with daylight saving time may last 23 or 25 hours.
+
+    Args:
+        moment: A timezone-aware time.
+        interval: ``"minute"``, ``"hour"`` or ``"day"``.
+        tz: The time zone whose clock the buckets follow.
+
+    Returns:
+        The bucket's first instant, expressed in ``tz``.
+    """
+    local = moment.astimezone(tz)
+    if interval == "minute":
+        start = local.replace(second=0, microsecond=0)
+    elif interval == "hour":
+        start = local.replace(minute=0, second=0, microsecond=0)
+    else:
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
+    # Round trip through UTC so the offset matches the (possibly shifted) wall time.
+    return start.astimezone(UTC).astimezone(tz)
+
+
+def _text(payload: Mapping[str, object], key: str) -> str | None:
+    value = payload.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _number(payload: Mapping[str, object], key: str) -> float | None:
+    value = payload.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _integer(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class CountBucket:
+    """How many objects crossed a line (per direction) or entered a zone in one interval.
+
+    Attributes:
+        start: First instant of the interval, in the query's time zone.
+        camera_id: The camera.
+        type: ``"line.crossed"`` or ``"zone.entered"``.
+        name: The line or zone.
+        direction: ``"in"`` or ``"out"`` for lines; ``None`` for zones.
+        class_name: The object class.
+        count: Events in the interval.
+    """
+
+    start: datetime
+    camera_id: str
+    type: str
+    name: str
+    direction: str | None
+    class_name: str
+    count: int
+
+
+class CountTally:
+    """Counts ``line.crossed`` and ``zone.entered`` events per interval and group."""
+
+    def __init__(self, interval: Interval, tz: tzinfo = UTC) -> None:
+        """Count into buckets of ``interval`` on the clock of ``tz``."""
+        self.interval: Interval = interval
+        self.tz = tz
+        # Keyed by the bucket's UTC start: aware datetimes sharing a tzinfo compare by
+        # wall time, which would merge the two 01:00 hours of a DST change.
+        self._counts: dict[tuple[datetime, str, str, str, str, str], int] = {}
+
+    def add(
+        self, timestamp: datetime, camera_id: str, type: str, payload: Mapping[str, object]
+    ) -> None:
+        """Count one event; other types and malformed payloads are ignored."""
+        direction = ""
+        if type == "line.crossed":
+            name = _text(payload, "line")
+            direction = _text(payload, "direction") or ""
+            if direction not in ("in", "out"):
+                return
+        elif type == "zone.entered":
+            name = _text(payload, "zone")
+        else:
+            return
+        class_name = _text(payload, "class_name")
+        if name is None or class_name is None:
+            return
+        start = bucket_start(timestamp, self.interval, self.tz).astimezone(UTC)
+        key = (start, camera_id, type, name, direction, class_name)
+        self._counts[key] = self._counts.get(key, 0) + 1
+
+    def result(self) -> tuple[CountBucket, ...]:
+        """The buckets by start, camera, type, name, direction and class."""
+        return tuple(
+            CountBucket(
+                start=start.astimezone(self.tz),
+                camera_id=camera_id,
+                type=type,
+                name=name,
+                direction=direction or None,
+                class_name=class_name,
+                count=count,
+            )
+            for (start, camera_id, type, name, direction, class_name), count in sorted(
+                self._counts.items()
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DwellStats:
+    """How long objects of one class stayed in one zone.
+
+    Attributes:
+        camera_id: The camera.
+        zone: The zone.
+        class_name: The object class.
+        count: Exits summarised.
+        mean_seconds: Mean dwell.
+        p50_seconds: Median dwell (linear interpolation).
+        p90_seconds: 90th percentile of the dwell (linear interpolation).
+        max_seconds: Longest dwell.
+    """
+
+    camera_id: str
+    zone: str
+    class_name: str
+    count: int
+    mean_seconds: float
+    p50_seconds: float
+    p90_seconds: float
+    max_seconds: float
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """The ``q`` quantile of sorted values, interpolated linearly (numpy's default)."""
+    position = q * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+class DwellTally:
+    """Summarises ``dwell_seconds`` of ``zone.exited`` events per camera, zone and class."""
+
+    def __init__(self, zone: str | None = None) -> None:
+        """Summarise every zone, or only the one named ``zone``."""
+        self.zone = zone
+        self._values: dict[tuple[str, str, str], array[float]] = {}
+
+    def add(self, camera_id: str, type: str, payload: Mapping[str, object]) -> None:
+        """Take one event; other types, zones and malformed payloads are ignored."""
+        if type != DWELL_TYPE:
+            return
+        zone = _text(payload, "zone")
+        class_name = _text(payload, "class_name")
+        dwell = _number(payload, "dwell_seconds")
+        if zone is None or class_name is None or dwell is None or dwell < 0:
+            return
+        if self.zone is not None and zone != self.zone:
+            return
+        self._values.setdefault((camera_id, zone, class_name), array("d")).append(dwell)
+
+    def result(self) -> tuple[DwellStats, ...]:
+        """The statistics by camera, zone and class (values rounded to milliseconds)."""
+        out = []
+        for (camera_id, zone, class_name), values in sorted(self._values.items()):
+            ordered = sorted(values)
+            out.append(
+                DwellStats(
+                    camera_id=camera_id,
+                    zone=zone,
+                    class_name=class_name,
+                    count=len(ordered),
+                    mean_seconds=round(math.fsum(ordered) / len(ordered), 3),
+                    p50_seconds=round(_quantile(ordered, 0.5), 3),
+                    p90_seconds=round(_quantile(ordered, 0.9), 3),
+                    max_seconds=round(ordered[-1], 3),
+                )
+            )
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionStats:
+    """How many events of one type and class there were, and how sure the detector was.
+
+    Attributes:
+        camera_id: The camera.
+        type: The event type.
+        class_name: The object class; ``None`` for events about no one object
+            (crowding, heatmaps).
+        count: Events.
+        scored: Events that carry a detection confidence.
+        mean_confidence: Mean confidence of those, ``None`` when none has one.
+    """
+
+    camera_id: str
+    type: str
+    class_name: str | None
+    count: int
+    scored: int
+    mean_confidence: float | None
+
+
+class DetectionTally:
+    """Counts events per camera, type and class, with their mean detection confidence."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._groups: dict[tuple[str, str, str], list[float]] = {}
+
+    def add(self, camera_id: str, type: str, payload: Mapping[str, object]) -> None:
+        """Take one event of any type."""
+        key = (camera_id, type, _text(payload, "class_name") or "")
+        group = self._groups.setdefault(key, [0.0, 0.0, 0.0])
+        group[0] += 1
+        confidence = _number(payload, "confidence")
+        if confidence is not None and 0.0 <= confidence <= 1.0:
+            group[1] += 1
+            group[2] += confidence
+
+    def result(self) -> tuple[DetectionStats, ...]:
+        """The statistics by camera, type and class."""
+        return tuple(
+            DetectionStats(
+                camera_id=camera_id,
+                type=type,
+                class_name=class_name or None,
+                count=int(count),
+                scored=int(scored),
+                mean_confidence=round(total / scored, 3) if scored else None,
+            )
+            for (camera_id, type, class_name), (count, scored, total) in sorted(
+                self._groups.items()
+            )
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class HeatmapGrid:
+    """Where tracks were over a period: ``heatmap.minute`` events summed.
+
+    Attributes:
+        grid_width: Columns of the grid.
+        grid_height: Rows of the grid.
+        frame_width: Frame width in pixels the grid covers.
+        frame_height: Frame height in pixels.
+        frames: Frames analysed over the period.
+        minutes: ``heatmap.minute`` events summed.
+        skipped: Events left out because their grid or frame size differed
+            from the newest one (the camera's resolution changed) or their
+            payload was malformed.
+        counts: Track-frames per cell, shape ``(grid_height, grid_width)``
+            int64, read-only.
+    """
+
+    grid_width: int
+    grid_height: int
+    frame_width: int
+    frame_height: int
+    frames: int
+    minutes: int
+    skipped: int
+    counts: npt.NDArray[np.int64]
+
+    def normalised(self) -> npt.NDArray[np.float32]:
+        """The counts divided by the largest one, in ``[0, 1]`` (all zeros when empty)."""
+        peak = int(self.counts.max()) if self.counts.size else 0
+        if peak <= 0:
+            return np.zeros(self.counts.shape, dtype=np.float32)
+        return (self.counts / peak).astype(np.float32)
+
+
+_Geometry = tuple[int, int, int, int]
+
+
+def _geometry(payload: Mapping[str, object]) -> _Geometry | None:
+    values = [
+        _integer(payload.get(key))
+        for key in ("grid_width", "grid_height", "frame_width", "frame_height")
+    ]
+    if any(v is None or v < 1 for v in values):
+        return None
+    gw, gh, fw, fh = (int(v or 0) for v in values)
+    return (gw, gh, fw, fh) if gw * gh <= MAX_HEATMAP_CELLS else None
+
+
+def _cells(payload: Mapping[str, object], size: int) -> tuple[list[int], list[int]] | None:
+    cells = payload.get("cells")
+    if not isinstance(cells, list | tuple):
+        return None
+    indices, counts = [], []
+    for cell in cells:
+        if not isinstance(cell, list | tuple) or len(cell) != 2:
+            return None
+        index, count = _integer(cell[0]), _integer(cell[1])
+        if index is None or count is None or not 0 <= index < size or not 0 <= count <= _MAX_COUNT:
+            return None
+        indices.append(index)
+        counts.append(count)
+    return indices, counts
+
+
+class HeatmapTally:
+    """Sums ``heatmap.minute`` payloads of one camera.
+
+    Feed the newest event first: its grid and frame size are the ones summed,
+    and older events with another geometry are skipped.
+    """
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._geometry: _Geometry | None = None
+        self._flat: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self._frames = 0
+        self._minutes = 0
+        self._skipped = 0
+
+    def add(self, payload: Mapping[str, object]) -> None:
+        """Add one ``heatmap.minute`` payload."""
+        geometry = _geometry(payload)
+        frames = _integer(payload.get("frames"))
+        if geometry is None or frames is None or not 0 <= frames <= _MAX_COUNT:
+            self._skipped += 1
+            return
+        if self._geometry is None:
+            self._geometry = geometry
+            self._flat = np.zeros(geometry[0] * geometry[1], dtype=np.int64)
+        if geometry != self._geometry:
+            self._skipped += 1
+            return
+        cells = _cells(payload, self._flat.size)
+        if cells is None:
+            self._skipped += 1
+            return
+        np.add.at(self._flat, np.asarray(cells[0], dtype=np.intp), np.asarray(cells[1]))
+        self._frames += frames
+        self._minutes += 1
+
+    def result(self) -> HeatmapGrid | None:
+        """The summed grid, or ``None`` when no usable event was added."""
+        if self._geometry is None:
+            return None
+        gw, gh, fw, fh = self._geometry
+        counts = self._flat.reshape(gh, gw).copy()
+        counts.setflags(write=False)
+        return HeatmapGrid(gw, gh, fw, fh, self._frames, self._minutes, self._skipped, counts)

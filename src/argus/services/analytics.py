@@ -1,0 +1,131 @@
+"""Analytics use cases: counts per interval, dwell, detection metrics and heatmap images.
+
+Every statistic is computed by the event store from the stored events, so any
+control-plane replica answers the same (the edge workers publish one
+``heatmap.minute`` event per camera and minute for heatmaps). Periods are
+bounded (``MAX_SPAN``) so one request scans a bounded number of events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Final
+
+from argus.domain.errors import NotFoundError, ValidationError
+from argus.domain.event_stats import (
+    CountBucket,
+    DetectionStats,
+    DwellStats,
+    HeatmapGrid,
+    Interval,
+)
+from argus.ports.pipelines import PipelineSupervisor
+from argus.ports.repositories import EventFilter, EventRepository
+
+__all__ = [
+    "DEFAULT_SPAN",
+    "MAX_SPAN",
+    "AnalyticsService",
+    "HeatmapPainter",
+    "check_period",
+]
+
+HeatmapPainter = Callable[[HeatmapGrid, bytes | None], bytes]
+"""Draws a summed heatmap over a JPEG frame of its camera (or a plain canvas) as PNG."""
+
+DEFAULT_SPAN: Final = timedelta(days=1)
+"""The period a query covers when it gives no ``since``."""
+
+MAX_SPAN: Final[dict[Interval | None, timedelta]] = {
+    "minute": timedelta(days=2),
+    "hour": timedelta(days=93),
+    "day": timedelta(days=366),
+    None: timedelta(days=366),
+}
+"""Longest period per count interval (at most a few thousand buckets per group);
+``None``: for dwell, detection metrics and heatmaps."""
+
+
+def check_period(since: datetime, until: datetime, interval: Interval | None = None) -> str | None:
+    """Return what is wrong with a period, or ``None`` when it is fine.
+
+    A period must be timezone-aware, non-empty (``since < until``) and no
+    longer than ``MAX_SPAN`` for its interval.
+    """
+    for moment in (since, until):
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            return "must be timezone-aware (give a UTC offset)"
+    if since >= until:
+        return "must be after since"
+    limit = MAX_SPAN[interval]
+    if until - since > limit:
+        return f"must be at most {limit.days} days after since"
+    return None
+
+
+class AnalyticsService:
+    """Statistics over the event store, and heatmap images.
+
+    Args:
+        events: The event store.
+        pipelines: Where the latest frame of a camera comes from (the heatmap's background).
+        paint: Draws and encodes a heatmap image.
+        clock: The current UTC time (the default end of a period).
+    """
+
+    def __init__(
+        self,
+        events: EventRepository,
+        pipelines: PipelineSupervisor,
+        paint: HeatmapPainter,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._events = events
+        self._pipelines = pipelines
+        self._paint = paint
+        self._clock = clock
+
+    def period(
+        self, since: datetime | None, until: datetime | None, interval: Interval | None = None
+    ) -> tuple[datetime, datetime]:
+        """Fill in a period's open ends (until now, since ``DEFAULT_SPAN`` before) and check it.
+
+        Raises:
+            ValidationError: The period is naive, empty or too long.
+        """
+        end = until if until is not None else self._clock()
+        start = since if since is not None else end - min(DEFAULT_SPAN, MAX_SPAN[interval])
+        problem = check_period(start, end, interval)
+        if problem is not None:
+            raise ValidationError(f"until {problem}")
+        return start, end
+
+    async def counts(
+        self,
+        where: EventFilter,
+        interval: Interval,
+        tz: tzinfo = UTC,
+    ) -> tuple[CountBucket, ...]:
+        """Crossings and entries per ``interval`` (see ``EventRepository.counts``)."""
+        return await self._events.counts(where, interval=interval, tz=tz)
+
+    async def dwell(self, where: EventFilter, zone: str | None = None) -> tuple[DwellStats, ...]:
+        """Dwell statistics per zone and class (see ``EventRepository.dwell``)."""
+        return await self._events.dwell(where, zone=zone)
+
+    async def detections(self, where: EventFilter) -> tuple[DetectionStats, ...]:
+        """Events and mean confidence per type and class."""
+        return await self._events.detections(where)
+
+    async def heatmap_png(self, camera_id: str, since: datetime, until: datetime) -> bytes:
+        """The camera's heatmap of ``[since, until)`` over its latest frame, as PNG.
+
+        Raises:
+            NotFoundError: No ``heatmap.minute`` event of the camera lies in the period.
+        """
+        grid = await self._events.heatmap(camera_id, since, until)
+        if grid is None:
+            raise NotFoundError(f"camera {camera_id} has no heatmap data in the period")
+        return self._paint(grid, self._pipelines.snapshot(camera_id))
