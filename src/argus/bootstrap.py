@@ -19,12 +19,14 @@ from argus.adapters.modelpacks.store import FileModelStore
 from argus.adapters.pipelines import EdgePipelines, RestartPolicy, SourceOptions
 from argus.adapters.pipelines.scene import DetectDefaults
 from argus.adapters.render.annotate import OpenCvAnnotator
+from argus.adapters.render.heatmap import heatmap_png
 from argus.adapters.video.factory import open_source
 from argus.adapters.video.file import probe_frame_count, probe_frame_rate
 from argus.adapters.video.writer import VideoFileWriter
 from argus.config import Settings
-from argus.domain.cameras import Camera, Line, Zone
+from argus.domain.cameras import Camera, Line, Zone, new_id, utc_now
 from argus.domain.models import ModelManifest
+from argus.domain.rules import Rule
 from argus.domain.tracking import ByteTracker, TrackerConfig
 from argus.errors import ConfigError, ModelError, SourceDecodeError
 from argus.ports.bus import EventBus
@@ -36,6 +38,7 @@ from argus.ports.repositories import Database
 from argus.ports.tracker import Tracker
 from argus.ports.video import VideoSource
 from argus.scene import DetectSpec, TrackerSpec
+from argus.services.analytics import HeatmapPainter
 from argus.services.counting import LineCount, default_lines, evaluate_counts
 from argus.services.models import ModelService
 from argus.services.mot import OURS, EvalTracker, MotReport, PortTracker
@@ -50,8 +53,10 @@ __all__ = [
     "evaluate_count_dirs",
     "evaluate_mot_dirs",
     "make_tracker",
+    "open_bus",
     "open_services",
     "reference_tracker_names",
+    "register_demo_camera",
 ]
 
 log = logging.getLogger(__name__)
@@ -71,6 +76,9 @@ class DetectorOptions:
         classes: Class names to keep (``None`` keeps all).
         names_file: Class names for a bare ``.onnx`` file without metadata.
         auto_build: Build a missing buildable pack instead of failing.
+        intra_op_threads: Threads inside an operator; ``None`` takes the
+            settings' value (whose 0 lets the runtime choose).
+        inter_op_threads: Threads across operators; ``None`` takes the settings' value.
     """
 
     model: str
@@ -81,6 +89,8 @@ class DetectorOptions:
     classes: Collection[str] | None = None
     names_file: Path | None = None
     auto_build: bool = True
+    intra_op_threads: int | None = None
+    inter_op_threads: int | None = None
 
 
 def _class_ids(names: tuple[str, ...], wanted: Collection[str], what: str) -> list[int]:
@@ -175,6 +185,15 @@ class Container:
         manifest = self.models.require_sound(options.model)
         return self._from_manifest(manifest, options)
 
+    def _threads(self, options: DetectorOptions) -> tuple[int | None, int | None]:
+        """Intra- and inter-op thread counts (``None``: the runtime's default)."""
+        intra = options.intra_op_threads
+        inter = options.inter_op_threads
+        return (
+            (intra if intra is not None else self.settings.intra_op_threads) or None,
+            (inter if inter is not None else self.settings.inter_op_threads) or None,
+        )
+
     def _filters(
         self, names: tuple[str, ...], options: DetectorOptions
     ) -> tuple[dict[int, float] | None, list[int] | None]:
@@ -207,6 +226,7 @@ class Container:
         layout: str | None,
     ) -> Detector:
         thresholds, classes = self._filters(names, options)
+        intra, inter = self._threads(options)
         return OnnxYoloDetector(
             path,
             model_ref=model_ref,
@@ -217,8 +237,8 @@ class Container:
             iou_threshold=options.iou_threshold,
             class_thresholds=thresholds,
             classes=classes,
-            intra_op_num_threads=self.settings.intra_op_threads or None,
-            inter_op_num_threads=self.settings.inter_op_threads or None,
+            intra_op_num_threads=intra,
+            inter_op_num_threads=inter,
         )
 
     def _from_manifest(self, manifest: ModelManifest, options: DetectorOptions) -> Detector:
@@ -235,7 +255,7 @@ class Container:
                 iou_threshold=options.iou_threshold,
                 class_thresholds=thresholds,
                 classes=classes,
-                num_threads=self.settings.intra_op_threads or None,
+                num_threads=self._threads(options)[0],
             )
         sizes = manifest.input_sizes
         size = options.input_size
@@ -395,12 +415,14 @@ class ControlPlane:
         bus: The event bus (in-process by default).
         pipelines: The camera pipelines.
         events_subject: Subject the event store consumes.
+        node_id: This server's id in the envelopes it publishes (alert changes).
     """
 
     database: Database
     bus: EventBus
     pipelines: PipelineSupervisor
     events_subject: str = EVENTS_SUBJECT
+    node_id: str = "argus"
 
     async def close(self) -> None:
         """Stop pipelines, then close the bus and the database (each even if one fails)."""
@@ -417,21 +439,58 @@ PipelinesFactory = Callable[[Settings, EventBus], PipelineSupervisor]
 """Builds the pipeline supervisor that publishes to the given bus."""
 
 
+async def open_bus(settings: Settings) -> EventBus:
+    """Open the event bus named by ``settings.bus_url``.
+
+    Brokers are namespaced by ``settings.bus_prefix``: on NATS the stream is
+    the prefix in upper case and captures ``prefix.>``; on Redis the stream
+    keys are ``prefix:subject``.
+
+    Raises:
+        ConfigError: Unknown bus URL scheme.
+        BusError: The broker is unreachable (or JetStream is off).
+    """
+    bus = settings.bus
+    if bus.kind == "nats":
+        from argus.adapters.bus.nats import NatsEventBus
+
+        return await NatsEventBus.connect(
+            bus.url,
+            stream=settings.bus_prefix.upper(),
+            prefix=settings.bus_prefix,
+            ack_wait=settings.bus_ack_wait_s,
+        )
+    if bus.kind == "redis":
+        from argus.adapters.bus.redis_streams import RedisStreamsEventBus
+
+        return await RedisStreamsEventBus.connect(
+            bus.url, prefix=settings.bus_prefix, ack_wait=settings.bus_ack_wait_s
+        )
+    from argus.adapters.bus.memory import MemoryEventBus
+
+    return MemoryEventBus(ack_wait=settings.bus_ack_wait_s)
+
+
 async def open_services(
     settings: Settings, *, pipelines: PipelinesFactory | None = None
 ) -> ControlPlane:
-    """Open the store named by the settings, an in-process bus and the pipelines.
+    """Open the store and the bus named by the settings, and the pipelines.
+
+    With ``settings.demo`` the demo camera is registered first if it is
+    missing (see ``register_demo_camera``), so the app's start-up resumes it
+    with every other camera.
 
     Args:
-        settings: The settings (database URL, secret key, data directory).
+        settings: The settings (database and bus URLs, secret key, data directory).
         pipelines: Builds the pipeline supervisor; ``None`` uses the in-memory
             one, which runs no video.
 
     Raises:
-        ConfigError: Bad database URL or secret key.
+        ConfigError: Bad database or bus URL, or secret key.
         StorageError: The database is unreachable or a migration failed.
+        BusError: The broker is unreachable.
+        ModelError: The demo camera's model pack cannot be built.
     """
-    from argus.adapters.bus.memory import MemoryEventBus
     from argus.adapters.db.crypto import resolve_secret_key
     from argus.adapters.db.sql import SqlDatabase
     from argus.adapters.pipelines_memory import MemoryPipelines
@@ -439,9 +498,22 @@ async def open_services(
     configured = settings.secret_key.get_secret_value() if settings.secret_key else None
     secret = resolve_secret_key(configured, settings.data_dir)
     database = await SqlDatabase.open(settings.resolved_database_url, secret_key=secret)
-    bus = MemoryEventBus()
-    supervisor = pipelines(settings, bus) if pipelines is not None else MemoryPipelines()
-    return ControlPlane(database=database, bus=bus, pipelines=supervisor)
+    try:
+        if settings.demo:
+            await register_demo_camera(database, bootstrap(settings))
+        bus = await open_bus(settings)
+    except BaseException:
+        await database.close()
+        raise
+    try:
+        supervisor = pipelines(settings, bus) if pipelines is not None else MemoryPipelines()
+    except BaseException:
+        try:
+            await bus.close()
+        finally:
+            await database.close()
+        raise
+    return ControlPlane(database=database, bus=bus, pipelines=supervisor, node_id=settings.node_id)
 
 
 # --- the embedded edge worker -----------------------------------------------------------------
@@ -462,10 +534,23 @@ def edge_pipelines(
 
     Call it on the event loop that runs the bus. Detectors come from the model
     packs of ``settings`` (built on first use), trackers are Argus's own.
+    Events carry ``settings.node_id`` as their edge node; with
+    ``settings.demo`` and no ``defaults`` every camera gets the demo scene's
+    detector settings (``DEMO_DEFAULTS``).
+
+    ONNX Runtime runs each detector on ``settings.intra_op_threads`` threads,
+    or one when that is 0, and one inter-op thread: at a few detections per
+    second per camera, a pool of one thread per core mostly spins (one camera
+    at 5 fps cost 78 % of a core with the runtime's default pool, 34 % with
+    one thread), and several cameras' pipelines already run in parallel.
     """
-    from argus.adapters.pipelines import WorkerDeps, open_camera
+    from argus.adapters.pipelines import DEMO_DEFAULTS, WorkerDeps, open_camera
 
     wired = container if container is not None else bootstrap(settings)
+    intra = settings.intra_op_threads or 1
+    inter = settings.inter_op_threads or 1
+    if defaults is None and settings.demo:
+        defaults = DEMO_DEFAULTS
 
     def detector(spec: DetectSpec) -> Detector:
         return wired.detector(
@@ -476,6 +561,8 @@ def edge_pipelines(
                 iou_threshold=spec.iou,
                 class_thresholds=dict(spec.class_confidence) or None,
                 classes=spec.classes,
+                intra_op_threads=intra,
+                inter_op_threads=inter,
             )
         )
 
@@ -488,6 +575,7 @@ def edge_pipelines(
         deps,
         subject=subject,
         defaults=defaults,
+        edge_node_id=settings.node_id,
         restart=restart,
         share_detectors=share_detectors,
     )
@@ -502,3 +590,89 @@ def demo_camera(container: Container) -> tuple[Camera, list[Line], list[Zone]]:
     from argus.adapters.pipelines import demo_camera as make_demo
 
     return make_demo(container.demo_video())
+
+
+async def register_demo_camera(database: Database, container: Container) -> bool:
+    """Store the demo camera with its line, zone and rules unless a camera with its id exists.
+
+    Idempotent across restarts (and concurrent replicas): an existing demo
+    camera is left as it is, even if its lines or zones were edited. The
+    camera's model pack is built first if it is missing, in a worker thread,
+    so the pipeline starts detecting at once.
+
+    Returns:
+        Whether the camera was registered by this call.
+
+    Raises:
+        ConfigError: The demo video's package is not installed.
+        ModelError: The model pack cannot be built.
+    """
+    import asyncio
+
+    from argus.domain.errors import ConflictError, NotFoundError
+
+    camera, lines, zones = demo_camera(container)
+    await asyncio.to_thread(container.models.ensure, camera.model)
+    try:
+        await database.cameras.get(camera.id)
+    except NotFoundError:
+        pass
+    else:
+        return False
+    try:
+        await database.cameras.add(camera)
+        for line in lines:
+            await database.lines.add(line)
+        for zone in zones:
+            await database.zones.add(zone)
+        for rule in demo_rules(camera.id):
+            await database.rules.add(rule)
+    except ConflictError:
+        log.info("the demo camera was registered concurrently by another server")
+        return False
+    log.info("registered the demo camera %r (%s)", camera.id, camera.stream_url)
+    return True
+
+
+def demo_rules(camera_id: str) -> list[Rule]:
+    """The demo camera's alert rules: kerb crossings, people in the street, crowding.
+
+    Their weights span the severities: traffic on the kerb line raises low
+    alerts, crowding medium ones, and a person in the (critical) street zone a
+    high one at most once a minute, which escalates unless acknowledged.
+    """
+    now = utc_now()
+    specs: list[dict[str, Any]] = [
+        {
+            "name": "Traffic crosses the kerb line",
+            "event_types": ("line.crossed",),
+            "line": "kerb",
+            "weight": 0.1,
+        },
+        {
+            "name": "A person walks into the street",
+            "event_types": ("zone.entered",),
+            "classes": ("person",),
+            "zone": "street",
+            "weight": 1.0,
+            "cooldown_seconds": 60.0,
+            "cooldown_scope": "camera",
+        },
+        {
+            "name": "The street is crowded",
+            "event_types": ("zone.crowding",),
+            "zone": "street",
+            "weight": 0.6,
+            "cooldown_seconds": 60.0,
+            "cooldown_scope": "camera",
+        },
+    ]
+    return [
+        Rule(id=new_id(), created_at=now, updated_at=now, camera_id=camera_id, **spec)
+        for spec in specs
+    ]
+
+
+def heatmap_painter() -> HeatmapPainter:
+    """Draws analytics heatmaps (OpenCV): a summed grid over a frame of its camera, as PNG."""
+    return heatmap_png

@@ -2,13 +2,72 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "default_data_dir"]
+from argus.errors import ConfigError
+
+__all__ = ["BusKind", "BusUrl", "Settings", "default_data_dir", "parse_bus_url"]
+
+BusKind = Literal["memory", "nats", "redis"]
+"""The event bus adapters a URL can name."""
+
+_BUS_SCHEMES: dict[str, BusKind] = {
+    "memory": "memory",
+    "nats": "nats",
+    "tls": "nats",
+    "redis": "redis",
+    "rediss": "redis",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BusUrl:
+    """A parsed event bus URL.
+
+    Attributes:
+        kind: The adapter it names.
+        url: The URL as given (passed to the broker client).
+    """
+
+    kind: BusKind
+    url: str
+
+
+def parse_bus_url(url: str) -> BusUrl:
+    """Parse an event bus URL: ``memory://``, ``nats://host:4222`` or ``redis://host:6379/0``.
+
+    NATS takes several servers separated by commas (``nats://a:4222,nats://b:4222``)
+    and ``tls://`` for TLS; Redis takes ``rediss://`` for TLS.
+
+    Raises:
+        ConfigError: An unknown scheme, a broker URL without a host, or a
+            ``memory://`` URL with anything after the scheme.
+    """
+    text = url.strip()
+    parts = text.split(",")
+    kinds: set[BusKind] = set()
+    for part in parts:
+        split = urlsplit(part.strip())
+        scheme = split.scheme.lower()
+        kind = _BUS_SCHEMES.get(scheme)
+        if kind is None:
+            known = ", ".join(f"{name}://" for name in _BUS_SCHEMES)
+            raise ConfigError(f"bus URL {url!r}: unknown scheme {scheme!r} (use one of {known})")
+        if kind == "memory" and (part.strip().lower() != "memory://" or len(parts) > 1):
+            raise ConfigError(f"bus URL {url!r}: the in-process bus is just 'memory://'")
+        if kind != "memory" and not split.hostname:
+            raise ConfigError(f"bus URL {url!r}: {scheme}:// needs a host, e.g. {scheme}://host")
+        kinds.add(kind)
+    if len(kinds) > 1 or (len(parts) > 1 and kinds != {"nats"}):
+        raise ConfigError(f"bus URL {url!r}: only NATS takes several comma-separated servers")
+    return BusUrl(kind=kinds.pop(), url=text)
 
 
 def default_data_dir() -> Path:
@@ -49,12 +108,70 @@ class Settings(BaseSettings):
         description="Database URL (ARGUS_DATABASE_URL): sqlite:///path or "
         "postgresql://user:password@host/db; default: the SQLite file argus.db in data_dir.",
     )
+    bus_url: str = Field(
+        default="memory://",
+        description="Event bus (ARGUS_BUS_URL): memory:// (in-process, the default), "
+        "nats://host:4222 (NATS JetStream) or redis://host:6379/0 (Redis Streams).",
+    )
+    bus_prefix: str = Field(
+        default="argus",
+        pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+        description="Namespace on the broker (ARGUS_BUS_PREFIX): NATS subjects prefix.> in "
+        "the stream named PREFIX in upper case; Redis stream keys prefix:subject.",
+    )
+    bus_ack_wait_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds before a bus delivery that was not acknowledged (its consumer "
+        "died) is delivered again.",
+    )
+    node_id: str = Field(
+        default="argus",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="This server's id (ARGUS_NODE_ID): the edge_node_id of the events its "
+        "embedded worker produces and of the envelopes it publishes.",
+    )
+    demo: bool = Field(
+        default=False,
+        description="Register the demo camera (bikes.mp4 with a line and a zone) on "
+        "start-up if it is missing (argus serve --demo).",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Installation secret, at least 16 bytes (ARGUS_SECRET_KEY); camera "
         "credentials are encrypted under a key derived from it. When unset, a random key "
         "is generated into data_dir/secret.key on first use.",
     )
+
+    ack_deadline_high_s: float = Field(
+        default=60.0, gt=0, le=86_400, description="Seconds to acknowledge a high alert."
+    )
+    ack_deadline_medium_s: float = Field(
+        default=300.0, gt=0, le=86_400, description="Seconds to acknowledge a medium alert."
+    )
+    ack_deadline_low_s: float = Field(
+        default=900.0, gt=0, le=86_400, description="Seconds to acknowledge a low alert."
+    )
+    escalation_max: int = Field(
+        default=3, ge=1, le=100, description="Escalations of one alert before it stops repeating."
+    )
+    escalation_tick_s: float = Field(
+        default=1.0, gt=0, le=60, description="Seconds between sweeps for overdue alerts."
+    )
+
+    @field_validator("bus_url")
+    @classmethod
+    def _known_bus(cls, value: str) -> str:
+        try:
+            return parse_bus_url(value).url
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from exc
+
+    @property
+    def bus(self) -> BusUrl:
+        """``bus_url`` parsed."""
+        return parse_bus_url(self.bus_url)
 
     @property
     def resolved_database_url(self) -> str:

@@ -75,7 +75,13 @@ async def api(
 def crossing(camera_id: str, *, class_name: str = "person", second: int = 0) -> Envelope:
     """A line-crossing envelope from ``camera_id`` at 2026-03-01 12:00:<second>."""
     event = LineCrossed(
-        line="door", track_id=7, class_id=0, class_name=class_name, direction="in", timestamp=1.0
+        line="door",
+        track_id=7,
+        class_id=0,
+        class_name=class_name,
+        direction="in",
+        timestamp=1.0,
+        confidence=0.9,
     )
     moment = datetime(2026, 3, 1, 12, 0, second, tzinfo=UTC)
     return Envelope.wrap(event, EventSource("edge-1", camera_id), moment)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,13 @@ from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.db.memory import MemoryDatabase
 from argus.api.ingest import EventIngest
 from argus.domain.errors import StorageError
+from argus.domain.event_stats import (
+    CountBucket,
+    DetectionStats,
+    DwellStats,
+    HeatmapGrid,
+    Interval,
+)
 from argus.domain.events import Envelope
 from argus.ports.repositories import EventFilter, EventRepository, InsertResult, Page
 from tests.integration.api_support import STORES, crossing, eventually, open_store
@@ -102,6 +110,20 @@ class FlakyEvents:
         self, where: EventFilter | None = None, *, limit: int = 100, cursor: str | None = None
     ) -> Page[Envelope]:
         return await self.inner.query(where, limit=limit, cursor=cursor)
+
+    async def counts(
+        self, where: EventFilter, *, interval: Interval = "hour", tz: tzinfo = UTC
+    ) -> tuple[CountBucket, ...]:
+        return await self.inner.counts(where, interval=interval, tz=tz)
+
+    async def dwell(self, where: EventFilter, *, zone: str | None = None) -> tuple[DwellStats, ...]:
+        return await self.inner.dwell(where, zone=zone)
+
+    async def detections(self, where: EventFilter) -> tuple[DetectionStats, ...]:
+        return await self.inner.detections(where)
+
+    async def heatmap(self, camera_id: str, since: datetime, until: datetime) -> HeatmapGrid | None:
+        return await self.inner.heatmap(camera_id, since, until)
 
 
 async def test_a_failed_batch_is_delivered_again(caplog: pytest.LogCaptureFixture) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -287,3 +288,22 @@ async def test_invalid_event_query_is_422(app: Api, params: dict[str, Any]) -> N
     response = await app.client.get("/api/v1/events", params=params)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"][0] == "query"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/cameras", {**CAMERA, "name": "gate \ud800"}),
+        ("/api/v1/rules", {"name": "door \udfff"}),
+        ("/api/v1/incidents", {"title": "\ud83d alone"}),
+    ],
+)
+async def test_lone_surrogates_are_a_422_on_every_store(
+    app: Api, path: str, body: dict[str, Any]
+) -> None:
+    # Not UTF-8: SQLite refuses to store it, so it must be refused as input.
+    content = json.dumps(body)  # escapes the surrogate as \ud800, as a client would send it
+    response = await app.client.post(
+        path, content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422, response.text

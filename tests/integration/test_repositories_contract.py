@@ -13,9 +13,10 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -37,7 +38,19 @@ from argus.domain.errors import (
     StorageError,
     ValidationError,
 )
-from argus.domain.events import Envelope, EventSource, new_event_id
+from argus.domain.event_stats import CountBucket, Interval
+from argus.domain.events import (
+    Crowding,
+    Direction,
+    DomainEvent,
+    Envelope,
+    EventSource,
+    HeatmapMinute,
+    LineCrossed,
+    ZoneEntered,
+    ZoneExited,
+    new_event_id,
+)
 from argus.ports.repositories import (
     CameraRepository,
     Database,
@@ -564,6 +577,202 @@ async def test_stores_share_state_across_connections(store: Store) -> None:
         await other.ping()
     finally:
         await other.close()
+
+
+# --- analytics over events --------------------------------------------------------------------
+
+
+def _wrap(event: DomainEvent | HeatmapMinute, offset_s: float, camera: str = "cam-1") -> Envelope:
+    return Envelope.wrap(event, EventSource("edge-1", camera), T0 + timedelta(seconds=offset_s))
+
+
+def _crossing(offset_s: float, direction: Direction = "in", **kw: Any) -> Envelope:
+    cls = kw.pop("class_name", "person")
+    event = LineCrossed("gate", 1, 0, cls, direction, 0.0, confidence=kw.pop("score", 0.5))
+    return _wrap(event, offset_s, **kw)
+
+
+def _entry(offset_s: float, zone: str = "yard", **kw: Any) -> Envelope:
+    cls = kw.pop("class_name", "person")
+    return _wrap(ZoneEntered(zone, 2, 0, cls, 0.0, confidence=kw.pop("score", 0.5)), offset_s, **kw)
+
+
+def _exit(offset_s: float, dwell: float, zone: str = "yard", **kw: Any) -> Envelope:
+    cls = kw.pop("class_name", "person")
+    event = ZoneExited(zone, 2, 0, cls, 0.0, dwell, confidence=0.5)
+    return _wrap(event, offset_s, **kw)
+
+
+def _counting_dataset() -> list[Envelope]:
+    return [
+        _crossing(0),
+        _crossing(30),
+        _crossing(59, "out"),
+        _crossing(61, class_name="car"),
+        _crossing(3600 + 5),
+        _entry(10),
+        _entry(70),
+        _entry(11 * 3600 + 59 * 60),  # 23:59 UTC, the next day in Berlin
+        _crossing(20, camera="cam-2"),
+        _exit(40, 3.0),  # not counted: only crossings and entries are
+    ]
+
+
+def _count_rows(
+    buckets: tuple[CountBucket, ...],
+) -> list[tuple[str, str, str, str | None, str, int]]:
+    return [
+        (b.start.isoformat(), b.camera_id, b.name, b.direction, b.class_name, b.count)
+        for b in buckets
+    ]
+
+
+@pytest.mark.parametrize(
+    ("interval", "tz", "expected"),
+    [
+        (
+            "minute",
+            UTC,
+            [
+                ("2026-03-01T12:00:00+00:00", "cam-1", "gate", "in", "person", 2),
+                ("2026-03-01T12:00:00+00:00", "cam-1", "gate", "out", "person", 1),
+                ("2026-03-01T12:00:00+00:00", "cam-1", "yard", None, "person", 1),
+                ("2026-03-01T12:00:00+00:00", "cam-2", "gate", "in", "person", 1),
+                ("2026-03-01T12:01:00+00:00", "cam-1", "gate", "in", "car", 1),
+                ("2026-03-01T12:01:00+00:00", "cam-1", "yard", None, "person", 1),
+                ("2026-03-01T13:00:00+00:00", "cam-1", "gate", "in", "person", 1),
+                ("2026-03-01T23:59:00+00:00", "cam-1", "yard", None, "person", 1),
+            ],
+        ),
+        (
+            "hour",
+            UTC,
+            [
+                ("2026-03-01T12:00:00+00:00", "cam-1", "gate", "in", "car", 1),
+                ("2026-03-01T12:00:00+00:00", "cam-1", "gate", "in", "person", 2),
+                ("2026-03-01T12:00:00+00:00", "cam-1", "gate", "out", "person", 1),
+                ("2026-03-01T12:00:00+00:00", "cam-1", "yard", None, "person", 2),
+                ("2026-03-01T12:00:00+00:00", "cam-2", "gate", "in", "person", 1),
+                ("2026-03-01T13:00:00+00:00", "cam-1", "gate", "in", "person", 1),
+                ("2026-03-01T23:00:00+00:00", "cam-1", "yard", None, "person", 1),
+            ],
+        ),
+        (
+            "day",
+            ZoneInfo("Europe/Berlin"),
+            [
+                ("2026-03-01T00:00:00+01:00", "cam-1", "gate", "in", "car", 1),
+                ("2026-03-01T00:00:00+01:00", "cam-1", "gate", "in", "person", 3),
+                ("2026-03-01T00:00:00+01:00", "cam-1", "gate", "out", "person", 1),
+                ("2026-03-01T00:00:00+01:00", "cam-1", "yard", None, "person", 2),
+                ("2026-03-01T00:00:00+01:00", "cam-2", "gate", "in", "person", 1),
+                ("2026-03-02T00:00:00+01:00", "cam-1", "yard", None, "person", 1),
+            ],
+        ),
+    ],
+    ids=["minute-utc", "hour-utc", "day-berlin"],
+)
+async def test_counts_per_interval_camera_name_direction_and_class(
+    store: Store, interval: Interval, tz: tzinfo, expected: list[tuple[Any, ...]]
+) -> None:
+    await store.db.events.add_many(_counting_dataset())
+    buckets = await store.db.events.counts(EventFilter(), interval=interval, tz=tz)
+    assert _count_rows(buckets) == expected
+    assert {b.type for b in buckets} == {"line.crossed", "zone.entered"}
+
+
+@pytest.mark.parametrize(
+    ("where", "total"),
+    [
+        (EventFilter(camera_id="cam-2"), 1),
+        (EventFilter(class_name="car"), 1),
+        (EventFilter(types=("zone.entered", "zone.exited")), 3),
+        (EventFilter(types=("zone.exited",)), 0),
+        (EventFilter(since=T0 + timedelta(seconds=30), until=T0 + timedelta(hours=1)), 4),
+    ],
+    ids=["camera", "class", "types-narrow", "types-none-counted", "range"],
+)
+async def test_counts_honour_the_filter(store: Store, where: EventFilter, total: int) -> None:
+    await store.db.events.add_many(_counting_dataset())
+    buckets = await store.db.events.counts(where, interval="day")
+    assert sum(b.count for b in buckets) == total
+
+
+async def test_counts_stream_more_events_than_one_fetch(store: Store) -> None:
+    await store.db.events.add_many([_crossing(i * 0.5) for i in range(2500)])
+    buckets = await store.db.events.counts(EventFilter(), interval="minute")
+    assert [b.count for b in buckets] == [120] * 20 + [100]
+
+
+async def test_dwell_statistics_per_zone_and_class(store: Store) -> None:
+    data = [_exit(i, d) for i, d in enumerate([4.0, 1.0, 10.0, 2.0, 3.0])]
+    data += [_exit(10, 5.0, class_name="car"), _exit(11, 7.0, zone="till")]
+    data += [_entry(12), _exit(13, 9.0, camera="cam-2")]
+    malformed = _crossing(14)
+    data.append(replace(malformed, type="zone.exited"))  # no zone nor dwell: left out
+    await store.db.events.add_many(data)
+    stats = await store.db.events.dwell(EventFilter(camera_id="cam-1"))
+    assert [(s.zone, s.class_name, s.count) for s in stats] == [
+        ("till", "person", 1),
+        ("yard", "car", 1),
+        ("yard", "person", 5),
+    ]
+    yard = stats[2]
+    assert (yard.mean_seconds, yard.p50_seconds, yard.p90_seconds, yard.max_seconds) == (
+        4.0,
+        3.0,
+        7.6,
+        10.0,
+    )
+    only_till = await store.db.events.dwell(EventFilter(), zone="till")
+    assert [(s.camera_id, s.zone, s.max_seconds) for s in only_till] == [("cam-1", "till", 7.0)]
+    assert await store.db.events.dwell(EventFilter(class_name="bicycle")) == ()
+
+
+async def test_detection_metrics_per_type_and_class(store: Store) -> None:
+    old = _event(5, type_="line.crossed", class_name="person")  # stored before confidences
+    data = [_crossing(0, score=0.5), _crossing(1, score=0.75), old, _entry(2, score=0.25)]
+    data.append(_wrap(Crowding("yard", 0.0, 5, 4), 3))
+    await store.db.events.add_many(data)
+    stats = await store.db.events.detections(EventFilter(camera_id="cam-1"))
+    assert [(s.type, s.class_name, s.count, s.scored, s.mean_confidence) for s in stats] == [
+        ("line.crossed", "person", 3, 2, 0.625),
+        ("zone.crowding", None, 1, 0, None),
+        ("zone.entered", "person", 1, 1, 0.25),
+    ]
+
+
+async def test_heatmap_sums_the_minutes_of_a_camera_and_period(store: Store) -> None:
+    def minute(cells: tuple[tuple[int, int], ...], frames: int, size: int = 64) -> HeatmapMinute:
+        return HeatmapMinute(size, 36, 1280, 720, frames, cells)
+
+    data = [
+        _wrap(minute(((0, 1),), 10, size=32), 0),  # older, before a resolution change
+        _wrap(minute(((0, 2), (100, 5)), 100), 60),
+        _wrap(minute(((100, 1), (2303, 7)), 120), 120),
+        _wrap(minute(((5, 5),), 50), 180, camera="cam-2"),
+        _wrap(minute(((5, 5),), 50), 3600),  # after the period
+    ]
+    await store.db.events.add_many(data)
+    grid = await store.db.events.heatmap("cam-1", T0, T0 + timedelta(minutes=30))
+    assert grid is not None
+    assert (grid.grid_width, grid.grid_height, grid.frame_width, grid.frame_height) == (
+        64,
+        36,
+        1280,
+        720,
+    )
+    assert (grid.frames, grid.minutes, grid.skipped) == (220, 2, 1)
+    assert grid.counts.shape == (36, 64)
+    flat = grid.counts.ravel()
+    assert {int(i): int(flat[i]) for i in flat.nonzero()[0]} == {0: 2, 100: 6, 2303: 7}
+    assert float(grid.normalised().max()) == 1.0
+    assert (
+        await store.db.events.heatmap("cam-1", T0 + timedelta(hours=2), T0 + timedelta(hours=3))
+        is None
+    )
+    with pytest.raises(ValidationError):
+        await store.db.events.heatmap("cam-1", T0.replace(tzinfo=None), T0)
 
 
 # --- configuration and failures ---------------------------------------------------------------

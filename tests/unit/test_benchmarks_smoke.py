@@ -21,6 +21,9 @@ from benchmarks._common import Section
         "benchmarks.face",
         "benchmarks.tracker",
         "benchmarks.pipeline",
+        "benchmarks.ingest",
+        "benchmarks.api_load",
+        "benchmarks.alert_latency",
     ],
 )
 def test_benchmark_modules_import_and_expose_run(module: str) -> None:
@@ -31,7 +34,7 @@ def test_benchmark_modules_import_and_expose_run(module: str) -> None:
 
 def test_main_module_lists_every_benchmark() -> None:
     main = importlib.import_module("benchmarks.__main__")
-    assert list(main.BENCHMARKS)[:7] == [
+    assert list(main.BENCHMARKS)[:10] == [
         "decode",
         "detector",
         "model_build",
@@ -39,6 +42,9 @@ def test_main_module_lists_every_benchmark() -> None:
         "tracker",
         "pipeline",
         "liveness",
+        "ingest",
+        "api",
+        "alert",
     ]
 
 
@@ -197,3 +203,119 @@ def test_tracker_benchmark_skips_without_the_material(monkeypatch: pytest.Monkey
     monkeypatch.setattr(tracker, "MOT_DIR", Path("/nonexistent/mot"))
     section = tracker.run(True)
     assert section.body.startswith("skipped:")
+
+
+def test_ingest_render_ratios_against_one_event_per_transaction() -> None:
+    from benchmarks import ingest
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["ingest"] is ingest.run
+    runs = [
+        ingest.IngestRun(ingest.MODES[0], 100, 1.0, 100),
+        ingest.IngestRun(ingest.MODES[1], 1000, 0.5, 10),
+        ingest.IngestRun(ingest.MODES[2], 1000, 0.25, 2),
+        ingest.IngestRun(ingest.MODES[3], 1000, 0.5, 2, publishing=0.1),
+    ]
+    sqlite = ingest.BackendResult("SQLite", "SQLite 3, temporary file", runs)
+    skipped = ingest.BackendResult("PostgreSQL", skipped="not reachable (refused)")
+    section = ingest.render([sqlite, skipped], repeats=1)
+    assert "20.00x" in section.body  # 2000 events/s over 100
+    assert "40.00x" in section.body  # 4000 events/s over 100
+    assert "skipped: not reachable (refused)." in section.body
+    assert "publishing (JSON encoding into the in-process log) took 20%" in section.body
+    assert section.headline == [
+        "ingest SQLite: add_many(500) 4000 events/s = 40.00x, bus + EventIngest 2000 events/s "
+        "= 20.00x of one event per transaction (100 events/s)",
+        "ingest PostgreSQL: skipped (not reachable (refused))",
+    ]
+
+
+def test_ingest_postgres_url_prefers_the_benchmark_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from benchmarks import ingest
+
+    monkeypatch.delenv("ARGUS_BENCH_POSTGRES_URL", raising=False)
+    monkeypatch.delenv("ARGUS_TEST_POSTGRES_URL", raising=False)
+    assert ingest.postgres_url() == ingest.DEFAULT_POSTGRES_URL
+    monkeypatch.setenv("ARGUS_TEST_POSTGRES_URL", "postgresql://t@h/db")
+    assert ingest.postgres_url() == "postgresql://t@h/db"
+    monkeypatch.setenv("ARGUS_BENCH_POSTGRES_URL", "postgresql://b@h/db")
+    assert ingest.postgres_url() == "postgresql://b@h/db"
+
+
+def test_api_load_render_ratios_against_health_live() -> None:
+    from benchmarks import api_load
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["api"] is api_load.run
+    live, cameras = api_load.ENDPOINTS[0], api_load.ENDPOINTS[1]
+
+    def phase(scale: float, seconds: float) -> dict[str, api_load.Phase]:
+        phases = {}
+        for n, endpoint in enumerate(api_load.ENDPOINTS):
+            factor = scale * (n + 1)
+            phases[endpoint] = api_load.Phase(
+                "alone",
+                {endpoint: [0.001 * factor] * 99 + [0.01 * factor]},
+                seconds * (n + 1),
+                server_cpu=0.05,
+                client_cpu=0.01,
+            )
+        return phases
+
+    mixed = api_load.Phase("mixed", {live: [0.002] * 10, cameras: [0.006] * 10}, 1.0, {cameras: 1})
+    results = api_load.Results(
+        alone={"httpx": phase(2.0, 1.0), "raw": phase(1.0, 0.5)},
+        mixed={"httpx": mixed, "raw": mixed},
+    )
+    section = api_load.render(results, quick=True)
+    assert "| 2.00x |" in section.body.replace("  ", "")  # cameras p50 over live p50
+    assert "3.00x" in section.body  # mixed: 6 ms over 2 ms
+    assert "0.50x" in section.body  # requests/s of cameras over live
+    assert " 0.50 |" in section.body  # server CPU ms per request
+    assert len(section.headline) == 2
+    assert section.headline[1].startswith(
+        "api, 16 in flight, raw client: GET /health/live 200 requests/s, p50 1.0 ms"
+    )
+
+
+def test_alert_latency_frame_clock_recovers_the_pipeline_clock() -> None:
+    from benchmarks import alert_latency
+
+    base = 1_000.0  # wall clock of stream time 0
+    stream = [0.0, 0.12, 0.28, 0.40, 0.56]
+    frames = [(base + t + 0.030 + 0.001 * n, t) for n, t in enumerate(stream)]
+    events = [base + 0.28, base + 0.56]
+    assert alert_latency.frame_clock(frames, events) == pytest.approx(base)
+    assert alert_latency.frame_clock(frames, []) is None
+    # Alerts that disagree on the clock (the pipeline restarted): no answer.
+    assert alert_latency.frame_clock(frames, [base + 0.28, base + 0.56 + 0.05]) is None
+
+
+def test_alert_latency_render_ratios_against_detect_and_ping() -> None:
+    from benchmarks import alert_latency
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["alert"] is alert_latency.run
+    result = alert_latency.Measurement(
+        latencies=[0.08, 0.10, 0.12],
+        server_part=[0.07, 0.09, 0.11],
+        event_types=["zone.entered", "line.crossed", "zone.entered"],
+        pings=[0.001, 0.001, 0.001],
+        protocol_pings=[0.0005],
+        detect=[0.025, 0.025, 0.025],
+        frame_gaps=[0.125, 0.125],
+        tracks=[0.05, 0.05],
+        setup=["test"],
+        server_cpu=1.0,
+        seconds=10.0,
+    )
+    section = alert_latency.render(result, quick=True)
+    assert "| 4.00x |" in section.body.replace("  ", "")  # p50 100 ms over detect 25 ms
+    assert "100.00x" in section.body  # p50 over the 1 ms ping
+    assert "line.crossed only" in section.body
+    assert section.headline == [
+        "alert: frame → alert on /ws p50 100.0 ms, p95 118.0 ms (n=3) = 4.00x / 4.72x of one "
+        "detect() (25.0 ms); WS ping p50 1.0 ms"
+    ]

@@ -9,11 +9,11 @@ snapshot. ``fail`` puts a camera into ``error`` for tests of degraded states.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from argus.domain.cameras import Camera, Line, Zone, utc_now
-from argus.ports.pipelines import CameraStatus
+from argus.ports.pipelines import CameraStatus, LiveCallback
 
 __all__ = ["AppliedConfig", "MemoryPipelines", "tiny_jpeg"]
 
@@ -57,6 +57,7 @@ class MemoryPipelines:
         self.applied: dict[str, AppliedConfig] = {}
         self.calls: list[tuple[str, str]] = []
         self._statuses: dict[str, CameraStatus] = {}
+        self._live: dict[str, list[LiveCallback]] = {}
         self.closed = False
 
     async def apply(self, camera: Camera, lines: Sequence[Line], zones: Sequence[Zone]) -> None:
@@ -99,6 +100,22 @@ class MemoryPipelines:
     def statuses(self) -> list[CameraStatus]:
         """Every camera's status."""
         return list(self._statuses.values())
+
+    def subscribe_live(self, camera_id: str, callback: LiveCallback) -> Callable[[], None]:
+        """Register ``callback``; ``push_live`` calls it (no video runs here)."""
+        callbacks = self._live.setdefault(camera_id, [])
+        callbacks.append(callback)
+
+        def cancel() -> None:
+            if callback in callbacks:
+                callbacks.remove(callback)
+
+        return cancel
+
+    def push_live(self, camera_id: str, frame: Mapping[str, object]) -> None:
+        """Hand ``frame`` to the camera's live subscribers (as a pipeline would)."""
+        for callback in list(self._live.get(camera_id, ())):
+            callback(frame)
 
     def snapshot(self, camera_id: str) -> bytes | None:
         """A tiny JPEG for an online camera, else ``None``."""

@@ -19,10 +19,24 @@ from argus import __version__
 from argus.api.deps import Runtime, single_query_values
 from argus.api.errors import CatchAll, install_error_handlers
 from argus.api.ingest import EventIngest
+from argus.api.live import LiveHub
 from argus.api.metrics import ApiMetrics, MetricsMiddleware
-from argus.api.routers import cameras, events, health, lines, zones
+from argus.api.routers import (
+    alerts,
+    analytics,
+    cameras,
+    events,
+    health,
+    incidents,
+    lines,
+    live,
+    rules,
+    zones,
+)
 from argus.bootstrap import ControlPlane
 from argus.config import Settings
+from argus.domain.alerts import EscalationPolicy, Severity
+from argus.services.alerts import AlertService, AlertWorker
 from argus.services.cameras import CameraService, EventService
 
 __all__ = ["API_PREFIX", "ServicesOpener", "create_app"]
@@ -42,6 +56,20 @@ async def _open_default(settings: Settings) -> ControlPlane:
     return await open_services(settings, pipelines=edge_pipelines)
 
 
+def escalation_policy(settings: Settings) -> EscalationPolicy:
+    """The acknowledgement deadlines of the settings; repeats come at twice the deadline."""
+    deadlines: dict[Severity, float] = {
+        "high": settings.ack_deadline_high_s,
+        "medium": settings.ack_deadline_medium_s,
+        "low": settings.ack_deadline_low_s,
+    }
+    return EscalationPolicy(
+        ack_deadlines=deadlines,
+        repeat_seconds={severity: 2 * seconds for severity, seconds in deadlines.items()},
+        max_escalations=settings.escalation_max,
+    )
+
+
 def create_app(settings: Settings, *, open_services: ServicesOpener | None = None) -> FastAPI:
     """Build the app; its services open when the server starts it.
 
@@ -58,6 +86,8 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         services = await opener(settings)
         ingest: EventIngest | None = None
+        alerting: AlertWorker | None = None
+        hub: LiveHub | None = None
         try:
             camera_service = CameraService(services.database, services.pipelines)
             metrics.pipelines = services.pipelines
@@ -68,8 +98,24 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
                 on_stored=metrics.events_stored.inc,
                 on_duplicate=metrics.event_duplicates.inc,
             )
+            alert_service = AlertService(
+                services.database,
+                services.bus.publish,
+                node_id=services.node_id,
+                escalation=escalation_policy(settings),
+            )
+            alerting = AlertWorker(
+                alert_service,
+                services.bus,
+                services.events_subject,
+                escalation_tick=settings.escalation_tick_s,
+                on_alert=metrics.alert_raised,
+            )
+            hub = LiveHub(services.bus, services.pipelines)
             resumed = await camera_service.resume()
             ingest.start()
+            alerting.start()
+            hub.start()
             log.info("control plane ready: %d camera(s) resumed", resumed)
             runtime = Runtime(
                 services=services,
@@ -77,9 +123,16 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
                 events=EventService(services.database),
                 ingest=ingest,
                 metrics=metrics,
+                alerts=alert_service,
+                alerting=alerting,
+                live=hub,
             )
             yield {"runtime": runtime}
         finally:
+            if hub is not None:
+                await hub.stop()
+            if alerting is not None:
+                await alerting.stop()
             if ingest is not None:
                 await ingest.stop()
             metrics.pipelines = None
@@ -88,7 +141,8 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
     app = FastAPI(
         title="Argus",
         version=__version__,
-        description="Self-hosted video analytics: cameras, lines, zones and events.",
+        description="Self-hosted video analytics: cameras, lines, zones, events, analytics, "
+        "rules, risk-scored alerts and incidents; live messages on /ws.",
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
@@ -99,8 +153,9 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
     app.add_middleware(CatchAll)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(single_query_values)])
-    for module in (cameras, lines, zones, events):
+    for module in (cameras, lines, zones, events, analytics, rules, alerts, incidents):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(live.router)
     return app

@@ -13,11 +13,14 @@ from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 
 from argus.api.ingest import EventIngest
+from argus.api.live import LiveHub
 from argus.api.metrics import ApiMetrics
 from argus.bootstrap import ControlPlane
+from argus.services.alerts import AlertService, AlertWorker
 from argus.services.cameras import CameraService, EventService
 
 __all__ = [
+    "AlertsDep",
     "CameraId",
     "CamerasDep",
     "EventsDep",
@@ -27,7 +30,7 @@ __all__ = [
     "single_query_values",
 ]
 
-REPEATABLE_QUERY = frozenset({"type"})
+REPEATABLE_QUERY = frozenset({"type", "state", "severity"})
 """Query parameters that are lists; any other may appear once."""
 
 
@@ -41,6 +44,9 @@ class Runtime:
         events: The event store reader.
         ingest: The bus-to-store consumer.
         metrics: The app's metrics.
+        alerts: Rules, alerts and incidents.
+        alerting: The background rule evaluation and escalation.
+        live: The WebSocket hub.
     """
 
     services: ControlPlane
@@ -48,6 +54,9 @@ class Runtime:
     events: EventService
     ingest: EventIngest
     metrics: ApiMetrics
+    alerts: AlertService
+    alerting: AlertWorker
+    live: LiveHub
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -71,7 +80,13 @@ def get_events(runtime: RuntimeDep) -> EventService:
     return runtime.events
 
 
+def get_alerts(runtime: RuntimeDep) -> AlertService:
+    """The alert service."""
+    return runtime.alerts
+
+
 CamerasDep = Annotated[CameraService, Depends(get_cameras)]
+AlertsDep = Annotated[AlertService, Depends(get_alerts)]
 EventsDep = Annotated[EventService, Depends(get_events)]
 CameraId = Annotated[str, Path(min_length=1, max_length=64, description="Camera id.")]
 ItemId = Annotated[str, Path(min_length=1, max_length=64, description="Line or zone id.")]

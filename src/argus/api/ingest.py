@@ -111,7 +111,13 @@ class EventIngest:
         try:
             while True:
                 getter = asyncio.create_task(queue.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                try:
+                    done, _ = await asyncio.wait(
+                        {getter, reader}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    if not getter.done():  # stopped while waiting: leave no task pending
+                        getter.cancel()
                 if getter not in done:
                     getter.cancel()
                     reader.result()  # the reader's error, if any

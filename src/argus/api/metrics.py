@@ -11,6 +11,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from argus.domain.alerts import Alert
 from argus.ports.pipelines import PipelineSupervisor
 
 __all__ = ["ApiMetrics", "MetricsMiddleware"]
@@ -83,7 +84,25 @@ class ApiMetrics:
         self.event_duplicates = Counter(
             "argus_event_duplicates", "Redelivered events skipped", registry=self.registry
         )
+        self.alerts_raised = Counter(
+            "argus_alerts_raised",
+            "Alerts raised by this server",
+            ["severity"],
+            registry=self.registry,
+        )
+        self.alert_latency = Histogram(
+            "argus_alert_latency_seconds",
+            "From the event's time to its alert being stored and published",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+            registry=self.registry,
+        )
         self.registry.register(_PipelineCollector(self))
+
+    def alert_raised(self, alert: Alert) -> None:
+        """Count a raised alert and observe its latency from the event."""
+        self.alerts_raised.labels(alert.severity).inc()
+        latency = (alert.created_at - alert.event_time).total_seconds()
+        self.alert_latency.observe(max(0.0, latency))
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pydantic
 import typer
 import uvicorn
 
 from argus.api.app import create_app
 from argus.config import Settings
+from argus.errors import ConfigError
 
 __all__ = ["serve"]
 
@@ -21,7 +25,8 @@ class _Server(uvicorn.Server):
     """Uvicorn's server, exiting with status 0 after a graceful stop on SIGTERM or SIGINT.
 
     Uvicorn re-raises the stopping signal once it has shut down, so the process
-    would die of it (status -15) even though nothing went wrong.
+    would die of it (status -15) even though nothing went wrong. Once listening
+    it prints where the API is (the real port when ``--port 0`` asked for any).
     """
 
     @contextlib.contextmanager
@@ -37,6 +42,35 @@ class _Server(uvicorn.Server):
             for sig, handler in original.items():
                 signal.signal(sig, handler)
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.should_exit:  # start-up failed (lifespan error, port taken)
+            return
+        for server in self.servers:
+            for sock in server.sockets:
+                address: Any = sock.getsockname()
+                host, port = str(address[0]), int(address[1])
+                shown = f"[{host}]" if ":" in host else host
+                base = f"http://{shown}:{port}"
+                typer.echo(f"Argus is serving on {base}: API {base}/api/v1, docs {base}/api/docs")
+
+
+def _settings(data_dir: Path | None, *, demo: bool) -> Settings:
+    """Settings from the environment and the options; invalid ones become one ``ConfigError``."""
+    overrides: dict[str, Any] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if demo:
+        overrides["demo"] = True
+    try:
+        return Settings(**overrides)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'settings'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigError(f"invalid settings (ARGUS_* environment): {problems}") from exc
+
 
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
@@ -44,11 +78,22 @@ def serve(
     data_dir: Path | None = typer.Option(
         None, "--data-dir", help="State directory (default: ARGUS_DATA_DIR or the user data dir)."
     ),
+    demo: bool = typer.Option(
+        False,
+        "--demo",
+        help="Register the demo camera (bikes.mp4, looped in real time, with a counting "
+        "line, a zone and alert rules) if it is missing; builds its model pack first if needed.",
+    ),
 ) -> None:
     """Serve the REST API (/api/v1, docs at /api/docs) until SIGINT or SIGTERM."""
-    settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+    settings = _settings(data_dir, demo=demo)
     config = uvicorn.Config(
-        create_app(settings), host=host, port=port, lifespan="on", log_config=None
+        create_app(settings),
+        host=host,
+        port=port,
+        lifespan="on",
+        log_config=None,
+        ws="websockets-sansio",  # /ws; uvicorn's other websockets protocol is deprecated
     )
     server = _Server(config)
     server.run()

@@ -8,14 +8,14 @@ used where no video should run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
 from argus.domain.cameras import Camera, Line, Zone
 
-__all__ = ["CameraState", "CameraStatus", "PipelineSupervisor"]
+__all__ = ["CameraState", "CameraStatus", "LiveCallback", "PipelineSupervisor"]
 
 CameraState = Literal["starting", "online", "offline", "error", "disabled"]
 
@@ -45,6 +45,13 @@ class CameraStatus:
     updated_at: datetime
 
 
+LiveCallback = Callable[[Mapping[str, object]], None]
+"""Receives a camera's live frame on the event loop: a JSON-ready mapping with
+``frame_index``, ``timestamp`` (stream seconds), ``width``, ``height``,
+``tracks`` (``id``, ``class_name``, ``confidence``, ``box`` [x1, y1, x2, y2])
+and ``counts`` (per line and zone, as ``SceneAnalytics.summary()``)."""
+
+
 class PipelineSupervisor(Protocol):
     """Runs and watches one analysis pipeline per camera."""
 
@@ -65,6 +72,14 @@ class PipelineSupervisor(Protocol):
 
     def statuses(self) -> list[CameraStatus]:
         """Every pipeline's latest status."""
+        ...
+
+    def subscribe_live(self, camera_id: str, callback: LiveCallback) -> Callable[[], None]:
+        """Call ``callback`` with the camera's tracks and counts after every analysed frame.
+
+        Returns:
+            A function that ends the subscription (safe to call twice).
+        """
         ...
 
     def snapshot(self, camera_id: str) -> bytes | None:

@@ -15,12 +15,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, runtime_checkable
 
 from argus.domain.cameras import Camera, Line, Zone
 from argus.domain.errors import ValidationError
+from argus.domain.event_stats import (
+    CountBucket,
+    DetectionStats,
+    DwellStats,
+    HeatmapGrid,
+    Interval,
+)
 from argus.domain.events import Envelope
+
+if TYPE_CHECKING:
+    from argus.ports.alerts import AlertRepository, IncidentRepository, RuleRepository
 
 __all__ = [
     "MAX_PAGE",
@@ -219,6 +229,37 @@ class EventRepository(Protocol):
         """
         ...
 
+    async def counts(
+        self, where: EventFilter, *, interval: Interval = "hour", tz: tzinfo = UTC
+    ) -> tuple[CountBucket, ...]:
+        """Line crossings (per direction) and zone entries per interval, camera, name and class.
+
+        Only ``line.crossed`` and ``zone.entered`` events count (the others
+        ``where.types`` names are ignored); buckets follow the clock of ``tz``.
+        The events are streamed through a ``CountTally``, never loaded at once.
+        """
+        ...
+
+    async def dwell(self, where: EventFilter, *, zone: str | None = None) -> tuple[DwellStats, ...]:
+        """Dwell statistics of ``zone.exited`` events per camera, zone (or just ``zone``), class."""
+        ...
+
+    async def detections(self, where: EventFilter) -> tuple[DetectionStats, ...]:
+        """Events per camera, type and class with their mean detection confidence."""
+        ...
+
+    async def heatmap(self, camera_id: str, since: datetime, until: datetime) -> HeatmapGrid | None:
+        """The ``heatmap.minute`` events of a camera in ``[since, until)`` summed.
+
+        Returns:
+            The summed grid (the newest event's geometry), or ``None`` when
+            the period has none.
+
+        Raises:
+            ValidationError: ``since`` or ``until`` is naive.
+        """
+        ...
+
 
 @runtime_checkable
 class Database(Protocol):
@@ -242,6 +283,21 @@ class Database(Protocol):
     @property
     def events(self) -> EventRepository:
         """Events."""
+        ...
+
+    @property
+    def rules(self) -> RuleRepository:
+        """Alert rules."""
+        ...
+
+    @property
+    def alerts(self) -> AlertRepository:
+        """Alerts."""
+        ...
+
+    @property
+    def incidents(self) -> IncidentRepository:
+        """Incidents."""
         ...
 
     async def ping(self) -> None:

@@ -6,11 +6,12 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from argus.domain.errors import ValidationError
 from argus.domain.events import Envelope
-from argus.ports.repositories import InsertResult
+from argus.ports.repositories import EventFilter, InsertResult
 
 __all__ = [
     "batch_result",
@@ -18,6 +19,7 @@ __all__ = [
     "encode_cursor",
     "event_class_name",
     "event_track_id",
+    "only_types",
     "unique_batch",
 ]
 
@@ -84,3 +86,9 @@ def batch_result(envelopes: Sequence[Envelope], stored: set[str]) -> InsertResul
             duplicates.append(event_id)
         seen.add(event_id)
     return InsertResult(tuple(inserted), tuple(duplicates))
+
+
+def only_types(where: EventFilter, types: Sequence[str]) -> EventFilter | None:
+    """``where`` narrowed to those of ``types`` it allows; ``None`` when it allows none."""
+    wanted = tuple(t for t in types if where.types is None or t in where.types)
+    return replace(where, types=wanted) if wanted else None

@@ -8,8 +8,8 @@ and idempotency follow the same contract as the SQL store.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, tzinfo
 from typing import Generic, TypeVar
 
 from argus.adapters.db._common import (
@@ -17,10 +17,30 @@ from argus.adapters.db._common import (
     decode_cursor,
     encode_cursor,
     event_class_name,
+    only_types,
     unique_batch,
+)
+from argus.adapters.db.alerts_memory import (
+    MemoryAlertRepository,
+    MemoryIncidentRepository,
+    MemoryRuleRepository,
 )
 from argus.domain.cameras import Camera, Line, Zone
 from argus.domain.errors import ConflictError, NotFoundError, StorageError
+from argus.domain.event_stats import (
+    COUNTED_TYPES,
+    DWELL_TYPE,
+    HEATMAP_TYPE,
+    CountBucket,
+    CountTally,
+    DetectionStats,
+    DetectionTally,
+    DwellStats,
+    DwellTally,
+    HeatmapGrid,
+    HeatmapTally,
+    Interval,
+)
 from argus.domain.events import Envelope
 from argus.ports.repositories import EventFilter, InsertResult, Page, check_page
 
@@ -232,6 +252,41 @@ class MemoryEventRepository:
         )
         return Page(items, len(matching), next_cursor)
 
+    def _matching(self, where: EventFilter | None) -> Iterator[Envelope]:
+        self._state.check()
+        if where is None:
+            return iter(())
+        return (e for e in self._state.events.values() if _matches(e, where))
+
+    async def counts(
+        self, where: EventFilter, *, interval: Interval = "hour", tz: tzinfo = UTC
+    ) -> tuple[CountBucket, ...]:
+        tally = CountTally(interval, tz)
+        for e in self._matching(only_types(where, COUNTED_TYPES)):
+            tally.add(e.timestamp, e.source.camera_id, e.type, e.payload)
+        return tally.result()
+
+    async def dwell(self, where: EventFilter, *, zone: str | None = None) -> tuple[DwellStats, ...]:
+        tally = DwellTally(zone)
+        for e in self._matching(only_types(where, (DWELL_TYPE,))):
+            tally.add(e.source.camera_id, e.type, e.payload)
+        return tally.result()
+
+    async def detections(self, where: EventFilter) -> tuple[DetectionStats, ...]:
+        tally = DetectionTally()
+        for e in self._matching(where):
+            tally.add(e.source.camera_id, e.type, e.payload)
+        return tally.result()
+
+    async def heatmap(self, camera_id: str, since: datetime, until: datetime) -> HeatmapGrid | None:
+        where = EventFilter(camera_id=camera_id, types=(HEATMAP_TYPE,), since=since, until=until)
+        tally = HeatmapTally()
+        for e in sorted(
+            self._matching(where), key=lambda e: (e.timestamp, e.event_id), reverse=True
+        ):
+            tally.add(e.payload)
+        return tally.result()
+
 
 class MemoryDatabase:
     """All repositories over one in-memory state (see ``Database``)."""
@@ -242,6 +297,9 @@ class MemoryDatabase:
         self._lines = MemoryLineRepository(self._state)
         self._zones = MemoryZoneRepository(self._state)
         self._events = MemoryEventRepository(self._state)
+        self._rules = MemoryRuleRepository(self._state.check)
+        self._alerts = MemoryAlertRepository(self._state.check)
+        self._incidents = MemoryIncidentRepository(self._state.check)
 
     @property
     def cameras(self) -> MemoryCameraRepository:
@@ -262,6 +320,21 @@ class MemoryDatabase:
     def events(self) -> MemoryEventRepository:
         """Events."""
         return self._events
+
+    @property
+    def rules(self) -> MemoryRuleRepository:
+        """Alert rules."""
+        return self._rules
+
+    @property
+    def alerts(self) -> MemoryAlertRepository:
+        """Alerts."""
+        return self._alerts
+
+    @property
+    def incidents(self) -> MemoryIncidentRepository:
+        """Incidents."""
+        return self._incidents
 
     async def ping(self) -> None:
         """Raise ``StorageError`` once closed."""

@@ -14,8 +14,8 @@ batch costs a few round trips and replays are no-ops.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Generic, Self, TypeVar
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 import sqlalchemy.exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from argus.adapters.db import migrate
 from argus.adapters.db._common import (
@@ -32,7 +32,15 @@ from argus.adapters.db._common import (
     encode_cursor,
     event_class_name,
     event_track_id,
+    only_types,
     unique_batch,
+)
+from argus.adapters.db._sqlcore import count_rows as _count
+from argus.adapters.db._sqlcore import transaction as _transaction
+from argus.adapters.db.alerts_sql import (
+    SqlAlertRepository,
+    SqlIncidentRepository,
+    SqlRuleRepository,
 )
 from argus.adapters.db.crypto import CredentialCipher
 from argus.adapters.db.tables import cameras, events, lines, zones
@@ -43,6 +51,20 @@ from argus.domain.errors import (
     NotFoundError,
     StorageError,
     ValidationError,
+)
+from argus.domain.event_stats import (
+    COUNTED_TYPES,
+    DWELL_TYPE,
+    HEATMAP_TYPE,
+    CountBucket,
+    CountTally,
+    DetectionStats,
+    DetectionTally,
+    DwellStats,
+    DwellTally,
+    HeatmapGrid,
+    HeatmapTally,
+    Interval,
 )
 from argus.domain.events import Envelope, EventSource
 from argus.ports.repositories import EventFilter, InsertResult, Page, check_page
@@ -61,6 +83,8 @@ Row = sa.Row[Any]
 
 _CHUNK = 500
 """Events per execute call; SQLAlchemy splits it into multi-row INSERTs within driver limits."""
+_SCAN_BATCH = 1000
+"""Rows fetched at a time when statistics stream over events."""
 
 
 def async_url(url: str) -> URL:
@@ -81,23 +105,6 @@ def async_url(url: str) -> URL:
     if backend not in drivers:
         raise ConfigError(f"unsupported database {backend!r}: use sqlite or postgresql")
     return parsed.set(drivername=f"{backend}+{drivers[backend]}")
-
-
-@asynccontextmanager
-async def _transaction(engine: AsyncEngine, what: str) -> AsyncIterator[AsyncConnection]:
-    """One transaction, with database errors translated into ``ArgusError``s."""
-    try:
-        async with engine.begin() as connection:
-            yield connection
-    except sqlalchemy.exc.IntegrityError as exc:
-        raise ConflictError(f"{what}: {exc.orig}") from exc
-    except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
-        raise StorageError(f"{what} failed: {exc}") from exc
-
-
-async def _count(connection: AsyncConnection, table: sa.Table, *where: Any) -> int:
-    total = await connection.scalar(sa.select(sa.func.count()).select_from(table).where(*where))
-    return int(total or 0)
 
 
 class SqlCameraRepository:
@@ -472,6 +479,72 @@ class SqlEventRepository:
         )
         return Page(items, total, next_cursor)
 
+    async def _scan(
+        self,
+        what: str,
+        where: EventFilter | None,
+        consume: Callable[[datetime, str, str, Mapping[str, Any]], None],
+        *,
+        newest_first: bool = False,
+    ) -> None:
+        """Stream the matching events' time, camera, type and payload into ``consume``.
+
+        Rows arrive in batches from a server-side cursor (PostgreSQL) or the
+        driver's incremental fetch (SQLite), so memory stays bounded by the batch.
+        """
+        if where is None:
+            return
+        query = sa.select(
+            events.c.timestamp, events.c.camera_id, events.c.type, events.c.payload
+        ).where(*_event_conditions(where))
+        if newest_first:
+            query = query.order_by(events.c.timestamp.desc(), events.c.event_id.desc())
+        async with _transaction(self._engine, what) as connection:
+            result = await connection.stream(query.execution_options(yield_per=_SCAN_BATCH))
+            async for row in result:
+                payload = row.payload if isinstance(row.payload, Mapping) else {}
+                consume(row.timestamp, row.camera_id, row.type, payload)
+
+    async def counts(
+        self, where: EventFilter, *, interval: Interval = "hour", tz: tzinfo = UTC
+    ) -> tuple[CountBucket, ...]:
+        tally = CountTally(interval, tz)
+        await self._scan(
+            "counting events",
+            only_types(where, COUNTED_TYPES),
+            tally.add,
+        )
+        return tally.result()
+
+    async def dwell(self, where: EventFilter, *, zone: str | None = None) -> tuple[DwellStats, ...]:
+        tally = DwellTally(zone)
+        await self._scan(
+            "summarising dwell times",
+            only_types(where, (DWELL_TYPE,)),
+            lambda _, camera_id, type, payload: tally.add(camera_id, type, payload),
+        )
+        return tally.result()
+
+    async def detections(self, where: EventFilter) -> tuple[DetectionStats, ...]:
+        tally = DetectionTally()
+        await self._scan(
+            "summarising detections",
+            where,
+            lambda _, camera_id, type, payload: tally.add(camera_id, type, payload),
+        )
+        return tally.result()
+
+    async def heatmap(self, camera_id: str, since: datetime, until: datetime) -> HeatmapGrid | None:
+        where = EventFilter(camera_id=camera_id, types=(HEATMAP_TYPE,), since=since, until=until)
+        tally = HeatmapTally()
+        await self._scan(
+            "summing heatmaps",
+            where,
+            lambda _, __, ___, payload: tally.add(payload),
+            newest_first=True,
+        )
+        return tally.result()
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Per-connection SQLite settings: enforce foreign keys, WAL, wait on locks."""
@@ -495,6 +568,9 @@ class SqlDatabase:
         self._lines = SqlLineRepository(engine)
         self._zones = SqlZoneRepository(engine)
         self._events = SqlEventRepository(engine)
+        self._rules = SqlRuleRepository(engine)
+        self._alerts = SqlAlertRepository(engine)
+        self._incidents = SqlIncidentRepository(engine)
         self._closed = False
 
     @classmethod
@@ -576,6 +652,21 @@ class SqlDatabase:
     def events(self) -> SqlEventRepository:
         """Events."""
         return self._events
+
+    @property
+    def rules(self) -> SqlRuleRepository:
+        """Alert rules."""
+        return self._rules
+
+    @property
+    def alerts(self) -> SqlAlertRepository:
+        """Alerts."""
+        return self._alerts
+
+    @property
+    def incidents(self) -> SqlIncidentRepository:
+        """Incidents."""
+        return self._incidents
 
     async def ping(self) -> None:
         """Run ``SELECT 1`` (``StorageError`` if the database does not answer)."""

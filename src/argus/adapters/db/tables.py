@@ -13,7 +13,18 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
-__all__ = ["JSON_TYPE", "UtcDateTime", "cameras", "events", "lines", "metadata", "zones"]
+__all__ = [
+    "JSON_TYPE",
+    "UtcDateTime",
+    "alerts",
+    "cameras",
+    "events",
+    "incidents",
+    "lines",
+    "metadata",
+    "rules",
+    "zones",
+]
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -123,4 +134,55 @@ events = sa.Table(
     sa.Index(None, "camera_id", "timestamp"),
     sa.Index(None, "type", "timestamp"),
     sa.Index(None, "class_name", "timestamp"),
+)
+
+# --- alerting: rules, alerts, incidents -------------------------------------------------------
+# No foreign keys here: a rule names a camera only to filter events (a rule of a deleted
+# camera never matches again, like an event of an unknown camera), and alerts and incidents
+# are a record that outlives their rule and camera. The service layer checks references.
+
+rules = sa.Table(
+    "rules",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("camera_id", sa.String(64), nullable=True),
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("definition", JSON_TYPE, nullable=False),  # Rule.to_dict()
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("rule_id", sa.String(200), nullable=False),
+    sa.Column("camera_id", sa.String(200), nullable=False),
+    sa.Column("event_id", sa.String(200), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("severity", sa.String(10), nullable=False),
+    sa.Column("risk_score", sa.Float(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("ack_deadline", UtcDateTime(), nullable=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("body", JSON_TYPE, nullable=False),  # Alert.to_dict()
+    sa.UniqueConstraint("rule_id", "event_id"),
+    sa.Index(None, "created_at", "id"),
+    sa.Index(None, "camera_id", "created_at"),
+    sa.Index(None, "state", "ack_deadline"),
+)
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("camera_id", sa.String(200), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("body", JSON_TYPE, nullable=False),  # Incident.to_dict()
+    sa.Index(None, "created_at", "id"),
 )

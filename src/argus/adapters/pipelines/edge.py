@@ -37,7 +37,7 @@ from argus.domain.events import Envelope
 from argus.errors import ArgusError
 from argus.ports.bus import EventBus
 from argus.ports.detector import Detector
-from argus.ports.pipelines import CameraStatus
+from argus.ports.pipelines import CameraStatus, LiveCallback
 from argus.scene import DetectSpec, Scene
 
 __all__ = ["EdgePipelines", "PipelineDetail", "TrackCallback"]
@@ -46,6 +46,35 @@ log = logging.getLogger(__name__)
 
 TrackCallback = Callable[[TrackSnapshot], None]
 """Receives a camera's tracks and counts after every analysed frame, on the event loop."""
+
+
+def live_frame(snapshot: TrackSnapshot) -> dict[str, object]:
+    """A track snapshot as the JSON-ready live frame of ``LiveCallback``."""
+    detections = snapshot.detections
+    names = detections.class_names
+    tracks = [
+        {
+            "id": int(track),
+            "class_name": names[int(cls)] if 0 <= int(cls) < len(names) else str(int(cls)),
+            "confidence": round(float(score), 3),
+            "box": [round(float(v), 1) for v in box],
+        }
+        for box, score, cls, track in zip(
+            detections.xyxy,
+            detections.confidence,
+            detections.class_id,
+            detections.tracker_id,
+            strict=True,
+        )
+    ]
+    return {
+        "frame_index": snapshot.frame_index,
+        "timestamp": round(snapshot.timestamp, 3),
+        "width": snapshot.width,
+        "height": snapshot.height,
+        "tracks": tracks,
+        "counts": snapshot.counts,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +302,10 @@ class EdgePipelines:
                 self._subscribers.pop(camera_id, None)
 
         return cancel
+
+    def subscribe_live(self, camera_id: str, callback: LiveCallback) -> Callable[[], None]:
+        """``subscribe_tracks`` with each snapshot in the port's JSON-ready form."""
+        return self.subscribe_tracks(camera_id, lambda snapshot: callback(live_frame(snapshot)))
 
     def latest(self, camera_id: str) -> TrackSnapshot | None:
         """The camera's latest tracks and counts, ``None`` before its first frame."""

@@ -147,5 +147,6 @@ def demo_camera(video: Path) -> tuple[Camera, list[Line], list[Zone]]:
         polygon=((0.0, 120.0), (640.0, 120.0), (640.0, 272.0), (0.0, 272.0)),
         loiter_seconds=5.0,
         crowd_threshold=3,
+        criticality=1.0,  # the demo's people-in-the-street rule is a high alert
     )
     return camera, [line], [zone]

@@ -45,11 +45,13 @@ def _pipelines(runtime: RuntimeDep) -> Check:
     responses={503: {"model": Readiness, "description": "A part is not ready."}},
 )
 async def ready(runtime: RuntimeDep, response: Response) -> Readiness:
-    """Database ping, event bus consumer and pipelines; 503 names the failing part."""
+    """Database ping, event store and alerting consumers, pipelines; 503 names the failing part."""
     ok, detail = runtime.ingest.check()
+    alerting_ok, alerting_detail = runtime.alerting.check()
     checks = {
         "database": await _database(runtime),
         "bus": Check(ok=ok, detail=detail),
+        "alerting": Check(ok=alerting_ok, detail=alerting_detail),
         "pipelines": _pipelines(runtime),
     }
     healthy = all(c.ok for c in checks.values())

@@ -20,9 +20,13 @@ __all__ = [
 
 
 def no_nul(value: str) -> str:
-    """Reject NUL characters, which PostgreSQL cannot store in text."""
+    """Reject NUL characters (PostgreSQL cannot store them) and lone surrogates (not UTF-8)."""
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from exc
     return value
 
 

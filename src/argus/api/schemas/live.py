@@ -1,0 +1,84 @@
+"""Messages a ``/ws`` client sends, told apart by their ``type``.
+
+The server answers with JSON objects that also carry a ``type``:
+``welcome`` (server id, the channel patterns, the local camera statuses),
+``subscribed`` / ``unsubscribed`` (the client's channels now), ``ack.ok`` (the
+acknowledged alert), ``pong``, ``error`` (``code``: ``invalid``,
+``not_found`` or ``conflict``, and a ``message``), and the channel messages
+``alert.created`` / ``alert.updated`` / ``alert.escalated`` (``alert``: the
+alert as ``GET /api/v1/alerts/{id}`` returns it), ``tracks``, ``counts`` and
+``camera.status``. Replies to a message echo its ``request_id``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from argus.api.schemas.common import StrictModel, Text
+
+__all__ = [
+    "AckMessage",
+    "ClientMessage",
+    "PingMessage",
+    "SubscribeMessage",
+    "UnsubscribeMessage",
+    "client_messages",
+]
+
+Channel = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        description="alerts, supervisor, system, camera.{id}.tracks or camera.{id}.counts",
+    ),
+]
+RequestId = Annotated[
+    str | None, Field(default=None, max_length=100, description="Echoed in the reply.")
+]
+
+
+class SubscribeMessage(StrictModel):
+    """Start receiving the given channels."""
+
+    type: Literal["subscribe"]
+    channels: Annotated[list[Channel], Field(min_length=1, max_length=50)]
+    request_id: RequestId = None
+
+
+class UnsubscribeMessage(StrictModel):
+    """Stop receiving the given channels."""
+
+    type: Literal["unsubscribe"]
+    channels: Annotated[list[Channel], Field(min_length=1, max_length=50)]
+    request_id: RequestId = None
+
+
+class AckMessage(StrictModel):
+    """Acknowledge an alert (as ``POST /api/v1/alerts/{id}/acknowledge``)."""
+
+    type: Literal["ack"]
+    alert_id: Annotated[str, Field(min_length=1, max_length=64)]
+    actor: Annotated[Text, Field(min_length=1, max_length=200)] = "operator"
+    note: Annotated[Text, Field(max_length=2000)] = ""
+    request_id: RequestId = None
+
+
+class PingMessage(StrictModel):
+    """Ask for a ``pong``."""
+
+    type: Literal["ping"]
+    request_id: RequestId = None
+
+
+ClientMessage = Annotated[
+    SubscribeMessage | UnsubscribeMessage | AckMessage | PingMessage,
+    Field(discriminator="type"),
+]
+
+client_messages: TypeAdapter[SubscribeMessage | UnsubscribeMessage | AckMessage | PingMessage] = (
+    TypeAdapter(ClientMessage)
+)
+"""Validates one client message from JSON text."""
