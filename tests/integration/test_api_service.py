@@ -108,6 +108,10 @@ async def test_metrics(tmp_path: Path) -> None:
         assert 'route="/api/v1/cameras/{camera_id}",status="404"' in text
         assert "argus_http_request_duration_seconds_bucket" in text
         assert "argus_events_stored_total 1.0" in text
+        assert f'argus_camera_queue_depth{{camera_id="{cid}"}} 0.0' in text
+        assert "argus_ingest_queue_depth 0.0" in text
+        assert "argus_alert_latency_seconds_bucket" in text
+        assert f'argus_camera_events_dropped_total{{camera_id="{cid}"}} 0.0' in text
 
 
 class BrokenPipelines(MemoryPipelines):

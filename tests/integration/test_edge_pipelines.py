@@ -32,7 +32,7 @@ from argus.domain.backoff import BackoffPolicy
 from argus.domain.cameras import Camera, Line, Zone
 from argus.domain.errors import BusError
 from argus.domain.events import Envelope, EventSource, new_event_id
-from argus.ports.pipelines import CameraState, CameraStatus
+from argus.ports.pipelines import INFERENCE_BUCKETS, CameraState, CameraStatus
 
 if TYPE_CHECKING:
     from tests.integration.conftest import ServerProcess
@@ -166,6 +166,13 @@ async def test_file_camera_runs_publishes_events_and_serves_snapshots(
     assert detail.events_published >= 1
     assert detail.events_dropped == 0
     assert detail.frames_detected > 0
+    # Every analysed frame is in the inference histogram, with a positive time.
+    now = edge.status(camera.id)
+    assert now is not None
+    assert len(now.inference_counts) == len(INFERENCE_BUCKETS) + 1
+    assert sum(now.inference_counts) >= detail.frames_detected > 0
+    assert now.inference_sum > 0
+    assert now.events_dropped == 0
 
 
 async def test_apply_restarts_only_the_changed_camera(

@@ -111,6 +111,7 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
                 escalation_tick=settings.escalation_tick_s,
                 on_alert=metrics.alert_raised,
             )
+            metrics.ingest_depth.set_function(lambda: ingest.depth if ingest else 0)
             hub = LiveHub(services.bus, services.pipelines)
             resumed = await camera_service.resume()
             ingest.start()

@@ -72,6 +72,7 @@ class EventIngest:
         self._batch_size = max(1, batch_size)
         self.seen = SeenIds()
         self._task: asyncio.Task[None] | None = None
+        self._queue: asyncio.Queue[Delivery] | None = None
         self.subscribed = False
         self.last_error: str | None = None
 
@@ -102,6 +103,7 @@ class EventIngest:
     async def _consume(self, subscription: Subscription) -> None:
         """Write batches until the subscription ends; raise what the reader or a write raised."""
         queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=self._batch_size)
+        self._queue = queue
 
         async def read() -> None:
             async for delivery in subscription:
@@ -148,6 +150,12 @@ class EventIngest:
             self._on_stored(stored)
         if len(batch) > stored:
             self._on_duplicate(len(batch) - stored)
+
+    @property
+    def depth(self) -> int:
+        """Deliveries read from the bus and waiting for the next batch write."""
+        queue = self._queue
+        return queue.qsize() if queue is not None else 0
 
     def check(self) -> tuple[bool, str]:
         """Whether the ingest is consuming, and a one-line reason."""

@@ -5,14 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from argus.domain.alerts import Alert
-from argus.ports.pipelines import PipelineSupervisor
+from argus.ports.pipelines import INFERENCE_BUCKETS, CameraStatus, PipelineSupervisor
 
 __all__ = ["ApiMetrics", "MetricsMiddleware"]
 
@@ -46,13 +51,48 @@ class _PipelineCollector(Collector):
             "1 for the pipeline's current state",
             labels=["camera_id", "state"],
         )
+        depth = GaugeMetricFamily(
+            "argus_camera_queue_depth",
+            "Events waiting in the edge worker's outbox",
+            labels=["camera_id"],
+        )
+        dropped = CounterMetricFamily(
+            "argus_camera_events_dropped",
+            "Events dropped: the outbox was full",
+            labels=["camera_id"],
+        )
+        restarts = CounterMetricFamily(
+            "argus_camera_restarts", "Pipeline restarts after failures", labels=["camera_id"]
+        )
+        inference = HistogramMetricFamily(
+            "argus_inference_seconds", "Detector time per analysed frame", labels=["camera_id"]
+        )
         for status in statuses:
             for name, family in families.items():
                 family.add_metric([status.camera_id], float(getattr(status, name)))
             for name in _STATES:
                 state.add_metric([status.camera_id, name], 1.0 if status.state == name else 0.0)
+            depth.add_metric([status.camera_id], float(status.queue_depth))
+            dropped.add_metric([status.camera_id], float(status.events_dropped))
+            restarts.add_metric([status.camera_id], float(status.restarts))
+            buckets = _cumulative(status)
+            if buckets:
+                inference.add_metric([status.camera_id], buckets, status.inference_sum)
         yield from families.values()
-        yield state
+        yield from (state, depth, dropped, restarts, inference)
+
+
+def _cumulative(status: CameraStatus) -> list[tuple[str, float]]:
+    """The status's inference counts as Prometheus cumulative buckets (``le``, count)."""
+    counts = status.inference_counts
+    if len(counts) != len(INFERENCE_BUCKETS) + 1:
+        return []
+    bounds = [*(repr(b) for b in INFERENCE_BUCKETS), "+Inf"]
+    total, out = 0, []
+    for bound, count in zip(bounds, counts, strict=True):
+        total += count
+        out.append((bound, float(total)))
+    return out
 
 
 class ApiMetrics:
@@ -83,6 +123,11 @@ class ApiMetrics:
         )
         self.event_duplicates = Counter(
             "argus_event_duplicates", "Redelivered events skipped", registry=self.registry
+        )
+        self.ingest_depth = Gauge(
+            "argus_ingest_queue_depth",
+            "Events read from the bus, waiting for the event store's next batch",
+            registry=self.registry,
         )
         self.alerts_raised = Counter(
             "argus_alerts_raised",

@@ -15,7 +15,16 @@ from typing import Literal, Protocol
 
 from argus.domain.cameras import Camera, Line, Zone
 
-__all__ = ["CameraState", "CameraStatus", "LiveCallback", "PipelineSupervisor"]
+__all__ = [
+    "INFERENCE_BUCKETS",
+    "CameraState",
+    "CameraStatus",
+    "LiveCallback",
+    "PipelineSupervisor",
+]
+
+INFERENCE_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+"""Upper bounds (seconds) of the per-frame inference histogram; a last bucket holds the rest."""
 
 CameraState = Literal["starting", "online", "offline", "error", "disabled"]
 
@@ -34,6 +43,12 @@ class CameraStatus:
         fps_decoded: Frames per second decoded.
         fps_detected: Frames per second through the detector.
         updated_at: When this status was produced (UTC).
+        restarts: Pipeline restarts after failures.
+        events_dropped: Events dropped because the outbox was full.
+        queue_depth: Events waiting to be published (the worker's outbox).
+        inference_counts: Frames per ``INFERENCE_BUCKETS`` bucket (not
+            cumulative; one more entry for slower frames); empty when unknown.
+        inference_sum: Seconds of inference over those frames.
     """
 
     camera_id: str
@@ -43,6 +58,11 @@ class CameraStatus:
     fps_decoded: float
     fps_detected: float
     updated_at: datetime
+    restarts: int = 0
+    events_dropped: int = 0
+    queue_depth: int = 0
+    inference_counts: tuple[int, ...] = ()
+    inference_sum: float = 0.0
 
 
 LiveCallback = Callable[[Mapping[str, object]], None]

@@ -336,6 +336,11 @@ class EdgePipelines:
             round(fps_decoded, 2),
             round(fps_detected, 2),
             utc_now(),
+            restarts=view.restarts,
+            events_dropped=self._outbox.dropped[camera_id],
+            queue_depth=self._outbox.depth,
+            inference_counts=view.inference_counts,
+            inference_sum=view.inference_sum,
         )
 
     def detail(self, camera_id: str) -> PipelineDetail | None:

@@ -36,7 +36,7 @@ from argus.domain.events import Envelope, EventSource, new_event_id
 from argus.domain.frames import Frame, SourceState
 from argus.errors import ArgusError
 from argus.ports.detector import Detector
-from argus.ports.pipelines import CameraState
+from argus.ports.pipelines import INFERENCE_BUCKETS, CameraState
 from argus.ports.tracker import Tracker
 from argus.ports.video import VideoSource
 from argus.scene import DetectSpec, Scene, TrackerSpec
@@ -127,6 +127,8 @@ class WorkerView:
         frames_detected: Frames through the detector in the current run.
         restarts: Runs started after a failure.
         rates: ``(fps_in, fps_decoded, fps_detected)`` over the recent window.
+        inference_counts: Frames per ``INFERENCE_BUCKETS`` bucket, all runs.
+        inference_sum: Seconds of inference over those frames.
     """
 
     state: CameraState
@@ -136,6 +138,8 @@ class WorkerView:
     frames_detected: int
     restarts: int
     rates: tuple[float, float, float]
+    inference_counts: tuple[int, ...] = ()
+    inference_sum: float = 0.0
 
 
 class _RateMeter:
@@ -249,6 +253,9 @@ class CameraWorker:
         self._source: VideoSource | None = None
         self._had_frames = False
         self._detected = 0
+        self._inference_counts = [0] * (len(INFERENCE_BUCKETS) + 1)
+        self._inference_sum = 0.0
+        self._inference_seen = 0.0  # the current run's analyzer total already booked
         self._last_frame_at = 0.0
         self._last_error: str | None = None
         self._restarts = 0
@@ -307,6 +314,8 @@ class CameraWorker:
             frames_detected=counts[2],
             restarts=self._restarts,
             rates=self._meter.rates(now, counts),
+            inference_counts=tuple(self._inference_counts),
+            inference_sum=self._inference_sum,
         )
 
     def _state(self, phase: Phase, source: SourceState | None, now: float) -> CameraState:
@@ -383,6 +392,7 @@ class CameraWorker:
         self._had_frames = False
         self._meter.reset()
         self._detected = 0
+        self._inference_seen = 0.0  # a new analyzer counts from zero
         scene = self.scene
         detector = self._deps.detector(scene.detect)
         tracker = self._deps.tracker(scene.tracker, self.camera.detect_fps)
@@ -408,6 +418,14 @@ class CameraWorker:
             if last is not None:
                 self._on_events(self.camera.id, (last,))
 
+    def _observe_inference(self, total: float) -> None:
+        """Book the inference time of the latest frame (``total`` is the run's running sum)."""
+        seconds = max(0.0, total - self._inference_seen)
+        self._inference_seen = total
+        index = next((i for i, le in enumerate(INFERENCE_BUCKETS) if seconds <= le), -1)
+        self._inference_counts[index] += 1
+        self._inference_sum += seconds
+
     def _on_frame(
         self,
         analyzed: AnalyzedFrame,
@@ -417,6 +435,7 @@ class CameraWorker:
     ) -> None:
         now = time.monotonic()
         self._detected += 1
+        self._observe_inference(analyzer.times.detect)
         self._latest = analyzed.frame
         self._last_frame_at = now
         self._had_frames = True
