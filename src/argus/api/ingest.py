@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 from argus.ports.bus import Delivery, EventBus, Subscription
 from argus.ports.repositories import EventRepository
-from argus.services.consumers import SeenIds
+from argus.services.consumers import ConsumerState, SeenIds, consume_resubscribing
 
 __all__ = ["BATCH_SIZE", "DURABLE_NAME", "EventIngest"]
 
@@ -73,8 +73,7 @@ class EventIngest:
         self.seen = SeenIds()
         self._task: asyncio.Task[None] | None = None
         self._queue: asyncio.Queue[Delivery] | None = None
-        self.subscribed = False
-        self.last_error: str | None = None
+        self.state = ConsumerState()
 
     def start(self) -> None:
         """Start consuming in the background (once)."""
@@ -82,23 +81,13 @@ class EventIngest:
             self._task = asyncio.create_task(self._run(), name="argus-event-ingest")
 
     async def _run(self) -> None:
-        backoff = 0.5
-        while True:
-            try:
-                subscription = await self._bus.subscribe(self._subject, durable=DURABLE_NAME)
-                async with subscription:
-                    self.subscribed, self.last_error = True, None
-                    await self._consume(subscription)
-                self.subscribed = False
-                self.last_error = "the subscription was closed"
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # top of a task loop: log, back off, resubscribe
-                self.subscribed, self.last_error = False, str(exc) or type(exc).__name__
-                log.exception("event ingest failed; resubscribing in %.1f s", backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, _MAX_BACKOFF)
+        await consume_resubscribing(
+            lambda: self._bus.subscribe(self._subject, durable=DURABLE_NAME),
+            self._consume,
+            self.state,
+            what="event ingest",
+            max_backoff=_MAX_BACKOFF,
+        )
 
     async def _consume(self, subscription: Subscription) -> None:
         """Write batches until the subscription ends; raise what the reader or a write raised."""
@@ -162,9 +151,10 @@ class EventIngest:
         if self._task is None:
             return False, "event ingest not started"
         if self._task.done():
-            return False, f"event ingest stopped: {self.last_error or 'finished'}"
-        if not self.subscribed:
-            return False, f"not subscribed to {self._subject!r}: {self.last_error or 'starting'}"
+            return False, f"event ingest stopped: {self.state.last_error or 'finished'}"
+        if not self.state.subscribed:
+            error = self.state.last_error or "starting"
+            return False, f"not subscribed to {self._subject!r}: {error}"
         return True, f"consuming {self._subject!r}"
 
     async def stop(self) -> None:

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from argus.domain.errors import ValidationError
-from argus.ports.bus import EventBus
+from argus.ports.bus import EventBus, Subscription
 from argus.ports.pipelines import CameraStatus, PipelineSupervisor
 from argus.services.alerts import ALERTS_SUBJECT
+from argus.services.consumers import ConsumerState, consume_resubscribing
 
 __all__ = ["CHANNEL_PATTERN", "Client", "LiveHub", "check_channel"]
 
@@ -112,7 +113,7 @@ class LiveHub:
         self._camera_feeds: dict[str, Callable[[], None]] = {}
         self._last_counts: dict[str, Any] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self.alert_feed_ready = asyncio.Event()
+        self.alert_feed = ConsumerState()
         self.delivered = 0
         """Messages queued to clients."""
 
@@ -231,34 +232,24 @@ class LiveHub:
         return on_frame
 
     async def _alert_feed(self) -> None:
-        backoff = 0.5
-        while True:
-            try:
-                subscription = await self._bus.fan_out(ALERTS_SUBJECT)
-                async with subscription:
-                    self.alert_feed_ready.set()
-                    backoff = 0.5
-                    async for delivery in subscription:
-                        envelope = delivery.envelope
-                        if envelope.type not in _ALERT_TYPES:
-                            continue
-                        alert = dict(envelope.payload)
-                        self.publish(
-                            "alerts", {"type": envelope.type, "channel": "alerts", "alert": alert}
-                        )
-                        if envelope.type == "alert.escalated":
-                            self.publish(
-                                "supervisor",
-                                {"type": envelope.type, "channel": "supervisor", "alert": alert},
-                            )
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # top of a task loop: log, back off, resubscribe
-                self.alert_feed_ready.clear()
-                log.exception("live alert feed failed; resubscribing in %.1f s", backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+        await consume_resubscribing(
+            lambda: self._bus.fan_out(ALERTS_SUBJECT),
+            self._forward_alerts,
+            self.alert_feed,
+            what="live alert feed",
+        )
+
+    async def _forward_alerts(self, subscription: Subscription) -> None:
+        async for delivery in subscription:
+            envelope = delivery.envelope
+            if envelope.type not in _ALERT_TYPES:
+                continue
+            alert = dict(envelope.payload)
+            self.publish("alerts", {"type": envelope.type, "channel": "alerts", "alert": alert})
+            if envelope.type == "alert.escalated":
+                self.publish(
+                    "supervisor", {"type": envelope.type, "channel": "supervisor", "alert": alert}
+                )
 
     async def _status_feed(self) -> None:
         states: dict[str, tuple[str, str | None]] = {}

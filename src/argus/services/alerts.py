@@ -51,7 +51,7 @@ from argus.domain.rules import Match, Rule, RuleEngine, Schedule
 from argus.ports.alerts import AlertFilter
 from argus.ports.bus import EventBus, Subscription
 from argus.ports.repositories import MAX_PAGE, Database, Page
-from argus.services.consumers import SeenIds
+from argus.services.consumers import ConsumerState, SeenIds, consume_resubscribing
 from argus.services.paging import all_pages
 
 __all__ = [
@@ -479,8 +479,7 @@ class AlertWorker:
         self._on_alert = on_alert
         self._tasks: list[asyncio.Task[None]] = []
         self.seen = SeenIds()
-        self.subscribed = False
-        self.last_error: str | None = None
+        self.state = ConsumerState()
 
     def start(self) -> None:
         """Start both loops (once)."""
@@ -491,22 +490,12 @@ class AlertWorker:
             ]
 
     async def _consume_forever(self) -> None:
-        backoff = 0.5
-        while True:
-            try:
-                subscription = await self._bus.subscribe(self._subject, durable=ALERT_DURABLE_NAME)
-                async with subscription:
-                    self.subscribed, self.last_error, backoff = True, None, 0.5
-                    await self._consume(subscription)
-                self.subscribed, self.last_error = False, "the subscription was closed"
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # top of a task loop: log, back off, resubscribe
-                self.subscribed, self.last_error = False, str(exc) or type(exc).__name__
-                log.exception("alerting consumer failed; resubscribing in %.1f s", backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+        await consume_resubscribing(
+            lambda: self._bus.subscribe(self._subject, durable=ALERT_DURABLE_NAME),
+            self._consume,
+            self.state,
+            what="alerting consumer",
+        )
 
     async def _consume(self, subscription: Subscription) -> None:
         async for delivery in subscription:
@@ -533,9 +522,9 @@ class AlertWorker:
         if not self._tasks:
             return False, "alerting not started"
         if any(task.done() for task in self._tasks):
-            return False, f"alerting stopped: {self.last_error or 'finished'}"
-        if not self.subscribed:
-            return False, f"alerting not subscribed: {self.last_error or 'starting'}"
+            return False, f"alerting stopped: {self.state.last_error or 'finished'}"
+        if not self.state.subscribed:
+            return False, f"alerting not subscribed: {self.state.last_error or 'starting'}"
         return True, f"alerting on {self._subject!r}"
 
     async def stop(self) -> None:

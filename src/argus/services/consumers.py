@@ -16,14 +16,18 @@ durable check turns into a no-op.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from argus.domain.errors import ValidationError
 from argus.domain.events import Envelope
-from argus.ports.bus import Delivery
+from argus.ports.bus import Delivery, Subscription
 
-__all__ = ["IdempotentConsumer", "SeenIds"]
+__all__ = ["ConsumerState", "IdempotentConsumer", "SeenIds", "consume_resubscribing"]
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
 """Does the work for one new event; must commit durably before returning."""
@@ -107,3 +111,45 @@ class IdempotentConsumer:
         self.seen.add(event_id)
         await delivery.ack()
         return not duplicate
+
+
+class ConsumerState:
+    """Whether a background consumer is subscribed, and its latest error (for health checks)."""
+
+    def __init__(self) -> None:
+        self.subscribed = False
+        self.last_error: str | None = None
+
+
+async def consume_resubscribing(
+    subscribe: Callable[[], Awaitable[Subscription]],
+    consume: Callable[[Subscription], Awaitable[None]],
+    state: ConsumerState,
+    *,
+    what: str,
+    max_backoff: float = 30.0,
+) -> None:
+    """Run ``consume`` on a subscription; resubscribe with backoff whenever it fails.
+
+    The top of a background task's loop: any error is logged with its
+    traceback and recorded in ``state``, then the subscription is reopened
+    after a backoff that doubles up to ``max_backoff`` (and resets once a
+    subscription is open). Returns when ``consume`` returns (the subscription
+    was closed).
+    """
+    backoff = 0.5
+    while True:
+        try:
+            subscription = await subscribe()
+            async with subscription:
+                state.subscribed, state.last_error, backoff = True, None, 0.5
+                await consume(subscription)
+            state.subscribed, state.last_error = False, "the subscription was closed"
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # top of a task loop: log, back off, resubscribe
+            state.subscribed, state.last_error = False, str(exc) or type(exc).__name__
+            log.exception("%s failed; resubscribing in %.1f s", what, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, max_backoff)

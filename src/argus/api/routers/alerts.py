@@ -8,12 +8,9 @@ does not allow answers 409 and changes nothing.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 from argus.api.deps import AlertsDep
 from argus.api.schemas.alerts import (
@@ -26,7 +23,7 @@ from argus.api.schemas.alerts import (
     FeedbackPublic,
     IncidentPublic,
 )
-from argus.api.schemas.common import ERROR_RESPONSES, ErrorBody
+from argus.api.schemas.common import ERROR_RESPONSES, ErrorBody, Moment
 from argus.domain.alerts import AlertState, Severity
 from argus.ports.alerts import AlertFilter
 from argus.ports.repositories import MAX_PAGE
@@ -35,7 +32,6 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["alerts"], responses=ERROR_RESPONSES)
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _STEP_REFUSED: dict[int | str, dict[str, object]] = {
     409: {
         "model": ErrorBody,
@@ -44,24 +40,6 @@ _STEP_REFUSED: dict[int | str, dict[str, object]] = {
 }
 
 
-def _iso_8601(value: object) -> object:
-    # Pydantic also takes a number of seconds; the document promises a date-time string.
-    if isinstance(value, str) and not _ISO_DATE.match(value):
-        raise ValueError("must be an ISO 8601 date-time with a UTC offset")
-    return value
-
-
-def _plausible(value: datetime) -> datetime:
-    try:
-        utc = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is out of range") from None
-    if not 1970 <= utc.year <= 9000:
-        raise ValueError("must lie between the years 1970 and 9000")
-    return value
-
-
-Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_plausible)]
 AlertId = Annotated[str, Path(min_length=1, max_length=64, description="Alert id.")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]

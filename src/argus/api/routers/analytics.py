@@ -8,14 +8,12 @@ of events. Problems with the period are reported at ``("query", "until")``.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 from argus.api.deps import CameraId, RuntimeDep
 from argus.api.schemas.analytics import (
@@ -26,7 +24,7 @@ from argus.api.schemas.analytics import (
     DwellList,
     DwellStatsPublic,
 )
-from argus.api.schemas.common import ERROR_RESPONSES, Name
+from argus.api.schemas.common import ERROR_RESPONSES, Moment, Name
 from argus.bootstrap import heatmap_painter
 from argus.domain.errors import ValidationError
 from argus.domain.event_stats import COUNTED_TYPES, DWELL_TYPE, Interval
@@ -37,28 +35,9 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES)
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _TZ_NAME = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
 
 
-def _iso_8601(value: object) -> object:
-    # Pydantic also takes a number of seconds; the document promises a date-time string.
-    if isinstance(value, str) and not _ISO_DATE.match(value):
-        raise ValueError("must be an ISO 8601 date-time with a UTC offset")
-    return value
-
-
-def _plausible(value: datetime) -> datetime:
-    try:
-        utc = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is out of range") from None
-    if not 1970 <= utc.year <= 9000:
-        raise ValueError("must lie between the years 1970 and 9000")
-    return value
-
-
-Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_plausible)]
 Since = Annotated[
     Moment | None, Query(description="Start, inclusive, with a UTC offset; a day before until.")
 ]

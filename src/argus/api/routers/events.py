@@ -13,17 +13,15 @@ worker's; the event store's own bus consumer skips them as duplicates.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import StringConstraints
 
 from argus.api.deps import EventsDep, RuntimeDep
-from argus.api.schemas.common import ERROR_RESPONSES
+from argus.api.schemas.common import ERROR_RESPONSES, Moment
 from argus.api.schemas.events import (
     EventBatchCreate,
     EventBatchResult,
@@ -87,17 +85,7 @@ def get_intake(runtime: RuntimeDep) -> EventIntake:
 
 IntakeDep = Annotated[EventIntake, Depends(get_intake)]
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
-
-def _iso_8601(value: object) -> object:
-    # Pydantic also takes a number of seconds; the document promises a date-time string.
-    if isinstance(value, str) and not _ISO_DATE.match(value):
-        raise ValueError("must be an ISO 8601 date-time with a UTC offset")
-    return value
-
-
-Moment = Annotated[datetime, BeforeValidator(_iso_8601)]
 # Event types are dotted names (line.crossed, zone.entered, behaviour.running).
 EventType = Annotated[
     str, StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z_]+(\.[a-z_]+)+$")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
     "ERROR_RESPONSES",
     "ErrorBody",
+    "Moment",
     "Name",
     "StrictModel",
     "Text",
@@ -35,6 +38,30 @@ Text = Annotated[str, AfterValidator(no_nul)]
 
 Name = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(no_nul)]
 """A short non-empty name (lines, zones, labels, classes)."""
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _iso_8601(value: object) -> object:
+    # Pydantic also takes a number of seconds; the document promises a date-time string.
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 date-time with a UTC offset")
+    return value
+
+
+def _plausible(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    if not 1970 <= utc.year <= 9000:
+        raise ValueError("must lie between the years 1970 and 9000")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_plausible)]
+"""A query time: an ISO 8601 date-time with a UTC offset, between 1970 and 9000."""
 
 
 class StrictModel(BaseModel):
