@@ -7,11 +7,11 @@ Until users exist, the operator who takes a step is named in the request body
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from argus.api.schemas.common import StrictModel, Text, non_nullable, refuse_nulls
+from argus.api.schemas.common import PartialUpdate, StrictModel, Text, non_nullable
 from argus.api.schemas.rules import RulePublic
 from argus.domain.alerts import (
     Alert,
@@ -244,28 +244,20 @@ class IncidentCreate(StrictModel):
 _NOT_NULL = ("title", "description", "alert_ids", "evidence")
 
 
-class IncidentUpdate(StrictModel):
+class IncidentUpdate(PartialUpdate):
     """Fields of an incident to change; absent fields keep their value.
 
     ``alert_ids`` and ``evidence`` replace the whole list (link or unlink).
     """
 
     model_config = ConfigDict(json_schema_extra=non_nullable(_NOT_NULL))
+    not_null: ClassVar[tuple[str, ...]] = _NOT_NULL
 
     title: Title | None = None
     description: IncidentText | None = None
     camera_id: CameraRef | None = Field(default=None, description="The camera; null clears it.")
     alert_ids: AlertIds | None = None
     evidence: Evidence | None = None
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> Self:
-        refuse_nulls(self, _NOT_NULL)
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        """The fields that were sent, as plain values."""
-        return self.model_dump(exclude_unset=True)
 
 
 class IncidentStatusChange(StrictModel):

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, ClassVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from argus.api.schemas.common import StrictModel, Text, no_nul, non_nullable, refuse_nulls
+from argus.api.schemas.common import (
+    PartialUpdate,
+    StrictModel,
+    Text,
+    no_nul,
+    non_nullable,
+)
 from argus.domain.cameras import Camera
 from argus.ports.pipelines import CameraState, CameraStatus
 
@@ -76,10 +82,11 @@ class CameraCreate(StrictModel):
 _NOT_NULL = ("name", "stream_url", "location", "enabled", "detect_fps", "model")
 
 
-class CameraUpdate(StrictModel):
+class CameraUpdate(PartialUpdate):
     """Fields to change; absent fields keep their value, ``credentials: null`` removes them."""
 
     model_config = ConfigDict(json_schema_extra=non_nullable(_NOT_NULL))
+    not_null: ClassVar[tuple[str, ...]] = _NOT_NULL
 
     name: CameraName | None = None
     stream_url: StreamUrl | None = None
@@ -90,15 +97,6 @@ class CameraUpdate(StrictModel):
     enabled: bool | None = None
     detect_fps: DetectFps | None = None
     model: ModelName | None = None
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> Self:
-        refuse_nulls(self, _NOT_NULL)
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        """The fields that were sent, as plain values."""
-        return self.model_dump(exclude_unset=True)
 
 
 class CameraPublic(BaseModel):

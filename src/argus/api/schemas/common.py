@@ -5,15 +5,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 __all__ = [
     "ERROR_RESPONSES",
     "ErrorBody",
     "Moment",
     "Name",
+    "PartialUpdate",
     "StrictModel",
     "Text",
     "no_nul",
@@ -97,6 +106,25 @@ def refuse_nulls(model: BaseModel, fields: tuple[str, ...]) -> None:
     nulls = [f for f in fields if f in model.model_fields_set and getattr(model, f) is None]
     if nulls:
         raise ValueError(f"{', '.join(nulls)} cannot be null (omit a field to keep it)")
+
+
+class PartialUpdate(StrictModel):
+    """Base of PATCH bodies: absent fields keep their value; ``not_null`` fields refuse null.
+
+    Subclasses set ``not_null`` and document it with
+    ``model_config = ConfigDict(json_schema_extra=non_nullable(...))``.
+    """
+
+    not_null: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> Self:
+        refuse_nulls(self, self.not_null)
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields that were sent, as plain values."""
+        return self.model_dump(exclude_unset=True)
 
 
 class ErrorBody(BaseModel):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from argus.api.schemas.common import Name, StrictModel, non_nullable, refuse_nulls
+from argus.api.schemas.common import Name, PartialUpdate, StrictModel, non_nullable
 from argus.domain.cameras import Line, Zone
 from argus.scene import AnchorName
 
@@ -94,10 +94,11 @@ _LINE_NOT_NULL: tuple[str, ...] = ("name", "start", "end", "in_label", "out_labe
 _LINE_NOT_NULL += ("anchors", "min_crossing_frames")
 
 
-class LineUpdate(StrictModel):
+class LineUpdate(PartialUpdate):
     """Fields of a line to change; absent fields keep their value."""
 
     model_config = ConfigDict(json_schema_extra=non_nullable(_LINE_NOT_NULL))
+    not_null: ClassVar[tuple[str, ...]] = _LINE_NOT_NULL
 
     name: Name | None = None
     start: Point | None = None
@@ -111,7 +112,6 @@ class LineUpdate(StrictModel):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        refuse_nulls(self, _LINE_NOT_NULL)
         _check_line(self.start, self.end)
         return self
 
@@ -193,10 +193,11 @@ _ZONE_NOT_NULL: tuple[str, ...] = ("name", "polygon", "anchors", "crowd_clear_se
 _ZONE_NOT_NULL += ("min_frames", "criticality")
 
 
-class ZoneUpdate(StrictModel):
+class ZoneUpdate(PartialUpdate):
     """Fields of a zone to change; absent fields keep their value."""
 
     model_config = ConfigDict(json_schema_extra=non_nullable(_ZONE_NOT_NULL))
+    not_null: ClassVar[tuple[str, ...]] = _ZONE_NOT_NULL
 
     name: Name | None = None
     polygon: Polygon | None = None
@@ -210,7 +211,6 @@ class ZoneUpdate(StrictModel):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        refuse_nulls(self, _ZONE_NOT_NULL)
         _check_polygon(self.polygon)
         return self
 

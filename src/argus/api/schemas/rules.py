@@ -9,12 +9,18 @@ create here and on update by the domain, after the change is merged.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from argus.api.schemas.common import Name, StrictModel, Text, non_nullable, refuse_nulls
+from argus.api.schemas.common import (
+    Name,
+    PartialUpdate,
+    StrictModel,
+    Text,
+    non_nullable,
+)
 from argus.domain.rules import CooldownScope, Rule, Schedule
 
 __all__ = [
@@ -192,13 +198,14 @@ _NOT_NULL: tuple[str, ...] = ("name", "description", "enabled", "event_types", "
 _NOT_NULL += ("cooldown_seconds", "cooldown_scope", "weight")
 
 
-class RuleUpdate(StrictModel):
+class RuleUpdate(PartialUpdate):
     """Fields of a rule to change; absent fields keep their value, null clears a condition.
 
     The rule's count window and cooldowns restart.
     """
 
     model_config = ConfigDict(json_schema_extra=non_nullable(_NOT_NULL))
+    not_null: ClassVar[tuple[str, ...]] = _NOT_NULL
 
     name: RuleName | None = None
     description: Description | None = None
@@ -218,15 +225,6 @@ class RuleUpdate(StrictModel):
     cooldown_seconds: CooldownSeconds | None = None
     cooldown_scope: Scope | None = None
     weight: Weight | None = None
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> Self:
-        refuse_nulls(self, _NOT_NULL)
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        """The fields that were sent, as plain values."""
-        return self.model_dump(exclude_unset=True)
 
 
 class RulePublic(BaseModel):
