@@ -15,9 +15,9 @@ import sqlalchemy.exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from argus.domain.errors import ConflictError, StorageError
+from argus.domain.errors import ConflictError, NotFoundError, StorageError
 
-__all__ = ["count_rows", "insert_for", "transaction"]
+__all__ = ["count_rows", "delete_by_id", "insert_for", "transaction"]
 
 
 @asynccontextmanager
@@ -35,6 +35,19 @@ async def transaction(engine: AsyncEngine, what: str) -> AsyncIterator[AsyncConn
         raise ConflictError(f"{what}: {exc.orig}") from exc
     except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
         raise StorageError(f"{what} failed: {exc}") from exc
+
+
+async def delete_by_id(engine: AsyncEngine, table: sa.Table, kind: str, entity_id: str) -> None:
+    """Delete the row of ``table`` with this id in its own transaction.
+
+    Raises:
+        NotFoundError: No row has the id (``"no {kind} {id}"``).
+        StorageError: The database failed.
+    """
+    async with transaction(engine, f"deleting {kind} {entity_id}") as connection:
+        result = await connection.execute(sa.delete(table).where(table.c.id == entity_id))
+    if result.rowcount == 0:
+        raise NotFoundError(f"no {kind} {entity_id}")
 
 
 async def count_rows(connection: AsyncConnection, table: sa.Table, *where: Any) -> int:

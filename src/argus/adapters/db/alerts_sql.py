@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from argus.adapters.db._sqlcore import count_rows, insert_for, transaction
+from argus.adapters.db._sqlcore import count_rows, delete_by_id, insert_for, transaction
 from argus.adapters.db.tables import alerts, incidents, rules
 from argus.domain.alerts import OPEN_ALERT_STATES, Alert, Incident, IncidentStatus
 from argus.domain.checks import aware_utc
@@ -138,10 +138,7 @@ class SqlRuleRepository:
             raise NotFoundError(f"no rule {rule.id}")
 
     async def delete(self, rule_id: str) -> None:
-        async with transaction(self._engine, f"deleting rule {rule_id}") as connection:
-            result = await connection.execute(sa.delete(rules).where(rules.c.id == rule_id))
-        if result.rowcount == 0:
-            raise NotFoundError(f"no rule {rule_id}")
+        await delete_by_id(self._engine, rules, "rule", rule_id)
 
 
 # --- alerts ------------------------------------------------------------------------------------
@@ -343,9 +340,4 @@ class SqlIncidentRepository:
             await _update_version(connection, incidents, "incident", _incident_row(incident))
 
     async def delete(self, incident_id: str) -> None:
-        async with transaction(self._engine, f"deleting incident {incident_id}") as connection:
-            result = await connection.execute(
-                sa.delete(incidents).where(incidents.c.id == incident_id)
-            )
-        if result.rowcount == 0:
-            raise NotFoundError(f"no incident {incident_id}")
+        await delete_by_id(self._engine, incidents, "incident", incident_id)

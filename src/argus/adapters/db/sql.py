@@ -36,6 +36,7 @@ from argus.adapters.db._common import (
     unique_batch,
 )
 from argus.adapters.db._sqlcore import count_rows as _count
+from argus.adapters.db._sqlcore import delete_by_id
 from argus.adapters.db._sqlcore import transaction as _transaction
 from argus.adapters.db.alerts_sql import (
     SqlAlertRepository,
@@ -187,10 +188,7 @@ class SqlCameraRepository:
             raise NotFoundError(f"no camera {camera.id}")
 
     async def delete(self, camera_id: str) -> None:
-        async with _transaction(self._engine, f"deleting camera {camera_id}") as connection:
-            result = await connection.execute(sa.delete(cameras).where(cameras.c.id == camera_id))
-        if result.rowcount == 0:
-            raise NotFoundError(f"no camera {camera_id}")
+        await delete_by_id(self._engine, cameras, "camera", camera_id)
 
 
 def _line_row(line: Line) -> dict[str, Any]:
@@ -326,11 +324,7 @@ class _PerCameraSql(Generic[E]):
             )
 
     async def delete(self, entity_id: str) -> None:
-        table = self._table
-        async with _transaction(self._engine, f"deleting {self.kind} {entity_id}") as connection:
-            result = await connection.execute(sa.delete(table).where(table.c.id == entity_id))
-        if result.rowcount == 0:
-            raise NotFoundError(f"no {self.kind} {entity_id}")
+        await delete_by_id(self._engine, self._table, self.kind, entity_id)
 
 
 class SqlLineRepository(_PerCameraSql[Line]):
