@@ -51,7 +51,7 @@ from argus.domain.rules import Match, Rule, RuleEngine, Schedule
 from argus.ports.alerts import AlertFilter
 from argus.ports.bus import EventBus, Subscription
 from argus.ports.repositories import MAX_PAGE, Database, Page
-from argus.services.consumers import ConsumerState, SeenIds, consume_resubscribing
+from argus.services.consumers import ConsumerState, IdempotentConsumer, consume_resubscribing
 from argus.services.paging import all_pages
 
 __all__ = [
@@ -478,7 +478,7 @@ class AlertWorker:
         self._tick = escalation_tick
         self._on_alert = on_alert
         self._tasks: list[asyncio.Task[None]] = []
-        self.seen = SeenIds()
+        self._consumer = IdempotentConsumer(self._raise_alerts)
         self.state = ConsumerState()
 
     def start(self) -> None:
@@ -498,14 +498,14 @@ class AlertWorker:
         )
 
     async def _consume(self, subscription: Subscription) -> None:
+        # Replays the in-memory set misses are no-ops too: alerts are unique per rule and event.
         async for delivery in subscription:
-            envelope = delivery.envelope
-            if envelope.event_id not in self.seen:
-                for alert in await self._service.on_event(envelope):
-                    if self._on_alert is not None:
-                        self._on_alert(alert)
-                self.seen.add(envelope.event_id)
-            await delivery.ack()
+            await self._consumer.process(delivery)
+
+    async def _raise_alerts(self, envelope: Envelope) -> None:
+        for alert in await self._service.on_event(envelope):
+            if self._on_alert is not None:
+                self._on_alert(alert)
 
     async def _escalate_forever(self) -> None:
         while True:
