@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from argus.errors import ConfigError
 
-__all__ = ["BusKind", "BusUrl", "Settings", "default_data_dir", "parse_bus_url"]
+__all__ = [
+    "BusKind",
+    "BusUrl",
+    "Settings",
+    "default_data_dir",
+    "is_placeholder",
+    "parse_bus_url",
+]
 
 BusKind = Literal["memory", "nats", "redis"]
 """The event bus adapters a URL can name."""
@@ -68,6 +75,49 @@ def parse_bus_url(url: str) -> BusUrl:
     if len(kinds) > 1 or (len(parts) > 1 and kinds != {"nats"}):
         raise ConfigError(f"bus URL {url!r}: only NATS takes several comma-separated servers")
     return BusUrl(kind=kinds.pop(), url=text)
+
+
+PLACEHOLDERS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "changethis",
+        "secret",
+        "password",
+        "passw0rd",
+        "admin",
+        "argus",
+        "default",
+        "example",
+        "test",
+        "dev",
+        "placeholder",
+        "replaceme",
+        "replace-me",
+        "your-secret-key",
+        "your_secret_key",
+        "secret-key",
+        "secretkey",
+        "todo",
+        "xxx",
+        "none",
+        "null",
+    }
+)
+"""Values (lower-cased, stripped) that secrets are refused at outside dev mode."""
+
+
+def is_placeholder(value: str) -> bool:
+    """True for a placeholder secret: a known word, ``<...>``, or one repeated character."""
+    text = value.strip().lower()
+    return (
+        not text
+        or text in PLACEHOLDERS
+        or (text.startswith("<") and text.endswith(">"))
+        or (text.startswith("${") and text.endswith("}"))
+        or len(set(text)) == 1
+    )
 
 
 def default_data_dir() -> Path:
@@ -144,6 +194,81 @@ class Settings(BaseSettings):
         "is generated into data_dir/secret.key on first use.",
     )
 
+    dev_mode: bool = Field(
+        default=False,
+        description="Development mode (ARGUS_DEV_MODE): accepts placeholder secrets such as "
+        "'changeme'. Never set it on a deployment.",
+    )
+    admin_username: str = Field(
+        default="admin",
+        pattern=r"^[A-Za-z0-9_.@-]{1,100}$",
+        description="Username of the first admin, created on first start when there are no "
+        "users (ARGUS_ADMIN_USERNAME).",
+    )
+    admin_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the first admin (ARGUS_ADMIN_PASSWORD, at least 12 "
+        "characters). When unset, a one-time password is printed on first start and must be "
+        "changed at first login.",
+    )
+    access_token_ttl_s: int = Field(
+        default=900, ge=30, le=86_400, description="Lifetime of a JWT access token in seconds."
+    )
+    refresh_token_ttl_s: int = Field(
+        default=14 * 86_400,
+        ge=60,
+        le=365 * 86_400,
+        description="Lifetime of a refresh token in seconds (each use rotates it).",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, le=100, description="Failed logins in a row before an account locks."
+    )
+    login_lockout_s: float = Field(
+        default=900.0, gt=0, le=86_400, description="Seconds a locked account stays locked."
+    )
+    rate_limit_ip_per_s: float = Field(
+        default=100.0, gt=0, le=1e6, description="Sustained API requests per second per client IP."
+    )
+    rate_limit_ip_burst: int = Field(
+        default=400, ge=1, le=10**7, description="Requests one client IP may burst above that."
+    )
+    rate_limit_user_per_s: float = Field(
+        default=50.0, gt=0, le=1e6, description="Sustained API requests per second per user or key."
+    )
+    rate_limit_user_burst: int = Field(
+        default=200, ge=1, le=10**7, description="Requests one user or key may burst above that."
+    )
+    evidence_url: str | None = Field(
+        default=None,
+        description="Where evidence objects go (ARGUS_EVIDENCE_URL): a directory path or "
+        "file:///path, or s3://bucket/prefix for S3-compatible storage (endpoint from "
+        "ARGUS_S3_ENDPOINT_URL, credentials from the usual AWS_* variables); default: "
+        "data_dir/evidence.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="Endpoint of an S3-compatible server (MinIO, SeaweedFS, Ceph); unset = AWS.",
+    )
+    evidence_master_keys: SecretStr | None = Field(
+        default=None,
+        description="Evidence master keys (ARGUS_EVIDENCE_MASTER_KEYS): 'kid:base64-32-bytes' "
+        "separated by commas, the last one current. When unset, keys live in "
+        "data_dir/evidence-keys.json (created on first use; rotate with "
+        "'argus evidence rotate-key').",
+    )
+    evidence_pre_roll_s: float = Field(
+        default=5.0, ge=0, le=60, description="Seconds of video kept before an alert's event."
+    )
+    evidence_post_roll_s: float = Field(
+        default=5.0, ge=0, le=60, description="Seconds of video kept after an alert's event."
+    )
+    evidence_retention_days: float = Field(
+        default=30.0,
+        gt=0,
+        le=36_500,
+        description="Days evidence is kept; locked evidence is kept until unlocked.",
+    )
+
     ack_deadline_high_s: float = Field(
         default=60.0, gt=0, le=86_400, description="Seconds to acknowledge a high alert."
     )
@@ -159,6 +284,19 @@ class Settings(BaseSettings):
     escalation_tick_s: float = Field(
         default=1.0, gt=0, le=60, description="Seconds between sweeps for overdue alerts."
     )
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Self:
+        if self.dev_mode:
+            return self
+        for name in ("secret_key", "admin_password", "evidence_master_keys"):
+            value: SecretStr | None = getattr(self, name)
+            if value is not None and is_placeholder(value.get_secret_value()):
+                raise ValueError(
+                    f"{name} is a placeholder value; set a real secret "
+                    "(or ARGUS_DEV_MODE=1 on a development machine)"
+                )
+        return self
 
     @field_validator("bus_url")
     @classmethod

@@ -20,22 +20,30 @@ only ever need to catch these::
     ├── BusError                    the event bus (broker) is unreachable or refused an operation
     ├── StorageError                the database is unreachable or a statement failed
     ├── NotFoundError               no stored entity has the given id
-    └── ConflictError               the id (or a unique name) is already taken
+    ├── ConflictError               the id (or a unique name) is already taken
+    ├── AuthenticationError         no valid credentials (bad password, token, key, code)
+    ├── PermissionDeniedError       authenticated, but the role or scope does not allow it
+    ├── RateLimitedError            too many requests or attempts; carries ``retry_after``
+    └── IntegrityError              stored data failed its integrity check (tampering)
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ArgusError",
+    "AuthenticationError",
     "BusError",
     "ConfigError",
     "ConflictError",
     "DetectorError",
+    "IntegrityError",
     "ModelBuildError",
     "ModelError",
     "ModelIntegrityError",
     "ModelNotFoundError",
     "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitedError",
     "SourceClosedError",
     "SourceDecodeError",
     "SourceError",
@@ -112,3 +120,28 @@ class NotFoundError(ArgusError, LookupError):
 
 class ConflictError(ArgusError):
     """The id, or a name that must be unique, is already taken."""
+
+
+class AuthenticationError(ArgusError):
+    """No valid credentials: a wrong password, code, token or API key, or none at all."""
+
+
+class PermissionDeniedError(ArgusError):
+    """The caller is known, but its role, scope or camera set does not allow the action."""
+
+
+class RateLimitedError(ArgusError):
+    """Too many requests or attempts; try again after ``retry_after`` seconds.
+
+    Args:
+        message: What was limited.
+        retry_after: Seconds until a retry can succeed (at least 1).
+    """
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = max(1.0, float(retry_after))
+
+
+class IntegrityError(ArgusError):
+    """Stored data failed its integrity check: it was altered, truncated or swapped."""

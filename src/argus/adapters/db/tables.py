@@ -17,12 +17,18 @@ __all__ = [
     "JSON_TYPE",
     "UtcDateTime",
     "alerts",
+    "api_keys",
+    "audit_log",
     "cameras",
     "events",
+    "evidence",
     "incidents",
     "lines",
     "metadata",
+    "refresh_tokens",
     "rules",
+    "system_settings",
+    "users",
     "zones",
 ]
 
@@ -184,5 +190,89 @@ incidents = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("version", sa.Integer(), nullable=False),
     sa.Column("body", JSON_TYPE, nullable=False),  # Incident.to_dict()
+    sa.Index(None, "created_at", "id"),
+)
+
+# --- security: users, tokens, API keys, settings, audit chain, evidence -----------------------
+# Rows whose shape is a domain object keep it whole in ``body`` (like alerts); the columns
+# beside it are what queries filter, sort or must keep unique.
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("body", JSON_TYPE, nullable=False),  # User.to_dict()
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("family_id", sa.String(64), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("used_at", UtcDateTime(), nullable=True),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "family_id"),
+    sa.Index(None, "user_id"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.Column("body", JSON_TYPE, nullable=False),  # ApiKey.to_dict()
+)
+
+system_settings = sa.Table(
+    "system_settings",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", JSON_TYPE, nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(300), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Column("details", JSON_TYPE, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index(None, "action", "at"),
+    sa.Index(None, "target"),
+)
+
+evidence = sa.Table(
+    "evidence",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("alert_id", sa.String(200), nullable=True),
+    sa.Column("incident_id", sa.String(64), nullable=True),
+    sa.Column("camera_id", sa.String(200), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("locked", sa.Boolean(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("body", JSON_TYPE, nullable=False),  # EvidenceItem.to_dict()
+    sa.Index(None, "alert_id"),
+    sa.Index(None, "incident_id"),
     sa.Index(None, "created_at", "id"),
 )
