@@ -22,6 +22,7 @@ from argus.config import Settings
 from argus.domain.events import Envelope, EventSource, LineCrossed
 from argus.ports.pipelines import PipelineSupervisor
 from argus.ports.repositories import Database
+from tests.auth_support import admin_token, bearer, settings_for
 
 SECRET = b"api-test-secret-0123456789abcdef"
 STORES = ("memory", "sqlite")
@@ -47,9 +48,17 @@ async def open_store(kind: str, directory: Path) -> Database:
 
 @asynccontextmanager
 async def api(
-    kind: str, directory: Path, *, pipelines: PipelineSupervisor | None = None
+    kind: str,
+    directory: Path,
+    *,
+    pipelines: PipelineSupervisor | None = None,
+    settings: Settings | None = None,
+    signed_in: bool = True,
 ) -> AsyncIterator[Api]:
-    """The app over a store of ``kind``, an in-memory bus and in-memory pipelines."""
+    """The app over a store of ``kind``, an in-memory bus and in-memory pipelines.
+
+    The client is signed in as the test admin unless ``signed_in`` is False.
+    """
     fake = MemoryPipelines()
     plane = ControlPlane(
         database=await open_store(kind, directory),
@@ -60,7 +69,7 @@ async def api(
     async def opener(_: Settings) -> ControlPlane:
         return plane
 
-    app = create_app(Settings(data_dir=directory), open_services=opener)
+    app = create_app(settings or settings_for(directory), open_services=opener)
     async with (
         running(app) as asgi,
         httpx.AsyncClient(
@@ -69,6 +78,8 @@ async def api(
         ) as client,
     ):
         assert isinstance(plane.bus, MemoryEventBus)
+        if signed_in:
+            client.headers.update(bearer(await admin_token(client)))
         yield Api(client, plane, fake, plane.bus)
 
 

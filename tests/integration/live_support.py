@@ -9,9 +9,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 from websockets.asyncio.client import ClientConnection, connect
+
+from tests.auth_support import ADMIN, ADMIN_PASSWORD, bearer, sign_in
 
 WAIT = 30.0
 """Seconds to wait for a message; generous for a loaded machine."""
@@ -96,10 +99,20 @@ class LiveClient:
         return await self.expect(check, f"{kind} {fields}")
 
 
+async def token_for(address: str, username: str = ADMIN, password: str = ADMIN_PASSWORD) -> str:
+    """Sign in over HTTP on ``address``; the access token."""
+    async with httpx.AsyncClient(base_url=f"http://{address}", timeout=WAIT) as http:
+        return str((await sign_in(http, username, password))["access_token"])
+
+
 @asynccontextmanager
-async def live_client(address: str) -> AsyncIterator[LiveClient]:
-    """Open ``/ws`` on ``address``; the welcome message is read already."""
-    async with connect(f"ws://{address}/ws", open_timeout=WAIT) as connection:
+async def live_client(address: str, token: str | None = None) -> AsyncIterator[LiveClient]:
+    """Open ``/ws`` on ``address`` signed in (as the test admin unless ``token`` is given);
+    the welcome message is read already."""
+    token = token or await token_for(address)
+    async with connect(
+        f"ws://{address}/ws", open_timeout=WAIT, additional_headers=bearer(token)
+    ) as connection:
         client = LiveClient(connection)
         await client.expect_type("welcome")
         yield client

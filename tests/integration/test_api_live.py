@@ -17,6 +17,7 @@ from argus.api.app import create_app
 from argus.bootstrap import EVENTS_SUBJECT, ControlPlane
 from argus.config import Settings
 from argus.domain.events import Envelope, EventSource, Loitering
+from tests.auth_support import admin_token, bearer, settings_for
 from tests.integration.api_support import crossing
 from tests.integration.live_support import LiveClient, live_client, served
 
@@ -46,14 +47,15 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
     async def opener(_: Settings) -> ControlPlane:
         return plane
 
-    settings = Settings(
-        data_dir=tmp_path, ack_deadline_high_s=0.5, escalation_max=2, escalation_tick_s=0.1
+    settings = settings_for(
+        tmp_path, ack_deadline_high_s=0.5, escalation_max=2, escalation_tick_s=0.1
     )
     app = create_app(settings, open_services=opener)
     async with (
         served(app) as address,
         httpx.AsyncClient(base_url=f"http://{address}") as http,
     ):
+        http.headers.update(bearer(await admin_token(http)))
         yield Server(address, http, plane, pipelines)
 
 
@@ -86,7 +88,7 @@ async def test_an_alert_arrives_live_and_is_acknowledged_over_the_socket(server:
         assert alert["state"] == "notified"  # announced once the operators are notified
 
         await client.send(
-            {"type": "ack", "alert_id": alert["id"], "actor": "ann", "request_id": "a"}
+            {"type": "ack", "alert_id": alert["id"], "request_id": "a"}
         )
         ack = await client.expect_type("ack.ok", request_id="a")
         assert ack["alert"]["state"] == "acknowledged"
@@ -94,7 +96,7 @@ async def test_an_alert_arrives_live_and_is_acknowledged_over_the_socket(server:
             lambda m: m.get("type") == "alert.updated" and m["alert"]["state"] == "acknowledged",
             "acknowledged broadcast",
         )
-        assert broadcast["alert"]["history"][-1]["actor"] == "ann"
+        assert broadcast["alert"]["history"][-1]["actor"] == "user:admin"
 
         # Acknowledging twice is an illegal transition, reported, and the socket stays open.
         await client.send({"type": "ack", "alert_id": alert["id"], "request_id": "b"})

@@ -24,6 +24,7 @@ from argus.domain.errors import (
     StorageError,
     ValidationError,
 )
+from tests.auth_support import settings_for
 from tests.integration.api_support import api, crossing, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -150,7 +151,7 @@ async def test_lifespan_resumes_cameras_and_closes_services(tmp_path: Path) -> N
         database = await open_store("sqlite", tmp_path)
         return ControlPlane(database=database, bus=MemoryEventBus(), pipelines=pipelines)
 
-    async with running(create_app(Settings(data_dir=tmp_path), open_services=opener)):
+    async with running(create_app(settings_for(tmp_path), open_services=opener)):
         assert list(pipelines.applied) == [created["id"]]
 
 
@@ -159,5 +160,5 @@ async def test_startup_failure_is_reported(tmp_path: Path) -> None:
         raise StorageError("database unreachable")
 
     with pytest.raises(StorageError, match="database unreachable"):
-        async with running(create_app(Settings(data_dir=tmp_path), open_services=opener)):
+        async with running(create_app(settings_for(tmp_path), open_services=opener)):
             pass

@@ -27,8 +27,9 @@ from argus.adapters.pipelines_memory import MemoryPipelines
 from argus.api.app import create_app
 from argus.bootstrap import EVENTS_SUBJECT, ControlPlane
 from argus.config import Settings
+from tests.auth_support import bearer, settings_for
 from tests.integration.api_support import SECRET, crossing
-from tests.integration.live_support import live_client, served
+from tests.integration.live_support import live_client, served, token_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -84,7 +85,7 @@ async def _server(name: str, tmp_path: Path, namespace: tuple[str, str, str]) ->
     async def opener(_: Settings) -> ControlPlane:
         return plane
 
-    app = create_app(Settings(data_dir=tmp_path / name), open_services=opener)
+    app = create_app(settings_for(tmp_path / name), open_services=opener)
     async with served(app) as address:
         yield address
 
@@ -100,6 +101,7 @@ async def test_every_client_of_every_server_sees_every_alert(
         live_client(a) as client_a,
         live_client(b) as client_b,
     ):
+        http.headers.update(bearer(await token_for(a)))
         rule = await http.post("/api/v1/rules", json={"name": "door", "weight": 0.5})
         assert rule.status_code == 201, rule.text
         for client in (client_a, client_b):
@@ -119,7 +121,7 @@ async def test_every_client_of_every_server_sees_every_alert(
         assert seen_a["alert"]["event_id"] == event.event_id
         alert_id = seen_a["alert"]["id"]
 
-        await client_b.send({"type": "ack", "alert_id": alert_id, "actor": "bo", "request_id": "k"})
+        await client_b.send({"type": "ack", "alert_id": alert_id, "request_id": "k"})
         await client_b.expect_type("ack.ok", request_id="k")
         acked = await client_a.expect(
             lambda m: (
@@ -129,7 +131,7 @@ async def test_every_client_of_every_server_sees_every_alert(
             ),
             "the acknowledgement made on the other server",
         )
-        assert acked["alert"]["history"][-1]["actor"] == "bo"
+        assert acked["alert"]["history"][-1]["actor"] == "user:admin"
 
         listed = (await http.get("/api/v1/alerts")).json()
         assert listed["total"] == 1  # one alert, however many servers consumed the event

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -19,11 +20,13 @@ from argus import __version__
 from argus.api.deps import Runtime, single_query_values
 from argus.api.errors import CatchAll, install_error_handlers
 from argus.api.ingest import EventIngest
+from argus.api.limits import BodyLimit, RateLimitPerIp
 from argus.api.live import LiveHub
 from argus.api.metrics import ApiMetrics, MetricsMiddleware
 from argus.api.routers import (
     alerts,
     analytics,
+    auth,
     cameras,
     events,
     health,
@@ -31,19 +34,26 @@ from argus.api.routers import (
     lines,
     live,
     rules,
+    users,
     zones,
 )
+from argus.api.security import Guard
 from argus.bootstrap import ControlPlane
 from argus.config import Settings
 from argus.domain.alerts import EscalationPolicy, Severity
 from argus.services.alerts import AlertService, AlertWorker
+from argus.services.auth import AuthConfig, AuthService
 from argus.services.cameras import CameraService, EventService
+from argus.services.ratelimit import RateLimiter
 
-__all__ = ["API_PREFIX", "ServicesOpener", "create_app"]
+__all__ = ["API_PREFIX", "MAX_BODY", "ServicesOpener", "create_app"]
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+
+MAX_BODY = 1 << 20
+"""Bytes a request body may have (event batches, rules, cameras)."""
 
 ServicesOpener = Callable[[Settings], Awaitable[ControlPlane]]
 """Opens the adapters the app runs on (``bootstrap.open_services`` by default)."""
@@ -68,6 +78,30 @@ def escalation_policy(settings: Settings) -> EscalationPolicy:
         repeat_seconds={severity: 2 * seconds for severity, seconds in deadlines.items()},
         max_escalations=settings.escalation_max,
     )
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    """Token lifetimes and sign-in limits of the settings."""
+    return AuthConfig(
+        access_ttl_s=settings.access_token_ttl_s,
+        refresh_ttl_s=settings.refresh_token_ttl_s,
+        max_failures=settings.login_max_failures,
+        lockout_s=settings.login_lockout_s,
+    )
+
+
+async def _first_admin(auth: AuthService, settings: Settings) -> None:
+    """Create the first admin on an empty installation; print a one-time password if made."""
+    given = settings.admin_password.get_secret_value() if settings.admin_password else None
+    one_time = await auth.ensure_admin(settings.admin_username, given)
+    if one_time is not None:
+        # Shown once, on the console only (not in the log files): the admin must change it.
+        sys.stderr.write(
+            f"\nArgus: first start. Sign in as {settings.admin_username!r} with the one-time "
+            f"password\n\n    {one_time}\n\nIt must be changed at first sign-in.\n\n"
+        )
+        sys.stderr.flush()
+        log.warning("created the first admin %r with a one-time password", settings.admin_username)
 
 
 def create_app(settings: Settings, *, open_services: ServicesOpener | None = None) -> FastAPI:
@@ -112,6 +146,10 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
                 on_alert=metrics.alert_raised,
             )
             metrics.ingest_depth.set_function(lambda: ingest.depth if ingest else 0)
+            auth_service = AuthService(
+                services.database, services.database.audit, services.secret, auth_config(settings)
+            )
+            await _first_admin(auth_service, settings)
             hub = LiveHub(services.bus, services.pipelines)
             resumed = await camera_service.resume()
             ingest.start()
@@ -127,6 +165,13 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
                 alerts=alert_service,
                 alerting=alerting,
                 live=hub,
+                auth=auth_service,
+                audit=services.database.audit,
+                user_limit=RateLimiter(
+                    settings.rate_limit_user_per_s,
+                    settings.rate_limit_user_burst,
+                    what="requests from this user or key",
+                ),
             )
             yield {"runtime": runtime}
         finally:
@@ -152,10 +197,31 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
     install_error_handlers(app)
     # Added last = outermost: the metrics see the 500s CatchAll produces.
     app.add_middleware(CatchAll)
+    app.add_middleware(BodyLimit, default=MAX_BODY)
+    app.add_middleware(
+        RateLimitPerIp,
+        limiter=RateLimiter(
+            settings.rate_limit_ip_per_s,
+            settings.rate_limit_ip_burst,
+            what="requests from this address",
+        ),
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(single_query_values)])
-    for module in (cameras, lines, zones, events, analytics, rules, alerts, incidents):
-        api.include_router(module.router)
+    api.include_router(auth.router)
+    guarded = (
+        (cameras, Guard("view", "configure")),
+        (lines, Guard("view", "configure")),
+        (zones, Guard("view", "configure")),
+        (rules, Guard("view", "configure")),
+        (events, Guard("view", "ingest")),
+        (analytics, Guard("view", "view")),
+        (alerts, Guard("view", "operate")),
+        (incidents, Guard("view", "operate")),
+        (users, Guard("admin", "admin")),
+    )
+    for module, guard in guarded:
+        api.include_router(module.router, dependencies=[Depends(guard)])
     app.include_router(api)
     app.include_router(health.router)
     app.include_router(live.router)

@@ -16,8 +16,11 @@ from argus.api.ingest import EventIngest
 from argus.api.live import LiveHub
 from argus.api.metrics import ApiMetrics
 from argus.bootstrap import ControlPlane
+from argus.ports.audit import AuditLog
 from argus.services.alerts import AlertService, AlertWorker
+from argus.services.auth import AuthService
 from argus.services.cameras import CameraService, EventService
+from argus.services.ratelimit import RateLimiter
 
 __all__ = [
     "AlertsDep",
@@ -47,6 +50,9 @@ class Runtime:
         alerts: Rules, alerts and incidents.
         alerting: The background rule evaluation and escalation.
         live: The WebSocket hub.
+        auth: Sign-in, tokens, users and API keys.
+        audit: The audit trail.
+        user_limit: Request rate limit per user or API key.
     """
 
     services: ControlPlane
@@ -57,6 +63,9 @@ class Runtime:
     alerts: AlertService
     alerting: AlertWorker
     live: LiveHub
+    auth: AuthService
+    audit: AuditLog
+    user_limit: RateLimiter
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -5,7 +5,10 @@ error                                    code
 =======================================  =====
 ``ValidationError``, ``ConfigError``     422
 ``NotFoundError``                        404
-``ConflictError``                        409
+``AuthenticationError``                  401 (``WWW-Authenticate: Bearer``)
+``PermissionDeniedError``                403
+``RateLimitedError``                     429 (``Retry-After``)
+``ConflictError``, ``IntegrityError``    409 (tampered evidence is reported, never served)
 ``StorageError``, ``BusError``           503
 any other exception                      500
 =======================================  =====
@@ -32,10 +35,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from argus.domain.errors import (
     ArgusError,
+    AuthenticationError,
     BusError,
     ConfigError,
     ConflictError,
+    IntegrityError,
     NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
     StorageError,
     ValidationError,
 )
@@ -48,6 +55,10 @@ STATUS_BY_ERROR: tuple[tuple[type[ArgusError], int], ...] = (
     (ValidationError, 422),
     (ConfigError, 422),
     (NotFoundError, 404),
+    (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
+    (RateLimitedError, 429),
+    (IntegrityError, 409),
     (ConflictError, 409),
     (StorageError, 503),
     (BusError, 503),
@@ -74,7 +85,16 @@ async def _argus_error(request: Request, exc: Exception) -> JSONResponse:
         where = "query" if request.method in {"GET", "DELETE"} else "body"
         body: object = [{"loc": [where], "msg": str(exc), "type": "value_error"}]
         return JSONResponse({"detail": body}, status_code=422)
-    return JSONResponse({"detail": str(exc)}, status_code=status)
+    body = {"detail": str(exc)}
+    headers: dict[str, str] = {}
+    if isinstance(exc, AuthenticationError):
+        headers["WWW-Authenticate"] = "Bearer"
+        code = getattr(exc, "code", None)
+        if isinstance(code, str):
+            body["code"] = code
+    if isinstance(exc, RateLimitedError):
+        headers["Retry-After"] = str(math.ceil(exc.retry_after))
+    return JSONResponse(body, status_code=status, headers=headers or None)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

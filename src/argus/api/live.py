@@ -12,6 +12,10 @@ Channels:
   camera's pipeline has them);
 * ``system``: ``camera.status`` when a local pipeline's state changes.
 
+Every client is a signed-in principal: subscribing needs ``view``, a camera
+channel needs the camera in the principal's scope, and a camera-scoped client
+receives only messages of its cameras on the shared channels.
+
 Each client has a bounded queue; a client too slow to drain it loses its
 oldest messages (counted in ``dropped``) rather than slowing the feeds or
 other clients. Workers never hold sockets: the hub only queues messages.
@@ -28,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from argus.domain.errors import ValidationError
+from argus.domain.identity import Principal
 from argus.ports.bus import EventBus, Subscription
 from argus.ports.pipelines import CameraStatus, PipelineSupervisor
 from argus.services.alerts import ALERTS_SUBJECT
@@ -60,13 +65,24 @@ def check_channel(name: str) -> str:
 
 @dataclass(eq=False, slots=True)
 class Client:
-    """One connected client: its channels and its outgoing queue."""
+    """One connected client: who it is, its channels and its outgoing queue."""
 
+    principal: Principal | None = None
     channels: set[str] = field(default_factory=set)
     queue: asyncio.Queue[dict[str, Any]] = field(
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
     )
     dropped: int = 0
+
+    def may_see(self, message: Mapping[str, Any]) -> bool:
+        """False for a message of a camera outside the client's scope."""
+        if self.principal is None or self.principal.cameras is None:
+            return True
+        camera_id = message.get("camera_id")
+        alert = message.get("alert")
+        if camera_id is None and isinstance(alert, Mapping):
+            camera_id = alert.get("camera_id")
+        return camera_id is None or self.principal.sees_camera(str(camera_id))
 
     def offer(self, message: dict[str, Any]) -> None:
         """Queue ``message``, dropping the oldest queued one when full."""
@@ -145,9 +161,9 @@ class LiveHub:
 
     # --- clients ----------------------------------------------------------------------------
 
-    def connect(self) -> Client:
+    def connect(self, principal: Principal | None = None) -> Client:
         """Register a new client with no channels."""
-        client = Client()
+        client = Client(principal=principal)
         self._clients.add(client)
         return client
 
@@ -157,14 +173,25 @@ class LiveHub:
         self._sync_camera_feeds()
 
     def subscribe(self, client: Client, channels: Iterable[str]) -> list[str]:
-        """Add channels to a client (``ValidationError`` for an unknown one); all its channels."""
+        """Add channels to a client; all its channels.
+
+        Raises:
+            ValidationError: An unknown channel.
+            PermissionDeniedError: The client may not view, or a camera channel
+                is outside its scope.
+        """
         names = [check_channel(name) for name in channels]
+        if client.principal is not None:
+            client.principal.require("view")
+            for name in names:
+                if name.startswith("camera."):
+                    client.principal.require_camera(name.split(".")[1])
         client.channels.update(names)
         self._sync_camera_feeds()
         for name in names:  # the current counts at once, not only on the next change
             if name.endswith(".counts"):
                 counts = self._last_counts.get(name)
-                if counts is not None:
+                if counts is not None and client.may_see(counts):
                     client.offer(counts)
         return sorted(client.channels)
 
@@ -177,7 +204,7 @@ class LiveHub:
     def publish(self, channel: str, message: dict[str, Any]) -> None:
         """Queue ``message`` to every client subscribed to ``channel``."""
         for client in self._clients:
-            if channel in client.channels:
+            if channel in client.channels and client.may_see(message):
                 client.offer(message)
                 self.delivered += 1
 
@@ -267,6 +294,10 @@ class LiveHub:
                 log.exception("live status feed failed")
             await asyncio.sleep(self._status_interval)
 
-    def statuses(self) -> list[dict[str, Any]]:
-        """Every local pipeline's status as a ``camera.status`` message."""
-        return [_status_message(s) for s in self._pipelines.statuses()]
+    def statuses(self, principal: Principal | None = None) -> list[dict[str, Any]]:
+        """Every local pipeline's status (of the principal's cameras) as ``camera.status``."""
+        return [
+            _status_message(s)
+            for s in self._pipelines.statuses()
+            if principal is None or principal.sees_camera(s.camera_id)
+        ]

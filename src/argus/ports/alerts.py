@@ -42,6 +42,7 @@ class AlertFilter:
         severities: Alerts of any of these severities.
         since: Created at or after this time (timezone-aware).
         until: Created strictly before this time (timezone-aware).
+        camera_ids: Alerts of any of these cameras (a caller's camera scope).
     """
 
     camera_id: str | None = None
@@ -50,6 +51,7 @@ class AlertFilter:
     severities: tuple[Severity, ...] | None = None
     since: datetime | None = None
     until: datetime | None = None
+    camera_ids: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         for name in ("since", "until"):
@@ -164,8 +166,10 @@ class IncidentRepository(Protocol):
         offset: int = 0,
         status: IncidentStatus | None = None,
         camera_id: str | None = None,
+        camera_ids: tuple[str, ...] | None = None,
     ) -> Page[Incident]:
-        """Incidents, newest first (by ``created_at``, then id descending)."""
+        """Incidents, newest first (by ``created_at``, then id descending); ``camera_ids``
+        keeps those of any of these cameras (an incident of no camera is left out)."""
         ...
 
     async def update(self, incident: Incident) -> None:

@@ -31,6 +31,13 @@ from argus.domain.events import Envelope
 
 if TYPE_CHECKING:
     from argus.ports.alerts import AlertRepository, IncidentRepository, RuleRepository
+    from argus.ports.audit import AuditLog
+    from argus.ports.identity import (
+        ApiKeyRepository,
+        RefreshTokenRepository,
+        SettingsStore,
+        UserRepository,
+    )
 
 __all__ = [
     "MAX_PAGE",
@@ -90,6 +97,7 @@ class EventFilter:
         since: At or after this time (timezone-aware).
         until: Strictly before this time (timezone-aware).
         edge_node_id: Events produced by this edge node.
+        camera_ids: Events of any of these cameras (a caller's camera scope).
     """
 
     camera_id: str | None = None
@@ -98,6 +106,7 @@ class EventFilter:
     since: datetime | None = None
     until: datetime | None = None
     edge_node_id: str | None = None
+    camera_ids: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         for name in ("since", "until"):
@@ -298,6 +307,31 @@ class Database(Protocol):
     @property
     def incidents(self) -> IncidentRepository:
         """Incidents."""
+        ...
+
+    @property
+    def audit(self) -> AuditLog:
+        """The hash-chained audit trail."""
+        ...
+
+    @property
+    def users(self) -> UserRepository:
+        """Users."""
+        ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository:
+        """Refresh tokens of sign-in sessions."""
+        ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository:
+        """API keys."""
+        ...
+
+    @property
+    def settings(self) -> SettingsStore:
+        """Installation-wide settings (the security policy)."""
         ...
 
     async def ping(self) -> None:

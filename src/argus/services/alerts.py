@@ -260,14 +260,16 @@ class AlertService:
         return await self._db.alerts.list(where, limit=limit, offset=offset)
 
     async def list_feedback(
-        self, *, limit: int = 100, offset: int = 0
+        self, *, limit: int = 100, offset: int = 0, camera_ids: tuple[str, ...] | None = None
     ) -> Page[tuple[Alert, Rule | None]]:
         """Alerts dismissed as false positives, newest first, each with its rule.
 
         The rule is ``None`` when it was deleted since (the alert keeps its id and name).
         """
         page = await self._db.alerts.list(
-            AlertFilter(states=("false_positive",)), limit=limit, offset=offset
+            AlertFilter(states=("false_positive",), camera_ids=camera_ids),
+            limit=limit,
+            offset=offset,
         )
         rules: dict[str, Rule | None] = {}
         for rule_id in {alert.rule_id for alert in page.items}:  # a page names few rules
@@ -377,10 +379,11 @@ class AlertService:
         offset: int = 0,
         status: IncidentStatus | None = None,
         camera_id: str | None = None,
+        camera_ids: tuple[str, ...] | None = None,
     ) -> Page[Incident]:
-        """Incidents, newest first."""
+        """Incidents, newest first; ``camera_ids`` limits them to those cameras."""
         return await self._db.incidents.list(
-            limit=limit, offset=offset, status=status, camera_id=camera_id
+            limit=limit, offset=offset, status=status, camera_id=camera_id, camera_ids=camera_ids
         )
 
     async def update_incident(self, incident_id: str, changes: Mapping[str, Any]) -> Incident:

@@ -72,20 +72,24 @@ class CameraService:
         offset: int = 0,
         enabled: bool | None = None,
         name: str | None = None,
+        ids: frozenset[str] | None = None,
     ) -> Page[Camera]:
-        """Cameras in creation order, optionally (not) enabled and whose name contains ``name``.
+        """Cameras in creation order, optionally (not) enabled, whose name contains ``name``,
+        and among ``ids`` (a caller's camera scope).
 
-        The name filter (case-insensitive substring) runs over all cameras of
-        the store, which holds at most a few thousand.
+        The name and id filters run over all cameras of the store, which holds
+        at most a few thousand.
         """
         check_page(limit, offset)
-        if name is None:
+        if name is None and ids is None:
             return await self._db.cameras.list(limit=limit, offset=offset, enabled=enabled)
-        needle = name.casefold()
+        needle = (name or "").casefold()
         everything = await all_pages(
             lambda skip: self._db.cameras.list(limit=MAX_PAGE, offset=skip, enabled=enabled)
         )
-        matching = [c for c in everything if needle in c.name.casefold()]
+        matching = [
+            c for c in everything if needle in c.name.casefold() and (ids is None or c.id in ids)
+        ]
         return Page(tuple(matching[offset : offset + limit]), len(matching))
 
     async def get_camera(self, camera_id: str) -> Camera:

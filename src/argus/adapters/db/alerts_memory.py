@@ -106,6 +106,7 @@ class MemoryRuleRepository:
 def _matches(alert: Alert, where: AlertFilter) -> bool:
     checks = (
         where.camera_id is None or alert.camera_id == where.camera_id,
+        where.camera_ids is None or alert.camera_id in where.camera_ids,
         where.rule_id is None or alert.rule_id == where.rule_id,
         where.states is None or alert.state in where.states,
         where.severities is None or alert.severity in where.severities,
@@ -213,6 +214,7 @@ class MemoryIncidentRepository:
         offset: int = 0,
         status: IncidentStatus | None = None,
         camera_id: str | None = None,
+        camera_ids: tuple[str, ...] | None = None,
     ) -> Page[Incident]:
         self._check()
         items = sorted(
@@ -221,6 +223,7 @@ class MemoryIncidentRepository:
                 for i in self._incidents.values()
                 if (status is None or i.status == status)
                 and (camera_id is None or i.camera_id == camera_id)
+                and (camera_ids is None or i.camera_id in camera_ids)
             ),
             key=lambda i: (i.created_at, i.id),
             reverse=True,

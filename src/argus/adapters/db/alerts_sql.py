@@ -169,6 +169,8 @@ def _alert_conditions(where: AlertFilter) -> builtins.list[Any]:
     conditions: builtins.list[Any] = []
     if where.camera_id is not None:
         conditions.append(alerts.c.camera_id == where.camera_id)
+    if where.camera_ids is not None:
+        conditions.append(alerts.c.camera_id.in_(where.camera_ids))
     if where.rule_id is not None:
         conditions.append(alerts.c.rule_id == where.rule_id)
     if where.states is not None:
@@ -316,6 +318,7 @@ class SqlIncidentRepository:
         offset: int = 0,
         status: IncidentStatus | None = None,
         camera_id: str | None = None,
+        camera_ids: tuple[str, ...] | None = None,
     ) -> Page[Incident]:
         check_page(limit, offset)
         where: builtins.list[Any] = []
@@ -323,6 +326,8 @@ class SqlIncidentRepository:
             where.append(incidents.c.status == status)
         if camera_id is not None:
             where.append(incidents.c.camera_id == camera_id)
+        if camera_ids is not None:
+            where.append(incidents.c.camera_id.in_(camera_ids))
         query = (
             sa.select(incidents)
             .where(*where)

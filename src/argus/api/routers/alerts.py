@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
-from argus.api.deps import AlertsDep
+from argus.api.deps import AlertsDep, RuntimeDep
 from argus.api.schemas.alerts import (
     AlertAction,
     AlertConfirm,
@@ -23,14 +23,18 @@ from argus.api.schemas.alerts import (
     FeedbackPublic,
     IncidentPublic,
 )
-from argus.api.schemas.common import ERROR_RESPONSES, ErrorBody, Moment
-from argus.domain.alerts import AlertState, Severity
+from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, ErrorBody, Moment
+from argus.api.security import Caller, audited
+from argus.domain.alerts import Alert, AlertState, Severity
+from argus.domain.errors import NotFoundError
+from argus.domain.identity import Principal
 from argus.ports.alerts import AlertFilter
 from argus.ports.repositories import MAX_PAGE
+from argus.services.alerts import AlertService
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["alerts"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["alerts"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
 
 _STEP_REFUSED: dict[int | str, dict[str, object]] = {
     409: {
@@ -45,9 +49,18 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
 
 
+async def scoped_alert(alerts: AlertService, alert_id: str, who: Principal) -> Alert:
+    """The alert, as ``NotFoundError`` when its camera is outside the caller's scope."""
+    alert = await alerts.get_alert(alert_id)
+    if not who.sees_camera(alert.camera_id):
+        raise NotFoundError(f"no alert {alert_id}")
+    return alert
+
+
 @router.get("/alerts", summary="Query alerts")
-async def list_alerts(  # noqa: PLR0917 - one parameter per query filter
+async def list_alerts(
     alerts: AlertsDep,
+    who: Caller,
     camera_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     rule_id: Annotated[
         str | None, Query(min_length=1, max_length=64, description="Raised by this rule.")
@@ -67,7 +80,7 @@ async def list_alerts(  # noqa: PLR0917 - one parameter per query filter
 ) -> AlertList:
     """Alerts matching every given filter, newest first."""
     where = AlertFilter(
-        camera_id=camera_id,
+        camera_ids=who.camera_filter(camera_id),
         rule_id=rule_id,
         states=tuple(state) if state else None,
         severities=tuple(severity) if severity else None,
@@ -80,37 +93,55 @@ async def list_alerts(  # noqa: PLR0917 - one parameter per query filter
 
 
 @router.get("/alerts/{alert_id}", summary="Get an alert")
-async def get_alert(alert_id: AlertId, alerts: AlertsDep) -> AlertPublic:
+async def get_alert(alert_id: AlertId, alerts: AlertsDep, who: Caller) -> AlertPublic:
     """One alert with its risk components and history."""
-    return AlertPublic.of(await alerts.get_alert(alert_id))
+    return AlertPublic.of(await scoped_alert(alerts, alert_id, who))
 
 
 @router.post(
     "/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert", responses=_STEP_REFUSED
 )
-async def acknowledge(alert_id: AlertId, body: AlertAction, alerts: AlertsDep) -> AlertPublic:
+async def acknowledge(
+    request: Request, alert_id: AlertId, body: AlertAction, who: Caller, runtime: RuntimeDep
+) -> AlertPublic:
     """An operator takes a waiting alert; its escalation stops."""
-    return AlertPublic.of(await alerts.acknowledge(alert_id, body.actor, body.note))
+    await scoped_alert(runtime.alerts, alert_id, who)
+    alert = await runtime.alerts.acknowledge(alert_id, who.actor, body.note)
+    await audited(runtime, request, who, "alert.acknowledge", f"alert:{alert_id}")
+    return AlertPublic.of(alert)
 
 
 @router.post("/alerts/{alert_id}/confirm", summary="Confirm an alert", responses=_STEP_REFUSED)
-async def confirm(alert_id: AlertId, body: AlertConfirm, alerts: AlertsDep) -> AlertConfirmed:
+async def confirm(
+    request: Request, alert_id: AlertId, body: AlertConfirm, who: Caller, runtime: RuntimeDep
+) -> AlertConfirmed:
     """Confirm an acknowledged alert as real: it closes and opens an incident."""
-    alert, incident = await alerts.confirm(alert_id, body.actor, body.note, title=body.title)
+    await scoped_alert(runtime.alerts, alert_id, who)
+    alert, incident = await runtime.alerts.confirm(alert_id, who.actor, body.note, title=body.title)
+    await audited(runtime, request, who, "alert.confirm", f"alert:{alert_id}", incident=incident.id)
     return AlertConfirmed(alert=AlertPublic.of(alert), incident=IncidentPublic.of(incident))
 
 
 @router.post(
     "/alerts/{alert_id}/dismiss", summary="Dismiss a false positive", responses=_STEP_REFUSED
 )
-async def dismiss(alert_id: AlertId, body: AlertAction, alerts: AlertsDep) -> AlertPublic:
+async def dismiss(
+    request: Request, alert_id: AlertId, body: AlertAction, who: Caller, runtime: RuntimeDep
+) -> AlertPublic:
     """Close an acknowledged alert as a false positive; it is kept as feedback."""
-    return AlertPublic.of(await alerts.dismiss(alert_id, body.actor, body.note))
+    await scoped_alert(runtime.alerts, alert_id, who)
+    alert = await runtime.alerts.dismiss(alert_id, who.actor, body.note)
+    await audited(runtime, request, who, "alert.dismiss", f"alert:{alert_id}")
+    return AlertPublic.of(alert)
 
 
 @router.get("/feedback", summary="False positives")
-async def list_feedback(alerts: AlertsDep, limit: Limit = 50, offset: Offset = 0) -> FeedbackList:
+async def list_feedback(
+    alerts: AlertsDep, who: Caller, limit: Limit = 50, offset: Offset = 0
+) -> FeedbackList:
     """Alerts dismissed as false positives, newest first, with their rule and risk components."""
-    page = await alerts.list_feedback(limit=limit, offset=offset)
+    page = await alerts.list_feedback(
+        limit=limit, offset=offset, camera_ids=who.camera_filter(None)
+    )
     items = [FeedbackPublic.of(alert, rule) for alert, rule in page.items]
     return FeedbackList(items=items, total=page.total, limit=limit, offset=offset)

@@ -24,7 +24,8 @@ from argus.api.schemas.analytics import (
     DwellList,
     DwellStatsPublic,
 )
-from argus.api.schemas.common import ERROR_RESPONSES, Moment, Name
+from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, Moment, Name
+from argus.api.security import Caller
 from argus.bootstrap import heatmap_painter
 from argus.domain.errors import ValidationError
 from argus.domain.event_stats import COUNTED_TYPES, DWELL_TYPE, Interval
@@ -33,7 +34,7 @@ from argus.services.analytics import AnalyticsService
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["analytics"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["analytics"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
 
 _TZ_NAME = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
 
@@ -81,8 +82,9 @@ def _time_zone(name: str) -> ZoneInfo:
 
 
 @router.get("/analytics/counts", summary="Counts per interval")
-async def counts(  # noqa: PLR0917 - one parameter per query filter
+async def counts(
     analytics: AnalyticsDep,
+    who: Caller,
     camera_id: CameraFilter = None,
     since: Since = None,
     until: Until = None,
@@ -106,7 +108,11 @@ async def counts(  # noqa: PLR0917 - one parameter per query filter
     zone = _time_zone(tz)
     start, end = _period(analytics, since, until, interval)
     where = EventFilter(
-        camera_id=camera_id, types=COUNTED_TYPES, class_name=class_name, since=start, until=end
+        camera_ids=who.camera_filter(camera_id),
+        types=COUNTED_TYPES,
+        class_name=class_name,
+        since=start,
+        until=end,
     )
     buckets = await analytics.counts(where, interval, zone)
     items = [CountBucketPublic.of(b) for b in buckets]
@@ -116,6 +122,7 @@ async def counts(  # noqa: PLR0917 - one parameter per query filter
 @router.get("/analytics/dwell", summary="Dwell statistics")
 async def dwell(
     analytics: AnalyticsDep,
+    who: Caller,
     camera_id: CameraFilter = None,
     zone: Annotated[Name | None, Query(description="Only this zone.")] = None,
     since: Since = None,
@@ -126,7 +133,9 @@ async def dwell(
     Computed from the zone exits of the period (at most 366 days).
     """
     start, end = _period(analytics, since, until)
-    where = EventFilter(camera_id=camera_id, types=(DWELL_TYPE,), since=start, until=end)
+    where = EventFilter(
+        camera_ids=who.camera_filter(camera_id), types=(DWELL_TYPE,), since=start, until=end
+    )
     stats = await analytics.dwell(where, zone)
     return DwellList(since=start, until=end, items=[DwellStatsPublic.of(s) for s in stats])
 
@@ -134,13 +143,16 @@ async def dwell(
 @router.get("/analytics/detections", summary="Detection metrics")
 async def detections(
     analytics: AnalyticsDep,
+    who: Caller,
     camera_id: CameraFilter = None,
     since: Since = None,
     until: Until = None,
 ) -> DetectionsList:
     """Events per camera, type and class with the detector's mean confidence (at most 366 days)."""
     start, end = _period(analytics, since, until)
-    stats = await analytics.detections(EventFilter(camera_id=camera_id, since=start, until=end))
+    stats = await analytics.detections(
+        EventFilter(camera_ids=who.camera_filter(camera_id), since=start, until=end)
+    )
     return DetectionsList(since=start, until=end, items=[DetectionStatsPublic.of(s) for s in stats])
 
 

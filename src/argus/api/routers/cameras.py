@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from argus.api.deps import CameraId, CamerasDep
+from argus.api.deps import CameraId, CamerasDep, RuntimeDep
 from argus.api.schemas.cameras import (
     CameraCreate,
     CameraList,
@@ -14,26 +14,35 @@ from argus.api.schemas.cameras import (
     CameraStatusPublic,
     CameraUpdate,
 )
-from argus.api.schemas.common import ERROR_RESPONSES
+from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES
+from argus.api.security import Caller, audited
 from argus.ports.repositories import MAX_PAGE
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/cameras", tags=["cameras"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/cameras", tags=["cameras"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES}
+)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
 
 
 @router.post("", status_code=201, summary="Register a camera")
-async def create_camera(body: CameraCreate, cameras: CamerasDep) -> CameraPublic:
-    """Register a camera and start its pipeline."""
-    return CameraPublic.of(await cameras.create_camera(body.model_dump()))
+async def create_camera(
+    request: Request, body: CameraCreate, who: Caller, runtime: RuntimeDep
+) -> CameraPublic:
+    """Register a camera and start its pipeline (not for camera-scoped accounts)."""
+    who.require_camera(None)
+    camera = await runtime.cameras.create_camera(body.model_dump())
+    await audited(runtime, request, who, "camera.create", f"camera:{camera.id}", name=camera.name)
+    return CameraPublic.of(camera)
 
 
 @router.get("", summary="List cameras")
 async def list_cameras(
     cameras: CamerasDep,
+    who: Caller,
     limit: Limit = 50,
     offset: Offset = 0,
     enabled: Annotated[bool | None, Query(description="Only (not) enabled cameras.")] = None,
@@ -42,7 +51,9 @@ async def list_cameras(
     ] = None,
 ) -> CameraList:
     """Cameras in creation order."""
-    page = await cameras.list_cameras(limit=limit, offset=offset, enabled=enabled, name=name)
+    page = await cameras.list_cameras(
+        limit=limit, offset=offset, enabled=enabled, name=name, ids=who.cameras
+    )
     items = [CameraPublic.of(c) for c in page.items]
     return CameraList(items=items, total=page.total, limit=limit, offset=offset)
 
@@ -55,16 +66,24 @@ async def get_camera(camera_id: CameraId, cameras: CamerasDep) -> CameraPublic:
 
 @router.patch("/{camera_id}", summary="Change a camera")
 async def update_camera(
-    camera_id: CameraId, body: CameraUpdate, cameras: CamerasDep
+    request: Request, camera_id: CameraId, body: CameraUpdate, who: Caller, runtime: RuntimeDep
 ) -> CameraPublic:
     """Change some fields; only this camera's pipeline restarts."""
-    return CameraPublic.of(await cameras.update_camera(camera_id, body.changes()))
+    changes = body.changes()
+    camera = await runtime.cameras.update_camera(camera_id, changes)
+    await audited(
+        runtime, request, who, "camera.update", f"camera:{camera_id}", fields=sorted(changes)
+    )
+    return CameraPublic.of(camera)
 
 
 @router.delete("/{camera_id}", status_code=204, summary="Remove a camera")
-async def delete_camera(camera_id: CameraId, cameras: CamerasDep) -> None:
+async def delete_camera(
+    request: Request, camera_id: CameraId, who: Caller, runtime: RuntimeDep
+) -> None:
     """Delete the camera with its lines and zones and stop its pipeline."""
-    await cameras.delete_camera(camera_id)
+    await runtime.cameras.delete_camera(camera_id)
+    await audited(runtime, request, who, "camera.delete", f"camera:{camera_id}")
 
 
 @router.get(

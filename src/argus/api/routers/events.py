@@ -21,14 +21,15 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import StringConstraints
 
 from argus.api.deps import EventsDep, RuntimeDep
-from argus.api.schemas.common import ERROR_RESPONSES, Moment
+from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, Moment
 from argus.api.schemas.events import (
     EventBatchCreate,
     EventBatchResult,
     EventList,
     EventPublic,
 )
-from argus.domain.errors import BusError, ValidationError
+from argus.api.security import Caller
+from argus.domain.errors import BusError, NotFoundError, ValidationError
 from argus.domain.events import Envelope
 from argus.ports.bus import EventBus
 from argus.ports.repositories import MAX_PAGE, EventFilter, EventRepository, InsertResult
@@ -37,7 +38,9 @@ __all__ = ["EventIntake", "router"]
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/events", tags=["events"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/events", tags=["events"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES}
+)
 
 
 class EventIntake:
@@ -93,8 +96,9 @@ EventType = Annotated[
 
 
 @router.get("", summary="Query events")
-async def list_events(  # noqa: PLR0917 - one parameter per query filter
+async def list_events(
     events: EventsDep,
+    who: Caller,
     camera_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     type: Annotated[
         list[EventType] | None,
@@ -112,7 +116,7 @@ async def list_events(  # noqa: PLR0917 - one parameter per query filter
 ) -> EventList:
     """Events matching every given filter, newest first."""
     where = EventFilter(
-        camera_id=camera_id,
+        camera_ids=who.camera_filter(camera_id),
         types=tuple(type) if type else None,
         class_name=class_name,
         since=since,
@@ -125,10 +129,13 @@ async def list_events(  # noqa: PLR0917 - one parameter per query filter
 
 @router.get("/{event_id}", summary="Get an event")
 async def get_event(
-    event_id: Annotated[str, Path(min_length=1, max_length=64)], events: EventsDep
+    event_id: Annotated[str, Path(min_length=1, max_length=64)], events: EventsDep, who: Caller
 ) -> EventPublic:
     """One event by id."""
-    return EventPublic.of(await events.get(event_id))
+    event = await events.get(event_id)
+    if not who.sees_camera(event.source.camera_id):
+        raise NotFoundError(f"no event {event_id}")
+    return EventPublic.of(event)
 
 
 def _envelopes(batch: EventBatchCreate) -> list[Envelope]:
@@ -146,11 +153,17 @@ def _envelopes(batch: EventBatchCreate) -> list[Envelope]:
 
 
 @router.post("", summary="Ingest a batch of events")
-async def ingest_events(batch: EventBatchCreate, intake: IntakeDep) -> EventBatchResult:
+async def ingest_events(
+    batch: EventBatchCreate, intake: IntakeDep, who: Caller
+) -> EventBatchResult:
     """Store 1 to 1000 envelopes in one transaction, idempotently on ``event_id``.
 
     The answer comes after the commit: every id it lists is stored. Events
     already stored (a retried batch) are listed as duplicates, not stored again.
+    A camera-scoped key may only post events of its cameras.
     """
-    result = await intake.accept(_envelopes(batch))
+    envelopes = _envelopes(batch)
+    for envelope in envelopes:
+        who.require_camera(envelope.source.camera_id)
+    result = await intake.accept(envelopes)
     return EventBatchResult(inserted=list(result.inserted), duplicates=list(result.duplicates))

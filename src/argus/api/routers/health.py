@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from argus.api.deps import RuntimeDep
 from argus.api.schemas.health import Check, Liveness, Readiness
+from argus.api.security import require
 from argus.domain.errors import ArgusError
 
 __all__ = ["router"]
@@ -60,8 +61,9 @@ async def ready(runtime: RuntimeDep, response: Response) -> Readiness:
     return Readiness(status="ok" if healthy else "unavailable", checks=checks)
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(require("view"))])
 async def metrics(runtime: RuntimeDep) -> Response:
-    """Prometheus exposition of this app's registry."""
+    """Prometheus exposition of this app's registry (a viewer, or a key with ``view``:
+    Prometheus sends it as ``authorization: credentials``)."""
     body, content_type = runtime.metrics.render()
     return Response(content=body, media_type=content_type)

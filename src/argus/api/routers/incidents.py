@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
-from argus.api.deps import AlertsDep
+from argus.api.deps import AlertsDep, RuntimeDep
 from argus.api.schemas.alerts import (
     IncidentCreate,
     IncidentList,
@@ -20,13 +20,19 @@ from argus.api.schemas.alerts import (
     IncidentStatusChange,
     IncidentUpdate,
 )
-from argus.api.schemas.common import ERROR_RESPONSES, ErrorBody
-from argus.domain.alerts import IncidentStatus
+from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, ErrorBody
+from argus.api.security import Caller, audited
+from argus.domain.alerts import Incident, IncidentStatus
+from argus.domain.errors import NotFoundError
+from argus.domain.identity import Principal
 from argus.ports.repositories import MAX_PAGE
+from argus.services.alerts import AlertService
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/incidents", tags=["incidents"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/incidents", tags=["incidents"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES}
+)
 
 IncidentId = Annotated[str, Path(min_length=1, max_length=64, description="Incident id.")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
@@ -42,15 +48,30 @@ _MOVE_REFUSED: dict[int | str, dict[str, object]] = {
 }
 
 
+async def scoped_incident(alerts: AlertService, incident_id: str, who: Principal) -> Incident:
+    """The incident, as ``NotFoundError`` when its camera is outside the caller's scope."""
+    incident = await alerts.get_incident(incident_id)
+    if not who.sees_camera(incident.camera_id):
+        raise NotFoundError(f"no incident {incident_id}")
+    return incident
+
+
 @router.post("", status_code=201, summary="Open an incident")
-async def create_incident(body: IncidentCreate, alerts: AlertsDep) -> IncidentPublic:
+async def create_incident(
+    request: Request, body: IncidentCreate, who: Caller, runtime: RuntimeDep
+) -> IncidentPublic:
     """Open an incident by hand; linked alerts must exist (confirming an alert opens one too)."""
-    return IncidentPublic.of(await alerts.create_incident(body.fields(), body.actor))
+    fields = body.fields()
+    who.require_camera(fields.get("camera_id"))
+    incident = await runtime.alerts.create_incident(fields, who.actor)
+    await audited(runtime, request, who, "incident.create", f"incident:{incident.id}")
+    return IncidentPublic.of(incident)
 
 
 @router.get("", summary="List incidents")
 async def list_incidents(
     alerts: AlertsDep,
+    who: Caller,
     limit: Limit = 50,
     offset: Offset = 0,
     status: Annotated[IncidentStatus | None, Query(description="Only in this status.")] = None,
@@ -60,44 +81,77 @@ async def list_incidents(
 ) -> IncidentList:
     """Incidents, newest first."""
     page = await alerts.list_incidents(
-        limit=limit, offset=offset, status=status, camera_id=camera_id
+        limit=limit, offset=offset, status=status, camera_ids=who.camera_filter(camera_id)
     )
     items = [IncidentPublic.of(i) for i in page.items]
     return IncidentList(items=items, total=page.total, limit=limit, offset=offset)
 
 
 @router.get("/{incident_id}", summary="Get an incident")
-async def get_incident(incident_id: IncidentId, alerts: AlertsDep) -> IncidentPublic:
+async def get_incident(incident_id: IncidentId, alerts: AlertsDep, who: Caller) -> IncidentPublic:
     """One incident with its notes and status history."""
-    return IncidentPublic.of(await alerts.get_incident(incident_id))
+    return IncidentPublic.of(await scoped_incident(alerts, incident_id, who))
 
 
 @router.patch("/{incident_id}", summary="Change an incident", responses=_CHANGED)
 async def update_incident(
-    incident_id: IncidentId, body: IncidentUpdate, alerts: AlertsDep
+    request: Request,
+    incident_id: IncidentId,
+    body: IncidentUpdate,
+    who: Caller,
+    runtime: RuntimeDep,
 ) -> IncidentPublic:
     """Change the title, description or camera; link alerts and evidence (whole lists)."""
-    return IncidentPublic.of(await alerts.update_incident(incident_id, body.changes()))
+    await scoped_incident(runtime.alerts, incident_id, who)
+    changes = body.changes()
+    if "camera_id" in changes:
+        who.require_camera(changes["camera_id"])
+    incident = await runtime.alerts.update_incident(incident_id, changes)
+    await audited(
+        runtime, request, who, "incident.update", f"incident:{incident_id}", fields=sorted(changes)
+    )
+    return IncidentPublic.of(incident)
 
 
 @router.delete("/{incident_id}", status_code=204, summary="Remove an incident")
-async def delete_incident(incident_id: IncidentId, alerts: AlertsDep) -> None:
+async def delete_incident(
+    request: Request, incident_id: IncidentId, who: Caller, runtime: RuntimeDep
+) -> None:
     """Delete the incident; its alerts stay."""
-    await alerts.delete_incident(incident_id)
+    await scoped_incident(runtime.alerts, incident_id, who)
+    await runtime.alerts.delete_incident(incident_id)
+    await audited(runtime, request, who, "incident.delete", f"incident:{incident_id}")
 
 
 @router.post("/{incident_id}/status", summary="Move an incident", responses=_MOVE_REFUSED)
 async def set_status(
-    incident_id: IncidentId, body: IncidentStatusChange, alerts: AlertsDep
+    request: Request,
+    incident_id: IncidentId,
+    body: IncidentStatusChange,
+    who: Caller,
+    runtime: RuntimeDep,
 ) -> IncidentPublic:
     """Move the incident to another status; the step is kept in its history."""
-    incident = await alerts.set_incident_status(incident_id, body.status, body.actor, body.note)
+    await scoped_incident(runtime.alerts, incident_id, who)
+    incident = await runtime.alerts.set_incident_status(
+        incident_id, body.status, who.actor, body.note
+    )
+    await audited(
+        runtime, request, who, "incident.status", f"incident:{incident_id}", status=body.status
+    )
     return IncidentPublic.of(incident)
 
 
 @router.post("/{incident_id}/notes", status_code=201, summary="Add a note", responses=_CHANGED)
 async def add_note(
-    incident_id: IncidentId, body: IncidentNoteCreate, alerts: AlertsDep
+    request: Request,
+    incident_id: IncidentId,
+    body: IncidentNoteCreate,
+    who: Caller,
+    runtime: RuntimeDep,
 ) -> IncidentPublic:
     """Append an operator's note; answers the incident with every note."""
-    return IncidentPublic.of(await alerts.add_incident_note(incident_id, body.author, body.text))
+    await scoped_incident(runtime.alerts, incident_id, who)
+    incident = await runtime.alerts.add_incident_note(incident_id, who.actor, body.text)
+    await audited(runtime, request, who, "incident.note", f"incident:{incident_id}")
+    return IncidentPublic.of(incident)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from argus.api.deps import CameraId, CamerasDep, ItemId
-from argus.api.schemas.common import ERROR_RESPONSES
+from argus.api.deps import CameraId, CamerasDep, ItemId, RuntimeDep
+from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES
 from argus.api.schemas.geometry import (
     LineCreate,
     LineList,
@@ -15,17 +15,26 @@ from argus.api.schemas.geometry import (
     LineUpdate,
     create_fields,
 )
+from argus.api.security import Caller, audited
 from argus.ports.repositories import MAX_PAGE
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/cameras/{camera_id}/lines", tags=["lines"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/cameras/{camera_id}/lines",
+    tags=["lines"],
+    responses={**ERROR_RESPONSES, **AUTH_RESPONSES},
+)
 
 
 @router.post("", status_code=201, summary="Add a line")
-async def create_line(camera_id: CameraId, body: LineCreate, cameras: CamerasDep) -> LinePublic:
+async def create_line(
+    request: Request, camera_id: CameraId, body: LineCreate, who: Caller, runtime: RuntimeDep
+) -> LinePublic:
     """Add a line; the camera's pipeline restarts with it."""
-    return LinePublic.of(await cameras.create_line(camera_id, create_fields(body)))
+    item = await runtime.cameras.create_line(camera_id, create_fields(body))
+    await audited(runtime, request, who, "line.create", f"camera:{camera_id}/line:{item.id}")
+    return LinePublic.of(item)
 
 
 @router.get("", summary="List lines")
@@ -49,13 +58,23 @@ async def get_line(camera_id: CameraId, line_id: ItemId, cameras: CamerasDep) ->
 
 @router.patch("/{line_id}", summary="Change a line")
 async def update_line(
-    camera_id: CameraId, line_id: ItemId, body: LineUpdate, cameras: CamerasDep
+    request: Request,
+    camera_id: CameraId,
+    line_id: ItemId,
+    body: LineUpdate,
+    who: Caller,
+    runtime: RuntimeDep,
 ) -> LinePublic:
     """Change some fields; the camera's pipeline restarts."""
-    return LinePublic.of(await cameras.update_line(camera_id, line_id, body.changes()))
+    item = await runtime.cameras.update_line(camera_id, line_id, body.changes())
+    await audited(runtime, request, who, "line.update", f"camera:{camera_id}/line:{line_id}")
+    return LinePublic.of(item)
 
 
 @router.delete("/{line_id}", status_code=204, summary="Remove a line")
-async def delete_line(camera_id: CameraId, line_id: ItemId, cameras: CamerasDep) -> None:
+async def delete_line(
+    request: Request, camera_id: CameraId, line_id: ItemId, who: Caller, runtime: RuntimeDep
+) -> None:
     """Delete the line; the camera's pipeline restarts without it."""
-    await cameras.delete_line(camera_id, line_id)
+    await runtime.cameras.delete_line(camera_id, line_id)
+    await audited(runtime, request, who, "line.delete", f"camera:{camera_id}/line:{line_id}")

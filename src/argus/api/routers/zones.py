@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from argus.api.deps import CameraId, CamerasDep, ItemId
-from argus.api.schemas.common import ERROR_RESPONSES
+from argus.api.deps import CameraId, CamerasDep, ItemId, RuntimeDep
+from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES
 from argus.api.schemas.geometry import (
     ZoneCreate,
     ZoneList,
@@ -15,17 +15,26 @@ from argus.api.schemas.geometry import (
     ZoneUpdate,
     create_fields,
 )
+from argus.api.security import Caller, audited
 from argus.ports.repositories import MAX_PAGE
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/cameras/{camera_id}/zones", tags=["zones"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/cameras/{camera_id}/zones",
+    tags=["zones"],
+    responses={**ERROR_RESPONSES, **AUTH_RESPONSES},
+)
 
 
 @router.post("", status_code=201, summary="Add a zone")
-async def create_zone(camera_id: CameraId, body: ZoneCreate, cameras: CamerasDep) -> ZonePublic:
+async def create_zone(
+    request: Request, camera_id: CameraId, body: ZoneCreate, who: Caller, runtime: RuntimeDep
+) -> ZonePublic:
     """Add a zone; the camera's pipeline restarts with it."""
-    return ZonePublic.of(await cameras.create_zone(camera_id, create_fields(body)))
+    item = await runtime.cameras.create_zone(camera_id, create_fields(body))
+    await audited(runtime, request, who, "zone.create", f"camera:{camera_id}/zone:{item.id}")
+    return ZonePublic.of(item)
 
 
 @router.get("", summary="List zones")
@@ -49,13 +58,23 @@ async def get_zone(camera_id: CameraId, zone_id: ItemId, cameras: CamerasDep) ->
 
 @router.patch("/{zone_id}", summary="Change a zone")
 async def update_zone(
-    camera_id: CameraId, zone_id: ItemId, body: ZoneUpdate, cameras: CamerasDep
+    request: Request,
+    camera_id: CameraId,
+    zone_id: ItemId,
+    body: ZoneUpdate,
+    who: Caller,
+    runtime: RuntimeDep,
 ) -> ZonePublic:
     """Change some fields; the camera's pipeline restarts."""
-    return ZonePublic.of(await cameras.update_zone(camera_id, zone_id, body.changes()))
+    item = await runtime.cameras.update_zone(camera_id, zone_id, body.changes())
+    await audited(runtime, request, who, "zone.update", f"camera:{camera_id}/zone:{zone_id}")
+    return ZonePublic.of(item)
 
 
 @router.delete("/{zone_id}", status_code=204, summary="Remove a zone")
-async def delete_zone(camera_id: CameraId, zone_id: ItemId, cameras: CamerasDep) -> None:
+async def delete_zone(
+    request: Request, camera_id: CameraId, zone_id: ItemId, who: Caller, runtime: RuntimeDep
+) -> None:
     """Delete the zone; the camera's pipeline restarts without it."""
-    await cameras.delete_zone(camera_id, zone_id)
+    await runtime.cameras.delete_zone(camera_id, zone_id)
+    await audited(runtime, request, who, "zone.delete", f"camera:{camera_id}/zone:{zone_id}")

@@ -178,9 +178,8 @@ class AlertList(BaseModel):
 
 
 class AlertAction(StrictModel):
-    """Who takes a lifecycle step, and why."""
+    """Why a lifecycle step is taken (the signed-in user takes it)."""
 
-    actor: Actor = "operator"
     note: Note = ""
 
 
@@ -234,11 +233,10 @@ class IncidentCreate(StrictModel):
     camera_id: CameraRef | None = None
     alert_ids: AlertIds = Field(default_factory=list)
     evidence: Evidence = Field(default_factory=list)
-    actor: Actor = "operator"
 
     def fields(self) -> dict[str, Any]:
-        """The incident's fields, without the actor."""
-        return self.model_dump(exclude={"actor"})
+        """The incident's fields."""
+        return self.model_dump()
 
 
 _NOT_NULL = ("title", "description", "alert_ids", "evidence")
@@ -264,14 +262,12 @@ class IncidentStatusChange(StrictModel):
     """Move an incident: open, in_progress, resolved, closed (closed is final)."""
 
     status: IncidentStatus
-    actor: Actor = "operator"
     note: Note = ""
 
 
 class IncidentNoteCreate(StrictModel):
     """An operator's note on an incident."""
 
-    author: Actor = "operator"
     text: Text = Field(min_length=1, max_length=5000, description="The note.")
 
 

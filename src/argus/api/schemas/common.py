@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "AUTH_RESPONSES",
     "ERROR_RESPONSES",
     "ErrorBody",
     "Moment",
@@ -131,6 +132,9 @@ class ErrorBody(BaseModel):
     """An error the API reports on purpose (not a request validation error)."""
 
     detail: str = Field(description="What went wrong, in one sentence.")
+    code: str | None = Field(
+        default=None, description="A machine-readable reason where one helps (mfa_required)."
+    )
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -140,3 +144,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     503: {"model": ErrorBody, "description": "The database or the event bus is unavailable."},
 }
 """Error responses every resource route may give (documented in OpenAPI)."""
+
+AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorBody, "description": "Not signed in, or the token or key is not valid."},
+    403: {"model": ErrorBody, "description": "The role, key or camera scope does not allow it."},
+    413: {"model": ErrorBody, "description": "The body is larger than this endpoint takes."},
+    429: {"model": ErrorBody, "description": "Too many requests; see Retry-After."},
+}
+"""Responses of every authenticated route."""

@@ -1,10 +1,16 @@
 """Messages a ``/ws`` client sends, told apart by their ``type``.
 
+A connection signs in with ``Authorization: Bearer`` (or ``X-API-Key``) on the
+upgrade request, or with an ``auth`` message as its first message; until then
+the server answers nothing else, and closes it (code 4401) after 10 seconds
+or on a bad token. A token that expires or is revoked closes it too, unless an
+``auth`` message swapped in a fresh one.
+
 The server answers with JSON objects that also carry a ``type``:
 ``welcome`` (server id, the channel patterns, the local camera statuses),
 ``subscribed`` / ``unsubscribed`` (the client's channels now), ``ack.ok`` (the
 acknowledged alert), ``pong``, ``error`` (``code``: ``invalid``,
-``not_found`` or ``conflict``, and a ``message``), and the channel messages
+``not_found``, ``conflict``, ``unauthorized`` or ``forbidden``, and a ``message``), and the channel messages
 ``alert.created`` / ``alert.updated`` / ``alert.escalated`` (``alert``: the
 alert as ``GET /api/v1/alerts/{id}`` returns it), ``tracks``, ``counts`` and
 ``camera.status``. Replies to a message echo its ``request_id``.
@@ -20,6 +26,7 @@ from argus.api.schemas.common import StrictModel, Text
 
 __all__ = [
     "AckMessage",
+    "AuthMessage",
     "ClientMessage",
     "PingMessage",
     "SubscribeMessage",
@@ -61,8 +68,16 @@ class AckMessage(StrictModel):
 
     type: Literal["ack"]
     alert_id: Annotated[str, Field(min_length=1, max_length=64)]
-    actor: Annotated[Text, Field(min_length=1, max_length=200)] = "operator"
     note: Annotated[Text, Field(max_length=2000)] = ""
+    request_id: RequestId = None
+
+
+class AuthMessage(StrictModel):
+    """Sign the connection in (browsers cannot set headers on a WebSocket), or swap in a
+    fresh access token before the current one expires."""
+
+    type: Literal["auth"]
+    token: Annotated[str, Field(min_length=1, max_length=4096)]
     request_id: RequestId = None
 
 
@@ -74,11 +89,11 @@ class PingMessage(StrictModel):
 
 
 ClientMessage = Annotated[
-    SubscribeMessage | UnsubscribeMessage | AckMessage | PingMessage,
+    SubscribeMessage | UnsubscribeMessage | AckMessage | PingMessage | AuthMessage,
     Field(discriminator="type"),
 ]
 
-client_messages: TypeAdapter[SubscribeMessage | UnsubscribeMessage | AckMessage | PingMessage] = (
-    TypeAdapter(ClientMessage)
-)
+client_messages: TypeAdapter[
+    SubscribeMessage | UnsubscribeMessage | AckMessage | PingMessage | AuthMessage
+] = TypeAdapter(ClientMessage)
 """Validates one client message from JSON text."""

@@ -1,0 +1,158 @@
+"""Authentication and authorisation of every request.
+
+A request authenticates with ``Authorization: Bearer <access JWT>``, or with
+an API key as ``Authorization: Bearer ak_...`` or ``X-API-Key: ak_...``.
+
+Every router is mounted behind a ``Guard`` naming the permission its reads
+need and the one its writes need; the guard also refuses a ``camera_id`` in
+the path or query that lies outside the caller's camera scope. Handlers that
+list or fetch things by another id take ``Caller`` and narrow or check by
+camera themselves.
+
+A *restricted* sign-in (a one-time password to change, or MFA the policy
+requires but the user has not enrolled) is refused everywhere except the
+routes that take ``SigningIn``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, WebSocket
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+
+from argus.api.deps import Runtime, RuntimeDep
+from argus.domain.audit import AuditEntry, AuditOutcome
+from argus.domain.errors import AuthenticationError, PermissionDeniedError
+from argus.domain.identity import Permission, Principal
+
+__all__ = [
+    "Caller",
+    "audited",
+    "Guard",
+    "SigningIn",
+    "authenticate_token",
+    "client_ip",
+    "require",
+]
+
+_bearer = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,
+    description="Access token from POST /api/v1/auth/token, or an API key (ak_...).",
+)
+_api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="API key of an edge node or integration."
+)
+
+_RESTRICTED_HINT = {
+    "password_change": "change the one-time password first (POST /api/v1/auth/password)",
+    "mfa_enrolment": "the policy requires MFA: enrol first (POST /api/v1/auth/mfa/enrol)",
+}
+
+
+async def audited(
+    runtime: Runtime,
+    request: Request | WebSocket,
+    who: Principal,
+    action: str,
+    target: str,
+    *,
+    outcome: AuditOutcome = "success",
+    **details: Any,
+) -> None:
+    """Append an API action to the audit trail (who, from where, on what)."""
+    await runtime.audit.append(
+        AuditEntry(
+            action=action,
+            actor=who.actor,
+            at=datetime.now(UTC),
+            target=target,
+            outcome=outcome,
+            details=details,
+            ip=client_ip(request),
+        )
+    )
+
+
+def client_ip(request: Request | WebSocket) -> str:
+    """The peer address (``unknown`` when the server does not know it)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+async def authenticate_token(runtime: RuntimeDep, token: str) -> Principal:
+    """The principal of a bearer credential: an API key (``ak_``) or an access JWT."""
+    if token.startswith("ak_"):
+        return await runtime.auth.authenticate_key(token)
+    return await runtime.auth.authenticate(token)
+
+
+async def _signing_in(
+    request: Request,
+    runtime: RuntimeDep,
+    bearer: Annotated[str | None, Depends(_bearer)],
+    key: Annotated[str | None, Depends(_api_key)],
+) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    token = key or bearer
+    if not token:
+        raise AuthenticationError("sign in first: no bearer token or API key was given")
+    principal = await authenticate_token(runtime, token)
+    runtime.user_limit.hit(f"{principal.kind}:{principal.id}")
+    request.state.principal = principal
+    return principal
+
+
+SigningIn = Annotated[Principal, Depends(_signing_in)]
+"""Any authenticated caller, restricted sign-ins included (own account, MFA enrolment)."""
+
+
+async def _caller(principal: SigningIn) -> Principal:
+    if principal.restricted is not None:
+        raise PermissionDeniedError(_RESTRICTED_HINT[principal.restricted])
+    return principal
+
+
+Caller = Annotated[Principal, Depends(_caller)]
+"""An authenticated, unrestricted caller."""
+
+
+def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that returns the caller when it has ``permission``."""
+
+    async def check(principal: Caller) -> Principal:
+        principal.require(permission)
+        return principal
+
+    check.__name__ = f"require_{permission}"
+    return check
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Guard:
+    """Router-level check: ``read`` for safe methods, ``write`` for the others.
+
+    The camera named by a ``camera_id`` path or query parameter must be in the
+    caller's scope.
+    """
+
+    def __init__(self, read: Permission, write: Permission) -> None:
+        self.read = read
+        self.write = write
+
+    async def __call__(self, request: Request, principal: Caller) -> Principal:
+        """Check the permission and the camera scope."""
+        needed = self.read if request.method in _SAFE_METHODS else self.write
+        principal.require(needed)
+        camera_id = request.path_params.get("camera_id")
+        if camera_id is None:
+            camera_id = request.query_params.get("camera_id")
+        if camera_id is not None:
+            principal.require_camera(str(camera_id))
+        return principal
