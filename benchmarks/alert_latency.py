@@ -51,6 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks._auth import SERVER_ENV, sign_in
 from benchmarks._common import (
     REPO_ROOT,
     Section,
@@ -380,10 +381,16 @@ def frame_clock(
     return median(answers)
 
 
-async def _collect(url: str, camera_id: str, result: Measurement, sizes: dict[str, Any]) -> None:
+async def _collect(
+    url: str,
+    camera_id: str,
+    result: Measurement,
+    sizes: dict[str, Any],
+    headers: dict[str, str],
+) -> None:
     from websockets.asyncio.client import connect
 
-    async with connect(url, max_size=2**22) as socket:
+    async with connect(url, max_size=2**22, additional_headers=headers) as socket:
         welcome = json.loads(await socket.recv())
         if welcome.get("type") != "welcome":
             raise RuntimeError(f"expected a welcome message, got {welcome!r}")
@@ -432,6 +439,7 @@ async def _drive(
 
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30.0) as client:
         await _wait_ready(client, server)
+        client.headers.update(await sign_in(client))
         if demo:
             camera_id = await _demo_camera_id(client)
             result.setup.append("demo camera from `argus serve --demo`")
@@ -445,7 +453,8 @@ async def _drive(
         result.setup.append(await _create_rule(client, data_dir))
         progress(f"alert: camera {camera_id} running; collecting {sizes['alerts']} alerts")
         cpu = _child_cpu_seconds(server.pid)
-        await _collect(f"ws://127.0.0.1:{port}/ws", camera_id, result, sizes)
+        headers = {"Authorization": client.headers["Authorization"]}
+        await _collect(f"ws://127.0.0.1:{port}/ws", camera_id, result, sizes, headers)
         result.server_cpu = _child_cpu_seconds(server.pid) - cpu
 
 
@@ -460,6 +469,7 @@ def _measure(quick: bool) -> Measurement:
         data_dir = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith("ARGUS_")}
         env["ARGUS_DATA_DIR"] = str(data_dir)
+        env.update(SERVER_ENV)
         video = Container(Settings(data_dir=data_dir)).demo_video()
         model = _install_pack(data_dir, env, result.setup)
         progress(f"alert: reference, {sizes['reference_frames']} detect() calls at {INPUT_SIZE}")

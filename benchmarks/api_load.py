@@ -42,6 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from benchmarks._auth import SERVER_ENV, sign_in
 from benchmarks._common import (
     REPO_ROOT,
     Section,
@@ -221,8 +222,11 @@ class RawClient:
     ``Content-Length`` (uvicorn's do for these endpoints).
     """
 
-    def __init__(self, host: str, port: int, connections: int) -> None:
+    def __init__(
+        self, host: str, port: int, connections: int, authorization: str | None = None
+    ) -> None:
         self._address = (host, port)
+        self._extra = f"Authorization: {authorization}\r\n" if authorization else ""
         self._connections = connections
         self._idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
             asyncio.Queue()
@@ -263,7 +267,8 @@ class RawClient:
     async def _exchange(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str
     ) -> int:
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self._address[0]}\r\n\r\n".encode())
+        request = f"GET {path} HTTP/1.1\r\nHost: {self._address[0]}\r\n{self._extra}\r\n"
+        writer.write(request.encode())
         head = await reader.readuntil(b"\r\n\r\n")
         length = 0
         for line in head.split(b"\r\n")[1:]:
@@ -327,13 +332,15 @@ async def _load(port: int, server: subprocess.Popen[bytes], data_dir: Path, quic
         httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0) as client,
     ):
         await _wait_ready(client, server)
+        client.headers.update(await sign_in(client))
         progress(f"api: seeding {CAMERAS} cameras and {sizes['events']} events")
         cameras = await _seed(client, data_dir, sizes["events"])
 
         async def httpx_get(path: str) -> int:
             return (await client.get(path)).status_code
 
-        async with RawClient("127.0.0.1", port, CONCURRENCY) as raw:
+        authorization = client.headers["Authorization"]
+        async with RawClient("127.0.0.1", port, CONCURRENCY, authorization) as raw:
             getters: dict[str, Getter] = {"httpx": httpx_get, "raw": raw.get}
             mixed_plan = [
                 (endpoint, _path(endpoint, cameras, n))
@@ -374,6 +381,7 @@ def _measure(quick: bool) -> Results:
             str(data_dir),
         ]
         env = {k: v for k, v in os.environ.items() if not k.startswith("ARGUS_")}
+        env.update(SERVER_ENV)
         progress(f"api: starting the server on 127.0.0.1:{port}")
         server = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
         try:

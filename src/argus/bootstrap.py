@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+import secrets
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,10 @@ from argus.domain.models import ModelManifest
 from argus.domain.rules import Rule
 from argus.domain.tracking import ByteTracker, TrackerConfig
 from argus.errors import ConfigError, ModelError, SourceDecodeError
+from argus.ports.audit import AuditLog
 from argus.ports.bus import EventBus
 from argus.ports.detector import Detector
+from argus.ports.evidence import BlobStore, BundleSigner, EvidenceKeyring, EvidenceRepository
 from argus.ports.faces import FaceDetector, FaceEmbedder, LivenessChecker
 from argus.ports.pipelines import PipelineSupervisor
 from argus.ports.render import Annotator, VideoWriter
@@ -40,6 +43,7 @@ from argus.ports.video import VideoSource
 from argus.scene import DetectSpec, TrackerSpec
 from argus.services.analytics import HeatmapPainter
 from argus.services.counting import LineCount, default_lines, evaluate_counts
+from argus.services.evidence import EvidenceService
 from argus.services.models import ModelService
 from argus.services.mot import OURS, EvalTracker, MotReport, PortTracker
 
@@ -52,11 +56,19 @@ __all__ = [
     "bootstrap",
     "evaluate_count_dirs",
     "evaluate_mot_dirs",
+    "evidence_keyring",
+    "evidence_repository",
+    "evidence_signer",
     "make_tracker",
+    "open_audit_log",
     "open_bus",
+    "open_evidence_admin",
+    "open_evidence_blobs",
+    "open_evidence_service",
     "open_services",
     "reference_tracker_names",
     "register_demo_camera",
+    "rotate_evidence_key",
 ]
 
 log = logging.getLogger(__name__)
@@ -416,6 +428,8 @@ class ControlPlane:
         pipelines: The camera pipelines.
         events_subject: Subject the event store consumes.
         node_id: This server's id in the envelopes it publishes (alert changes).
+        secret: The installation secret (keys of tokens, MFA secrets, evidence
+            signatures are derived from it); random when not given (tests).
     """
 
     database: Database
@@ -423,6 +437,7 @@ class ControlPlane:
     pipelines: PipelineSupervisor
     events_subject: str = EVENTS_SUBJECT
     node_id: str = "argus"
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
     async def close(self) -> None:
         """Stop pipelines, then close the bus and the database (each even if one fails)."""
@@ -513,7 +528,9 @@ async def open_services(
         finally:
             await database.close()
         raise
-    return ControlPlane(database=database, bus=bus, pipelines=supervisor, node_id=settings.node_id)
+    return ControlPlane(
+        database=database, bus=bus, pipelines=supervisor, node_id=settings.node_id, secret=secret
+    )
 
 
 # --- the embedded edge worker -----------------------------------------------------------------
@@ -676,3 +693,191 @@ def demo_rules(camera_id: str) -> list[Rule]:
 def heatmap_painter() -> HeatmapPainter:
     """Draws analytics heatmaps (OpenCV): a summed grid over a frame of its camera, as PNG."""
     return heatmap_png
+
+
+# --- the audit log (``argus audit``) --------------------------------------------------------
+
+
+async def open_audit_log(settings: Settings) -> tuple[AuditLog, Callable[[], Awaitable[None]]]:
+    """Open the database named by the settings and its audit log.
+
+    The chain key is ``chain_key`` of the installation secret
+    (``ARGUS_SECRET_KEY``, else ``data_dir/secret.key``): the key the server's
+    log must use too, or every record reads as edited.
+
+    Returns:
+        The log and a function that closes the database.
+
+    Raises:
+        ConfigError: Bad database URL or secret key.
+        StorageError: The database is unreachable or a migration failed.
+    """
+    from argus.adapters.db.audit_sql import SqlAuditLog
+    from argus.adapters.db.crypto import resolve_secret_key
+    from argus.adapters.db.sql import SqlDatabase
+    from argus.domain.audit import chain_key
+
+    configured = settings.secret_key.get_secret_value() if settings.secret_key else None
+    secret = resolve_secret_key(configured, settings.data_dir)
+    database = await SqlDatabase.open(settings.resolved_database_url, secret_key=secret)
+    return SqlAuditLog(database.engine, chain_key(secret)), database.close
+
+
+# --- evidence (``argus evidence``; wired into the server by the caller) ------------------------
+
+
+def _installation_secret(settings: Settings) -> bytes:
+    """The installation secret, resolved as ``open_services`` resolves it."""
+    from argus.adapters.db.crypto import resolve_secret_key
+
+    configured = settings.secret_key.get_secret_value() if settings.secret_key else None
+    return resolve_secret_key(configured, settings.data_dir)
+
+
+async def open_evidence_blobs(settings: Settings, *, create_bucket: bool = True) -> BlobStore:
+    """The blob store named by ``settings.evidence_url``.
+
+    ``None``: ``data_dir/evidence``; a path or ``file:///path``: that directory;
+    ``s3://bucket/prefix``: the bucket on ``settings.s3_endpoint_url`` (AWS when
+    unset), created when missing if ``create_bucket``.
+
+    Raises:
+        ConfigError: An unknown URL scheme or an S3 URL without a bucket.
+        StorageError: The S3 endpoint is unreachable or refuses the credentials.
+    """
+    from urllib.parse import urlparse
+
+    from argus.adapters.evidence.fs import FileBlobStore
+
+    url = settings.evidence_url
+    if url is None:
+        return FileBlobStore(settings.data_dir / "evidence")
+    parsed = urlparse(url)
+    if parsed.scheme == "s3":
+        from argus.adapters.evidence.s3 import S3BlobStore
+
+        if not parsed.netloc:
+            raise ConfigError(f"evidence URL {url!r} names no bucket (s3://bucket/prefix)")
+        return await S3BlobStore.open(
+            parsed.netloc,
+            parsed.path.lstrip("/"),
+            endpoint_url=settings.s3_endpoint_url,
+            create_bucket=create_bucket,
+        )
+    if parsed.scheme == "file":
+        return FileBlobStore(Path(parsed.path))
+    if "://" in url:
+        raise ConfigError(f"evidence URL {url!r}: use a path, file:///path or s3://bucket/prefix")
+    return FileBlobStore(Path(url))
+
+
+def evidence_keyring(settings: Settings) -> EvidenceKeyring:
+    """Master keys from ``ARGUS_EVIDENCE_MASTER_KEYS``, else ``data_dir/evidence-keys.json``.
+
+    Raises:
+        ConfigError: The keys or the key file are invalid.
+    """
+    from argus.adapters.evidence.crypto import load_keyring
+
+    configured = settings.evidence_master_keys
+    return load_keyring(
+        configured.get_secret_value() if configured is not None else None, settings.data_dir
+    )
+
+
+def rotate_evidence_key(settings: Settings) -> str:
+    """Add a new current master key to ``data_dir/evidence-keys.json``; return its id.
+
+    Raises:
+        ConfigError: Keys come from ``ARGUS_EVIDENCE_MASTER_KEYS`` (add one there
+            instead), or the key file is invalid.
+    """
+    from argus.adapters.evidence.crypto import rotate_key_file
+
+    if settings.evidence_master_keys is not None:
+        raise ConfigError(
+            "evidence keys come from ARGUS_EVIDENCE_MASTER_KEYS: append a new 'kid:base64' "
+            "key there (the last is current), restart, then run 'argus evidence rewrap'"
+        )
+    return rotate_key_file(settings.data_dir)
+
+
+def evidence_signer(settings: Settings, secret: bytes | None = None) -> BundleSigner:
+    """The Ed25519 bundle signer derived from the installation secret.
+
+    Args:
+        settings: Where the secret comes from when ``secret`` is not given.
+        secret: The installation secret (``ControlPlane.secret``), if at hand.
+    """
+    from argus.adapters.evidence.signing import Ed25519Signer
+
+    return Ed25519Signer.from_secret(
+        secret if secret is not None else _installation_secret(settings)
+    )
+
+
+def evidence_repository(database: Database) -> EvidenceRepository:
+    """The evidence repository of ``database`` (its ``evidence`` table or in-memory store)."""
+    return database.evidence
+
+
+async def open_evidence_service(
+    settings: Settings,
+    repository: EvidenceRepository,
+    audit: AuditLog,
+    *,
+    secret: bytes | None = None,
+) -> EvidenceService:
+    """The evidence service: blobs from ``evidence_url``, keys, signer; ``close()`` it after.
+
+    Args:
+        settings: Evidence URL, S3 endpoint, master keys, data directory, secret.
+        repository: The metadata store (``evidence_repository(database)``).
+        audit: The audit log every evidence action is appended to.
+        secret: The installation secret (``ControlPlane.secret``); resolved from
+            the settings when ``None``.
+
+    Raises:
+        ConfigError: Bad evidence URL, master keys or secret.
+        StorageError: The object store is unreachable.
+    """
+    keyring = evidence_keyring(settings)
+    signer = evidence_signer(settings, secret)
+    blobs = await open_evidence_blobs(settings)
+    return EvidenceService(repository, blobs, keyring, audit, signer)
+
+
+async def open_evidence_admin(
+    settings: Settings,
+) -> tuple[EvidenceService, Callable[[], Awaitable[None]]]:
+    """The evidence service over the configured database and its audit log (for the CLI).
+
+    Returns:
+        The service and a function that closes it and the database.
+
+    Raises:
+        ConfigError: Bad database URL, evidence URL, keys or secret.
+        StorageError: The database or the object store is unreachable.
+    """
+    from argus.adapters.db.audit_sql import SqlAuditLog
+    from argus.adapters.db.evidence_sql import SqlEvidenceRepository
+    from argus.adapters.db.sql import SqlDatabase
+    from argus.domain.audit import chain_key
+
+    secret = _installation_secret(settings)
+    database = await SqlDatabase.open(settings.resolved_database_url, secret_key=secret)
+    try:
+        audit = SqlAuditLog(database.engine, chain_key(secret))
+        repository = SqlEvidenceRepository(database.engine)
+        service = await open_evidence_service(settings, repository, audit, secret=secret)
+    except BaseException:
+        await database.close()
+        raise
+
+    async def close() -> None:
+        try:
+            await service.close()
+        finally:
+            await database.close()
+
+    return service, close

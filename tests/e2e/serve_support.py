@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.auth_support import ADMIN, ADMIN_PASSWORD, bearer, server_env
 from tests.e2e.conftest import ARGUS
 
 START_TIMEOUT = 120.0
@@ -33,7 +34,9 @@ class ServeProcess:
     Args:
         data_dir: ``--data-dir`` (the SQLite file and the model packs live there).
         log: File collecting stdout and stderr of every run.
-        env: ``ARGUS_*`` variables for the process; the caller's are dropped.
+        env: ``ARGUS_*`` variables for the process; the caller's are dropped. The
+            test admin's credentials are always set (``tests.auth_support``);
+            ``headers`` carry its access token once the server is ready.
         args: More ``argus serve`` options (``--demo``).
     """
 
@@ -49,7 +52,8 @@ class ServeProcess:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         clean = {k: v for k, v in os.environ.items() if not k.startswith("ARGUS_")}
-        self._env = {**clean, **(env or {})}
+        self._env = {**clean, **server_env(), **(env or {})}
+        self.headers: dict[str, str] = {}
         self._args = args
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -71,6 +75,7 @@ class ServeProcess:
                 pytest.fail(f"argus serve exited {self.process.returncode}:\n{self.output()}")
             try:
                 if httpx.get(f"{self.base}/health/ready", timeout=2).status_code == 200:
+                    self.headers = self._sign_in()
                     return
             except httpx.TransportError:
                 pass
@@ -78,6 +83,12 @@ class ServeProcess:
                 self.kill()
                 pytest.fail(f"argus serve was not ready in {START_TIMEOUT} s:\n{self.output()}")
             time.sleep(0.1)
+
+    def _sign_in(self) -> dict[str, str]:
+        form = {"username": ADMIN, "password": ADMIN_PASSWORD}
+        answer = httpx.post(f"{self.base}/api/v1/auth/token", data=form, timeout=30)
+        assert answer.status_code == 200, answer.text
+        return bearer(answer.json()["access_token"])
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a crash or an OOM kill."""
@@ -114,7 +125,7 @@ def serving(
         server.kill()
 
 
-def stored_ids(base: str, camera_id: str) -> list[str]:
+def stored_ids(base: str, camera_id: str, headers: Mapping[str, str]) -> list[str]:
     """Every stored event id of ``camera_id``, over all pages (repeats kept, to count them)."""
     ids: list[str] = []
     cursor: str | None = None
@@ -122,7 +133,7 @@ def stored_ids(base: str, camera_id: str) -> list[str]:
         params = {"camera_id": camera_id, "limit": "1000"}
         if cursor is not None:
             params["cursor"] = cursor
-        page = httpx.get(f"{base}/api/v1/events", params=params, timeout=30)
+        page = httpx.get(f"{base}/api/v1/events", params=params, headers=headers, timeout=30)
         assert page.status_code == 200, page.text
         body = page.json()
         ids += [item["event_id"] for item in body["items"]]

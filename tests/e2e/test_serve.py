@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -20,6 +21,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 START_TIMEOUT = 90.0
 """Seconds the server may take to become ready on a loaded machine."""
+
+
+NEW_PASSWORD = "a-long-new-admin-passphrase"
 
 
 def free_port() -> int:
@@ -67,6 +71,29 @@ def server(data_dir: Path, log: Path) -> Iterator[str]:
     assert code == 0, log.read_text()
 
 
+def _one_time_password(log: Path) -> str:
+    match = re.search(r"one-time password\n\n    (\S+)\n", log.read_text())
+    assert match is not None, f"no one-time password printed:\n{log.read_text()}"
+    return match.group(1)
+
+
+def _first_sign_in(base: str, one_time: str) -> dict[str, str]:
+    """Sign in with the printed password, change it as required; the new token's header."""
+    form = {"username": "admin", "password": one_time}
+    first = httpx.post(f"{base}/api/v1/auth/token", data=form, timeout=30).json()
+    assert first["restricted"] == "password_change"
+    restricted = {"Authorization": f"Bearer {first['access_token']}"}
+    assert httpx.get(f"{base}/api/v1/cameras", headers=restricted, timeout=10).status_code == 403
+    changed = httpx.post(
+        f"{base}/api/v1/auth/password",
+        json={"current_password": one_time, "new_password": NEW_PASSWORD},
+        headers=restricted,
+        timeout=30,
+    )
+    assert changed.status_code == 200, changed.text
+    return {"Authorization": f"Bearer {changed.json()['access_token']}"}
+
+
 def test_serve_persists_across_restarts(tmp_path: Path) -> None:
     data_dir, log = tmp_path / "data", tmp_path / "serve.log"
     camera = {
@@ -75,18 +102,28 @@ def test_serve_persists_across_restarts(tmp_path: Path) -> None:
         "credentials": {"username": "op", "password": "hunter2-hunter2"},
     }
     with server(data_dir, log) as base:
-        created = httpx.post(f"{base}/api/v1/cameras", json=camera, timeout=10)
+        # No ARGUS_ADMIN_PASSWORD: the first start prints a one-time password.
+        auth = _first_sign_in(base, _one_time_password(log))
+        assert httpx.get(f"{base}/api/v1/cameras", timeout=10).status_code == 401
+        created = httpx.post(f"{base}/api/v1/cameras", json=camera, headers=auth, timeout=10)
         assert created.status_code == 201, created.text
         cid = created.json()["id"]
-        read = httpx.get(f"{base}/api/v1/cameras/{cid}", timeout=10).json()
+        read = httpx.get(f"{base}/api/v1/cameras/{cid}", headers=auth, timeout=10).json()
         assert read["name"] == "Gate"
         assert read["has_credentials"] is True
     assert (data_dir / "argus.db").is_file()
     assert b"hunter2-hunter2" not in (data_dir / "argus.db").read_bytes()
 
     with server(data_dir, log) as base:
-        again = httpx.get(f"{base}/api/v1/cameras/{cid}", timeout=10)
+        # The admin exists now: no second password is printed, the changed one works.
+        assert len(re.findall(r"one-time password\n\n", log.read_text())) == 1
+        form = {"username": "admin", "password": NEW_PASSWORD}
+        token = httpx.post(f"{base}/api/v1/auth/token", data=form, timeout=30).json()
+        auth = {"Authorization": f"Bearer {token['access_token']}"}
+        again = httpx.get(f"{base}/api/v1/cameras/{cid}", headers=auth, timeout=10)
         assert again.status_code == 200
         assert again.json() == read
-        assert httpx.get(f"{base}/api/v1/cameras/{cid}/status", timeout=10).status_code == 200
+        status = httpx.get(f"{base}/api/v1/cameras/{cid}/status", headers=auth, timeout=10)
+        assert status.status_code == 200
     assert "Application shutdown complete" in log.read_text()
+    assert NEW_PASSWORD not in log.read_text()

@@ -52,10 +52,13 @@ def _envelope(camera_id: str, n: int) -> Envelope:
     )
 
 
-def _stored_count(base: str, camera_id: str) -> int:
+def _stored_count(server: ServeProcess, camera_id: str) -> int:
     try:
         page = httpx.get(
-            f"{base}/api/v1/events", params={"camera_id": camera_id, "limit": "1"}, timeout=10
+            f"{server.base}/api/v1/events",
+            params={"camera_id": camera_id, "limit": "1"},
+            headers=server.headers,
+            timeout=10,
         )
     except httpx.TransportError:
         return 0
@@ -148,7 +151,7 @@ def test_events_acked_by_jetstream_survive_a_killed_server(tmp_path: Path, bus_p
     with serving(data_dir, log, env) as server:
         publisher.start()
         # Kill as soon as the store has taken some events, while the rest still flows in.
-        _wait_until(server, "the first stored events", lambda: _stored_count(server.base, camera))
+        _wait_until(server, "the first stored events", lambda: _stored_count(server, camera))
         server.kill()
     publisher.resume.set()
     publisher.halfway.wait()
@@ -161,9 +164,9 @@ def test_events_acked_by_jetstream_survive_a_killed_server(tmp_path: Path, bus_p
         _wait_until(
             server,
             "every acked event to be stored",
-            lambda: _stored_count(server.base, camera) >= len(publisher.acked),
+            lambda: _stored_count(server, camera) >= len(publisher.acked),
         )
-        stored = stored_ids(server.base, camera)
+        stored = stored_ids(server.base, camera, server.headers)
         assert server.stop() == 0, server.output()
     assert len(stored) == len(set(stored)), "an event was stored twice"
     assert set(stored) == set(publisher.acked)
@@ -175,9 +178,12 @@ def test_events_acked_by_jetstream_survive_a_killed_server(tmp_path: Path, bus_p
 class BatchPoster(threading.Thread):
     """POSTs batches until the server goes away; records the batches that got a 2xx."""
 
-    def __init__(self, base: str, camera_id: str, batch_size: int = 100) -> None:
+    def __init__(
+        self, base: str, headers: dict[str, str], camera_id: str, batch_size: int = 100
+    ) -> None:
         super().__init__(name="batch-poster", daemon=True)
         self.base = base
+        self.headers = headers
         self.camera_id = camera_id
         self.batch_size = batch_size
         self.acked: list[list[str]] = []
@@ -191,7 +197,7 @@ class BatchPoster(threading.Thread):
         return out
 
     def run(self) -> None:
-        with httpx.Client(base_url=self.base, timeout=60) as client:
+        with httpx.Client(base_url=self.base, headers=self.headers, timeout=60) as client:
             while True:
                 envelopes = self.batch()
                 body = {"events": [e.to_dict() for e in envelopes]}
@@ -211,7 +217,7 @@ def test_batches_answered_2xx_survive_a_killed_server(tmp_path: Path) -> None:
     data_dir, log = tmp_path / "data", tmp_path / "serve.log"
     camera = f"cam-{uuid.uuid4().hex[:8]}"
     with serving(data_dir, log) as server:
-        poster = BatchPoster(server.base, camera)
+        poster = BatchPoster(server.base, server.headers, camera)
         poster.start()
         _wait_until(server, "five acknowledged batches", lambda: len(poster.acked) >= 5)
         server.kill()
@@ -222,18 +228,20 @@ def test_batches_answered_2xx_survive_a_killed_server(tmp_path: Path) -> None:
     attempted = acked | {e.event_id for batch in poster.unanswered for e in batch}
 
     with serving(data_dir, log) as server:
-        stored = stored_ids(server.base, camera)
+        stored = stored_ids(server.base, camera, server.headers)
         assert len(stored) == len(set(stored)), "an event was stored twice"
         assert acked <= set(stored), f"{len(acked - set(stored))} acknowledged events were lost"
         assert set(stored) <= attempted
         # The producer retries the batch that got no answer: safe, whatever its fate was.
         for batch in poster.unanswered:
             body = {"events": [e.to_dict() for e in batch]}
-            retried = httpx.post(f"{server.base}/api/v1/events", json=body, timeout=60)
+            retried = httpx.post(
+                f"{server.base}/api/v1/events", json=body, headers=server.headers, timeout=60
+            )
             assert retried.status_code == 200, retried.text
             result = retried.json()
             ids = [e.event_id for e in batch]
             assert sorted(result["inserted"] + result["duplicates"]) == sorted(ids)
-        after = stored_ids(server.base, camera)
+        after = stored_ids(server.base, camera, server.headers)
         assert server.stop() == 0, server.output()
     assert sorted(after) == sorted(attempted)

@@ -383,7 +383,11 @@ async def test_incident_crud_links_and_notes(app: Api) -> None:
     assert created.status_code == 201, created.text
     incident = created.json()
     iid = incident["id"]
-    assert (incident["status"], incident["confirmed_by"], incident["version"]) == ("open", "user:admin", 1)
+    assert (incident["status"], incident["confirmed_by"], incident["version"]) == (
+        "open",
+        "user:admin",
+        1,
+    )
     base = f"/api/v1/incidents/{iid}"
 
     linked = await app.client.patch(
@@ -404,7 +408,9 @@ async def test_incident_crud_links_and_notes(app: Api) -> None:
 
     noted = await app.client.post(f"{base}/notes", json={"text": "police called"})
     assert noted.status_code == 201, noted.text
-    assert [(n["author"], n["text"]) for n in noted.json()["notes"]] == [("user:admin", "police called")]
+    assert [(n["author"], n["text"]) for n in noted.json()["notes"]] == [
+        ("user:admin", "police called")
+    ]
     assert (await app.client.post(f"{base}/notes", json={"text": ""})).status_code == 422
 
     for status in ("in_progress", "resolved", "closed"):

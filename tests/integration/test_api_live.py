@@ -87,9 +87,7 @@ async def test_an_alert_arrives_live_and_is_acknowledged_over_the_socket(server:
         assert {c["name"] for c in alert["risk_components"]} >= {"rule", "confidence"}
         assert alert["state"] == "notified"  # announced once the operators are notified
 
-        await client.send(
-            {"type": "ack", "alert_id": alert["id"], "request_id": "a"}
-        )
+        await client.send({"type": "ack", "alert_id": alert["id"], "request_id": "a"})
         ack = await client.expect_type("ack.ok", request_id="a")
         assert ack["alert"]["state"] == "acknowledged"
         broadcast = await client.expect(

@@ -2,20 +2,24 @@
 
 Used by API tests and wherever a control plane must work without cameras. After
 ``apply`` an enabled camera reports ``online`` at its detect fps and serves a
-tiny grey JPEG as its snapshot; a disabled one reports ``disabled`` and has no
-snapshot. ``fail`` puts a camera into ``error`` for tests of degraded states.
+tiny grey JPEG as its snapshot, and its ``capture`` is a real but tiny one (that
+JPEG, and an MP4 of it over the window); a disabled one reports ``disabled``
+and has neither. ``fail`` puts a camera into ``error`` for tests of degraded
+states.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argus.domain.cameras import Camera, Line, Zone, utc_now
-from argus.ports.pipelines import CameraStatus, LiveCallback
+from argus.ports.pipelines import CameraStatus, Capture, LiveCallback
 
-__all__ = ["AppliedConfig", "MemoryPipelines", "tiny_jpeg"]
+__all__ = ["AppliedConfig", "MemoryPipelines", "tiny_capture", "tiny_jpeg"]
 
 
 @functools.cache
@@ -28,6 +32,36 @@ def tiny_jpeg() -> bytes:
     if not ok:  # pragma: no cover - OpenCV always encodes a plain image
         raise RuntimeError("OpenCV could not encode a JPEG")
     return bytes(data.tobytes())
+
+
+def tiny_capture(at: datetime, pre_s: float, post_s: float) -> Capture:
+    """A capture of ``tiny_jpeg`` frames at ``at - pre_s``, ``at`` and ``at + post_s``.
+
+    The clip is a real MP4 (encoded like the edge worker's), so whatever
+    stores or serves evidence can be tested on it.
+
+    Raises:
+        ConfigError: A naive ``at`` or a negative ``pre_s`` / ``post_s``.
+    """
+    from argus.adapters.pipelines.clips import RingFrame, check_window, encode_clip
+
+    check_window(at, pre_s, post_s)
+    jpeg = tiny_jpeg()
+    times = sorted({at - timedelta(seconds=pre_s), at, at + timedelta(seconds=post_s)})
+    frames = [RingFrame(at=t, jpeg=jpeg, width=16, height=16) for t in times]
+    span = (times[-1] - times[0]).total_seconds()
+    fps = (len(times) - 1) / span if span > 0 else 1.0
+    return Capture(
+        snapshot=jpeg,
+        snapshot_at=at,
+        clip=encode_clip(frames, max(fps, 1.0)),
+        start=times[0],
+        end=times[-1],
+        frames=len(frames),
+        fps=round(fps, 3),
+        width=16,
+        height=16,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +155,22 @@ class MemoryPipelines:
         """A tiny JPEG for an online camera, else ``None``."""
         status = self._statuses.get(camera_id)
         return tiny_jpeg() if status is not None and status.state == "online" else None
+
+    async def capture(
+        self, camera_id: str, at: datetime, *, pre_s: float, post_s: float
+    ) -> Capture | None:
+        """``tiny_capture`` for an online camera (without waiting), else ``None``.
+
+        Raises:
+            ConfigError: A naive ``at`` or a negative ``pre_s`` / ``post_s``.
+        """
+        from argus.adapters.pipelines.clips import check_window
+
+        check_window(at, pre_s, post_s)
+        status = self._statuses.get(camera_id)
+        if status is None or status.state != "online":
+            return None
+        return await asyncio.to_thread(tiny_capture, at, pre_s, post_s)
 
     async def close(self) -> None:
         """Forget every camera."""

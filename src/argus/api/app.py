@@ -8,6 +8,7 @@ happens at import time and nothing is kept in module state.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sys
@@ -26,9 +27,11 @@ from argus.api.metrics import ApiMetrics, MetricsMiddleware
 from argus.api.routers import (
     alerts,
     analytics,
+    audit,
     auth,
     cameras,
     events,
+    evidence,
     health,
     incidents,
     lines,
@@ -38,12 +41,14 @@ from argus.api.routers import (
     zones,
 )
 from argus.api.security import Guard
-from argus.bootstrap import ControlPlane
+from argus.bootstrap import ControlPlane, open_evidence_service
 from argus.config import Settings
 from argus.domain.alerts import EscalationPolicy, Severity
 from argus.services.alerts import AlertService, AlertWorker
 from argus.services.auth import AuthConfig, AuthService
 from argus.services.cameras import CameraService, EventService
+from argus.services.evidence import EvidenceService
+from argus.services.evidence_capture import EvidenceCapture
 from argus.services.ratelimit import RateLimiter
 
 __all__ = ["API_PREFIX", "MAX_BODY", "ServicesOpener", "create_app"]
@@ -90,6 +95,22 @@ def auth_config(settings: Settings) -> AuthConfig:
     )
 
 
+RETENTION_INTERVAL = 3600.0
+"""Seconds between sweeps for evidence past its retention."""
+
+
+async def _retention(evidence: EvidenceService, days: float) -> None:
+    """Delete unlocked evidence older than ``days``, hourly (the top of a task loop)."""
+    while True:
+        try:
+            purged = await evidence.purge_expired(days)
+            if purged:
+                log.info("retention: deleted %d evidence item(s) older than %g days", purged, days)
+        except Exception:  # log and try again next time; never end the loop
+            log.exception("the evidence retention sweep failed")
+        await asyncio.sleep(RETENTION_INTERVAL)
+
+
 async def _first_admin(auth: AuthService, settings: Settings) -> None:
     """Create the first admin on an empty installation; print a one-time password if made."""
     given = settings.admin_password.get_secret_value() if settings.admin_password else None
@@ -102,6 +123,92 @@ async def _first_admin(auth: AuthService, settings: Settings) -> None:
         )
         sys.stderr.flush()
         log.warning("created the first admin %r with a one-time password", settings.admin_username)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _start(
+    settings: Settings,
+    services: ControlPlane,
+    metrics: ApiMetrics,
+    stack: contextlib.AsyncExitStack,
+) -> Runtime:
+    """Build and start the app's services on open adapters; their stops go on ``stack``."""
+    database = services.database
+    camera_service = CameraService(database, services.pipelines)
+    ingest = EventIngest(
+        services.bus,
+        database.events,
+        services.events_subject,
+        on_stored=metrics.events_stored.inc,
+        on_duplicate=metrics.event_duplicates.inc,
+    )
+    stack.push_async_callback(ingest.stop)
+    alert_service = AlertService(
+        database,
+        services.bus.publish,
+        node_id=services.node_id,
+        escalation=escalation_policy(settings),
+    )
+    alerting = AlertWorker(
+        alert_service,
+        services.bus,
+        services.events_subject,
+        escalation_tick=settings.escalation_tick_s,
+        on_alert=metrics.alert_raised,
+    )
+    stack.push_async_callback(alerting.stop)
+    metrics.ingest_depth.set_function(lambda: ingest.depth)
+    auth_service = AuthService(database, database.audit, services.secret, auth_config(settings))
+    await _first_admin(auth_service, settings)
+    hub = LiveHub(services.bus, services.pipelines)
+    stack.push_async_callback(hub.stop)
+    evidence = await open_evidence_service(
+        settings, database.evidence, database.audit, secret=services.secret
+    )
+    stack.push_async_callback(evidence.close)
+    capture = EvidenceCapture(
+        services.bus,
+        services.pipelines,
+        evidence,
+        pre_s=settings.evidence_pre_roll_s,
+        post_s=settings.evidence_post_roll_s,
+        node_id=services.node_id,
+    )
+    stack.push_async_callback(capture.stop)
+    resumed = await camera_service.resume()
+    ingest.start()
+    alerting.start()
+    hub.start()
+    capture.start()
+    retention = asyncio.create_task(
+        _retention(evidence, settings.evidence_retention_days), name="argus-retention"
+    )
+    stack.push_async_callback(_cancel, retention)
+    log.info("control plane ready: %d camera(s) resumed", resumed)
+    return Runtime(
+        services=services,
+        cameras=camera_service,
+        events=EventService(database),
+        ingest=ingest,
+        metrics=metrics,
+        alerts=alert_service,
+        alerting=alerting,
+        live=hub,
+        auth=auth_service,
+        audit=database.audit,
+        user_limit=RateLimiter(
+            settings.rate_limit_user_per_s,
+            settings.rate_limit_user_burst,
+            what="requests from this user or key",
+        ),
+        evidence=evidence,
+        capture=capture,
+    )
 
 
 def create_app(settings: Settings, *, open_services: ServicesOpener | None = None) -> FastAPI:
@@ -118,71 +225,14 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        services = await opener(settings)
-        ingest: EventIngest | None = None
-        alerting: AlertWorker | None = None
-        hub: LiveHub | None = None
-        try:
-            camera_service = CameraService(services.database, services.pipelines)
+        # Everything started is stopped in reverse order, even when a later step fails.
+        async with contextlib.AsyncExitStack() as stack:
+            services = await opener(settings)
+            stack.push_async_callback(services.close)
             metrics.pipelines = services.pipelines
-            ingest = EventIngest(
-                services.bus,
-                services.database.events,
-                services.events_subject,
-                on_stored=metrics.events_stored.inc,
-                on_duplicate=metrics.event_duplicates.inc,
-            )
-            alert_service = AlertService(
-                services.database,
-                services.bus.publish,
-                node_id=services.node_id,
-                escalation=escalation_policy(settings),
-            )
-            alerting = AlertWorker(
-                alert_service,
-                services.bus,
-                services.events_subject,
-                escalation_tick=settings.escalation_tick_s,
-                on_alert=metrics.alert_raised,
-            )
-            metrics.ingest_depth.set_function(lambda: ingest.depth if ingest else 0)
-            auth_service = AuthService(
-                services.database, services.database.audit, services.secret, auth_config(settings)
-            )
-            await _first_admin(auth_service, settings)
-            hub = LiveHub(services.bus, services.pipelines)
-            resumed = await camera_service.resume()
-            ingest.start()
-            alerting.start()
-            hub.start()
-            log.info("control plane ready: %d camera(s) resumed", resumed)
-            runtime = Runtime(
-                services=services,
-                cameras=camera_service,
-                events=EventService(services.database),
-                ingest=ingest,
-                metrics=metrics,
-                alerts=alert_service,
-                alerting=alerting,
-                live=hub,
-                auth=auth_service,
-                audit=services.database.audit,
-                user_limit=RateLimiter(
-                    settings.rate_limit_user_per_s,
-                    settings.rate_limit_user_burst,
-                    what="requests from this user or key",
-                ),
-            )
+            stack.callback(setattr, metrics, "pipelines", None)
+            runtime = await _start(settings, services, metrics, stack)
             yield {"runtime": runtime}
-        finally:
-            if hub is not None:
-                await hub.stop()
-            if alerting is not None:
-                await alerting.stop()
-            if ingest is not None:
-                await ingest.stop()
-            metrics.pipelines = None
-            await services.close()
 
     app = FastAPI(
         title="Argus",
@@ -197,7 +247,9 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
     install_error_handlers(app)
     # Added last = outermost: the metrics see the 500s CatchAll produces.
     app.add_middleware(CatchAll)
-    app.add_middleware(BodyLimit, default=MAX_BODY)
+    app.add_middleware(
+        BodyLimit, default=MAX_BODY, overrides={evidence.UPLOAD_PATH: evidence.UPLOAD_LIMIT + 65536}
+    )
     app.add_middleware(
         RateLimitPerIp,
         limiter=RateLimiter(
@@ -219,7 +271,11 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
         (alerts, Guard("view", "operate")),
         (incidents, Guard("view", "operate")),
         (users, Guard("admin", "admin")),
+        (audit, Guard("admin", "admin")),
     )
+    evidence_guard = Guard("view", "operate")
+    api.include_router(evidence.router, dependencies=[Depends(evidence_guard)])
+    api.include_router(evidence.incident_router, dependencies=[Depends(evidence_guard)])
     for module, guard in guarded:
         api.include_router(module.router, dependencies=[Depends(guard)])
     app.include_router(api)

@@ -20,6 +20,8 @@ from argus.ports.audit import AuditLog
 from argus.services.alerts import AlertService, AlertWorker
 from argus.services.auth import AuthService
 from argus.services.cameras import CameraService, EventService
+from argus.services.evidence import EvidenceService
+from argus.services.evidence_capture import EvidenceCapture
 from argus.services.ratelimit import RateLimiter
 
 __all__ = [
@@ -53,6 +55,8 @@ class Runtime:
         auth: Sign-in, tokens, users and API keys.
         audit: The audit trail.
         user_limit: Request rate limit per user or API key.
+        evidence: Encrypted, signed evidence.
+        capture: Stores a snapshot and a clip for new alerts of local cameras.
     """
 
     services: ControlPlane
@@ -66,6 +70,8 @@ class Runtime:
     auth: AuthService
     audit: AuditLog
     user_limit: RateLimiter
+    evidence: EvidenceService
+    capture: EvidenceCapture
 
 
 def get_runtime(request: Request) -> Runtime:

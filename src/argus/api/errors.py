@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -33,6 +34,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from argus.domain.audit import AuditEntry
 from argus.domain.errors import (
     ArgusError,
     AuthenticationError,
@@ -76,8 +78,33 @@ def status_for(exc: BaseException) -> int:
     return 500
 
 
+async def _audit_denial(request: Request, exc: Exception) -> None:
+    """Record a refused request of a signed-in caller in the audit trail."""
+    runtime = getattr(request.state, "runtime", None)
+    principal = getattr(request.state, "principal", None)
+    audit = getattr(runtime, "audit", None)
+    actor = getattr(principal, "actor", None)
+    if audit is None or not isinstance(actor, str):
+        return
+    entry = AuditEntry(
+        action="access.denied",
+        actor=actor,
+        at=datetime.now(UTC),
+        target=f"{request.method} {request.url.path}"[:300],
+        outcome="denied",
+        details={"reason": str(exc)[:500]},
+        ip=request.client.host if request.client else None,
+    )
+    try:
+        await audit.append(entry)
+    except ArgusError:
+        log.exception("could not audit a denied request")
+
+
 async def _argus_error(request: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
+    if isinstance(exc, PermissionDeniedError):
+        await _audit_denial(request, exc)
     if status == 500:
         log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse(_GENERIC, status_code=500)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -66,21 +67,20 @@ class BodyLimit:
     Args:
         app: The wrapped app.
         default: Bytes any request body may have.
-        overrides: Larger (or smaller) limits by path prefix; the longest
-            matching prefix wins.
+        overrides: Other limits by path pattern (the first that matches wins).
     """
 
     def __init__(
-        self, app: ASGIApp, default: int, overrides: Mapping[str, int] | None = None
+        self, app: ASGIApp, default: int, overrides: Mapping[re.Pattern[str], int] | None = None
     ) -> None:
         self.app = app
         self.default = default
-        self.overrides = sorted((overrides or {}).items(), key=lambda kv: -len(kv[0]))
+        self.overrides = list((overrides or {}).items())
 
     def limit_for(self, path: str) -> int:
         """The byte limit of ``path``."""
-        for prefix, limit in self.overrides:
-            if path.startswith(prefix):
+        for pattern, limit in self.overrides:
+            if pattern.fullmatch(path):
                 return limit
         return self.default
 

@@ -50,7 +50,7 @@ CHANNEL_PATTERN = re.compile(
 QUEUE_SIZE = 256
 """Messages queued per client before the oldest are dropped."""
 
-_ALERT_TYPES = frozenset({"alert.created", "alert.updated", "alert.escalated"})
+_ALERT_TYPES = frozenset({"alert.created", "alert.updated", "alert.escalated", "alert.evidence"})
 
 
 def check_channel(name: str) -> str:

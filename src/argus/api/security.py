@@ -30,9 +30,9 @@ from argus.domain.identity import Permission, Principal
 
 __all__ = [
     "Caller",
-    "audited",
     "Guard",
     "SigningIn",
+    "audited",
     "authenticate_token",
     "client_ip",
     "require",

@@ -10,8 +10,10 @@ import typer
 
 from argus import __version__
 from argus.cli.analyze import analyze
+from argus.cli.audit import audit_app
 from argus.cli.detect import detect
 from argus.cli.eval import eval_app
+from argus.cli.evidence import evidence_app
 from argus.cli.models import models_app
 from argus.cli.serve import serve
 from argus.errors import ArgusError
@@ -27,6 +29,8 @@ app = typer.Typer(
 )
 app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
+app.add_typer(audit_app, name="audit")
+app.add_typer(evidence_app, name="evidence")
 app.command(name="detect")(detect)
 app.command(name="analyze")(analyze)
 app.command(name="serve")(serve)

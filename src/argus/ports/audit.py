@@ -1,14 +1,66 @@
-"""The append-only audit log port."""
+"""The append-only audit log port.
+
+The conventions of ``argus.ports.repositories`` hold: every method is one
+transaction, a failing database raises ``StorageError``, bad arguments
+``ValidationError``, and offset lists report ``total``. Records come back
+exactly as ``append`` returned them (``details`` as plain JSON, ``at`` in UTC).
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+import builtins
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
-from argus.domain.audit import AuditEntry, AuditRecord
+from argus.domain.audit import AuditEntry, AuditOutcome, AuditRecord, ChainReport
+from argus.domain.errors import ValidationError
+from argus.ports.repositories import Page, check_page
 
-__all__ = ["AuditLog"]
+__all__ = ["AuditFilter", "AuditLog", "check_records_args"]
 
 
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Which records a query returns; ``None`` fields do not filter.
+
+    Attributes:
+        actor: Records of this actor (exact).
+        action: Records whose action starts with this prefix: ``auth.`` matches
+            ``auth.login`` and ``auth.logout``; a full name matches itself.
+        target: Records on this target (exact).
+        outcome: Records with this outcome.
+        since: At or after this time (timezone-aware).
+        until: Strictly before this time (timezone-aware).
+    """
+
+    actor: str | None = None
+    action: str | None = None
+    target: str | None = None
+    outcome: AuditOutcome | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            moment = getattr(self, name)
+            if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
+                raise ValidationError(f"{name} must be timezone-aware")
+
+
+def check_records_args(after_seq: int, limit: int) -> None:
+    """Validate the arguments of ``AuditLog.records``.
+
+    Raises:
+        ValidationError: ``after_seq`` is negative or ``limit`` outside ``[1, MAX_PAGE]``.
+    """
+    check_page(limit)
+    if after_seq < 0:
+        raise ValidationError(f"after_seq must be >= 0, got {after_seq}")
+
+
+@runtime_checkable
 class AuditLog(Protocol):
     """An append-only, hash-chained log of security-relevant actions.
 
@@ -18,16 +70,54 @@ class AuditLog(Protocol):
     """
 
     async def append(self, entry: AuditEntry) -> AuditRecord:
-        """Store ``entry`` as the next record of the chain and return it."""
+        """Store ``entry`` as the next record of the chain and return it.
+
+        Raises:
+            ValidationError: The entry is invalid (see ``check_entry``).
+        """
         ...
 
     async def records(
-        self, *, after_seq: int = 0, limit: int = 1000, target: str | None = None
-    ) -> list[AuditRecord]:
-        """Records with ``seq > after_seq`` in order, at most ``limit``; only those on
-        ``target`` (exact match) when given."""
+        self,
+        *,
+        after_seq: int = 0,
+        limit: int = 1000,
+        target: str | None = None,
+        where: AuditFilter | None = None,
+    ) -> builtins.list[AuditRecord]:
+        """Records with ``seq > after_seq`` in ``seq`` order, at most ``limit`` (1 to 1000).
+
+        Only those on ``target`` (exact match) when given, and only those ``where``
+        selects; both apply together.
+        """
         ...
 
-    async def count(self) -> int:
-        """How many records there are."""
+    async def list(
+        self, *, limit: int = 50, offset: int = 0, where: AuditFilter | None = None
+    ) -> Page[AuditRecord]:
+        """One page of the records ``where`` selects, newest first (for the admin listing)."""
+        ...
+
+    async def count(self, where: AuditFilter | None = None) -> int:
+        """How many records there are (that ``where`` selects)."""
+        ...
+
+    async def head(self) -> tuple[int, str]:
+        """``(seq, hash)`` of the last record, ``(0, GENESIS_HASH)`` when empty.
+
+        Keep it outside the store (a ticket, another system) to detect a later
+        truncation with ``verify_chain(..., expected_head=...)``.
+        """
+        ...
+
+    def all_records(self, *, batch: int = 1000) -> AsyncIterator[AuditRecord]:
+        """Every record in ``seq`` order, read ``batch`` at a time (for verification)."""
+        ...
+
+    async def verify(self, *, expected_head: tuple[int, str] | None = None) -> ChainReport:
+        """Stream every record through ``verify_chain`` under the log's own chain key.
+
+        Raises:
+            ValidationError: ``expected_head`` is malformed.
+        """
         ...

@@ -19,6 +19,7 @@ __all__ = [
     "INFERENCE_BUCKETS",
     "CameraState",
     "CameraStatus",
+    "Capture",
     "LiveCallback",
     "PipelineSupervisor",
 ]
@@ -65,6 +66,38 @@ class CameraStatus:
     inference_sum: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """Evidence of one moment of a camera: a snapshot and a clip around it.
+
+    Times are on the clock of event timestamps (UTC): a frame is dated like
+    an event raised on it would be.
+
+    Attributes:
+        snapshot: JPEG of the frame nearest the requested moment.
+        snapshot_at: When that frame was taken.
+        clip: The clip's bytes (MP4 unless ``clip_content_type`` says otherwise).
+        start: Time of the clip's first frame.
+        end: Time of the clip's last frame.
+        frames: Frames in the clip.
+        fps: Average frame rate of the clip (the camera's buffered rate).
+        width: Width of the snapshot and clip in pixels.
+        height: Height of the snapshot and clip in pixels.
+        clip_content_type: Media type of ``clip``.
+    """
+
+    snapshot: bytes
+    snapshot_at: datetime
+    clip: bytes
+    start: datetime
+    end: datetime
+    frames: int
+    fps: float
+    width: int
+    height: int
+    clip_content_type: str = "video/mp4"
+
+
 LiveCallback = Callable[[Mapping[str, object]], None]
 """Receives a camera's live frame on the event loop: a JSON-ready mapping with
 ``frame_index``, ``timestamp`` (stream seconds), ``width``, ``height``,
@@ -104,6 +137,34 @@ class PipelineSupervisor(Protocol):
 
     def snapshot(self, camera_id: str) -> bytes | None:
         """The camera's latest frame as JPEG bytes, or ``None`` before the first frame."""
+        ...
+
+    async def capture(
+        self, camera_id: str, at: datetime, *, pre_s: float, post_s: float
+    ) -> Capture | None:
+        """A snapshot at ``at`` and a clip of ``[at - pre_s, at + post_s]`` from recent frames.
+
+        Each running camera keeps its recent frames in memory. This waits
+        (asynchronously, at most about ``post_s`` plus a small margin) until
+        frames up to ``at + post_s`` have arrived or the camera's pipeline
+        stopped, then cuts the window from what it holds: a clip cut short
+        by a stopped camera or a stalled stream holds the frames there are.
+        The snapshot is the buffered frame nearest ``at``.
+
+        Args:
+            camera_id: The camera.
+            at: The moment, on the clock of event timestamps (an event's
+                ``timestamp``); timezone-aware.
+            pre_s: Seconds of pre-roll before ``at`` (>= 0).
+            post_s: Seconds of post-roll after ``at`` (>= 0).
+
+        Returns:
+            The capture, or ``None`` when the camera does not run here or no
+            buffered frame falls in the window (too old, or none arrived).
+
+        Raises:
+            ConfigError: A negative ``pre_s`` or ``post_s``, or a naive ``at``.
+        """
         ...
 
     async def close(self) -> None:

@@ -32,6 +32,7 @@ from argus.domain.events import Envelope
 if TYPE_CHECKING:
     from argus.ports.alerts import AlertRepository, IncidentRepository, RuleRepository
     from argus.ports.audit import AuditLog
+    from argus.ports.evidence import EvidenceRepository
     from argus.ports.identity import (
         ApiKeyRepository,
         RefreshTokenRepository,
@@ -312,6 +313,11 @@ class Database(Protocol):
     @property
     def audit(self) -> AuditLog:
         """The hash-chained audit trail."""
+        ...
+
+    @property
+    def evidence(self) -> EvidenceRepository:
+        """Evidence metadata."""
         ...
 
     @property

@@ -334,19 +334,22 @@ class AuthService:
         if user.disabled:
             await self.record("auth.login", actor, outcome="denied", ip=ip, reason="disabled")
             raise AuthenticationError("wrong username or password")
+        changes: dict[str, Any] = {}
         if user.mfa_secret is not None:
             if not otp:
                 await self.record(
                     "auth.login", actor, outcome="failure", ip=ip, reason="mfa code missing"
                 )
                 raise MfaRequiredError("this account needs a TOTP or recovery code (otp)")
-            verified = await self._check_second_factor(user, otp)
-            if verified is None:
+            second = await self._check_second_factor(user, otp)
+            if second is None:
                 await self._failed(user, ip, "wrong mfa code")
                 raise AuthenticationError("wrong MFA code")
-            user = verified
+            changes.update(second)
         if user.failed_logins or user.locked_until is not None:
-            user = user.evolve(now, failed_logins=0, locked_until=None)
+            changes.update(failed_logins=0, locked_until=None)
+        if changes:
+            user = user.evolve(now, **changes)
             await self._db.users.update(user)
         restricted = await self._restriction(user)
         await self.record(
@@ -745,14 +748,14 @@ class AuthService:
         normal = code.strip().lower().replace("-", "").replace(" ", "")
         return hmac.new(self._code_key, normal.encode(), hashlib.sha256).hexdigest()
 
-    async def _check_second_factor(self, user: User, code: str) -> User | None:
-        """The user after a valid TOTP (step remembered) or recovery code (used up)."""
+    async def _check_second_factor(self, user: User, code: str) -> dict[str, Any] | None:
+        """The user's changes after a valid TOTP (its step, so it is not accepted again) or
+        recovery code (used up); ``None`` when the code is wrong."""
         assert user.mfa_secret is not None
         secret = self._box.open(user.mfa_secret, user.id)
         step = self._totp_step(secret, code, user.last_totp_step)
-        now = self._clock()
         if step is not None:
-            return user.evolve(now, last_totp_step=step)
+            return {"last_totp_step": step}
         digest = self._code_hash(code)
         for stored in user.recovery_codes:
             if hmac.compare_digest(stored, digest):
@@ -763,7 +766,7 @@ class AuthService:
                     target=f"user:{user.id}",
                     remaining=len(remaining),
                 )
-                return user.evolve(now, recovery_codes=remaining)
+                return {"recovery_codes": remaining}
         return None
 
     # --- users (admin) -----------------------------------------------------------------------

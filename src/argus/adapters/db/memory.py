@@ -8,6 +8,7 @@ and idempotency follow the same contract as the SQL store.
 from __future__ import annotations
 
 import builtins
+import os
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Generic, TypeVar
@@ -24,6 +25,14 @@ from argus.adapters.db.alerts_memory import (
     MemoryAlertRepository,
     MemoryIncidentRepository,
     MemoryRuleRepository,
+)
+from argus.adapters.db.audit_memory import MemoryAuditLog
+from argus.adapters.db.evidence_memory import MemoryEvidenceRepository
+from argus.adapters.db.identity_memory import (
+    MemoryApiKeyRepository,
+    MemoryRefreshTokenRepository,
+    MemorySettingsStore,
+    MemoryUserRepository,
 )
 from argus.domain.cameras import Camera, Line, Zone
 from argus.domain.errors import ConflictError, NotFoundError, StorageError
@@ -190,6 +199,7 @@ class MemoryZoneRepository(_PerCamera[Zone]):
 def _matches(envelope: Envelope, where: EventFilter) -> bool:
     checks = (
         where.camera_id is None or envelope.source.camera_id == where.camera_id,
+        where.camera_ids is None or envelope.source.camera_id in where.camera_ids,
         where.edge_node_id is None or envelope.source.edge_node_id == where.edge_node_id,
         where.types is None or envelope.type in where.types,
         where.class_name is None or event_class_name(envelope) == where.class_name,
@@ -291,8 +301,10 @@ class MemoryEventRepository:
 class MemoryDatabase:
     """All repositories over one in-memory state (see ``Database``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, audit_key: bytes | None = None) -> None:
         self._state = _State()
+        self._audit = MemoryAuditLog(audit_key if audit_key is not None else os.urandom(32))
+        self._evidence = MemoryEvidenceRepository()
         self._cameras = MemoryCameraRepository(self._state)
         self._lines = MemoryLineRepository(self._state)
         self._zones = MemoryZoneRepository(self._state)
@@ -300,6 +312,10 @@ class MemoryDatabase:
         self._rules = MemoryRuleRepository(self._state.check)
         self._alerts = MemoryAlertRepository(self._state.check)
         self._incidents = MemoryIncidentRepository(self._state.check)
+        self._users = MemoryUserRepository(self._state.check)
+        self._refresh_tokens = MemoryRefreshTokenRepository(self._state.check)
+        self._api_keys = MemoryApiKeyRepository(self._state.check)
+        self._settings = MemorySettingsStore(self._state.check)
 
     @property
     def cameras(self) -> MemoryCameraRepository:
@@ -335,6 +351,36 @@ class MemoryDatabase:
     def incidents(self) -> MemoryIncidentRepository:
         """Incidents."""
         return self._incidents
+
+    @property
+    def audit(self) -> MemoryAuditLog:
+        """The audit trail."""
+        return self._audit
+
+    @property
+    def evidence(self) -> MemoryEvidenceRepository:
+        """Evidence metadata."""
+        return self._evidence
+
+    @property
+    def users(self) -> MemoryUserRepository:
+        """Users."""
+        return self._users
+
+    @property
+    def refresh_tokens(self) -> MemoryRefreshTokenRepository:
+        """Refresh tokens."""
+        return self._refresh_tokens
+
+    @property
+    def api_keys(self) -> MemoryApiKeyRepository:
+        """API keys."""
+        return self._api_keys
+
+    @property
+    def settings(self) -> MemorySettingsStore:
+        """Installation-wide settings."""
+        return self._settings
 
     async def ping(self) -> None:
         """Raise ``StorageError`` once closed."""

@@ -43,8 +43,17 @@ from argus.adapters.db.alerts_sql import (
     SqlIncidentRepository,
     SqlRuleRepository,
 )
+from argus.adapters.db.audit_sql import SqlAuditLog
 from argus.adapters.db.crypto import CredentialCipher
+from argus.adapters.db.evidence_sql import SqlEvidenceRepository
+from argus.adapters.db.identity_sql import (
+    SqlApiKeyRepository,
+    SqlRefreshTokenRepository,
+    SqlSettingsStore,
+    SqlUserRepository,
+)
 from argus.adapters.db.tables import cameras, events, lines, zones
+from argus.domain.audit import chain_key
 from argus.domain.cameras import Camera, Line, Zone, utc_now
 from argus.domain.errors import (
     ConfigError,
@@ -383,6 +392,8 @@ def _event_conditions(where: EventFilter) -> builtins.list[Any]:
     conditions: builtins.list[Any] = []
     if where.camera_id is not None:
         conditions.append(events.c.camera_id == where.camera_id)
+    if where.camera_ids is not None:
+        conditions.append(events.c.camera_id.in_(where.camera_ids))
     if where.edge_node_id is not None:
         conditions.append(events.c.edge_node_id == where.edge_node_id)
     if where.types is not None:
@@ -556,8 +567,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class SqlDatabase:
     """The SQL store (see ``Database``); build it with ``await SqlDatabase.open(...)``."""
 
-    def __init__(self, engine: AsyncEngine, cipher: CredentialCipher) -> None:
+    def __init__(self, engine: AsyncEngine, cipher: CredentialCipher, audit_key: bytes) -> None:
         self.engine = engine
+        self._audit = SqlAuditLog(engine, audit_key)
+        self._evidence = SqlEvidenceRepository(engine)
         self._cameras = SqlCameraRepository(engine, cipher)
         self._lines = SqlLineRepository(engine)
         self._zones = SqlZoneRepository(engine)
@@ -565,6 +578,10 @@ class SqlDatabase:
         self._rules = SqlRuleRepository(engine)
         self._alerts = SqlAlertRepository(engine)
         self._incidents = SqlIncidentRepository(engine)
+        self._users = SqlUserRepository(engine)
+        self._refresh_tokens = SqlRefreshTokenRepository(engine)
+        self._api_keys = SqlApiKeyRepository(engine)
+        self._settings = SqlSettingsStore(engine)
         self._closed = False
 
     @classmethod
@@ -608,7 +625,7 @@ class SqlDatabase:
         engine = create_async_engine(parsed, **options)
         if parsed.get_backend_name() == "sqlite":
             sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        database = cls(engine, cipher)
+        database = cls(engine, cipher, chain_key(secret_key))
         try:
             if schema is not None:
                 async with _transaction(engine, f"creating schema {schema}") as connection:
@@ -661,6 +678,36 @@ class SqlDatabase:
     def incidents(self) -> SqlIncidentRepository:
         """Incidents."""
         return self._incidents
+
+    @property
+    def audit(self) -> SqlAuditLog:
+        """The audit trail (hash-chained under a key derived from the secret)."""
+        return self._audit
+
+    @property
+    def evidence(self) -> SqlEvidenceRepository:
+        """Evidence metadata (the encrypted objects live in a blob store)."""
+        return self._evidence
+
+    @property
+    def users(self) -> SqlUserRepository:
+        """Users."""
+        return self._users
+
+    @property
+    def refresh_tokens(self) -> SqlRefreshTokenRepository:
+        """Refresh tokens."""
+        return self._refresh_tokens
+
+    @property
+    def api_keys(self) -> SqlApiKeyRepository:
+        """API keys."""
+        return self._api_keys
+
+    @property
+    def settings(self) -> SqlSettingsStore:
+        """Installation-wide settings."""
+        return self._settings
 
     async def ping(self) -> None:
         """Run ``SELECT 1`` (``StorageError`` if the database does not answer)."""

@@ -12,17 +12,24 @@ on the bus from the application's event loop (subject ``events`` by default,
 the one the event store consumes). Tracks and counts of each frame are kept
 per camera (``latest``) and pushed to subscribers on the loop
 (``subscribe_tracks``) for the live channels.
+
+Each running camera also has a ``FrameRing`` of its recent frames, kept
+across restarts of its pipeline while its stream stays the same, from which
+``capture`` cuts the snapshot and clip of an alert.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from argus.adapters.pipelines.clips import FrameRing, check_window, cut_capture
 from argus.adapters.pipelines.outbox import EventOutbox
 from argus.adapters.pipelines.scene import DetectDefaults, camera_scene
 from argus.adapters.pipelines.worker import (
@@ -37,12 +44,15 @@ from argus.domain.events import Envelope
 from argus.errors import ArgusError
 from argus.ports.bus import EventBus
 from argus.ports.detector import Detector
-from argus.ports.pipelines import CameraStatus, LiveCallback
+from argus.ports.pipelines import CameraStatus, Capture, LiveCallback
 from argus.scene import DetectSpec, Scene
 
 __all__ = ["EdgePipelines", "PipelineDetail", "TrackCallback"]
 
 log = logging.getLogger(__name__)
+
+_CAPTURE_POLL_S = 0.1
+"""Seconds between checks of a ring while a capture waits for its post-roll."""
 
 TrackCallback = Callable[[TrackSnapshot], None]
 """Receives a camera's tracks and counts after every analysed frame, on the event loop."""
@@ -159,6 +169,15 @@ class EdgePipelines:
         outbox_capacity: Events kept at most while the bus is down.
         publish_retry: Delays between publish attempts while the bus fails.
         stop_timeout: Seconds to wait for a pipeline thread to stop.
+        ring_seconds: Seconds of recent frames each camera keeps for
+            ``capture``; at least the longest pre- plus post-roll asked for,
+            with room for the delay before an alert asks. 0 keeps none.
+        ring_fps: Frames per second each camera keeps at most (it keeps no
+            more than it analyses).
+        ring_max_bytes: JPEG bytes each camera keeps at most.
+        ring_max_width: Kept frames wider than this are scaled down to it.
+        capture_margin: Seconds ``capture`` waits beyond the post-roll for
+            late frames.
     """
 
     def __init__(
@@ -175,6 +194,11 @@ class EdgePipelines:
         outbox_capacity: int = 10_000,
         publish_retry: BackoffPolicy | None = None,
         stop_timeout: float = 30.0,
+        ring_seconds: float = 30.0,
+        ring_fps: float = 10.0,
+        ring_max_bytes: int = 32 * 1024 * 1024,
+        ring_max_width: int = 1280,
+        capture_margin: float = 2.0,
     ) -> None:
         self._loop = loop if loop is not None else asyncio.get_running_loop()
         self._outbox = EventOutbox(
@@ -188,6 +212,18 @@ class EdgePipelines:
         self._edge_node_id = edge_node_id
         self._restart = restart
         self._stop_timeout = stop_timeout
+        self._new_ring: Callable[[], FrameRing] | None = None
+        if ring_seconds > 0:
+            self._new_ring = functools.partial(
+                FrameRing,
+                seconds=ring_seconds,
+                fps=ring_fps,
+                max_bytes=ring_max_bytes,
+                max_width=ring_max_width,
+            )
+            self._new_ring()  # bad bounds fail here, not at the first camera
+        self._capture_margin = capture_margin
+        self._rings: dict[str, FrameRing] = {}
         self._entries: dict[str, _Entry] = {}
         self._tracks: dict[str, TrackSnapshot] = {}
         self._subscribers: dict[str, list[TrackCallback]] = {}
@@ -243,7 +279,10 @@ class EdgePipelines:
                     on_events=self._on_events,
                     on_tracks=self._on_tracks,
                     policy=self._restart,
+                    ring=self._ring_for(camera, old),
                 )
+            else:
+                self._rings.pop(camera.id, None)
             self._entries[camera.id] = _Entry(camera, scene, worker, error)
             self._tracks.pop(camera.id, None)
             with self._jpeg_lock:
@@ -252,10 +291,20 @@ class EdgePipelines:
                 worker.start()
                 log.info("camera %s: pipeline started", camera.id)
 
+    def _ring_for(self, camera: Camera, old: _Entry | None) -> FrameRing | None:
+        """The camera's ring: the one it has while its stream stays the same, else a new one."""
+        if self._new_ring is None:
+            return None
+        ring = self._rings.get(camera.id)
+        if ring is None or old is None or camera.source_url() != old.camera.source_url():
+            ring = self._rings[camera.id] = self._new_ring()
+        return ring
+
     async def remove(self, camera_id: str) -> None:
         """Stop and forget a camera's pipeline (no error when none runs)."""
         async with self._lock:
             entry = self._entries.pop(camera_id, None)
+            self._rings.pop(camera_id, None)
             self._tracks.pop(camera_id, None)
             with self._jpeg_lock:
                 self._jpeg.pop(camera_id, None)
@@ -388,6 +437,50 @@ class EdgePipelines:
             self._jpeg[camera_id] = (*key, jpeg)
         return jpeg
 
+    async def capture(
+        self, camera_id: str, at: datetime, *, pre_s: float, post_s: float
+    ) -> Capture | None:
+        """A snapshot at ``at`` and a clip of ``[at - pre_s, at + post_s]`` from the camera's ring.
+
+        Waits, polling the ring, until a frame taken at ``at + post_s`` or
+        later has arrived, the camera's pipeline stopped, was replaced by one
+        on another stream or removed, or ``post_s + capture_margin`` seconds
+        passed; then cuts the window from the frames held (the clip is
+        encoded in a worker thread). A camera removed meanwhile still yields
+        the frames it had buffered.
+
+        Returns:
+            The capture, or ``None`` when the camera has no pipeline (or no
+            ring) here or no buffered frame falls in the window.
+
+        Raises:
+            ConfigError: A naive ``at`` or a negative ``pre_s`` / ``post_s``.
+            SourceError: Encoding the clip failed.
+        """
+        check_window(at, pre_s, post_s)
+        ring = self._rings.get(camera_id)
+        if ring is None:
+            return None
+        until = at + timedelta(seconds=post_s)
+        deadline = self._loop.time() + post_s + self._capture_margin
+        while not ring.reached(until) and self._feeds(camera_id, ring):
+            left = deadline - self._loop.time()
+            if left <= 0:
+                break
+            await asyncio.sleep(min(_CAPTURE_POLL_S, left))
+        return await asyncio.to_thread(cut_capture, ring, at, pre_s, post_s)
+
+    def _feeds(self, camera_id: str, ring: FrameRing) -> bool:
+        """Whether a running pipeline of the camera still pushes into ``ring``."""
+        entry = self._entries.get(camera_id)
+        worker = entry.worker if entry is not None else None
+        return (
+            not self._closed
+            and worker is not None
+            and worker.ring is ring
+            and worker.thread.is_alive()
+        )
+
     async def close(self) -> None:
         """Stop every pipeline, publish what is queued (briefly), stop the outbox; idempotent."""
         async with self._lock:
@@ -397,6 +490,7 @@ class EdgePipelines:
             workers = [e.worker for e in self._entries.values() if e.worker is not None]
             await asyncio.gather(*(self._stop(w) for w in workers))
             self._entries.clear()
+            self._rings.clear()
             self._tracks.clear()
             self._subscribers.clear()
             await self._outbox.close()

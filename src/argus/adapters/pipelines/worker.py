@@ -8,8 +8,12 @@ delay. Live streams reconnect by themselves inside one run (``offline`` while
 they do). Restarts beyond the budget within its window wait the longest delay,
 so a camera that can never work costs almost nothing but keeps being retried.
 
-The worker keeps only the latest frame; a snapshot is encoded from it on
-request, so a camera nobody looks at spends nothing on JPEG.
+The worker keeps the latest frame; a snapshot is encoded from it on
+request, so a camera nobody looks at spends nothing on JPEG. Given a
+``FrameRing`` it also pushes every analysed frame into it (the ring keeps what
+its rate allows, as JPEG) for evidence clips. Frames are dated like the
+events raised on them: the run's start on the wall clock plus stream seconds
+since the run's first frame.
 
 It also counts where tracks stand on a coarse ``OccupancyGrid`` and hands
 the counts out as one ``heatmap.minute`` event per wall-clock minute (and
@@ -25,9 +29,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from argus.adapters.pipelines.clips import FrameRing
 from argus.domain.analytics.occupancy import OccupancyGrid
 from argus.domain.backoff import Backoff, BackoffPolicy
 from argus.domain.cameras import Camera
@@ -177,6 +182,19 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(slots=True)
+class _RunClock:
+    """Dates a run's frames like ``Analyzer`` dates their events: start + stream offset."""
+
+    start: datetime
+    first: float | None = None
+
+    def date(self, timestamp: float) -> datetime:
+        if self.first is None:
+            self.first = timestamp
+        return self.start + timedelta(seconds=timestamp - self.first)
+
+
 class _MinuteHeatmap:
     """The occupancy grid of one run, handed out as an envelope per wall-clock minute."""
 
@@ -227,6 +245,8 @@ class CameraWorker:
         on_tracks: Called in the worker thread with each frame's tracks.
         policy: Restart behaviour.
         clock: Wall-clock UTC time, which dates the ``heatmap.minute`` events.
+        ring: Where every analysed frame is pushed, dated like its events;
+            none when ``None``.
     """
 
     def __init__(
@@ -239,6 +259,7 @@ class CameraWorker:
         on_tracks: Callable[[TrackSnapshot], None],
         policy: RestartPolicy | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        ring: FrameRing | None = None,
     ) -> None:
         self.camera = camera
         self.scene = scene
@@ -263,6 +284,13 @@ class CameraWorker:
         self._latest: Frame | None = None
         self._meter = _RateMeter()
         self._clock = clock
+        self._ring = ring
+        self._run_clock = _RunClock(_utc_now())
+
+    @property
+    def ring(self) -> FrameRing | None:
+        """The ring the worker pushes its frames into, if any."""
+        return self._ring
 
     @property
     def thread(self) -> threading.Thread:
@@ -403,7 +431,10 @@ class CameraWorker:
         if self._stop.is_set():
             source.close()
             return
-        analyzer = Analyzer(scene, detector, tracker)
+        # The analyzer's clock is read once, when the run starts; keeping the value
+        # lets frames be dated exactly like the events raised on them.
+        run_clock = self._run_clock = _RunClock(_utc_now())
+        analyzer = Analyzer(scene, detector, tracker, clock=lambda: run_clock.start)
         heatmap = _MinuteHeatmap(scene, self._clock) if scene.heatmap.enabled else None
         try:
             for analyzed in analyzer.run(source):
@@ -434,6 +465,7 @@ class CameraWorker:
         heatmap: _MinuteHeatmap | None,
     ) -> None:
         now = time.monotonic()
+        taken_at = self._run_clock.date(analyzed.frame.timestamp)
         self._detected += 1
         self._observe_inference(analyzer.times.detect)
         self._latest = analyzed.frame
@@ -444,6 +476,9 @@ class CameraWorker:
         minute = heatmap.add(analyzed.frame, analyzed.detections) if heatmap is not None else None
         if self._stop.is_set():
             return  # stopped or replaced: publish nothing more (the run's end flushes the heatmap)
+        if self._ring is not None:
+            # Before the events leave: an alert on them finds their frame buffered.
+            self._ring.push(taken_at, analyzed.frame.image)
         envelopes = analyzed.events if minute is None else (*analyzed.events, minute)
         if envelopes:
             self._on_events(self.camera.id, envelopes)

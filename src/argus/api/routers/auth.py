@@ -24,9 +24,7 @@ from argus.domain.errors import PermissionDeniedError
 
 __all__ = ["router"]
 
-router = APIRouter(
-    prefix="/auth", tags=["auth"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES}
-)
+router = APIRouter(prefix="/auth", tags=["auth"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
 
 _SIGN_IN_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {

@@ -9,11 +9,12 @@ or on a bad token. A token that expires or is revoked closes it too, unless an
 The server answers with JSON objects that also carry a ``type``:
 ``welcome`` (server id, the channel patterns, the local camera statuses),
 ``subscribed`` / ``unsubscribed`` (the client's channels now), ``ack.ok`` (the
-acknowledged alert), ``pong``, ``error`` (``code``: ``invalid``,
-``not_found``, ``conflict``, ``unauthorized`` or ``forbidden``, and a ``message``), and the channel messages
-``alert.created`` / ``alert.updated`` / ``alert.escalated`` (``alert``: the
-alert as ``GET /api/v1/alerts/{id}`` returns it), ``tracks``, ``counts`` and
-``camera.status``. Replies to a message echo its ``request_id``.
+acknowledged alert), ``auth.ok``, ``pong``, ``error`` (``code``: ``invalid``,
+``not_found``, ``conflict``, ``unauthorized`` or ``forbidden``, and a
+``message``), and the channel messages ``alert.created`` / ``alert.updated``
+/ ``alert.escalated`` (``alert``: the alert as ``GET /api/v1/alerts/{id}``
+returns it), ``tracks``, ``counts`` and ``camera.status``. Replies to a
+message echo its ``request_id``.
 """
 
 from __future__ import annotations

@@ -106,5 +106,12 @@ def downgrade() -> None:
     """Drop everything ``upgrade`` created."""
     for table, columns in reversed(_INDEXES):
         op.drop_index(f"ix_{table}_{'_'.join(columns)}", table_name=table)
-    for table in ("evidence", "audit_log", "system_settings", "api_keys", "refresh_tokens", "users"):
+    for table in (
+        "evidence",
+        "audit_log",
+        "system_settings",
+        "api_keys",
+        "refresh_tokens",
+        "users",
+    ):
         op.drop_table(table)

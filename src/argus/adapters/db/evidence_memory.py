@@ -1,0 +1,77 @@
+"""Evidence metadata in a dict: the fake for service tests and the contract's reference.
+
+It keeps the ordering, filters, optimistic versions and the deletion lock of
+the SQL store (``evidence_sql``).
+"""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+
+from argus.domain.checks import aware_utc
+from argus.domain.errors import ConflictError, NotFoundError
+from argus.domain.evidence import EvidenceItem
+from argus.ports.repositories import Page, check_page
+
+__all__ = ["MemoryEvidenceRepository"]
+
+
+class MemoryEvidenceRepository:
+    """Evidence items in a dict (see ``EvidenceRepository``)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, EvidenceItem] = {}
+
+    def _get(self, evidence_id: str) -> EvidenceItem:
+        try:
+            return self._items[evidence_id]
+        except KeyError:
+            raise NotFoundError(f"no evidence {evidence_id}") from None
+
+    async def add(self, item: EvidenceItem) -> None:
+        if item.id in self._items:
+            raise ConflictError(f"evidence {item.id} already exists")
+        self._items[item.id] = item
+
+    async def get(self, evidence_id: str) -> EvidenceItem:
+        return self._get(evidence_id)
+
+    async def list(
+        self,
+        *,
+        alert_id: str | None = None,
+        incident_id: str | None = None,
+        camera_id: str | None = None,
+        created_before: datetime | None = None,
+        locked: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[EvidenceItem]:
+        check_page(limit, offset)
+        before = None if created_before is None else aware_utc(created_before, "created_before")
+        found: builtins.list[EvidenceItem] = [
+            item
+            for item in self._items.values()
+            if (alert_id is None or item.alert_id == alert_id)
+            and (incident_id is None or item.incident_id == incident_id)
+            and (camera_id is None or item.camera_id == camera_id)
+            and (before is None or item.created_at < before)
+            and (locked is None or item.locked == locked)
+        ]
+        found.sort(key=lambda item: (item.created_at, item.id))
+        return Page(tuple(found[offset : offset + limit]), len(found))
+
+    async def update(self, item: EvidenceItem) -> None:
+        stored = self._get(item.id)
+        if stored.version != item.version - 1:
+            raise ConflictError(
+                f"evidence {item.id} is at version {stored.version}, not {item.version - 1}: "
+                "it changed meanwhile"
+            )
+        self._items[item.id] = item
+
+    async def delete(self, evidence_id: str) -> None:
+        if self._get(evidence_id).locked:
+            raise ConflictError(f"evidence {evidence_id} is locked")
+        del self._items[evidence_id]

@@ -1,0 +1,131 @@
+"""Evidence metadata in the ``evidence`` table (see ``EvidenceRepository``).
+
+The item is stored whole as JSON (``body``) next to the columns that queries
+filter and sort on. Those columns repeat fields of the body, so a row edited
+in place can contradict itself: every read compares them and reports a
+mismatch as ``IntegrityError`` naming the field, instead of listing the item
+under the wrong camera or alert. (Fields only in the body are covered by the
+item's HMAC, which ``EvidenceService`` verifies.)
+
+Locked rows are deleted by no statement: ``DELETE ... WHERE locked = false``,
+so a lock taken by another server between a check and a delete still holds.
+"""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from argus.adapters.db._sqlcore import count_rows, transaction
+from argus.adapters.db.alerts_sql import _parse, _update_version
+from argus.adapters.db.tables import evidence
+from argus.domain.checks import aware_utc
+from argus.domain.errors import ConflictError, IntegrityError, NotFoundError
+from argus.domain.evidence import EvidenceItem
+from argus.ports.repositories import Page, check_page
+
+__all__ = ["SqlEvidenceRepository"]
+
+_COLUMNS = ("kind", "alert_id", "incident_id", "camera_id", "created_at", "locked", "version")
+"""Columns that repeat a field of the body (and must agree with it)."""
+
+
+def _row(item: EvidenceItem) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": item.id, "body": item.to_dict()}
+    row.update({name: getattr(item, name) for name in _COLUMNS})
+    return row
+
+
+def _item(row: sa.Row[Any]) -> EvidenceItem:
+    item = _parse("evidence item", EvidenceItem.from_dict, row.body)
+    if item.id != row.id:
+        raise IntegrityError(f"evidence row {row.id} holds the body of evidence {item.id}")
+    for name in _COLUMNS:
+        if getattr(row, name) != getattr(item, name):
+            raise IntegrityError(
+                f"evidence {item.id}: column {name} ({getattr(row, name)!r}) disagrees with "
+                f"the stored item ({getattr(item, name)!r}); the row was edited"
+            )
+    return item
+
+
+class SqlEvidenceRepository:
+    """Evidence items in the ``evidence`` table (see ``EvidenceRepository``).
+
+    Args:
+        engine: The engine of a migrated database (``SqlDatabase.engine``).
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def add(self, item: EvidenceItem) -> None:
+        async with transaction(self._engine, f"adding evidence {item.id}") as connection:
+            await connection.execute(sa.insert(evidence).values(_row(item)))
+
+    async def get(self, evidence_id: str) -> EvidenceItem:
+        async with transaction(self._engine, "reading evidence") as connection:
+            row = (
+                await connection.execute(sa.select(evidence).where(evidence.c.id == evidence_id))
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no evidence {evidence_id}")
+        return _item(row)
+
+    async def list(
+        self,
+        *,
+        alert_id: str | None = None,
+        incident_id: str | None = None,
+        camera_id: str | None = None,
+        created_before: datetime | None = None,
+        locked: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[EvidenceItem]:
+        check_page(limit, offset)
+        where: builtins.list[Any] = []
+        if alert_id is not None:
+            where.append(evidence.c.alert_id == alert_id)
+        if incident_id is not None:
+            where.append(evidence.c.incident_id == incident_id)
+        if camera_id is not None:
+            where.append(evidence.c.camera_id == camera_id)
+        if created_before is not None:
+            where.append(evidence.c.created_at < aware_utc(created_before, "created_before"))
+        if locked is not None:
+            where.append(evidence.c.locked.is_(locked))
+        query = (
+            sa.select(evidence)
+            .where(*where)
+            .order_by(evidence.c.created_at, evidence.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        async with transaction(self._engine, "listing evidence") as connection:
+            total = await count_rows(connection, evidence, *where)
+            rows = (await connection.execute(query)).all()
+        return Page(tuple(_item(row) for row in rows), total)
+
+    async def update(self, item: EvidenceItem) -> None:
+        async with transaction(self._engine, f"updating evidence {item.id}") as connection:
+            await _update_version(connection, evidence, "evidence", _row(item))
+
+    async def delete(self, evidence_id: str) -> None:
+        async with transaction(self._engine, f"deleting evidence {evidence_id}") as connection:
+            result = await connection.execute(
+                sa.delete(evidence).where(
+                    evidence.c.id == evidence_id, evidence.c.locked.is_(False)
+                )
+            )
+            if result.rowcount == 0:
+                locked = await connection.scalar(
+                    sa.select(evidence.c.locked).where(evidence.c.id == evidence_id)
+                )
+                if locked is None:
+                    raise NotFoundError(f"no evidence {evidence_id}")
+                raise ConflictError(f"evidence {evidence_id} is locked")
