@@ -595,6 +595,8 @@ def edge_pipelines(
         edge_node_id=settings.node_id,
         restart=restart,
         share_detectors=share_detectors,
+        # The ring must hold the pre-roll plus the time an alert takes to be raised.
+        ring_seconds=max(30.0, settings.evidence_pre_roll_s + settings.evidence_post_roll_s + 20),
     )
 
 

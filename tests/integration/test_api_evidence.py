@@ -136,11 +136,11 @@ async def test_lock_delete_and_roles(app: Api) -> None:
 async def test_export_bundle_verifies_offline(app: Api) -> None:
     _, items = await _alert_with_evidence(app)
     answer = await app.client.post(
-        "/api/v1/evidence/export", json={"ids": [i["id"] for i in items]}
+        "/api/v1/evidence-bundles", json={"ids": [i["id"] for i in items]}
     )
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "application/zip"
-    key = (await app.client.get("/api/v1/evidence/public-key")).json()
+    key = (await app.client.get("/api/v1/evidence/keys/signing")).json()
     report = verify_bundle(answer.content, bytes.fromhex(key["public_key_hex"]))
     assert report.ok, report.failures
     other_key = bytes(32)

@@ -276,6 +276,7 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
     evidence_guard = Guard("view", "operate")
     api.include_router(evidence.router, dependencies=[Depends(evidence_guard)])
     api.include_router(evidence.incident_router, dependencies=[Depends(evidence_guard)])
+    api.include_router(evidence.bundle_router, dependencies=[Depends(evidence_guard)])
     for module, guard in guarded:
         api.include_router(module.router, dependencies=[Depends(guard)])
     app.include_router(api)

@@ -26,10 +26,13 @@ from argus.ports.repositories import MAX_PAGE, Page
 from argus.services.evidence import EvidenceService
 from argus.services.paging import all_pages
 
-__all__ = ["UPLOAD_LIMIT", "UPLOAD_PATH", "incident_router", "router"]
+__all__ = ["UPLOAD_LIMIT", "UPLOAD_PATH", "bundle_router", "incident_router", "router"]
 
 router = APIRouter(
     prefix="/evidence", tags=["evidence"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES}
+)
+bundle_router = APIRouter(
+    prefix="/evidence-bundles", tags=["evidence"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES}
 )
 incident_router = APIRouter(
     prefix="/incidents", tags=["evidence"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES}
@@ -121,7 +124,7 @@ async def list_evidence(
     return _page([i for i in everything if who.sees_camera(i.camera_id)], limit, offset)
 
 
-@router.get("/public-key", summary="Bundle signing key")
+@router.get("/keys/signing", summary="Bundle signing key")
 async def public_key(runtime: RuntimeDep, who: Caller) -> PublicKey:
     """The Ed25519 key export bundles are signed with; pin it when verifying offline."""
     del who
@@ -206,8 +209,8 @@ async def delete(
     await runtime.evidence.delete(evidence_id, actor=who.actor, ip=client_ip(request))
 
 
-@router.post(
-    "/export",
+@bundle_router.post(
+    "",
     summary="Export a signed bundle",
     response_class=Response,
     responses={
