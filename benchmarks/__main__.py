@@ -22,6 +22,7 @@ from benchmarks import (
     liveness,
     model_build,
     pipeline,
+    security,
     tracker,
 )
 from benchmarks._common import Section, machine_info, progress, render_report, run_section
@@ -39,6 +40,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "ingest": ingest.run,
     "api": api_load.run,
     "alert": alert_latency.run,
+    "security": security.run,
 }
 """Every benchmark, in the order they run."""
 

@@ -62,14 +62,15 @@ def _multipart_safe(files: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     fields), as JSON text: a browser sends every part as bytes."""
     safe: list[tuple[str, Any]] = []
     for name, value in files:
+        part: Any = value
         if isinstance(value, tuple):
             filename, content, *rest = value
             if not isinstance(content, bytes | str):
                 content = json.dumps(content)
-            value = (filename, content, *rest)
+            part = (filename, content, *rest)
         elif not isinstance(value, bytes | str):
-            value = json.dumps(value)
-        safe.append((name, value))
+            part = json.dumps(value)
+        safe.append((name, part))
     return safe
 
 

@@ -24,6 +24,7 @@ from benchmarks._common import Section
         "benchmarks.ingest",
         "benchmarks.api_load",
         "benchmarks.alert_latency",
+        "benchmarks.security",
     ],
 )
 def test_benchmark_modules_import_and_expose_run(module: str) -> None:
@@ -34,7 +35,7 @@ def test_benchmark_modules_import_and_expose_run(module: str) -> None:
 
 def test_main_module_lists_every_benchmark() -> None:
     main = importlib.import_module("benchmarks.__main__")
-    assert list(main.BENCHMARKS)[:10] == [
+    assert list(main.BENCHMARKS)[:11] == [
         "decode",
         "detector",
         "model_build",
@@ -45,6 +46,7 @@ def test_main_module_lists_every_benchmark() -> None:
         "ingest",
         "api",
         "alert",
+        "security",
     ]
 
 
