@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Mapping
 
+from starlette.formparsers import MultiPartException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from argus.domain.errors import RateLimitedError
@@ -113,10 +114,12 @@ class BodyLimit:
             if message["type"] == "http.request" and not answered:
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    # Answer now and tell the app the client left: nothing more is read.
+                    # Answer now, then fail the app's read with the error Starlette's form
+                    # parser cleans up after (it closes upload temp files); the app's own
+                    # answer to it is dropped.
                     answered = True
                     await _answer(send, 413, f"the body is over {limit} bytes")
-                    return {"type": "http.disconnect"}
+                    raise MultiPartException(f"the body is over {limit} bytes")
             return message
 
         try:
