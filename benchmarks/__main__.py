@@ -24,6 +24,7 @@ from benchmarks import (
     pipeline,
     security,
     tracker,
+    verify_socket,
 )
 from benchmarks._common import Section, machine_info, progress, render_report, run_section
 
@@ -41,6 +42,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "api": api_load.run,
     "alert": alert_latency.run,
     "security": security.run,
+    "verify": verify_socket.run,
 }
 """Every benchmark, in the order they run."""
 

@@ -10,6 +10,8 @@
 #   gstreamer1.0-plugins-good   rtph264pay (RTP packetising)
 #   gstreamer1.0-plugins-bad    h264parse
 #   gstreamer1.0-plugins-ugly   x264enc (H.264 encoding)
+#   chromium                    the headless browser the dashboard tests drive
+#                               through Playwright (no browser download needed)
 set -euo pipefail
 
 PACKAGES=(
@@ -20,6 +22,7 @@ PACKAGES=(
     gstreamer1.0-plugins-good
     gstreamer1.0-plugins-bad
     gstreamer1.0-plugins-ugly
+    chromium
 )
 
 # Callers may name other packages (the Makefile asks for python3-venv this way).

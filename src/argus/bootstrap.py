@@ -40,12 +40,14 @@ from argus.ports.render import Annotator, VideoWriter
 from argus.ports.repositories import Database
 from argus.ports.tracker import Tracker
 from argus.ports.video import VideoSource
+from argus.ports.workstations import CapacityStore, ImageDecoder
 from argus.scene import DetectSpec, TrackerSpec
 from argus.services.analytics import HeatmapPainter
 from argus.services.counting import LineCount, default_lines, evaluate_counts
 from argus.services.evidence import EvidenceService
 from argus.services.models import ModelService
 from argus.services.mot import OURS, EvalTracker, MotReport, PortTracker
+from argus.services.verification import VerificationModels
 
 __all__ = [
     "EVENTS_SUBJECT",
@@ -54,14 +56,17 @@ __all__ = [
     "DetectorOptions",
     "PipelinesFactory",
     "bootstrap",
+    "enrolment_models",
     "evaluate_count_dirs",
     "evaluate_mot_dirs",
     "evidence_keyring",
     "evidence_repository",
     "evidence_signer",
+    "image_decoder",
     "make_tracker",
     "open_audit_log",
     "open_bus",
+    "open_capacity_store",
     "open_evidence_admin",
     "open_evidence_blobs",
     "open_evidence_service",
@@ -69,6 +74,7 @@ __all__ = [
     "reference_tracker_names",
     "register_demo_camera",
     "rotate_evidence_key",
+    "verification_models",
 ]
 
 log = logging.getLogger(__name__)
@@ -883,3 +889,52 @@ async def open_evidence_admin(
             await database.close()
 
     return service, close
+
+
+# --- workstation security (``/ws/verify``) ------------------------------------------------------
+
+
+def verification_models(settings: Settings) -> VerificationModels:
+    """One verification pipeline's models: CenterFace, dlib ResNet, the liveness check, and
+    yolov7-tiny at 320 px for phones (packs built on first use). Call it in the thread that
+    will run them; each call loads its own sessions.
+
+    Raises:
+        ModelError: A pack cannot be built or fails its checksum.
+    """
+    container = bootstrap(settings)
+    faces, embedder = container.face_models()
+    objects = container.detector(
+        DetectorOptions(model="yolov7-tiny", input_size=320, classes=["person", "cell phone"])
+    )
+    return VerificationModels(faces, embedder, container.liveness_checker(), objects)
+
+
+def enrolment_models(settings: Settings) -> tuple[FaceDetector, FaceEmbedder]:
+    """The face detector and embedder that turn enrolment photos into descriptors."""
+    return bootstrap(settings).face_models()
+
+
+def image_decoder(max_pixels: int) -> ImageDecoder:
+    """Decodes JPEG and PNG bytes into BGR pixels, refusing images over ``max_pixels``."""
+    from functools import partial
+
+    from argus.adapters.face.images import decode_image
+
+    return partial(decode_image, max_pixels=max_pixels)
+
+
+async def open_capacity_store(settings: Settings, database: Database) -> CapacityStore:
+    """The shared capacity state: Redis when ``workstation_redis_url`` is set, else the
+    database's ``capacity_state`` row. ``close()`` it after use.
+
+    Raises:
+        StorageError: Redis is unreachable.
+    """
+    if settings.workstation_redis_url is None:
+        return database.capacity
+    from argus.adapters.capacity_redis import RedisCapacityStore
+
+    return await RedisCapacityStore.connect(
+        settings.workstation_redis_url, prefix=settings.bus_prefix
+    )

@@ -226,6 +226,12 @@ class Settings(BaseSettings):
     login_lockout_s: float = Field(
         default=900.0, gt=0, le=86_400, description="Seconds a locked account stays locked."
     )
+    login_ip_per_s: float = Field(
+        default=0.5, gt=0, le=1e6, description="Sustained sign-in attempts per second per address."
+    )
+    login_ip_burst: int = Field(
+        default=20, ge=1, le=10**7, description="Sign-in attempts one address may burst."
+    )
     rate_limit_ip_per_s: float = Field(
         default=100.0, gt=0, le=1e6, description="Sustained API requests per second per client IP."
     )
@@ -283,6 +289,72 @@ class Settings(BaseSettings):
     )
     escalation_tick_s: float = Field(
         default=1.0, gt=0, le=60, description="Seconds between sweeps for overdue alerts."
+    )
+
+    # workstation security (``/ws/verify``): capacity, decision policy, limits
+    workstation_max_pipelines: int = Field(
+        default=2, ge=1, le=64, description="Verification pipelines that may run at once."
+    )
+    workstation_clients_per_pipeline: int = Field(
+        default=5, ge=1, le=256, description="Workstation clients one pipeline serves."
+    )
+    workstation_max_queue: int = Field(
+        default=16, ge=0, le=10_000, description="Clients that may wait for a pipeline."
+    )
+    workstation_idle_s: float = Field(
+        default=60.0, ge=0, le=86_400, description="Seconds an empty pipeline lives on."
+    )
+    workstation_redis_url: str | None = Field(
+        default=None,
+        description="Redis URL for the shared capacity state of several servers "
+        "(ARGUS_WORKSTATION_REDIS_URL, redis://host:6379/0); default: the database.",
+    )
+    workstation_max_frame_bytes: int = Field(
+        default=2 << 20,
+        ge=1024,
+        le=15 << 20,
+        description="Largest frame a client may send (bytes; the WebSocket layer itself "
+        "closes connections over 16 MiB).",
+    )
+    workstation_max_frame_pixels: int = Field(
+        default=1920 * 1080, ge=64 * 64, le=8192 * 8192, description="Largest frame in pixels."
+    )
+    workstation_frame_queue: int = Field(
+        default=2,
+        ge=1,
+        le=100,
+        description="Frames buffered per client; the oldest is dropped when a client sends "
+        "faster than it is analysed.",
+    )
+    workstation_no_face_s: float = Field(
+        default=3.0, ge=0, le=3600, description="Seconds without a face before locking."
+    )
+    workstation_wrong_user_frames: int = Field(
+        default=3, ge=1, le=1000, description="Frames of another face in a row before locking."
+    )
+    workstation_spoof_windows: int = Field(
+        default=2, ge=1, le=1000, description="Spoof verdicts in a row before signing out."
+    )
+    workstation_match_threshold: float = Field(
+        default=0.6, gt=0, le=2, description="Largest face descriptor distance accepted."
+    )
+    workstation_violations_to_block: int = Field(
+        default=3, ge=1, le=1000, description="Violations that block a client."
+    )
+    workstation_violation_window_s: float = Field(
+        default=300.0, gt=0, le=86_400, description="Span over which violations are counted."
+    )
+    workstation_evidence_repeat_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=86_400,
+        description="Seconds between evidence frames while a lock or sign-out persists.",
+    )
+    workstation_lease_s: float = Field(
+        default=15.0,
+        ge=1,
+        le=3600,
+        description="Seconds a client's place survives when its server stops renewing it.",
     )
 
     @model_validator(mode="after")

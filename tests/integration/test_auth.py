@@ -501,3 +501,20 @@ async def test_audit_api_lists_and_verifies(app: Api) -> None:
     )
     assert anchored.json()["ok"] is False
     assert anchored.json()["problems"][0]["kind"] == "truncated"
+
+
+async def test_credentials_are_checked_before_the_body_is_read(app: Api) -> None:
+    garbage = b'{"name": '
+    for headers in ({}, {"Authorization": "Bearer forged"}, {"X-API-Key": "ak_x.y"}):
+        answer = await app.client.post(
+            "/api/v1/cameras",
+            content=garbage,
+            headers={"content-type": "application/json", **headers},
+        )
+        assert answer.status_code == 401, (headers, answer.text)
+    repeated = await app.client.get("/api/v1/events", params=[("limit", "1"), ("limit", "2")])
+    assert repeated.status_code == 401
+    # X-API-Key takes API keys only, not access tokens.
+    token = await _token(app)
+    wrong_header = await app.client.get("/api/v1/cameras", headers={"X-API-Key": token})
+    assert wrong_header.status_code == 401

@@ -25,6 +25,7 @@ from benchmarks._common import Section
         "benchmarks.api_load",
         "benchmarks.alert_latency",
         "benchmarks.security",
+        "benchmarks.verify_socket",
     ],
 )
 def test_benchmark_modules_import_and_expose_run(module: str) -> None:
@@ -321,3 +322,20 @@ def test_alert_latency_render_ratios_against_detect_and_ping() -> None:
         "alert: frame → alert on /ws p50 100.0 ms, p95 118.0 ms (n=3) = 4.00x / 4.72x of one "
         "detect() (25.0 ms); WS ping p50 1.0 ms"
     ]
+
+
+def test_verify_socket_render_reports_the_socket_overhead() -> None:
+    from benchmarks import verify_socket
+
+    result = verify_socket.Measurement(
+        first=0.5,
+        socket=[0.150, 0.152, 0.160],
+        local=[0.148, 0.150, 0.155],
+        ping=[0.0005, 0.0006],
+        frame_bytes=25_000,
+        actions={"allow": 3},
+    )
+    section = verify_socket.render(result, quick=True)
+    assert "| frame → decision over /ws/verify              |      3 |  152.0 |" in section.body
+    assert "adds 2.0 ms at the median" in section.body
+    assert section.headline == ["verify socket: frame → decision p50 152.0 ms, p95 159.2 ms"]

@@ -13,9 +13,12 @@ import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from argus import __version__
 from argus.api.deps import Runtime, single_query_values
@@ -38,9 +41,12 @@ from argus.api.routers import (
     live,
     rules,
     users,
+    verify,
+    workstations,
     zones,
 )
-from argus.api.security import Guard
+from argus.api.security import AuthenticateFirst, Guard
+from argus.api.verify_setup import start_workstations
 from argus.bootstrap import ControlPlane, open_evidence_service
 from argus.config import Settings
 from argus.domain.alerts import EscalationPolicy, Severity
@@ -92,6 +98,8 @@ def auth_config(settings: Settings) -> AuthConfig:
         refresh_ttl_s=settings.refresh_token_ttl_s,
         max_failures=settings.login_max_failures,
         lockout_s=settings.login_lockout_s,
+        login_rate_per_s=settings.login_ip_per_s,
+        login_burst=settings.login_ip_burst,
     )
 
 
@@ -180,6 +188,7 @@ async def _start(
         node_id=services.node_id,
     )
     stack.push_async_callback(capture.stop)
+    workstation_service, verify_hub = await start_workstations(settings, services, evidence, stack)
     resumed = await camera_service.resume()
     ingest.start()
     alerting.start()
@@ -208,7 +217,13 @@ async def _start(
         ),
         evidence=evidence,
         capture=capture,
+        workstations=workstation_service,
+        verify=verify_hub,
     )
+
+
+DASHBOARD_DIR = Path(__file__).with_name("static")
+"""The dashboard's files, served at ``/ui``."""
 
 
 def create_app(settings: Settings, *, open_services: ServicesOpener | None = None) -> FastAPI:
@@ -246,9 +261,15 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
     )
     install_error_handlers(app)
     # Added last = outermost: the metrics see the 500s CatchAll produces.
+    app.add_middleware(AuthenticateFirst)
     app.add_middleware(CatchAll)
     app.add_middleware(
-        BodyLimit, default=MAX_BODY, overrides={evidence.UPLOAD_PATH: evidence.UPLOAD_LIMIT + 65536}
+        BodyLimit,
+        default=MAX_BODY,
+        overrides={
+            evidence.UPLOAD_PATH: evidence.UPLOAD_LIMIT + 65536,
+            workstations.PHOTO_PATH: workstations.PHOTO_UPLOAD_LIMIT,
+        },
     )
     app.add_middleware(
         RateLimitPerIp,
@@ -259,27 +280,36 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
         ),
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(single_query_values)])
-    api.include_router(auth.router)
-    guarded = (
-        (cameras, Guard("view", "configure")),
-        (lines, Guard("view", "configure")),
-        (zones, Guard("view", "configure")),
-        (rules, Guard("view", "configure")),
-        (events, Guard("view", "ingest")),
-        (analytics, Guard("view", "view")),
-        (alerts, Guard("view", "operate")),
-        (incidents, Guard("view", "operate")),
-        (users, Guard("admin", "admin")),
-        (audit, Guard("admin", "admin")),
-    )
+    api = APIRouter(prefix=API_PREFIX)
+    # The guard first: a refused caller learns nothing from query validation.
+    checked = Depends(single_query_values)
+    api.include_router(auth.router, dependencies=[checked])
     evidence_guard = Guard("view", "operate")
-    api.include_router(evidence.router, dependencies=[Depends(evidence_guard)])
-    api.include_router(evidence.incident_router, dependencies=[Depends(evidence_guard)])
-    api.include_router(evidence.bundle_router, dependencies=[Depends(evidence_guard)])
-    for module, guard in guarded:
-        api.include_router(module.router, dependencies=[Depends(guard)])
+    guarded = (
+        (cameras.router, Guard("view", "configure")),
+        (lines.router, Guard("view", "configure")),
+        (zones.router, Guard("view", "configure")),
+        (rules.router, Guard("view", "configure")),
+        (events.router, Guard("view", "ingest")),
+        (analytics.router, Guard("view", "view")),
+        (alerts.router, Guard("view", "operate")),
+        (incidents.router, Guard("view", "operate")),
+        (evidence.router, evidence_guard),
+        (evidence.incident_router, evidence_guard),
+        (evidence.bundle_router, evidence_guard),
+        (users.router, Guard("admin", "admin")),
+        (audit.router, Guard("admin", "admin")),
+        (workstations.router, Guard("admin", "admin")),
+    )
+    for router, guard in guarded:
+        api.include_router(router, dependencies=[Depends(guard), checked])
     app.include_router(api)
     app.include_router(health.router)
     app.include_router(live.router)
+    app.include_router(verify.router)
+    # The operator dashboard: static ES modules, a client of /api/v1 and /ws only.
+    app.mount("/ui", StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")
+    app.add_api_route(
+        "/", lambda: RedirectResponse("/ui/"), include_in_schema=False, methods=["GET"]
+    )
     return app

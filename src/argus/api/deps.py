@@ -23,6 +23,8 @@ from argus.services.cameras import CameraService, EventService
 from argus.services.evidence import EvidenceService
 from argus.services.evidence_capture import EvidenceCapture
 from argus.services.ratelimit import RateLimiter
+from argus.services.verify_hub import VerifyHub
+from argus.services.workstations import WorkstationService
 
 __all__ = [
     "AlertsDep",
@@ -57,6 +59,8 @@ class Runtime:
         user_limit: Request rate limit per user or API key.
         evidence: Encrypted, signed evidence.
         capture: Stores a snapshot and a clip for new alerts of local cameras.
+        workstations: Face subjects, enrolment and workstation clients.
+        verify: The workstation verify hub behind ``/ws/verify``.
     """
 
     services: ControlPlane
@@ -72,6 +76,8 @@ class Runtime:
     user_limit: RateLimiter
     evidence: EvidenceService
     capture: EvidenceCapture
+    workstations: WorkstationService
+    verify: VerifyHub
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -16,19 +16,33 @@ routes that take ``SigningIn``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from argus.api.deps import Runtime, RuntimeDep
 from argus.domain.audit import AuditEntry, AuditOutcome
-from argus.domain.errors import AuthenticationError, PermissionDeniedError
+from argus.domain.errors import (
+    AuthenticationError,
+    BusError,
+    PermissionDeniedError,
+    RateLimitedError,
+    StorageError,
+)
 from argus.domain.identity import Permission, Principal
 
 __all__ = [
+    "PUBLIC_PATHS",
+    "Account",
+    "AccountHolder",
+    "AuthenticateFirst",
     "Caller",
     "Guard",
     "SigningIn",
@@ -89,26 +103,59 @@ async def authenticate_token(runtime: RuntimeDep, token: str) -> Principal:
     return await runtime.auth.authenticate(token)
 
 
+async def authenticate_headers(
+    runtime: Runtime, authorization: str | None, api_key: str | None
+) -> Principal:
+    """The principal of a request's credentials, rate-limited per principal.
+
+    ``X-API-Key`` must hold an API key; ``Authorization: Bearer`` an API key or
+    an access token.
+
+    Raises:
+        AuthenticationError: No credentials, or not valid ones.
+        RateLimitedError: The principal is over its request budget.
+    """
+    if api_key:
+        principal = await runtime.auth.authenticate_key(api_key)
+    else:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("sign in first: no bearer token or API key was given")
+        principal = await authenticate_token(runtime, token.strip())
+    runtime.user_limit.hit(f"{principal.kind}:{principal.id}")
+    return principal
+
+
 async def _signing_in(
     request: Request,
     runtime: RuntimeDep,
     bearer: Annotated[str | None, Depends(_bearer)],
     key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
+    # The Authenticate middleware usually signed the request in before its body was read.
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
-    token = key or bearer
-    if not token:
-        raise AuthenticationError("sign in first: no bearer token or API key was given")
-    principal = await authenticate_token(runtime, token)
-    runtime.user_limit.hit(f"{principal.kind}:{principal.id}")
+    del bearer, key  # declared for the OpenAPI document; read from the headers below
+    principal = await authenticate_headers(
+        runtime, request.headers.get("authorization"), request.headers.get("x-api-key")
+    )
     request.state.principal = principal
     return principal
 
 
 SigningIn = Annotated[Principal, Depends(_signing_in)]
 """Any authenticated caller, restricted sign-ins included (own account, MFA enrolment)."""
+
+
+async def _account(principal: SigningIn) -> Principal:
+    if principal.kind != "user":
+        raise PermissionDeniedError("an API key has no user account")
+    return principal
+
+
+AccountHolder = Annotated[Principal, Depends(_account)]
+"""A signed-in user (restricted sign-ins included), never an API key: own-account routes."""
 
 
 async def _caller(principal: SigningIn) -> Principal:
@@ -119,6 +166,14 @@ async def _caller(principal: SigningIn) -> Principal:
 
 Caller = Annotated[Principal, Depends(_caller)]
 """An authenticated, unrestricted caller."""
+
+
+async def _full_account(principal: Caller) -> Principal:
+    return await _account(principal)
+
+
+Account = Annotated[Principal, Depends(_full_account)]
+"""An unrestricted signed-in user, never an API key."""
 
 
 def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
@@ -156,3 +211,59 @@ class Guard:
         if camera_id is not None:
             principal.require_camera(str(camera_id))
         return principal
+
+
+PUBLIC_PATHS = frozenset({"/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout"})
+"""The API routes that take no credentials (signing in and out)."""
+
+
+class AuthenticateFirst:
+    """ASGI middleware: sign an ``/api/v1`` request in before anything reads its body.
+
+    FastAPI parses a body before it runs the route's dependencies, so without
+    this an anonymous caller could make the server parse up to the body limit
+    and would get a 422 for a malformed body instead of a 401. Requests
+    without valid credentials are answered 401 here (429 over the caller's
+    budget); the principal is handed on in the request state, where the
+    route's guard finds it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Authenticate ``/api/v1`` requests other than signing in and out."""
+        path = str(scope.get("path", ""))
+        state = scope.get("state")
+        runtime = state.get("runtime") if isinstance(state, dict) else None
+        if (
+            scope["type"] != "http"
+            or not path.startswith("/api/v1/")
+            or path in PUBLIC_PATHS
+            or not isinstance(runtime, Runtime)
+            or not isinstance(state, dict)
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        try:
+            principal = await authenticate_headers(
+                runtime, headers.get("authorization"), headers.get("x-api-key")
+            )
+        except AuthenticationError as exc:
+            await JSONResponse(
+                {"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )(scope, receive, send)
+            return
+        except RateLimitedError as exc:
+            await JSONResponse(
+                {"detail": str(exc)},
+                status_code=429,
+                headers={"Retry-After": str(math.ceil(exc.retry_after))},
+            )(scope, receive, send)
+            return
+        except (StorageError, BusError) as exc:
+            await JSONResponse({"detail": str(exc)}, status_code=503)(scope, receive, send)
+            return
+        state["principal"] = principal
+        await self.app(scope, receive, send)

@@ -39,6 +39,12 @@ if TYPE_CHECKING:
         SettingsStore,
         UserRepository,
     )
+    from argus.ports.workstations import (
+        CapacityStore,
+        DecisionRepository,
+        SubjectRepository,
+        VerifyClientRepository,
+    )
 
 __all__ = [
     "MAX_PAGE",
@@ -338,6 +344,26 @@ class Database(Protocol):
     @property
     def settings(self) -> SettingsStore:
         """Installation-wide settings (the security policy)."""
+        ...
+
+    @property
+    def face_subjects(self) -> SubjectRepository:
+        """Face subjects of workstation security and their descriptors."""
+        ...
+
+    @property
+    def verify_clients(self) -> VerifyClientRepository:
+        """Registered workstation clients."""
+        ...
+
+    @property
+    def verify_decisions(self) -> DecisionRepository:
+        """The workstation decision history."""
+        ...
+
+    @property
+    def capacity(self) -> CapacityStore:
+        """The shared capacity document of the verification pipelines."""
         ...
 
     async def ping(self) -> None:

@@ -55,12 +55,14 @@ class Analysis:
         face: The user's face, or ``None``.
         liveness: The liveness window's verdict, ``None`` until ``min_liveness_frames``.
         phone: The phone signal (``None`` without an object detector).
+        identity: The enrolled identity the face matched within the threshold, if any.
     """
 
     decision: Decision
     face: Face | None
     liveness: LivenessScore | None
     phone: PhoneEvidence | None
+    identity: str | None = None
 
 
 class FrameAnalyzer:
@@ -95,15 +97,14 @@ class FrameAnalyzer:
     def analyze(self, frame: Image, timestamp: float) -> Analysis:
         """Analyse one BGR frame taken at ``timestamp`` seconds."""
         face = self.models.faces.detect(frame).largest()
-        distance = liveness = phone = None
+        distance = liveness = phone = identity = None
         if face is None:
             self._frames.clear()
             self._faces.clear()
         else:
             descriptor = self.models.embedder.embed(frame, face)
-            distance = match(
-                descriptor, self.enrolled, self.verifier.policy.match_threshold
-            ).distance
+            matched = match(descriptor, self.enrolled, self.verifier.policy.match_threshold)
+            distance, identity = matched.distance, matched.identity
             self._frames.append(frame)
             self._faces.append(face)
             if len(self._frames) >= self._min_frames:
@@ -119,4 +120,4 @@ class FrameAnalyzer:
             phone_aimed=phone is not None and phone.aimed,
             phone_score=0.0 if phone is None else phone.score,
         )
-        return Analysis(self.verifier.decide(seen), face, liveness, phone)
+        return Analysis(self.verifier.decide(seen), face, liveness, phone, identity)

@@ -34,6 +34,12 @@ from argus.adapters.db.identity_memory import (
     MemorySettingsStore,
     MemoryUserRepository,
 )
+from argus.adapters.db.workstations_memory import (
+    MemoryCapacityStore,
+    MemoryDecisionRepository,
+    MemorySubjectRepository,
+    MemoryVerifyClientRepository,
+)
 from argus.domain.cameras import Camera, Line, Zone
 from argus.domain.errors import ConflictError, NotFoundError, StorageError
 from argus.domain.event_stats import (
@@ -316,6 +322,10 @@ class MemoryDatabase:
         self._refresh_tokens = MemoryRefreshTokenRepository(self._state.check)
         self._api_keys = MemoryApiKeyRepository(self._state.check)
         self._settings = MemorySettingsStore(self._state.check)
+        self._face_subjects = MemorySubjectRepository(self._state.check)
+        self._verify_clients = MemoryVerifyClientRepository(self._state.check)
+        self._verify_decisions = MemoryDecisionRepository(self._state.check)
+        self._capacity = MemoryCapacityStore(self._state.check)
 
     @property
     def cameras(self) -> MemoryCameraRepository:
@@ -381,6 +391,26 @@ class MemoryDatabase:
     def settings(self) -> MemorySettingsStore:
         """Installation-wide settings."""
         return self._settings
+
+    @property
+    def face_subjects(self) -> MemorySubjectRepository:
+        """Face subjects and their descriptors."""
+        return self._face_subjects
+
+    @property
+    def verify_clients(self) -> MemoryVerifyClientRepository:
+        """Workstation clients."""
+        return self._verify_clients
+
+    @property
+    def verify_decisions(self) -> MemoryDecisionRepository:
+        """The workstation decision history."""
+        return self._verify_decisions
+
+    @property
+    def capacity(self) -> MemoryCapacityStore:
+        """The capacity document (one process)."""
+        return self._capacity
 
     async def ping(self) -> None:
         """Raise ``StorageError`` once closed."""

@@ -53,6 +53,12 @@ from argus.adapters.db.identity_sql import (
     SqlUserRepository,
 )
 from argus.adapters.db.tables import cameras, events, lines, zones
+from argus.adapters.db.workstations_sql import (
+    SqlCapacityStore,
+    SqlDecisionRepository,
+    SqlSubjectRepository,
+    SqlVerifyClientRepository,
+)
 from argus.domain.audit import chain_key
 from argus.domain.cameras import Camera, Line, Zone, utc_now
 from argus.domain.errors import (
@@ -582,6 +588,10 @@ class SqlDatabase:
         self._refresh_tokens = SqlRefreshTokenRepository(engine)
         self._api_keys = SqlApiKeyRepository(engine)
         self._settings = SqlSettingsStore(engine)
+        self._face_subjects = SqlSubjectRepository(engine)
+        self._verify_clients = SqlVerifyClientRepository(engine)
+        self._verify_decisions = SqlDecisionRepository(engine)
+        self._capacity = SqlCapacityStore(engine)
         self._closed = False
 
     @classmethod
@@ -708,6 +718,26 @@ class SqlDatabase:
     def settings(self) -> SqlSettingsStore:
         """Installation-wide settings."""
         return self._settings
+
+    @property
+    def face_subjects(self) -> SqlSubjectRepository:
+        """Face subjects and their descriptors."""
+        return self._face_subjects
+
+    @property
+    def verify_clients(self) -> SqlVerifyClientRepository:
+        """Workstation clients."""
+        return self._verify_clients
+
+    @property
+    def verify_decisions(self) -> SqlDecisionRepository:
+        """The workstation decision history."""
+        return self._verify_decisions
+
+    @property
+    def capacity(self) -> SqlCapacityStore:
+        """The capacity document (one row, compare-and-set on its version)."""
+        return self._capacity
 
     async def ping(self) -> None:
         """Run ``SELECT 1`` (``StorageError`` if the database does not answer)."""

@@ -20,8 +20,11 @@ __all__ = [
     "api_keys",
     "audit_log",
     "cameras",
+    "capacity_state",
     "events",
     "evidence",
+    "face_embeddings",
+    "face_subjects",
     "incidents",
     "lines",
     "metadata",
@@ -29,6 +32,8 @@ __all__ = [
     "rules",
     "system_settings",
     "users",
+    "verify_clients",
+    "verify_decisions",
     "zones",
 ]
 
@@ -275,4 +280,72 @@ evidence = sa.Table(
     sa.Index(None, "alert_id"),
     sa.Index(None, "incident_id"),
     sa.Index(None, "created_at", "id"),
+)
+
+# --- workstation security: face subjects, verify clients, decisions, shared capacity ----------
+# Only descriptors are kept (never photos); deleting a subject cascades to its descriptors.
+# Decisions keep no foreign key: the history outlives the client.
+
+face_subjects = sa.Table(
+    "face_subjects",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "created_at", "id"),
+)
+
+face_embeddings = sa.Table(
+    "face_embeddings",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "subject_id",
+        sa.String(64),
+        sa.ForeignKey("face_subjects.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("vector", sa.LargeBinary(), nullable=False),  # little-endian float32
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "subject_id"),
+)
+
+verify_clients = sa.Table(
+    "verify_clients",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("subjects", JSON_TYPE, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("violations", sa.Integer(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("last_seen", UtcDateTime(), nullable=True),
+    sa.Index(None, "created_at", "id"),
+)
+
+verify_decisions = sa.Table(
+    "verify_decisions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(64), nullable=True),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("reasons", JSON_TYPE, nullable=False),
+    sa.Column("scores", JSON_TYPE, nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("frame_seq", sa.Integer(), nullable=False),
+    sa.Column("evidence_id", sa.String(64), nullable=True),
+    sa.Index(None, "client_id", "at"),
+    sa.Index(None, "at", "id"),
+)
+
+capacity_state = sa.Table(
+    "capacity_state",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("state", JSON_TYPE, nullable=False),  # CapacityManager.to_dict() and leases
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )

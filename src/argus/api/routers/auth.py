@@ -19,8 +19,7 @@ from argus.api.schemas.auth import (
     UserPublic,
 )
 from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, ErrorBody
-from argus.api.security import Caller, SigningIn, client_ip
-from argus.domain.errors import PermissionDeniedError
+from argus.api.security import Account, AccountHolder, client_ip
 
 __all__ = ["router"]
 
@@ -67,16 +66,14 @@ async def logout(request: Request, body: RefreshRequest, runtime: RuntimeDep) ->
 
 
 @router.get("/me", summary="Who am I")
-async def me(who: SigningIn, runtime: RuntimeDep) -> UserPublic:
+async def me(who: AccountHolder, runtime: RuntimeDep) -> UserPublic:
     """The signed-in user (API keys have no account: 403)."""
-    if who.kind != "user":
-        raise PermissionDeniedError("an API key has no user account")
     return UserPublic.of(await runtime.auth.me(who))
 
 
 @router.post("/password", summary="Change my password")
 async def change_password(
-    request: Request, body: PasswordChange, who: SigningIn, runtime: RuntimeDep
+    request: Request, body: PasswordChange, who: AccountHolder, runtime: RuntimeDep
 ) -> TokenResponse:
     """Change one's own password; other sessions end and new tokens are returned."""
     pair = await runtime.auth.change_password(
@@ -86,7 +83,7 @@ async def change_password(
 
 
 @router.post("/mfa/enrol", summary="Start MFA enrolment")
-async def mfa_enrol(who: SigningIn, runtime: RuntimeDep) -> MfaEnrolmentPublic:
+async def mfa_enrol(who: AccountHolder, runtime: RuntimeDep) -> MfaEnrolmentPublic:
     """A new TOTP secret with its otpauth URI and QR code; confirm it with a code."""
     enrolment = await runtime.auth.mfa_begin(who)
     return MfaEnrolmentPublic(
@@ -103,7 +100,7 @@ async def mfa_enrol(who: SigningIn, runtime: RuntimeDep) -> MfaEnrolmentPublic:
     response_class=Response,
     responses={200: {"content": {"image/png": {}}, "description": "The QR code."}},
 )
-async def mfa_qr(who: SigningIn, runtime: RuntimeDep) -> Response:
+async def mfa_qr(who: AccountHolder, runtime: RuntimeDep) -> Response:
     """The enrolment's QR code as a PNG (409 when none was started)."""
     png = await runtime.auth.mfa_qr(who)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
@@ -111,7 +108,7 @@ async def mfa_qr(who: SigningIn, runtime: RuntimeDep) -> Response:
 
 @router.post("/mfa/confirm", summary="Confirm MFA enrolment")
 async def mfa_confirm(
-    request: Request, body: MfaConfirm, who: SigningIn, runtime: RuntimeDep
+    request: Request, body: MfaConfirm, who: AccountHolder, runtime: RuntimeDep
 ) -> RecoveryCodes:
     """Activate MFA with a current code; returns recovery codes (once) and new tokens."""
     codes, pair = await runtime.auth.mfa_confirm(who, body.code, ip=client_ip(request))
@@ -120,7 +117,7 @@ async def mfa_confirm(
 
 @router.post("/mfa/disable", status_code=204, summary="Turn MFA off")
 async def mfa_disable(
-    request: Request, body: MfaDisable, who: Caller, runtime: RuntimeDep
+    request: Request, body: MfaDisable, who: Account, runtime: RuntimeDep
 ) -> Response:
     """Turn one's own MFA off (refused when the policy requires it for the role)."""
     await runtime.auth.mfa_disable(who, body.password, ip=client_ip(request))
@@ -128,6 +125,6 @@ async def mfa_disable(
 
 
 @router.post("/mfa/recovery-codes", summary="New recovery codes")
-async def recovery_codes(who: Caller, runtime: RuntimeDep) -> RecoveryCodes:
+async def recovery_codes(who: Account, runtime: RuntimeDep) -> RecoveryCodes:
     """Replace the recovery codes (the old ones stop working)."""
     return RecoveryCodes(recovery_codes=await runtime.auth.regenerate_recovery_codes(who))

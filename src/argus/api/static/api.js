@@ -1,0 +1,84 @@
+// REST client: bearer tokens in sessionStorage, one refresh on 401, then back to login.
+const API = "/api/v1";
+const store = window.sessionStorage;
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.detail ? String(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail)) : `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.code ?? null;
+  }
+}
+
+export const session = {
+  get access() { return store.getItem("argus.access"); },
+  get refresh() { return store.getItem("argus.refresh"); },
+  save(tokens) {
+    store.setItem("argus.access", tokens.access_token);
+    if (tokens.refresh_token) store.setItem("argus.refresh", tokens.refresh_token);
+    store.setItem("argus.restricted", tokens.restricted ?? "");
+  },
+  get restricted() { return store.getItem("argus.restricted") || null; },
+  clear() { ["argus.access", "argus.refresh", "argus.restricted"].forEach((k) => store.removeItem(k)); },
+};
+
+let onExpired = () => {};
+export function whenExpired(callback) { onExpired = callback; }
+
+export async function signIn(username, password, otp) {
+  const form = new URLSearchParams({ username, password });
+  if (otp) form.set("otp", otp);
+  const res = await fetch(`${API}/auth/token`, { method: "POST", body: form });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, body);
+  session.save(body);
+  return body;
+}
+
+let refreshing = null;
+async function refreshTokens() {
+  if (!session.refresh) return false;
+  refreshing ??= fetch(`${API}/auth/refresh`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ refresh_token: session.refresh }),
+  }).then(async (res) => {
+    if (!res.ok) return false;
+    session.save(await res.json());
+    return true;
+  }).finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+async function send(method, path, body, retry = true) {
+  const headers = {};
+  if (session.access) headers.authorization = `Bearer ${session.access}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${API}${path}`, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status === 401 && retry) {
+    if (await refreshTokens()) return send(method, path, body, false);
+    session.clear();
+    onExpired();
+  }
+  if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
+  return res;
+}
+
+export const get = async (path) => (await send("GET", path)).json();
+export const post = async (path, body = {}) => {
+  const res = await send("POST", path, body);
+  return res.status === 204 ? null : res.json();
+};
+export const patch = async (path, body) => (await send("PATCH", path, body)).json();
+export const del = async (path) => { await send("DELETE", path); };
+/** A binary resource as a blob URL (img src cannot carry the bearer header). */
+export async function blobUrl(path) {
+  const res = await send("GET", path);
+  return URL.createObjectURL(await res.blob());
+}
+export async function signOut() {
+  try { await send("POST", "/auth/logout", {}, false); } catch { /* signing out anyway */ }
+  session.clear();
+}

@@ -1,0 +1,131 @@
+// Entry point: hash router, sign-in and MFA pages, the signed-in frame.
+import { ApiError, get, post, session, signIn, signOut, whenExpired } from "./api.js";
+import { close as closeLive } from "./live.js";
+import { field, h, toast } from "./dom.js";
+import { liveView } from "./pages/live.js";
+import { alertsView, startAlertBadge } from "./pages/alerts.js";
+import { incidentsView } from "./pages/incidents.js";
+import { analyticsView } from "./pages/analytics.js";
+import { configView } from "./pages/config.js";
+
+const view = document.getElementById("view");
+const top = document.getElementById("top");
+export const me = { user: null, can(action) { return can(this.user, action); } };
+
+const ACTIONS = { viewer: [], operator: ["act"], admin: ["act", "configure", "admin"] };
+function can(user, action) { return Boolean(user && ACTIONS[user.role]?.includes(action)); }
+
+const PAGES = {
+  live: liveView, alerts: alertsView, incidents: incidentsView,
+  analytics: analyticsView, config: configView,
+};
+let cleanup = null;
+
+function loginView() {
+  const error = h("p", { class: "error", role: "alert" });
+  const otp = h("input", { name: "otp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "32" });
+  const otpField = field("Authentication code", otp);
+  otpField.hidden = true;
+  const form = h("form", { class: "card login", "aria-label": "Sign in" },
+    h("h1", {}, "Argus"),
+    field("Username", h("input", { name: "username", autocomplete: "username", required: true })),
+    field("Password", h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
+    otpField, error,
+    h("button", { class: "primary", type: "submit" }, "Sign in"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    try {
+      await signIn(form.username.value, form.password.value, otp.value || null);
+      location.hash = session.restricted === "mfa_enrolment" ? "#/mfa" : "#/live";
+      await route();
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "mfa_required") {
+        otpField.hidden = false;
+        otp.focus();
+        error.textContent = "Enter the code from your authenticator app.";
+      } else {
+        error.textContent = err.message;
+      }
+    }
+  });
+  return { node: form };
+}
+
+function mfaView() {
+  const out = h("div", { class: "card" }, h("h1", {}, "Two-factor authentication"));
+  const error = h("p", { class: "error", role: "alert" });
+  const start = h("button", { class: "primary", type: "button" }, "Start enrolment");
+  start.addEventListener("click", async () => {
+    const enrolment = await post("/auth/mfa/enrol");
+    const code = h("input", { name: "code", inputmode: "numeric", required: true, minlength: "6", maxlength: "8" });
+    const form = h("form", { "aria-label": "Confirm MFA" },
+      h("img", { src: `data:image/png;base64,${enrolment.qr_png_base64}`, alt: "QR code for your authenticator app", width: "200" }),
+      h("p", {}, "Or type this secret: ", h("code", { "data-testid": "mfa-secret" }, enrolment.secret)),
+      field("Code from the app", code), error,
+      h("button", { class: "primary", type: "submit" }, "Confirm"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        const result = await post("/auth/mfa/confirm", { code: code.value.trim() });
+        if (result.tokens) session.save(result.tokens);
+        form.replaceWith(h("div", {}, h("p", {}, "MFA is on. Keep these recovery codes safe:"),
+          h("pre", {}, result.recovery_codes.join("\n")),
+          h("a", { href: "#/live" }, "Continue")));
+      } catch (err) { error.textContent = err.message; }
+    });
+    start.replaceWith(form);
+  });
+  out.append(me.user?.mfa_enabled ? h("p", {}, "MFA is already on for this account.") : start);
+  return { node: out };
+}
+
+async function loadMe() {
+  me.user = await get("/auth/me");
+  document.getElementById("whoami").textContent = `${me.user.username} (${me.user.role})`;
+  document.body.dataset.role = me.user.role;
+}
+
+export async function route() {
+  cleanup?.();
+  cleanup = null;
+  const name = location.hash.replace(/^#\/?/, "").split("/")[0] || "live";
+  if (!session.access) {
+    top.hidden = true;
+    view.replaceChildren(loginView().node);
+    return;
+  }
+  top.hidden = false;
+  if (!me.user) {
+    try { await loadMe(); } catch { return; }
+    startAlertBadge();
+  }
+  for (const link of top.querySelectorAll("nav a")) {
+    link.toggleAttribute("aria-current", link.hash === `#/${name}`);
+    if (link.hash === `#/${name}`) link.setAttribute("aria-current", "page");
+  }
+  const page = name === "mfa" ? mfaView : PAGES[name] ?? liveView;
+  const result = await page(me);
+  view.replaceChildren(result.node);
+  cleanup = result.cleanup ?? null;
+}
+
+function toLogin() {
+  me.user = null;
+  closeLive();
+  toast("Your session ended; please sign in again.");
+  location.hash = "#/login";
+  route();
+}
+
+whenExpired(toLogin);
+document.getElementById("logout").addEventListener("click", async () => {
+  await signOut();
+  me.user = null;
+  closeLive();
+  location.hash = "#/login";
+  route();
+});
+document.getElementById("mfa-link").addEventListener("click", () => { location.hash = "#/mfa"; });
+window.addEventListener("hashchange", route);
+route();

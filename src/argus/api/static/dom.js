@@ -1,0 +1,28 @@
+// Small DOM helpers: h() builds elements, text always goes through textContent.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key === "class") el.className = value;
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+export function toast(message) {
+  const box = document.getElementById("toast");
+  box.textContent = message;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.textContent = ""; }, 4000);
+}
+
+export const when = (iso) => new Date(iso).toLocaleString();
+
+export function field(label, input) {
+  return h("label", {}, label, input);
+}

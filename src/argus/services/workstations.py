@@ -1,0 +1,377 @@
+"""Workstation security's registry: face subjects and their enrolment, verify clients.
+
+Enrolment turns photos into descriptors (face detection, alignment, the
+embedder) and keeps only the descriptors: the photos are never stored. A photo
+must show exactly one face; zero or several are refused with a message that
+says which photo and why. Deleting a subject erases its descriptors (GDPR) and
+removes it from every client that named it.
+
+A client is registered with a name and the subjects allowed at its screen; its
+key is returned once and only its SHA-256 is stored. Pausing, blocking,
+unblocking and deleting are audited, and reported to the listeners (the verify
+hub ends or refreshes the client's live session).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from argus.domain.audit import AuditEntry, AuditOutcome
+from argus.domain.cameras import new_id
+from argus.domain.errors import (
+    AuthenticationError,
+    NotFoundError,
+    RateLimitedError,
+    ValidationError,
+)
+from argus.domain.faces import EnrolledFaces
+from argus.domain.workstations import (
+    ClientStatus,
+    DecisionRecord,
+    FaceEmbedding,
+    FaceSubject,
+    VerifyClient,
+)
+from argus.ports.audit import AuditLog
+from argus.ports.faces import FaceDetector, FaceEmbedder
+from argus.ports.repositories import MAX_PAGE, Database, Page
+from argus.ports.workstations import ImageDecoder
+from argus.services.paging import all_pages
+from argus.services.ratelimit import RateLimiter
+
+__all__ = ["EnrolmentModels", "IssuedClient", "WorkstationService"]
+
+log = logging.getLogger(__name__)
+
+EnrolmentModels = Callable[[], tuple[FaceDetector, FaceEmbedder]]
+"""Builds the face detector and embedder used for enrolment (called once, lazily)."""
+
+FAILED_SIGN_INS_PER_S = 0.5
+FAILED_SIGN_IN_BURST = 20
+"""Failed workstation sign-ins one address may make: a burst, then one every 2 s."""
+
+Listener = Callable[[str], Awaitable[None]]
+"""Told the id of a client whose status, subjects or subjects' descriptors changed."""
+
+_STATUS_ACTIONS: dict[ClientStatus, str] = {
+    "active": "workstation.client.unblock",
+    "paused": "workstation.client.pause",
+    "blocked": "workstation.client.block",
+}
+
+
+def key_hash(secret: str) -> str:
+    """SHA-256 (hex) of a client key."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedClient:
+    """A newly registered client and its key (shown once, never stored).
+
+    Attributes:
+        client: The stored client (with the key's SHA-256 only).
+        key: The secret the client signs in with.
+    """
+
+    client: VerifyClient
+    key: str
+
+
+class WorkstationService:
+    """Subjects, enrolment and clients (see the module doc).
+
+    Args:
+        database: The store (``face_subjects``, ``verify_clients``, ``verify_decisions``).
+        audit: The audit trail.
+        models: Builds the enrolment face detector and embedder.
+        decode: Decodes uploaded photos.
+        clock: The current UTC time.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        audit: AuditLog,
+        models: EnrolmentModels,
+        decode: ImageDecoder,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._db = database
+        self._audit = audit
+        self._models_factory = models
+        self._models: tuple[FaceDetector, FaceEmbedder] | None = None
+        self._decode = decode
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._listeners: list[Listener] = []
+        self._failures = RateLimiter(
+            FAILED_SIGN_INS_PER_S, FAILED_SIGN_IN_BURST, what="failed workstation sign-ins"
+        )
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(client_id)`` after a client's status or enrolment changes."""
+        self._listeners.append(listener)
+
+    async def _changed(self, client_ids: Sequence[str]) -> None:
+        for client_id in client_ids:
+            for listener in self._listeners:
+                await listener(client_id)
+
+    async def _record(
+        self,
+        action: str,
+        actor: str,
+        target: str,
+        *,
+        ip: str | None,
+        outcome: AuditOutcome = "success",
+        **details: Any,
+    ) -> None:
+        entry = AuditEntry(action, actor, self._clock(), target, outcome, details, ip)
+        await self._audit.append(entry)
+
+    # --- subjects and enrolment --------------------------------------------------------------
+
+    async def create_subject(self, actor: str, name: str, *, ip: str | None = None) -> FaceSubject:
+        """A new subject without descriptors yet."""
+        subject = FaceSubject(id=new_id(), name=name, created_at=self._clock())
+        await self._db.face_subjects.add(subject)
+        await self._record("workstation.subject.create", actor, f"subject:{subject.id}", ip=ip)
+        return subject
+
+    async def get_subject(self, subject_id: str) -> tuple[FaceSubject, int]:
+        """A subject and how many descriptors it has."""
+        subject = await self._db.face_subjects.get(subject_id)
+        return subject, await self._db.face_subjects.count_embeddings(subject_id)
+
+    async def list_subjects(
+        self, *, limit: int = 50, offset: int = 0
+    ) -> Page[tuple[FaceSubject, int]]:
+        """Subjects (oldest first) with their descriptor counts."""
+        page = await self._db.face_subjects.list(limit=limit, offset=offset)
+        counted = [(s, await self._db.face_subjects.count_embeddings(s.id)) for s in page.items]
+        return Page(tuple(counted), page.total)
+
+    def _enrolment_models(self) -> tuple[FaceDetector, FaceEmbedder]:
+        if self._models is None:
+            self._models = self._models_factory()
+        return self._models
+
+    def _describe(self, photos: Sequence[bytes]) -> tuple[str, list[npt.NDArray[np.float32]]]:
+        """Descriptors of the one face in each photo (runs in a worker thread)."""
+        images = []
+        for number, data in enumerate(photos, 1):
+            try:
+                images.append(self._decode(data))
+            except ValidationError as exc:
+                raise ValidationError(f"photo {number}: {exc}") from exc
+        detector, embedder = self._enrolment_models()
+        vectors = []
+        for number, image in enumerate(images, 1):
+            faces = detector.detect(image)
+            if len(faces) != 1:
+                found = "no face was found" if not len(faces) else f"{len(faces)} faces were found"
+                raise ValidationError(
+                    f"photo {number}: {found}; enrol with photos that show the subject's face alone"
+                )
+            vectors.append(embedder.embed(image, faces.item(0)))
+        return embedder.model_ref, vectors
+
+    async def enrol(
+        self, actor: str, subject_id: str, photos: Sequence[bytes], *, ip: str | None = None
+    ) -> tuple[FaceEmbedding, ...]:
+        """Add one descriptor per photo (all or none); the photos are not kept.
+
+        Raises:
+            NotFoundError: No such subject.
+            ValidationError: No photo, a photo that is not an image, or one without
+                exactly one face.
+        """
+        await self._db.face_subjects.get(subject_id)
+        if not photos:
+            raise ValidationError("send at least one photo")
+        async with self._lock:  # one enrolment at a time: the models are not shared further
+            model, vectors = await asyncio.to_thread(self._describe, photos)
+        now = self._clock()
+        made = tuple(
+            FaceEmbedding(id=new_id(), subject_id=subject_id, model=model, vector=v, created_at=now)
+            for v in vectors
+        )
+        await self._db.face_subjects.add_embeddings(made)
+        await self._record(
+            "workstation.subject.enrol",
+            actor,
+            f"subject:{subject_id}",
+            ip=ip,
+            photos=len(made),
+            model=model,
+        )
+        await self._changed(await self._clients_naming(subject_id))
+        return made
+
+    async def delete_subject(self, actor: str, subject_id: str, *, ip: str | None = None) -> int:
+        """Delete a subject, erase its descriptors, drop it from clients; the count erased."""
+        erased = await self._db.face_subjects.delete(subject_id)
+        naming = await self._clients_naming(subject_id)
+        for client_id in naming:
+            client = await self._db.verify_clients.get(client_id)
+            kept = [s for s in client.subjects if s != subject_id]
+            await self._db.verify_clients.update(client_id, subjects=kept)
+        await self._record(
+            "workstation.subject.delete",
+            actor,
+            f"subject:{subject_id}",
+            ip=ip,
+            erased_embeddings=erased,
+            clients=len(naming),
+        )
+        await self._changed(naming)
+        return erased
+
+    async def _clients_naming(self, subject_id: str) -> list[str]:
+        clients = await all_pages(
+            lambda skip: self._db.verify_clients.list(limit=MAX_PAGE, offset=skip)
+        )
+        return [c.id for c in clients if subject_id in c.subjects]
+
+    async def enrolled_faces(self, client: VerifyClient) -> EnrolledFaces | None:
+        """The descriptors of the client's subjects, or ``None`` when none has any."""
+        embeddings = await self._db.face_subjects.embeddings(client.subjects)
+        if not embeddings:
+            return None
+        identities = tuple(e.subject_id for e in embeddings)
+        return EnrolledFaces(identities, np.stack([e.vector for e in embeddings]))
+
+    # --- clients -----------------------------------------------------------------------------
+
+    async def _check_subjects(self, subjects: Sequence[str]) -> None:
+        for subject_id in subjects:
+            try:
+                await self._db.face_subjects.get(subject_id)
+            except NotFoundError as exc:
+                raise ValidationError(f"subject {subject_id} does not exist") from exc
+
+    async def register(
+        self, actor: str, name: str, subjects: Sequence[str], *, ip: str | None = None
+    ) -> IssuedClient:
+        """Register a client; its key (256 random bits) is in the answer only."""
+        await self._check_subjects(subjects)
+        secret = secrets.token_urlsafe(32)
+        client = VerifyClient(
+            id=new_id(),
+            name=name,
+            key_hash=key_hash(secret),
+            subjects=tuple(subjects),
+            created_at=self._clock(),
+        )
+        await self._db.verify_clients.add(client)
+        await self._record(
+            "workstation.client.register",
+            actor,
+            f"verify-client:{client.id}",
+            ip=ip,
+            subjects=list(client.subjects),
+        )
+        return IssuedClient(client, secret)
+
+    async def get_client(self, client_id: str) -> VerifyClient:
+        """One client."""
+        return await self._db.verify_clients.get(client_id)
+
+    async def list_clients(self, *, limit: int = 50, offset: int = 0) -> Page[VerifyClient]:
+        """Clients, oldest first."""
+        return await self._db.verify_clients.list(limit=limit, offset=offset)
+
+    async def update_client(
+        self,
+        actor: str,
+        client_id: str,
+        *,
+        name: str | None = None,
+        subjects: Sequence[str] | None = None,
+        ip: str | None = None,
+    ) -> VerifyClient:
+        """Rename a client or change the subjects allowed at it."""
+        if subjects is not None:
+            await self._check_subjects(subjects)
+        client = await self._db.verify_clients.update(client_id, name=name, subjects=subjects)
+        await self._record(
+            "workstation.client.update",
+            actor,
+            f"verify-client:{client_id}",
+            ip=ip,
+            subjects=list(client.subjects),
+        )
+        await self._changed([client_id])
+        return client
+
+    async def set_status(
+        self, actor: str, client_id: str, status: ClientStatus, *, ip: str | None = None
+    ) -> VerifyClient:
+        """Pause, block or unblock (``active``) a client; a live session of it ends at once
+        when it is paused or blocked."""
+        client = await self._db.verify_clients.set_status(client_id, status)
+        await self._record(_STATUS_ACTIONS[status], actor, f"verify-client:{client_id}", ip=ip)
+        await self._changed([client_id])
+        return client
+
+    async def delete_client(self, actor: str, client_id: str, *, ip: str | None = None) -> None:
+        """Remove a client (its decision history stays)."""
+        await self._db.verify_clients.delete(client_id)
+        await self._record("workstation.client.delete", actor, f"verify-client:{client_id}", ip=ip)
+        await self._changed([client_id])
+
+    async def authenticate(
+        self, client_id: str, key: str, *, ip: str | None = None
+    ) -> VerifyClient:
+        """The client whose id and key these are (marked seen now).
+
+        Failed attempts are audited and limited per address (successful ones are
+        not, so a room of workstations reconnecting at once is never held back).
+
+        Raises:
+            RateLimitedError: Too many failed attempts from ``ip`` lately.
+            AuthenticationError: An unknown id or a wrong key (one message for both).
+        """
+        address = ip or "unknown"
+        wait = self._failures.retry_after(address)
+        if wait > 0:
+            raise RateLimitedError("too many failed sign-ins from this address", wait)
+        try:
+            client = await self._db.verify_clients.get(client_id)
+        except NotFoundError:
+            client = None
+        if client is None or not hmac.compare_digest(client.key_hash, key_hash(key)):
+            with contextlib.suppress(RateLimitedError):
+                self._failures.hit(address)
+            target = f"verify-client:{client_id}"[:300]
+            await self._record(
+                "workstation.client.connect",
+                target[:200],
+                target,
+                ip=ip,
+                outcome="failure",
+                reason="unknown client or wrong key",
+            )
+            raise AuthenticationError("unknown client or wrong key")
+        await self._db.verify_clients.touch(client.id, self._clock())
+        return client
+
+    async def decisions(
+        self, *, client_id: str | None = None, limit: int = 50, offset: int = 0
+    ) -> Page[DecisionRecord]:
+        """The decision history, newest first."""
+        return await self._db.verify_decisions.list(client_id=client_id, limit=limit, offset=offset)
