@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import quote
 
 import argon2
 import jwt
@@ -165,6 +164,14 @@ class _SecretBox:
             raise ConfigError(
                 "a stored MFA secret does not decrypt: was the secret key changed?"
             ) from exc
+
+
+def _enrolment_qr(secret: str, username: str, issuer: str) -> tuple[str, bytes]:
+    """The otpauth URI of a TOTP secret and its QR code as PNG."""
+    uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
+    buffer = io.BytesIO()
+    segno.make(uri, error="m").save(buffer, kind="png", scale=6, border=4)
+    return uri, buffer.getvalue()
 
 
 def check_password_strength(password: str, username: str) -> None:
@@ -613,11 +620,9 @@ class AuthService:
         await self._db.users.update(
             user.evolve(self._clock(), mfa_pending=self._box.seal(secret, user.id))
         )
-        uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=issuer)
-        buffer = io.BytesIO()
-        segno.make(uri, error="m").save(buffer, kind="png", scale=6, border=4)
+        uri, png = _enrolment_qr(secret, user.username, issuer)
         await self.record("mfa.begin", principal.actor, target=f"user:{user.id}")
-        return MfaEnrolment(secret=secret, uri=uri, qr_png=buffer.getvalue())
+        return MfaEnrolment(secret=secret, uri=uri, qr_png=png)
 
     async def mfa_qr(self, principal: Principal, *, issuer: str = "Argus") -> bytes:
         """The QR code (PNG) of the enrolment in progress.
@@ -628,11 +633,8 @@ class AuthService:
         user = await self._db.users.get(principal.id)
         if user.mfa_pending is None:
             raise ConflictError("no MFA enrolment in progress; start one first")
-        secret = self._box.open(user.mfa_pending, user.id)
-        uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=issuer)
-        buffer = io.BytesIO()
-        segno.make(uri, error="m").save(buffer, kind="png", scale=6, border=4)
-        return buffer.getvalue()
+        _, png = _enrolment_qr(self._box.open(user.mfa_pending, user.id), user.username, issuer)
+        return png
 
     async def mfa_confirm(
         self, principal: Principal, code: str, *, ip: str | None = None
@@ -927,8 +929,3 @@ class AuthService:
         key = await self._db.api_keys.revoke(key_id, self._clock())
         await self.record("apikey.revoke", actor.actor, target=f"apikey:{key_id}")
         return key
-
-
-def otpauth_label(username: str) -> str:
-    """The label part of an otpauth URI (exposed for the dashboard's text fallback)."""
-    return quote(username)

@@ -159,7 +159,6 @@ class MemorySettingsStore:
     def __init__(self, check: Callable[[], None] = _no_check) -> None:
         self._check = check
         self._values: dict[str, dict[str, Any]] = {}
-        self._updated: dict[str, datetime] = {}
 
     async def get(self, key: str) -> dict[str, Any] | None:
         self._check()
@@ -168,5 +167,5 @@ class MemorySettingsStore:
 
     async def put(self, key: str, value: dict[str, Any], at: datetime) -> None:
         self._check()
+        del at  # nothing reads when a value changed; the SQL store keeps it for operators
         self._values[key] = copy.deepcopy(value)
-        self._updated[key] = at
