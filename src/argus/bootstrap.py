@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +22,7 @@ from argus.adapters.pipelines import EdgePipelines, RestartPolicy, SourceOptions
 from argus.adapters.pipelines.scene import DetectDefaults
 from argus.adapters.render.annotate import OpenCvAnnotator
 from argus.adapters.render.heatmap import heatmap_png
+from argus.adapters.video._imaging import encode_jpeg
 from argus.adapters.video.factory import open_source
 from argus.adapters.video.file import probe_frame_count, probe_frame_rate
 from argus.adapters.video.writer import VideoFileWriter
@@ -56,6 +58,7 @@ __all__ = [
     "DetectorOptions",
     "PipelinesFactory",
     "bootstrap",
+    "encode_jpeg",
     "enrolment_models",
     "evaluate_count_dirs",
     "evaluate_mot_dirs",
@@ -70,6 +73,7 @@ __all__ = [
     "open_evidence_admin",
     "open_evidence_blobs",
     "open_evidence_service",
+    "open_probe_source",
     "open_services",
     "reference_tracker_names",
     "register_demo_camera",
@@ -537,6 +541,32 @@ async def open_services(
     return ControlPlane(
         database=database, bus=bus, pipelines=supervisor, node_id=settings.node_id, secret=secret
     )
+
+
+# --- camera probes ----------------------------------------------------------------------------
+
+_LIVE_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https"})
+
+
+def open_probe_source(target: str, timeout_s: float) -> VideoSource:
+    """Open a stream for one look at its first frame (a ``ProbeOpener``).
+
+    A live stream (RTSP, HTTP) must connect and deliver within ``timeout_s``
+    and is not retried; a file is read as fast as it decodes, once.
+
+    Raises:
+        ConfigError: Unsupported target.
+        SourceOpenError: A local path that does not exist.
+    """
+    if urlsplit(target).scheme.lower() in _LIVE_SCHEMES:
+        return open_source(
+            target,
+            source_id="probe",
+            open_timeout=timeout_s,
+            read_timeout=timeout_s,
+            max_retries=0,
+        )
+    return open_source(target, source_id="probe")
 
 
 # --- the embedded edge worker -----------------------------------------------------------------

@@ -149,12 +149,14 @@ TABLE: Mapping[Operation, Access] = {
     ("POST", "/api/v1/evidence-bundles"): OPERATE,
     # Cameras, lines, zones, rules: Guard("view", "configure").
     ("POST", "/api/v1/cameras"): Access("configure", unscoped=True),
+    ("POST", "/api/v1/cameras/probe"): Access("configure", unscoped=True),
     ("GET", "/api/v1/cameras"): VIEW,
     ("GET", "/api/v1/cameras/{camera_id}"): VIEW,
     ("PATCH", "/api/v1/cameras/{camera_id}"): CONFIGURE,
     ("DELETE", "/api/v1/cameras/{camera_id}"): CONFIGURE,
     ("GET", "/api/v1/cameras/{camera_id}/snapshot"): VIEW,
     ("GET", "/api/v1/cameras/{camera_id}/status"): VIEW,
+    ("GET", "/api/v1/cameras/{camera_id}/stream"): VIEW,
     ("POST", "/api/v1/cameras/{camera_id}/lines"): CONFIGURE,
     ("GET", "/api/v1/cameras/{camera_id}/lines"): VIEW,
     ("GET", "/api/v1/cameras/{camera_id}/lines/{line_id}"): VIEW,
@@ -480,6 +482,10 @@ BODIES: Mapping[Operation, Callable[[World], Payload]] = {
     ("POST", "/api/v1/cameras"): _json(
         {"name": "matrix", "stream_url": "rtsp://127.0.0.1:8554/matrix"}
     ),
+    # A missing file: the probe answers at once (ok false) without touching the network.
+    ("POST", "/api/v1/cameras/probe"): _json(
+        {"stream_url": "/nonexistent/matrix.mp4", "timeout_s": 1}
+    ),
     ("PATCH", "/api/v1/cameras/{camera_id}"): _json({"location": "hall"}),
     ("POST", "/api/v1/cameras/{camera_id}/lines"): _json(
         {"name": "matrix", "start": [0, 0], "end": [5, 5]}
@@ -522,6 +528,12 @@ BODIES: Mapping[Operation, Callable[[World], Payload]] = {
     ("PATCH", "/api/v1/workstations/clients/{client_id}"): _json({"name": "desk-one"}),
 }
 """A small valid body per operation that takes one (a few invalid on purpose, see above)."""
+
+PARAMS: Mapping[Operation, Mapping[str, str]] = {
+    # Live video never ends by itself; an in-process client reads a response whole.
+    ("GET", "/api/v1/cameras/{camera_id}/stream"): {"frames": "1"},
+}
+"""Query parameters an operation needs in the matrix."""
 
 
 async def _fresh_camera(world: World, who: Who) -> dict[str, str]:
@@ -686,7 +698,13 @@ async def test_authorisation(world: World, operation: Operation, who: Who) -> No
     if expected and operation in VICTIMS:
         ids.update(await VICTIMS[operation](world, who))
     body = BODIES.get(operation)
-    answer = await world.send(method, fill(template, ids), who, body(world) if body else None)
+    answer = await world.send(
+        method,
+        fill(template, ids),
+        who,
+        body(world) if body else None,
+        params=PARAMS.get(operation),
+    )
     what = f"{method} {template} as {who.name} (needs {access.need})"
     if not expected:
         assert_denied(answer, who, what)

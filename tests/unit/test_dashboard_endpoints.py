@@ -1,7 +1,7 @@
 """Every REST call the dashboard's JavaScript makes exists in the OpenAPI document.
 
 The dashboard (``src/argus/api/static``) calls the API through the helpers of
-``api.js`` (``get``, ``post``, ``patch``, ``del``, ``blobUrl``) with paths
+``api.js`` (``get``, ``post``, ``patch``, ``del``, ``blobUrl``, ``stream``) with paths
 relative to ``/api/v1``, and ``api.js`` itself calls ``fetch``/``send`` for
 signing in and out. This scans those call sites, turns each path into a
 template (``${...}`` becomes a parameter, the query string is dropped) and
@@ -18,8 +18,15 @@ import pytest
 from argus.api.app import API_PREFIX, DASHBOARD_DIR, create_app
 from tests.auth_support import settings_for
 
-HELPERS = {"get": "get", "post": "post", "patch": "patch", "del": "delete", "blobUrl": "get"}
-_HELPER_CALL = re.compile(r"\b(get|post|patch|del|blobUrl)\(\s*[`\"'](/[^`\"']*)[`\"']")
+HELPERS = {
+    "get": "get",
+    "post": "post",
+    "patch": "patch",
+    "del": "delete",
+    "blobUrl": "get",
+    "stream": "get",
+}
+_HELPER_CALL = re.compile(r"\b(get|post|patch|del|blobUrl|stream)\(\s*[`\"'](/[^`\"']*)[`\"']")
 _SEND_CALL = re.compile(r"\bsend\(\s*\"(\w+)\",\s*[`\"'](/[^`\"']*)[`\"']")
 _FETCH_CALL = re.compile(r"fetch\(`\$\{API\}(/[^`]*)`,\s*\{\s*method:\s*\"(\w+)\"")
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\{[^}/]*\}")
@@ -58,6 +65,7 @@ def test_the_scan_finds_the_dashboards_calls() -> None:
     assert ("post", "/api/v1/auth/token") in calls
     assert ("post", "/api/v1/alerts/{}/acknowledge") in calls
     assert ("get", "/api/v1/cameras/{}/snapshot") in calls
+    assert ("get", "/api/v1/cameras/{}/stream") in calls
 
 
 def test_every_dashboard_call_is_documented(documented: set[tuple[str, str]]) -> None:

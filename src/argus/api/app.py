@@ -46,8 +46,9 @@ from argus.api.routers import (
     zones,
 )
 from argus.api.security import AuthenticateFirst, Guard
+from argus.api.streams import StreamSlots
 from argus.api.verify_setup import start_workstations
-from argus.bootstrap import ControlPlane, open_evidence_service
+from argus.bootstrap import ControlPlane, encode_jpeg, open_evidence_service, open_probe_source
 from argus.config import Settings
 from argus.domain.alerts import EscalationPolicy, Severity
 from argus.services.alerts import AlertService, AlertWorker
@@ -147,7 +148,9 @@ async def _start(
 ) -> Runtime:
     """Build and start the app's services on open adapters; their stops go on ``stack``."""
     database = services.database
-    camera_service = CameraService(database, services.pipelines)
+    camera_service = CameraService(
+        database, services.pipelines, open_probe=open_probe_source, encode_jpeg=encode_jpeg
+    )
     ingest = EventIngest(
         services.bus,
         database.events,
@@ -198,6 +201,8 @@ async def _start(
         _retention(evidence, settings.evidence_retention_days), name="argus-retention"
     )
     stack.push_async_callback(_cancel, retention)
+    streams = StreamSlots()
+    stack.callback(streams.close)
     log.info("control plane ready: %d camera(s) resumed", resumed)
     return Runtime(
         services=services,
@@ -219,6 +224,7 @@ async def _start(
         capture=capture,
         workstations=workstation_service,
         verify=verify_hub,
+        streams=streams,
     )
 
 

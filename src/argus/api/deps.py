@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from argus.api.ingest import EventIngest
 from argus.api.live import LiveHub
 from argus.api.metrics import ApiMetrics
+from argus.api.streams import StreamSlots
 from argus.bootstrap import ControlPlane
 from argus.ports.audit import AuditLog
 from argus.services.alerts import AlertService, AlertWorker
@@ -61,6 +62,7 @@ class Runtime:
         capture: Stores a snapshot and a clip for new alerts of local cameras.
         workstations: Face subjects, enrolment and workstation clients.
         verify: The workstation verify hub behind ``/ws/verify``.
+        streams: The open live video streams (``GET /cameras/{id}/stream``).
     """
 
     services: ControlPlane
@@ -78,6 +80,7 @@ class Runtime:
     capture: EvidenceCapture
     workstations: WorkstationService
     verify: VerifyHub
+    streams: StreamSlots
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -128,16 +128,22 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     """FastAPI's handler, with a complete ``Allow`` header on 405.
 
     Starlette lists only the methods of the first route whose path matched,
-    though several routes (GET and POST on ``/cameras``) share a path.
+    though several routes (GET and POST on ``/cameras``) share a path. Only
+    routes of that first route's path template count: ``/cameras/probe`` is
+    not also ``/cameras/{camera_id}``.
     """
     assert isinstance(exc, HTTPException)
     if exc.status_code != 405:
         return await http_exception_handler(request, exc)
     allowed: set[str] = set()
+    template: str | None = None
     for route in request.app.router.routes:
         match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            allowed |= set(getattr(route, "methods", None) or ())
+        path = getattr(route, "path_format", None)
+        if match is Match.NONE or template not in (None, path):
+            continue
+        template = path
+        allowed |= set(getattr(route, "methods", None) or ())
     headers = {"Allow": ", ".join(sorted(allowed))} if allowed else exc.headers
     return JSONResponse({"detail": exc.detail}, status_code=405, headers=headers)
 

@@ -15,10 +15,14 @@ import typer
 import uvicorn
 
 from argus.api.app import create_app
+from argus.api.streams import StreamSlots
 from argus.config import Settings
 from argus.errors import ConfigError
 
-__all__ = ["serve"]
+__all__ = ["GRACEFUL_SHUTDOWN_S", "serve"]
+
+GRACEFUL_SHUTDOWN_S = 5
+"""Seconds a stopping server lets open responses (live video) finish before cancelling them."""
 
 
 class _Server(uvicorn.Server):
@@ -41,6 +45,16 @@ class _Server(uvicorn.Server):
         finally:
             for sig, handler in original.items():
                 signal.signal(sig, handler)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Uvicorn waits for open responses before the app's shutdown; live video never
+        # ends by itself, so end it first.
+        state = getattr(getattr(self, "lifespan", None), "state", None)
+        runtime = state.get("runtime") if isinstance(state, dict) else None
+        streams = getattr(runtime, "streams", None)
+        if isinstance(streams, StreamSlots):
+            streams.close()
+        await super().shutdown(sockets)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -94,6 +108,8 @@ def serve(
         lifespan="on",
         log_config=None,
         ws="websockets-sansio",  # /ws; uvicorn's other websockets protocol is deprecated
+        # A backstop: responses still open after this are cancelled (see _Server.shutdown).
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     server = _Server(config)
     server.run()

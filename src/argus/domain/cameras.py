@@ -35,6 +35,7 @@ __all__ = [
     "Zone",
     "new_id",
     "utc_now",
+    "with_credentials",
 ]
 
 Point = tuple[float, float]
@@ -140,13 +141,21 @@ class Camera:
 
     def source_url(self) -> str:
         """The stream URL with the credentials put in (for opening the stream only)."""
-        parts = urlsplit(self.stream_url)
-        if self.credentials is None or not parts.scheme or not parts.hostname:
-            return self.stream_url
-        user = quote(self.credentials.username, safe="")
-        password = quote(self.credentials.password, safe="")
-        host = parts.netloc.rpartition("@")[2]
-        return urlunsplit(parts._replace(netloc=f"{user}:{password}@{host}"))
+        return with_credentials(self.stream_url, self.credentials)
+
+
+def with_credentials(stream_url: str, credentials: Credentials | None) -> str:
+    """``stream_url`` with ``credentials`` put in (for opening the stream only).
+
+    A URL without a scheme and host (a file path) is returned as it is.
+    """
+    parts = urlsplit(stream_url)
+    if credentials is None or not parts.scheme or not parts.hostname:
+        return stream_url
+    user = quote(credentials.username, safe="")
+    password = quote(credentials.password, safe="")
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:{password}@{host}"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
 
 from argus.domain.frames import Frame, SourceStats
 
-__all__ = ["VideoSource"]
+__all__ = ["JpegEncoder", "ProbeOpener", "VideoSource"]
 
 
 @runtime_checkable
@@ -36,3 +39,13 @@ class VideoSource(Protocol):
     def close(self) -> None:
         """Stop reading and release the connection; safe to call twice."""
         ...
+
+
+ProbeOpener = Callable[[str, float], VideoSource]
+"""Opens a URL or path for one look at its first frame: ``(target, timeout_s)``; a live
+stream connects and reads within ``timeout_s`` and never reconnects, a file is read as
+fast as it decodes. Raises ``ConfigError`` for an unsupported target and
+``SourceOpenError`` for a missing path; no I/O happens until ``frames()``."""
+
+JpegEncoder = Callable[[npt.NDArray[np.uint8]], bytes]
+"""Encodes BGR pixels ``(H, W, 3)`` as JPEG bytes."""

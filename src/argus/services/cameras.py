@@ -9,7 +9,7 @@ points (the REST API) call one method per request and never query the store.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, TypeVar
 
 from argus.domain.cameras import Camera, Credentials, Line, Zone, new_id, utc_now
@@ -17,6 +17,8 @@ from argus.domain.errors import NotFoundError
 from argus.domain.events import Envelope
 from argus.ports.pipelines import CameraStatus, PipelineSupervisor
 from argus.ports.repositories import MAX_PAGE, Database, EventFilter, Page, check_page
+from argus.ports.video import JpegEncoder, ProbeOpener
+from argus.services.camera_video import StreamProbe, probe_stream, watch_frames
 from argus.services.paging import all_pages
 
 __all__ = ["CameraService", "EventService"]
@@ -39,11 +41,22 @@ class CameraService:
     Args:
         database: The store.
         pipelines: The supervisor that runs one pipeline per camera.
+        open_probe: Opens a stream for ``probe`` (without retries).
+        encode_jpeg: Encodes the first frame ``probe`` reads.
     """
 
-    def __init__(self, database: Database, pipelines: PipelineSupervisor) -> None:
+    def __init__(
+        self,
+        database: Database,
+        pipelines: PipelineSupervisor,
+        *,
+        open_probe: ProbeOpener,
+        encode_jpeg: JpegEncoder,
+    ) -> None:
         self._db = database
         self._pipelines = pipelines
+        self._open_probe = open_probe
+        self._encode_jpeg = encode_jpeg
 
     # --- cameras ----------------------------------------------------------------------------
 
@@ -129,6 +142,38 @@ class CameraService:
             why = "it is disabled" if not camera.enabled else "its pipeline has no frame yet"
             raise NotFoundError(f"camera {camera_id} has no snapshot: {why}")
         return image
+
+    async def watch(self, camera_id: str, *, fps: float) -> AsyncGenerator[bytes, None]:
+        """The camera's frames as JPEG, each once when it changes, at most ``fps`` a second.
+
+        It waits while the camera has no frame and ends only when the consumer stops.
+
+        Raises:
+            NotFoundError: The camera is unknown (raised here, before any frame).
+        """
+        await self._db.cameras.get(camera_id)
+        return watch_frames(self._pipelines, camera_id, interval=1.0 / fps)
+
+    async def probe(
+        self, stream_url: str, credentials: object = None, *, timeout_s: float
+    ) -> StreamProbe:
+        """Try a stream before a camera is saved: open it and read its first frame.
+
+        Credentials go into the URL as for a saved camera's pipeline; a
+        failure is an answer (``ok`` false with the reason), never an error.
+
+        Args:
+            stream_url: The URL or path, without a password.
+            credentials: ``Credentials``, a ``{"username", "password"}`` mapping, or None.
+            timeout_s: Seconds allowed to connect and read the first frame.
+        """
+        return await probe_stream(
+            self._open_probe,
+            self._encode_jpeg,
+            stream_url,
+            _credentials(credentials),
+            timeout_s=timeout_s,
+        )
 
     async def status(self, camera_id: str) -> CameraStatus:
         """The camera's pipeline status (``disabled`` or ``offline`` when none runs)."""

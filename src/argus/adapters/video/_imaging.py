@@ -1,4 +1,5 @@
-"""Still-image decoding (JPEG, PNG) with OpenCV, for HTTP and directory sources."""
+"""Still-image decoding (JPEG, PNG) with OpenCV, for HTTP and directory sources, and
+JPEG encoding of frames."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import cv2
 import numpy as np
 
 from argus.adapters.video._base import Image
+from argus.errors import SourceDecodeError
 
-__all__ = ["decode_image"]
+__all__ = ["decode_image", "encode_jpeg"]
 
 
 def decode_image(data: bytes) -> Image | None:
@@ -34,3 +36,15 @@ def decode_image(data: bytes) -> Image | None:
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         return None
     return np.ascontiguousarray(image, dtype=np.uint8)
+
+
+def encode_jpeg(image: Image, quality: int = 85) -> bytes:
+    """Encode BGR pixels, shape ``(H, W, 3)`` uint8, as JPEG.
+
+    Raises:
+        SourceDecodeError: OpenCV could not encode the image.
+    """
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise SourceDecodeError(f"could not encode a {image.shape} image as JPEG")
+    return bytes(data.tobytes())

@@ -1,24 +1,34 @@
-"""``/api/v1/cameras``: register, list, change and remove cameras; snapshot and status."""
+"""``/api/v1/cameras``: register, list, change and remove cameras; try a stream;
+snapshot, live video and status."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
-from argus.api.deps import CameraId, CamerasDep, RuntimeDep
+from argus.api.deps import CameraId, CamerasDep, Runtime, RuntimeDep
 from argus.api.schemas.cameras import (
     CameraCreate,
     CameraList,
+    CameraProbe,
+    CameraProbeResult,
     CameraPublic,
     CameraStatusPublic,
     CameraUpdate,
 )
-from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES
-from argus.api.security import Caller, audited
+from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, ErrorBody
+from argus.api.security import Caller, audited, authenticate_token
+from argus.api.streams import MAX_STREAMS, MjpegResponse, mjpeg_parts
+from argus.domain.errors import AuthenticationError, PermissionDeniedError
+from argus.domain.identity import Principal
 from argus.ports.repositories import MAX_PAGE
 
 __all__ = ["router"]
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(
     prefix="/cameras", tags=["cameras"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES}
@@ -26,6 +36,15 @@ router = APIRouter(
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
+Fps = Annotated[
+    float, Query(ge=0.5, le=15, allow_inf_nan=False, description="Most frames per second sent.")
+]
+Frames = Annotated[
+    int | None,
+    Query(
+        ge=1, le=1_000_000, description="End the stream after this many frames (default: never)."
+    ),
+]
 
 
 @router.post("", status_code=201, summary="Register a camera")
@@ -37,6 +56,35 @@ async def create_camera(
     camera = await runtime.cameras.create_camera(body.model_dump())
     await audited(runtime, request, who, "camera.create", f"camera:{camera.id}", name=camera.name)
     return CameraPublic.of(camera)
+
+
+@router.post("/probe", summary="Try a stream")
+async def probe_camera(
+    request: Request, body: CameraProbe, who: Caller, runtime: RuntimeDep
+) -> CameraProbeResult:
+    """Open a stream and read its first frame before registering it as a camera.
+
+    A stream that cannot be read is an answer too: ``ok`` false with the reason
+    (refused, timed out, not a video). The credentials are used for this try
+    only; neither they nor the password appear in the answer.
+    """
+    who.require_camera(None)
+    probe = await runtime.cameras.probe(
+        body.stream_url,
+        body.credentials.model_dump() if body.credentials else None,
+        timeout_s=body.timeout_s,
+    )
+    log.info(
+        "%s probed a stream: ok=%s in %.2f s (%s)",
+        who.actor,
+        probe.ok,
+        probe.elapsed_s,
+        probe.error or "first frame read",
+    )
+    await audited(
+        runtime, request, who, "camera.probe", "camera:probe", url=body.stream_url, ok=probe.ok
+    )
+    return CameraProbeResult.of(probe)
 
 
 @router.get("", summary="List cameras")
@@ -106,3 +154,72 @@ async def snapshot(camera_id: CameraId, cameras: CamerasDep) -> Response:
 async def status(camera_id: CameraId, cameras: CamerasDep) -> CameraStatusPublic:
     """State (online, offline, error, ...), last error and frame rates."""
     return CameraStatusPublic.of(await cameras.status(camera_id))
+
+
+def _credential(request: Request) -> str:
+    """The API key or bearer token the request signed in with."""
+    key = request.headers.get("x-api-key")
+    if key:
+        return key
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("sign in first: no bearer token or API key was given")
+    return token.strip()
+
+
+@router.get(
+    "/{camera_id}/stream",
+    response_class=Response,
+    summary="Live video (MJPEG)",
+    responses={
+        200: {
+            "content": {
+                "multipart/x-mixed-replace": {"schema": {"type": "string", "format": "binary"}}
+            },
+            "description": "JPEG parts (boundary ``frame``), one per new frame, until the client "
+            "disconnects, the credential expires or is revoked, or the server stops.",
+        },
+        503: {
+            "model": ErrorBody,
+            "description": f"The server already serves {MAX_STREAMS} live streams, or the "
+            "database is unavailable.",
+        },
+    },
+)
+async def stream(
+    request: Request,
+    camera_id: CameraId,
+    runtime: RuntimeDep,
+    fps: Fps = 5.0,
+    frames: Frames = None,
+) -> Response:
+    """The camera's live video as ``multipart/x-mixed-replace`` JPEG parts.
+
+    A part is sent when the frame changes, at most ``fps`` a second; before
+    the camera's first frame the stream waits. The caller's credential is
+    checked again every 30 s, and the stream ends once it is no longer valid.
+    """
+    # The router's guard checked the permission and the camera scope.
+    token = _credential(request)
+    parts = await runtime.cameras.watch(camera_id, fps=fps)
+    slots = runtime.streams
+    if not slots.take():
+        await parts.aclose()
+        detail = f"too many live video streams (at most {MAX_STREAMS}); try again later"
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+
+    async def recheck() -> Principal:
+        return await _still_allowed(runtime, token, camera_id)
+
+    return MjpegResponse(mjpeg_parts(parts, recheck, closing=slots.closing, limit=frames), slots)
+
+
+async def _still_allowed(runtime: Runtime, token: str, camera_id: str) -> Principal:
+    """The stream's caller, if its credential still grants ``view`` on an existing camera."""
+    principal = await authenticate_token(runtime, token)
+    if principal.restricted is not None:
+        raise PermissionDeniedError("the sign-in is restricted again")
+    principal.require("view")
+    principal.require_camera(camera_id)
+    await runtime.cameras.get_camera(camera_id)
+    return principal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Annotated, ClassVar
 from urllib.parse import urlsplit
@@ -17,10 +18,13 @@ from argus.api.schemas.common import (
 )
 from argus.domain.cameras import Camera
 from argus.ports.pipelines import CameraState, CameraStatus
+from argus.services.camera_video import StreamProbe
 
 __all__ = [
     "CameraCreate",
     "CameraList",
+    "CameraProbe",
+    "CameraProbeResult",
     "CameraPublic",
     "CameraStatusPublic",
     "CameraUpdate",
@@ -161,4 +165,44 @@ class CameraStatusPublic(BaseModel):
             fps_decoded=status.fps_decoded,
             fps_detected=status.fps_detected,
             updated_at=status.updated_at,
+        )
+
+
+class CameraProbe(StrictModel):
+    """A stream to try before registering a camera."""
+
+    stream_url: StreamUrl
+    credentials: CredentialsIn | None = Field(
+        default=None, description="Login for the stream; used for this try only, never returned."
+    )
+    timeout_s: float = Field(
+        default=10.0,
+        ge=1,
+        le=30,
+        allow_inf_nan=False,
+        description="Seconds allowed to connect and read the first frame.",
+    )
+
+
+class CameraProbeResult(BaseModel):
+    """What trying a stream found; a failed try is an answer too (``ok`` false)."""
+
+    ok: bool = Field(description="Whether a first frame was read.")
+    error: str | None = Field(description="Why not, in words; null when ok.")
+    width: int | None = Field(description="Width of the first frame in pixels.")
+    height: int | None = Field(description="Height of the first frame in pixels.")
+    elapsed_s: float = Field(description="Seconds the try took.")
+    snapshot_jpeg_base64: str | None = Field(description="The first frame as base64 JPEG.")
+
+    @classmethod
+    def of(cls, probe: StreamProbe) -> CameraProbeResult:
+        """The public view of a probe."""
+        snapshot = probe.snapshot
+        return cls(
+            ok=probe.ok,
+            error=probe.error,
+            width=probe.width,
+            height=probe.height,
+            elapsed_s=probe.elapsed_s,
+            snapshot_jpeg_base64=base64.b64encode(snapshot).decode("ascii") if snapshot else None,
         )

@@ -50,15 +50,15 @@ async function refreshTokens() {
   return refreshing;
 }
 
-async function send(method, path, body, retry = true) {
+async function send(method, path, body, retry = true, signal = undefined) {
   const headers = {};
   if (session.access) headers.authorization = `Bearer ${session.access}`;
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(`${API}${path}`, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal,
   });
   if (res.status === 401 && retry) {
-    if (await refreshTokens()) return send(method, path, body, false);
+    if (await refreshTokens()) return send(method, path, body, false, signal);
     session.clear();
     onExpired();
   }
@@ -78,6 +78,8 @@ export async function blobUrl(path) {
   const res = await send("GET", path);
   return URL.createObjectURL(await res.blob());
 }
+/** A streaming GET (the response body is read by the caller); aborted through signal. */
+export const stream = (path, signal) => send("GET", path, undefined, true, signal);
 export async function signOut() {
   try { await send("POST", "/auth/logout", {}, false); } catch { /* signing out anyway */ }
   session.clear();

@@ -20,6 +20,7 @@ const PAGES = {
   analytics: analyticsView, config: configView,
 };
 let cleanup = null;
+let routing = 0;
 
 function loginView() {
   const error = h("p", { class: "error", role: "alert" });
@@ -105,7 +106,16 @@ export async function route() {
     if (link.hash === `#/${name}`) link.setAttribute("aria-current", "page");
   }
   const page = name === "mfa" ? mfaView : PAGES[name] ?? liveView;
-  const result = await page(me);
+  const mine = ++routing;
+  let result;
+  try {
+    result = await page(me);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return;  // back at sign-in already
+    result = { node: h("div", { class: "card", role: "alert" }, h("h1", {}, "This page could not load"),
+      h("p", {}, err.message), h("button", { type: "button", onclick: () => route() }, "Try again")) };
+  }
+  if (mine !== routing) { result.cleanup?.(); return; }  // a newer navigation won meanwhile
   view.replaceChildren(result.node);
   cleanup = result.cleanup ?? null;
 }

@@ -6,12 +6,25 @@ import { field, h, toast, when } from "../dom.js";
 const RANK = { high: 0, medium: 1, low: 2 };
 const OPEN = ["new", "notified", "acknowledged", "escalated"];
 let badgeCount = 0;
+let viewing = false;
 
+function showBadge() {
+  const badge = document.getElementById("alert-badge");
+  badge.textContent = badgeCount ? String(badgeCount) : "";
+  badge.setAttribute("aria-label", badgeCount ? `${badgeCount} new` : "");
+}
+
+/** Counts alerts raised while the inbox is not on screen; opening it clears the count. */
+let stopBadge = null;
 export function startAlertBadge() {
+  stopBadge?.();
+  badgeCount = 0;
+  showBadge();
   subscribe(["alerts"]);
-  on("alert.created", () => {
+  stopBadge = on("alert.created", () => {
+    if (viewing) return;
     badgeCount += 1;
-    document.getElementById("alert-badge").textContent = String(badgeCount);
+    showBadge();
   });
 }
 
@@ -19,19 +32,27 @@ function order(a, b) {
   return (RANK[a.severity] - RANK[b.severity]) || b.created_at.localeCompare(a.created_at);
 }
 
+/** The alert's snapshot at once; its clip (larger) when asked for. Both decrypted by the server. */
 async function evidence(alert, box) {
   try {
     const list = await get(`/evidence?alert_id=${encodeURIComponent(alert.id)}`);
     for (const item of list.items) {
-      const url = await blobUrl(`/evidence/${item.id}/content`);
-      box.append(item.content_type.startsWith("video")
-        ? h("video", { src: url, controls: true, "aria-label": "Alert clip", preload: "metadata" })
-        : h("img", { src: url, alt: `Alert ${item.kind}` }));
+      if (item.content_type.startsWith("video")) {
+        const play = h("button", { type: "button", class: "clip", onclick: async () => {
+          try {
+            const url = await blobUrl(`/evidence/${item.id}/content`);
+            play.replaceWith(h("video", { src: url, controls: true, autoplay: true, muted: true, "aria-label": "Alert clip" }));
+          } catch (err) { toast(`Clip: ${err.message}`); }
+        } }, `▶ Play clip (${Math.max(1, Math.round(item.size / 1024))} KiB)`);
+        box.append(play);
+      } else {
+        box.append(h("img", { src: await blobUrl(`/evidence/${item.id}/content`), alt: `Alert ${item.kind}` }));
+      }
     }
-  } catch { /* evidence may not be stored yet */ }
+  } catch { /* evidence may not be stored yet: alert.evidence redraws the card */ }
 }
 
-function alertCard(alert, me, refresh) {
+function alertCard(alert, me, refresh, cameraName) {
   const escalated = alert.state === "escalated" || alert.escalation_level > 0;
   const explain = h("details", {}, h("summary", {}, `Risk ${alert.risk_score.toFixed(2)}: why`),
     h("ul", {}, alert.risk_components.filter((c) => c.weight > 0)
@@ -46,15 +67,16 @@ function alertCard(alert, me, refresh) {
       catch (err) { toast(`${label}: ${err.message}`); }
     },
   }, label);
+  const what = [alert.event_type,
+    [alert.class_name, alert.track_id === null ? null : `#${alert.track_id}`].filter(Boolean).join(" "),
+    cameraName(alert.camera_id), when(alert.created_at)].filter(Boolean).join(" · ");
   return h("li", {
     class: `alert${escalated ? " escalated" : ""}`, "data-severity": alert.severity,
     "data-state": alert.state, "data-alert": alert.id, "aria-label": `${alert.severity} alert ${alert.rule_name}`,
   },
   h("div", {}, h("span", { class: "sev" }, alert.severity), " ",
-    h("strong", {}, alert.rule_name), ` · ${alert.event_type} · ${alert.class_name ?? ""}`,
-    alert.track_id === null ? "" : ` #${alert.track_id}`,
-    ` · camera ${alert.camera_id} · ${when(alert.created_at)} · `, h("em", { class: "state" }, alert.state),
-    escalated ? h("strong", {}, ` · ESCALATED ×${alert.escalation_level}`) : ""),
+    h("strong", {}, alert.rule_name), ` · ${what} · `, h("em", { class: "state" }, alert.state.replace("_", " ")),
+    escalated ? h("strong", { class: "escalation" }, ` · ESCALATED ×${alert.escalation_level}`) : ""),
   explain, media,
   h("div", { class: "actions" },
     act("Acknowledge", () => post(`/alerts/${alert.id}/acknowledge`, { note: "" }), ["new", "notified", "escalated"]),
@@ -65,7 +87,8 @@ function alertCard(alert, me, refresh) {
 
 export async function alertsView(me) {
   badgeCount = 0;
-  document.getElementById("alert-badge").textContent = "";
+  viewing = true;
+  showBadge();
   const cameras = (await get("/cameras")).items;
   const camera = h("select", { name: "camera" }, h("option", { value: "" }, "All"),
     cameras.map((c) => h("option", { value: c.id }, c.name)));
@@ -73,23 +96,39 @@ export async function alertsView(me) {
   const state = h("select", { name: "state" }, h("option", { value: "open" }, "Open"),
     ["new", "notified", "acknowledged", "escalated", "confirmed", "false_positive"].map((s) => h("option", { value: s }, s)),
     h("option", { value: "" }, "All"));
+  const names = new Map(cameras.map((c) => [c.id, c.name]));
+  const cameraName = (id) => names.get(id) ?? `camera ${id}`;
   const list = h("ul", { class: "list", "aria-label": "Alerts", "aria-live": "polite" });
+  // Cards of unchanged alerts are kept (with their decrypted media) across refreshes.
+  const cards = new Map();
+  const card = (alert) => {
+    const key = JSON.stringify(alert);
+    const kept = cards.get(alert.id);
+    if (kept?.key === key) return kept.node;
+    const node = alertCard(alert, me, refresh, cameraName);
+    cards.set(alert.id, { key, node });
+    return node;
+  };
+  let latest = 0;
   async function refresh() {
+    const mine = ++latest;  // a slower, older answer must not overwrite a newer one
     const q = new URLSearchParams({ limit: "100" });
     if (camera.value) q.set("camera_id", camera.value);
     if (severity.value) q.set("severity", severity.value);
     for (const s of state.value === "open" ? OPEN : state.value ? [state.value] : []) q.append("state", s);
     const page = await get(`/alerts?${q}`);
-    list.replaceChildren(...page.items.sort(order).map((a) => alertCard(a, me, refresh)));
+    if (mine !== latest) return;
+    list.replaceChildren(...page.items.sort(order).map(card));
     if (!page.items.length) list.append(h("li", {}, "No alerts."));
   }
   [camera, severity, state].forEach((s) => s.addEventListener("change", refresh));
   await refresh();
   let pending = null;
   const soon = () => { pending ??= setTimeout(() => { pending = null; refresh(); }, 300); };
-  const stops = ["alert.created", "alert.updated", "alert.escalated", "alert.evidence"].map((t) => on(t, soon));
+  const stops = ["alert.created", "alert.updated", "alert.escalated"].map((t) => on(t, soon));
+  stops.push(on("alert.evidence", (m) => { cards.delete(m.alert?.id); soon(); }));
   const node = h("div", {}, h("h1", {}, "Alerts"),
     h("form", { class: "filters", "aria-label": "Filter alerts", onsubmit: (e) => e.preventDefault() },
       field("Camera", camera), field("Severity", severity), field("State", state)), list);
-  return { node, cleanup() { stops.forEach((s) => s()); clearTimeout(pending); } };
+  return { node, cleanup() { viewing = false; stops.forEach((s) => s()); clearTimeout(pending); } };
 }

@@ -6,36 +6,67 @@ const SVG = "http://www.w3.org/2000/svg";
 
 const SECONDS = { minute: 60, hour: 3600, day: 86400 };
 
-/** One bar per interval of the period (empty intervals stay empty), on a shared time axis. */
+const PALETTE = ["#3d8bfd", "#f5a524", "#4cc38a", "#e5484d", "#a78bfa", "#2dd4bf", "#f472b6", "#94a3b8"];
+const colours = new Map();
+function colour(className) {
+  if (!colours.has(className)) colours.set(className, PALETTE[colours.size % PALETTE.length]);
+  return colours.get(className);
+}
+
+function svgEl(tag, attrs, text) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/**
+ * One chart per line direction or zone: a bar per interval of the period
+ * (empty intervals stay empty) on a shared time axis, stacked by class.
+ */
 function barChart(title, buckets, since, until, interval) {
   const width = 600;
-  const height = 160;
-  const max = Math.max(1, ...buckets.map((b) => b.count));
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("viewBox", `0 0 ${width} ${height + 20}`);
-  svg.setAttribute("class", "chart");
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", `${title}: ${buckets.map((b) => b.count).join(", ")}`);
+  const height = 140;
   const span = SECONDS[interval] * 1000;
-  const slots = Math.max(1, Math.min(500, Math.ceil((until - since) / span)));
+  // The axis starts at the interval boundary at or before `since`, in the buckets'
+  // own phase (days start at local midnight), so every bucket has its own slot.
+  const phase = buckets.length ? ((new Date(buckets[0].start) % span) + span) % span : 0;
+  const start = since - ((((since - phase) % span) + span) % span);
+  const slots = Math.max(1, Math.min(500, Math.ceil((until - start) / span)));
   const step = width / slots;
-  buckets.forEach((b) => {
-    const i = Math.min(slots - 1, Math.max(0, Math.floor((new Date(b.start) - since) / span)));
-    const rect = document.createElementNS(SVG, "rect");
-    const bar = (b.count / max) * height;
-    Object.entries({ x: i * step + 1, y: height - bar, width: Math.max(1, step - 2), height: bar })
-      .forEach(([k, v]) => rect.setAttribute(k, v));
-    const tip = document.createElementNS(SVG, "title");
-    tip.textContent = `${new Date(b.start).toLocaleString()}: ${b.count}`;
-    rect.append(tip);
-    svg.append(rect);
-  });
-  const label = document.createElementNS(SVG, "text");
-  label.setAttribute("x", "0");
-  label.setAttribute("y", String(height + 15));
-  label.textContent = `max ${max} per ${interval}`;
-  svg.append(label);
-  return h("figure", {}, h("figcaption", {}, title), svg);
+  const bySlot = new Map();
+  for (const b of buckets) {
+    const i = Math.min(slots - 1, Math.max(0, Math.round((new Date(b.start) - start) / span)));
+    if (!bySlot.has(i)) bySlot.set(i, []);
+    bySlot.get(i).push(b);
+  }
+  const totals = [...bySlot.values()].map((list) => list.reduce((n, b) => n + b.count, 0));
+  const max = Math.max(1, ...totals);
+  const classes = [...new Set(buckets.map((b) => b.class_name))].sort();
+  const total = buckets.reduce((n, b) => n + b.count, 0);
+  const svg = svgEl("svg", { viewBox: `0 0 ${width} ${height + 20}`, class: "chart", role: "img",
+    "aria-label": `${title}: ${total} in the period, at most ${max} per ${interval}` });
+  svg.append(svgEl("line", { x1: 0, y1: height + 0.5, x2: width, y2: height + 0.5, class: "axis" }));
+  for (const [i, list] of bySlot) {
+    let y = height;
+    for (const b of list.sort((a, c) => a.class_name.localeCompare(c.class_name))) {
+      const bar = (b.count / max) * height;
+      y -= bar;
+      const rect = svgEl("rect", { x: i * step + Math.min(1, step / 4), y, width: Math.max(1, step - Math.min(2, step / 2)), height: bar,
+        fill: colour(b.class_name), "data-slot": i });
+      rect.append(svgEl("title", {}, `${new Date(b.start).toLocaleString()}: ${b.count} ${b.class_name}`));
+      svg.append(rect);
+    }
+  }
+  const clock = (t) => new Date(t).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  svg.append(svgEl("text", { x: 0, y: height + 15, "text-anchor": "start" }, clock(start)));
+  svg.append(svgEl("text", { x: width / 2, y: height + 15, "text-anchor": "middle" }, `max ${max} per ${interval}`));
+  svg.append(svgEl("text", { x: width, y: height + 15, "text-anchor": "end" }, clock(start + slots * span)));
+  const legend = h("ul", { class: "legend", "aria-label": `Classes of ${title}` }, classes.map((c) => {
+    const n = buckets.filter((b) => b.class_name === c).reduce((k, b) => k + b.count, 0);
+    return h("li", {}, h("span", { class: "swatch", style: `background:${colour(c)}` }), `${c}: ${n}`);
+  }));
+  return h("figure", { class: "chart-box" }, h("figcaption", {}, `${title} · ${total} in the period`), svg, legend);
 }
 
 export async function analyticsView() {
@@ -44,7 +75,10 @@ export async function analyticsView() {
   const interval = h("select", { name: "interval" }, ["minute", "hour", "day"].map((i) => h("option", { value: i }, i)));
   const hours = h("input", { name: "hours", type: "number", min: "1", max: "720", value: "1" });
   const out = h("div", {});
+  let latest = 0;
+  let shown = null;
   async function load() {
+    const mine = ++latest;
     if (!camera.value) { out.replaceChildren(h("p", {}, "No cameras.")); return; }
     const since = new Date(Date.now() - Number(hours.value) * 3600_000).toISOString();
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -53,19 +87,20 @@ export async function analyticsView() {
       get(`/analytics/dwell?${new URLSearchParams({ camera_id: camera.value, since })}`)]);
     const series = new Map();
     for (const b of counts.items) {
-      const key = `${b.name}${b.direction ? ` ${b.direction}` : ""} · ${b.class_name}`;
+      const key = b.direction ? `Line ${b.name} · ${b.direction}` : `Zone ${b.name} · entries`;
       if (!series.has(key)) series.set(key, []);
       series.get(key).push(b);
     }
-    const [snapshot, heat] = await Promise.all([
-      blobUrl(`/cameras/${camera.value}/snapshot`).catch(() => null),
-      blobUrl(`/cameras/${camera.value}/heatmap.png?${new URLSearchParams({ since })}`).catch(() => null)]);
+    // The server blends the period's heatmap over the camera's latest frame.
+    const heat = await blobUrl(`/cameras/${camera.value}/heatmap.png?${new URLSearchParams({ since })}`).catch(() => null);
+    if (mine !== latest) { if (heat) URL.revokeObjectURL(heat); return; }  // a newer choice is loading
+    if (shown) URL.revokeObjectURL(shown);
+    shown = heat;
     out.replaceChildren(...[
       h("h2", {}, "Counts"),
       series.size ? [...series].map(([k, v]) => barChart(k, v, new Date(counts.since), new Date(counts.until), interval.value)) : h("p", {}, "No counts in this period."),
       h("h2", {}, "Heatmap"),
-      h("div", { class: "heat" }, snapshot && h("img", { src: snapshot, alt: "Camera image" }),
-        heat && h("img", { class: snapshot ? "overlay" : "", src: heat, alt: "Heatmap of where objects stood" })),
+      h("div", { class: "heat" }, heat ? h("img", { src: heat, alt: "Heatmap of where objects stood" }) : h("p", {}, "No heatmap for this period.")),
       h("h2", {}, "Dwell"),
       h("table", { "aria-label": "Dwell statistics" },
         h("thead", {}, h("tr", {}, ["Zone", "Class", "Exits", "Mean s", "Max s"].map((t) => h("th", { scope: "col" }, t)))),

@@ -1,9 +1,10 @@
-// Live: one tile per camera, its latest frame refreshed over REST, overlays from /ws.
-import { blobUrl, get } from "../api.js";
+// Live: one tile per camera, its video over MJPEG, overlays (tracks, counts, status) from /ws.
+import { get } from "../api.js";
 import { on, subscribe, unsubscribe } from "../live.js";
+import { play } from "../mjpeg.js";
 import { h } from "../dom.js";
 
-const FRAME_MS = 500;
+const VIDEO_FPS = 10;
 
 function drawOverlay(canvas, tile) {
   const { frame, lines, zones, counts } = tile;
@@ -24,9 +25,9 @@ function drawOverlay(canvas, tile) {
     g.closePath();
     g.fill();
     g.stroke();
-    const n = counts?.zones?.[zone.name] ?? counts?.[zone.name]?.occupancy;
+    const n = counts?.[zone.name]?.occupancy;
     g.fillStyle = "#f5a524";
-    g.fillText(`${zone.name}${n === undefined ? "" : `: ${JSON.stringify(n)}`}`, zone.polygon[0][0] + 4, zone.polygon[0][1] + 16);
+    g.fillText(`${zone.name}${n === undefined ? "" : `: ${n} inside`}`, zone.polygon[0][0] + 4, zone.polygon[0][1] + 16);
   }
   for (const line of lines) {
     g.strokeStyle = "#3d8bfd";
@@ -34,9 +35,10 @@ function drawOverlay(canvas, tile) {
     g.moveTo(...line.start);
     g.lineTo(...line.end);
     g.stroke();
-    const c = counts?.lines?.[line.name] ?? counts?.[line.name];
+    const c = counts?.[line.name];
     g.fillStyle = "#3d8bfd";
-    g.fillText(`${line.name}${c ? ` in ${c.in ?? 0} / out ${c.out ?? 0}` : ""}`, line.start[0] + 4, line.start[1] - 6);
+    const tally = c ? ` ${line.in_label} ${c[line.in_label] ?? 0} / ${line.out_label} ${c[line.out_label] ?? 0}` : "";
+    g.fillText(`${line.name}${tally}`, line.start[0] + 4, line.start[1] - 6);
   }
   for (const track of frame?.tracks ?? []) {
     const [x1, y1, x2, y2] = track.box;
@@ -56,43 +58,59 @@ export async function liveView() {
       get(`/cameras/${camera.id}/lines`), get(`/cameras/${camera.id}/zones`),
       get(`/cameras/${camera.id}/status`).catch(() => null),
     ]);
-    const img = h("img", { alt: `Live image of ${camera.name}`, "data-camera": camera.id });
+    const img = h("img", { alt: `Live video of ${camera.name}`, "data-camera": camera.id, hidden: true });
+    const waiting = h("div", { class: "no-video" }, "Waiting for video…");
     const canvas = h("canvas", { "aria-hidden": "true" });
     const state = h("p", { class: "status", role: "status" });
-    const tile = { camera, img, canvas, state, lines: lines.items, zones: zones.items, frame: null, counts: null };
+    const video = h("p", { class: "status video-state" });
+    const legend = h("ul", { class: "counts", "aria-label": `Counts of ${camera.name}` });
+    const tile = { camera, img, waiting, canvas, state, video, legend, lines: lines.items, zones: zones.items, frame: null, counts: null };
     tiles.set(camera.id, tile);
     showStatus(tile, status);
+    img.addEventListener("load", () => {
+      tile.width = img.naturalWidth;
+      tile.height = img.naturalHeight;
+      if (!tile.frame) drawOverlay(canvas, tile);
+    });
     grid.append(h("article", { class: "card cam", "aria-label": camera.name },
-      h("h2", {}, camera.name), h("figure", {}, img, canvas), state));
+      h("h2", {}, camera.name), h("figure", {}, img, waiting, canvas), state, video, legend));
+  }
+  function showCounts(tile) {
+    const items = [];
+    for (const line of tile.lines) {
+      const c = tile.counts?.[line.name] ?? {};
+      items.push(h("li", { "data-line": line.name }, `Line ${line.name}: ${line.in_label} ${c[line.in_label] ?? 0}, ${line.out_label} ${c[line.out_label] ?? 0}`));
+    }
+    for (const zone of tile.zones) {
+      const c = tile.counts?.[zone.name] ?? {};
+      items.push(h("li", { "data-zone": zone.name }, `Zone ${zone.name}: ${c.occupancy ?? 0} inside (max ${c.max_occupancy ?? 0}, visits ${c.visits ?? 0})`));
+    }
+    tile.legend.replaceChildren(...items);
   }
   function showStatus(tile, status) {
     if (!status) { tile.state.textContent = "status unknown"; return; }
     tile.state.dataset.state = status.state;
-    const fps = status.fps_detected ?? 0;
-    tile.state.textContent = `${status.state} · ${Number(fps).toFixed(1)} fps${status.last_error ? ` · ${status.last_error}` : ""}`;
+    const fps = (v) => Number(v ?? 0).toFixed(1);
+    tile.state.textContent = `${status.state} · ${fps(status.fps_in)} fps in, ${fps(status.fps_detected)} analysed`
+      + (status.last_error ? ` · ${status.last_error}` : "");
   }
-  let running = true;
-  async function refresh() {
-    for (const tile of tiles.values()) {
-      try {
-        const url = await blobUrl(`/cameras/${tile.camera.id}/snapshot`);
-        const old = tile.img.src;
-        tile.img.src = url;
-        if (old.startsWith("blob:")) URL.revokeObjectURL(old);
-        tile.img.onload = () => { tile.width = tile.img.naturalWidth; tile.height = tile.img.naturalHeight; drawOverlay(tile.canvas, tile); };
-      } catch { /* no frame yet: keep the last one */ }
-    }
-    if (running) setTimeout(refresh, FRAME_MS);
-  }
+  const players = [...tiles.values()].map((tile) => {
+    showCounts(tile);
+    return play(tile.camera.id, VIDEO_FPS, (url) => {
+      tile.img.src = url;
+      tile.img.hidden = false;
+      tile.waiting.hidden = true;
+      tile.video.textContent = "";
+    }, (text) => { tile.video.textContent = text; });
+  });
   const channels = cameras.flatMap((c) => [`camera.${c.id}.tracks`, `camera.${c.id}.counts`]);
   subscribe(["system", ...channels]);
   const stops = [
     on("tracks", (m) => { const t = tiles.get(m.camera_id); if (t) { t.frame = m; drawOverlay(t.canvas, t); } }),
-    on("counts", (m) => { const t = tiles.get(m.camera_id); if (t) t.counts = m.counts; }),
+    on("counts", (m) => { const t = tiles.get(m.camera_id); if (t) { t.counts = m.counts; showCounts(t); } }),
     on("camera.status", (m) => { const t = tiles.get(m.camera_id); if (t) showStatus(t, m); }),
   ];
-  refresh();
   const node = h("div", {}, h("h1", {}, "Live"),
     cameras.length ? grid : h("p", {}, "No cameras yet. Add one under Configuration."));
-  return { node, cleanup() { running = false; unsubscribe(channels); stops.forEach((s) => s()); } };
+  return { node, cleanup() { players.forEach((stop) => stop()); unsubscribe(channels); stops.forEach((s) => s()); } };
 }
