@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "browser", "screenshot_dirs"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "UNLABELLED", "browser", "screenshot_dirs", "shoot"]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -53,3 +53,24 @@ def screenshot_dirs(tmp_path: Path) -> list[Path]:
     for folder in dirs:
         folder.mkdir(parents=True, exist_ok=True)
     return dirs
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button, img, canvas')]
+    .filter((e) => e.getAttribute('aria-hidden') !== 'true' && e.offsetParent !== null)
+    .filter((e) => {
+        if (e.tagName === 'IMG') return !e.hasAttribute('alt');
+        if (e.tagName === 'BUTTON') return !(e.textContent.trim() || e.getAttribute('aria-label'));
+        if (e.tagName === 'CANVAS') return !e.getAttribute('aria-label');
+        const named = e.getAttribute('aria-label') || e.getAttribute('aria-labelledby');
+        return !(e.labels?.length || named);
+    })
+    .map((e) => e.outerHTML.slice(0, 120))"""
+"""Visible controls and images without an accessible name."""
+
+
+def shoot(page: Page, shots: list[Path], name: str) -> None:
+    """Screenshot the page, after checking that every control on it has a name."""
+    unnamed = page.evaluate(UNLABELLED)
+    assert unnamed == [], f"controls without an accessible name on {name}: {unnamed}"
+    for folder in shots:
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.auth_support import ADMIN, ADMIN_PASSWORD, USER_PASSWORD, server_env
 from tests.e2e.browser_support import browser, screenshot_dirs
+from tests.e2e.browser_support import shoot as _shoot
 from tests.e2e.serve_support import ServeProcess, serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -68,26 +69,6 @@ def page(chromium: Browser, server: ServeProcess, errors: list[str]) -> Iterator
     opened.set_default_timeout(30_000)
     yield opened
     context.close()
-
-
-UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button, img, canvas')]
-    .filter((e) => e.getAttribute('aria-hidden') !== 'true' && e.offsetParent !== null)
-    .filter((e) => {
-        if (e.tagName === 'IMG') return !e.hasAttribute('alt');
-        if (e.tagName === 'BUTTON') return !(e.textContent.trim() || e.getAttribute('aria-label'));
-        if (e.tagName === 'CANVAS') return !e.getAttribute('aria-label');
-        const named = e.getAttribute('aria-label') || e.getAttribute('aria-labelledby');
-        return !(e.labels?.length || named);
-    })
-    .map((e) => e.outerHTML.slice(0, 120))"""
-"""Visible controls and images without an accessible name."""
-
-
-def _shoot(page: Page, shots: list[Path], name: str) -> None:
-    """Screenshot the page, after checking that every control on it has a name."""
-    assert page.evaluate(UNLABELLED) == [], f"unlabelled controls on {name}"
-    for folder in shots:
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def _headers(page: Page) -> dict[str, str]:
@@ -254,6 +235,16 @@ def test_filters_and_escalated_alerts(page: Page, shots: list[Path]) -> None:
     _shoot(page, shots, "05-alerts-escalated")
     page.get_by_label("Camera").select_option("")
     page.get_by_label("State").select_option("open")
+
+
+def test_mark_an_alert_false_positive(page: Page, server: ServeProcess) -> None:
+    page.get_by_role("form", name="Filter alerts").get_by_label("State").select_option("open")
+    card = page.locator("li.alert[data-severity='low']").first
+    expect(card).to_be_visible(timeout=ALERT_TIMEOUT_MS)
+    alert_id = card.get_attribute("data-alert")
+    card.get_by_role("button", name="False positive").click()
+    expect(page.locator(f"li.alert[data-alert='{alert_id}']")).to_have_count(0)  # not open
+    assert _api(page, server, "GET", f"/alerts/{alert_id}").json()["state"] == "false_positive"
 
 
 def test_acknowledge_confirm_and_work_the_incident(

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Dialog, Locator, Page, ViewportSize, ex
 
 from tests.auth_support import ADMIN, ADMIN_PASSWORD, USER_PASSWORD
 from tests.e2e.browser_support import browser, screenshot_dirs
+from tests.e2e.browser_support import shoot as _shoot
 from tests.e2e.serve_support import ServeProcess, serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -62,11 +63,6 @@ def page(chromium: Browser, server: ServeProcess) -> Iterator[Page]:
     opened.on("dialog", _accept)  # confirm() before deleting
     yield opened
     context.close()
-
-
-def _shoot(page: Page, shots: list[Path], name: str) -> None:
-    for folder in shots:
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def _headers(page: Page) -> dict[str, str]:

@@ -14,6 +14,7 @@ import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import av
 import cv2
 import httpx
 import numpy as np
@@ -194,6 +195,21 @@ async def test_a_stream_with_a_frame_limit_ends(tmp_path: Path) -> None:
         assert len(jpegs) == 2
         for jpeg in jpegs:
             _assert_jpeg(jpeg)
+
+
+async def test_ffmpegs_multipart_jpeg_demuxer_reads_the_stream(tmp_path: Path) -> None:
+    """Standard clients (ffplay -f mpjpeg, VLC) read it: FFmpeg's demuxer, through PyAV."""
+    async with api("memory", tmp_path, pipelines=ChangingPipelines()) as app:
+        camera = await _camera(app.client)
+        answer = await app.client.get(
+            f"/api/v1/cameras/{camera}/stream", params={"frames": "3", "fps": "15"}
+        )
+    body = tmp_path / "stream.mjpeg"
+    body.write_bytes(answer.content)
+    with av.open(str(body), format="mpjpeg") as container:
+        frames = [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
+    assert len(frames) == 3
+    assert {frame.shape for frame in frames} == {(24, 32, 3)}
 
 
 @pytest.mark.parametrize(

@@ -81,3 +81,16 @@ def test_the_check_catches_an_unknown_endpoint(
     )
     calls = dashboard_calls(tmp_path)
     assert calls - documented == {("post", "/api/v1/alerts/{}/snooze")}
+
+
+def test_the_dashboard_loads_nothing_from_other_hosts() -> None:
+    """No CDN: the machine may be offline, and every asset is served by Argus."""
+    outside = re.compile(r"""(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}""", re.IGNORECASE)
+    found = {
+        f"{path.name}: {match}"
+        for path in DASHBOARD_DIR.rglob("*")
+        if path.is_file()
+        for match in outside.findall(path.read_text())
+        if match != "http://www.w3.org"  # the SVG namespace is a name, not a download
+    }
+    assert not found, f"the dashboard refers to other hosts: {sorted(found)}"

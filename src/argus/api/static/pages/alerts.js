@@ -5,6 +5,11 @@ import { field, h, toast, when } from "../dom.js";
 
 const RANK = { high: 0, medium: 1, low: 2 };
 const OPEN = ["new", "notified", "acknowledged", "escalated"];
+const WAITING = ["notified", "escalated"];
+const DECIDABLE = [...WAITING, "acknowledged"];
+const acknowledged = async (alert) => {
+  if (alert.state !== "acknowledged") await post(`/alerts/${alert.id}/acknowledge`, { note: "" });
+};
 let badgeCount = 0;
 let viewing = false;
 
@@ -53,7 +58,8 @@ async function evidence(alert, box) {
 }
 
 function alertCard(alert, me, refresh, cameraName) {
-  const escalated = alert.state === "escalated" || alert.escalation_level > 0;
+  // Escalated and still waiting: it stands out until someone takes it.
+  const escalated = alert.escalation_level > 0 && WAITING.includes(alert.state);
   const explain = h("details", {}, h("summary", {}, `Risk ${alert.risk_score.toFixed(2)}: why`),
     h("ul", {}, alert.risk_components.filter((c) => c.weight > 0)
       .map((c) => h("li", {}, `${c.name}: ${c.value.toFixed(2)} × ${c.weight} — ${c.reason}`))));
@@ -76,12 +82,20 @@ function alertCard(alert, me, refresh, cameraName) {
   },
   h("div", {}, h("span", { class: "sev" }, alert.severity), " ",
     h("strong", {}, alert.rule_name), ` · ${what} · `, h("em", { class: "state" }, alert.state.replace("_", " ")),
-    escalated ? h("strong", { class: "escalation" }, ` · ESCALATED ×${alert.escalation_level}`) : ""),
+    escalated ? h("strong", { class: "escalation" }, ` · ESCALATED ×${alert.escalation_level}`)
+      : alert.escalation_level > 0 ? ` · was escalated ×${alert.escalation_level}` : ""),
   explain, media,
   h("div", { class: "actions" },
-    act("Acknowledge", () => post(`/alerts/${alert.id}/acknowledge`, { note: "" }), ["new", "notified", "escalated"]),
-    act("Confirm", () => post(`/alerts/${alert.id}/confirm`, { title: `${alert.rule_name} on ${alert.camera_id}` }), ["new", "notified", "acknowledged", "escalated"]),
-    act("False positive", () => post(`/alerts/${alert.id}/dismiss`, { note: "false positive" }), ["new", "notified", "acknowledged", "escalated"]),
+    act("Acknowledge", () => post(`/alerts/${alert.id}/acknowledge`, { note: "" }), WAITING),
+    // Confirming or dismissing takes the alert first when nobody has yet (one click).
+    act("Confirm", async () => {
+      await acknowledged(alert);
+      await post(`/alerts/${alert.id}/confirm`, { title: `${alert.rule_name} on ${cameraName(alert.camera_id)}` });
+    }, DECIDABLE),
+    act("False positive", async () => {
+      await acknowledged(alert);
+      await post(`/alerts/${alert.id}/dismiss`, { note: "false positive" });
+    }, DECIDABLE),
     alert.incident_id ? h("a", { href: `#/incidents/${alert.incident_id}` }, "Incident") : ""));
 }
 

@@ -15,8 +15,10 @@ function drawOverlay(canvas, tile) {
   canvas.height = height;
   const g = canvas.getContext("2d");
   g.clearRect(0, 0, width, height);
-  g.lineWidth = Math.max(2, width / 400);
-  g.font = `${Math.max(12, width / 60)}px system-ui`;
+  // Strokes and labels keep their on-screen size whatever the tile's width.
+  const scale = width / (canvas.clientWidth || width);
+  g.lineWidth = 2 * scale;
+  g.font = `${Math.round(12 * scale)}px system-ui`;
   for (const zone of zones) {
     g.strokeStyle = "#f5a524";
     g.fillStyle = "rgba(245,165,36,0.15)";
@@ -27,7 +29,7 @@ function drawOverlay(canvas, tile) {
     g.stroke();
     const n = counts?.[zone.name]?.occupancy;
     g.fillStyle = "#f5a524";
-    g.fillText(`${zone.name}${n === undefined ? "" : `: ${n} inside`}`, zone.polygon[0][0] + 4, zone.polygon[0][1] + 16);
+    g.fillText(`${zone.name}${n === undefined ? "" : `: ${n} inside`}`, zone.polygon[0][0] + 4 * scale, zone.polygon[0][1] + 14 * scale);
   }
   for (const line of lines) {
     g.strokeStyle = "#3d8bfd";
@@ -38,14 +40,14 @@ function drawOverlay(canvas, tile) {
     const c = counts?.[line.name];
     g.fillStyle = "#3d8bfd";
     const tally = c ? ` ${line.in_label} ${c[line.in_label] ?? 0} / ${line.out_label} ${c[line.out_label] ?? 0}` : "";
-    g.fillText(`${line.name}${tally}`, line.start[0] + 4, line.start[1] - 6);
+    g.fillText(`${line.name}${tally}`, line.start[0] + 4 * scale, line.start[1] - 6 * scale);
   }
   for (const track of frame?.tracks ?? []) {
     const [x1, y1, x2, y2] = track.box;
     g.strokeStyle = "#4cc38a";
     g.strokeRect(x1, y1, x2 - x1, y2 - y1);
     g.fillStyle = "#4cc38a";
-    g.fillText(`${track.class_name} #${track.id}`, x1 + 2, Math.max(12, y1 - 4));
+    g.fillText(`${track.class_name} #${track.id}`, x1 + 2 * scale, Math.max(12 * scale, y1 - 4 * scale));
   }
 }
 
