@@ -23,6 +23,7 @@ from benchmarks._common import Section
         "benchmarks.pipeline",
         "benchmarks.ingest",
         "benchmarks.api_load",
+        "benchmarks.live_video",
         "benchmarks.alert_latency",
         "benchmarks.security",
         "benchmarks.verify_socket",
@@ -36,7 +37,7 @@ def test_benchmark_modules_import_and_expose_run(module: str) -> None:
 
 def test_main_module_lists_every_benchmark() -> None:
     main = importlib.import_module("benchmarks.__main__")
-    assert list(main.BENCHMARKS)[:11] == [
+    assert list(main.BENCHMARKS)[:12] == [
         "decode",
         "detector",
         "model_build",
@@ -46,6 +47,7 @@ def test_main_module_lists_every_benchmark() -> None:
         "liveness",
         "ingest",
         "api",
+        "live",
         "alert",
         "security",
     ]
@@ -339,3 +341,35 @@ def test_verify_socket_render_reports_the_socket_overhead() -> None:
     assert "| frame → decision over /ws/verify              |      3 |  152.0 |" in section.body
     assert "adds 2.0 ms at the median" in section.body
     assert section.headline == ["verify socket: frame → decision p50 152.0 ms, p95 159.2 ms"]
+
+
+def test_live_video_render_ratios_against_polling() -> None:
+    from benchmarks import live_video
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["live"] is live_video.run
+    buffer = bytearray(
+        b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: 3\r\n\r\nabc\r\n"
+        b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: 4\r\n\r\nde"
+    )
+    assert live_video._take_parts(buffer) == 1
+    assert buffer.endswith(b"\r\n\r\nde")
+
+    def phase(mode: str, cpu: float) -> live_video.Phase:
+        return live_video.Phase(
+            mode, 2, 10.0, [100, 98], bytes_in=200_000, bytes_out=1_000, server_cpu=cpu
+        )
+
+    results = live_video.Results(
+        {("stream", 2): phase("stream", 0.099), ("polling", 2): phase("polling", 0.99)},
+        jpeg_bytes=1_000.0,
+        idle_cpu=0.01,
+    )
+    section = live_video.render(results, quick=True)
+    assert "| 10.00x |" in section.body.replace("  ", "")  # polling CPU/frame over stream
+    assert " 0.50 |" in section.body  # stream: 99 ms over 198 frames
+    assert " 9.9 |" in section.body  # mean fps per viewer
+    assert section.headline == [
+        "live, 2 viewer(s) at 10 fps: stream 9.9 fps, 0.50 ms server CPU/frame; polling 9.9 fps, "
+        "5.00 ms/frame = 10.00x the stream"
+    ]
