@@ -44,12 +44,12 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
-def screenshot_dirs(tmp_path: Path) -> list[Path]:
-    """The tmp dir's ``screenshots`` folder, plus ``ARGUS_SCREENSHOTS_DIR`` when set."""
+def screenshot_dirs(tmp_path: Path, name: str = "") -> list[Path]:
+    """The tmp dir's ``screenshots`` folder, plus ``ARGUS_SCREENSHOTS_DIR/name`` when set."""
     dirs = [tmp_path / "screenshots"]
     extra = os.environ.get("ARGUS_SCREENSHOTS_DIR")
     if extra:
-        dirs.append(Path(extra))
+        dirs.append(Path(extra) / name)
     for folder in dirs:
         folder.mkdir(parents=True, exist_ok=True)
     return dirs

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
+
+from tests.e2e.browser_support import browser, screenshot_dirs
 
 ARGUS = str(Path(sys.executable).with_name("argus"))
 EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
@@ -48,3 +51,17 @@ def eval_media(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"{path} is absent: ../shared/eval is only beside a project checkout")
     return path
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """One headless Debian chromium for every dashboard module (each opens its own contexts)."""
+    with browser() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def shots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Where the module's screenshots go (a folder per module under ARGUS_SCREENSHOTS_DIR)."""
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    return screenshot_dirs(tmp_path_factory.mktemp(f"{name}-shots"), name)

@@ -23,7 +23,6 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.auth_support import ADMIN, ADMIN_PASSWORD, USER_PASSWORD, server_env
-from tests.e2e.browser_support import browser, screenshot_dirs
 from tests.e2e.browser_support import shoot as _shoot
 from tests.e2e.serve_support import ServeProcess, serving
 
@@ -42,17 +41,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     env = server_env(ARGUS_ACK_DEADLINE_HIGH_S="15", ARGUS_ACK_DEADLINE_MEDIUM_S="30")
     with serving(root / "data", root / "serve.log", env=env, args=("--demo",)) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with browser() as launched:
-        yield launched
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    return screenshot_dirs(tmp_path_factory.mktemp("dashboard-shots"))
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Locator, Page, ViewportSize, expect
 
 from tests.auth_support import ADMIN, ADMIN_PASSWORD, USER_PASSWORD
-from tests.e2e.browser_support import browser, screenshot_dirs
 from tests.e2e.browser_support import shoot as _shoot
 from tests.e2e.serve_support import ServeProcess, serving
 
@@ -38,17 +37,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     root = tmp_path_factory.mktemp("dashboard-config")
     with serving(root / "data", root / "serve.log", args=("--demo",)) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with browser() as launched:
-        yield launched
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    return screenshot_dirs(tmp_path_factory.mktemp("dashboard-config-shots"))
 
 
 def _accept(dialog: Dialog) -> None:

@@ -50,6 +50,14 @@ async function refreshTokens() {
   return refreshing;
 }
 
+/** A fresh access token after the old one was refused elsewhere (the socket); false: signed out. */
+export async function renew() {
+  if (await refreshTokens()) return true;
+  session.clear();
+  onExpired();
+  return false;
+}
+
 async function send(method, path, body, retry = true, signal = undefined) {
   const headers = {};
   if (session.access) headers.authorization = `Bearer ${session.access}`;

@@ -1,5 +1,7 @@
 // The /ws socket: signs in with its first message, resubscribes after reconnecting.
-import { session } from "./api.js";
+import { renew, session } from "./api.js";
+
+const UNAUTHORIZED = 4401;  // the server's close code for an expired or revoked token
 
 const handlers = new Map();
 const channels = new Set();
@@ -9,19 +11,22 @@ let retry = 0;
 function connect() {
   if (!session.access) return;
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
-  socket = new WebSocket(url);
-  socket.addEventListener("open", () => {
+  const current = new WebSocket(url);
+  socket = current;
+  current.addEventListener("open", () => {
     retry = 0;
-    socket.send(JSON.stringify({ type: "auth", token: session.access }));
-    if (channels.size) socket.send(JSON.stringify({ type: "subscribe", channels: [...channels] }));
+    current.send(JSON.stringify({ type: "auth", token: session.access }));
+    if (channels.size) current.send(JSON.stringify({ type: "subscribe", channels: [...channels] }));
   });
-  socket.addEventListener("message", (event) => {
+  current.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
     for (const handler of handlers.get(message.type) ?? []) handler(message);
   });
-  socket.addEventListener("close", () => {
+  current.addEventListener("close", async (event) => {
+    if (socket !== current) return;  // closed on purpose (sign-out) or already replaced
     socket = null;
-    if (session.access) setTimeout(connect, Math.min(10_000, 500 * 2 ** retry++));
+    if (event.code === UNAUTHORIZED && session.access && !(await renew())) return;
+    if (session.access) setTimeout(() => { if (!socket) connect(); }, Math.min(10_000, 500 * 2 ** retry++));
   });
 }
 

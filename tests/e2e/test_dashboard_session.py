@@ -1,0 +1,99 @@
+"""A long-open dashboard outlives its access token: the socket and the video renew it.
+
+The server issues 30 s access tokens. The /ws socket is closed with 4401 at
+its next re-check after expiry and the MJPEG stream ends; the dashboard
+refreshes its token once and reconnects both, so the operator keeps seeing
+live video and new alerts without signing in again.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.auth_support import ADMIN, ADMIN_PASSWORD, server_env
+from tests.e2e.browser_support import shoot
+from tests.e2e.serve_support import ServeProcess, serving
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
+
+TOKEN_TTL_S = 30
+"""The shortest access-token lifetime the settings allow."""
+
+SOCKET_SPY = """
+(() => {
+  const Native = window.WebSocket;
+  window.__sockets = { opened: 0, closes: [] };
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      window.__sockets.opened += 1;
+      this.addEventListener("close", (e) => window.__sockets.closes.push(e.code));
+    }
+  };
+})();
+"""
+"""Counts the page's sockets and records their close codes."""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    root = tmp_path_factory.mktemp("dashboard-session")
+    env = server_env(ARGUS_ACCESS_TOKEN_TTL_S=str(TOKEN_TTL_S))
+    with serving(root / "data", root / "serve.log", env=env, args=("--demo",)) as running:
+        yield running
+
+
+@pytest.fixture
+def page(chromium: Browser, server: ServeProcess) -> Iterator[Page]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(SOCKET_SPY)
+    opened = context.new_page()
+    opened.set_default_timeout(30_000)
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(f"{error.name}: {error.message}"))
+    yield opened
+    context.close()
+    assert errors == []
+
+
+def test_socket_and_video_renew_an_expired_token(
+    page: Page, server: ServeProcess, shots: list[Path]
+) -> None:
+    page.goto(f"{server.base}/ui/")
+    page.get_by_label("Username").fill(ADMIN)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Live")).to_be_visible()
+    first_token = page.evaluate("() => sessionStorage.getItem('argus.access')")
+    image = page.locator("img[data-camera='demo']")
+    expect(image).to_have_attribute("src", re.compile("^blob:"), timeout=60_000)
+    # Past expiry plus one re-check interval (30 s) of the socket and the stream.
+    page.wait_for_function(
+        "() => window.__sockets.closes.includes(4401)", timeout=(2 * TOKEN_TTL_S + 45) * 1000
+    )
+    page.wait_for_function(
+        "(first) => window.__sockets.opened >= 2 && "
+        "sessionStorage.getItem('argus.access') !== first",
+        arg=first_token,
+        timeout=30_000,
+    )
+    # Still signed in, the video still moving, alerts still arriving live.
+    expect(page.get_by_role("heading", name="Live")).to_be_visible()
+    before = image.screenshot()
+    deadline = time.monotonic() + 30
+    while image.screenshot() == before:
+        assert time.monotonic() < deadline, "the video stopped after the token expired"
+        page.wait_for_timeout(300)
+    page.get_by_role("link", name=re.compile("^Alerts")).click()
+    seen = page.locator("li.alert").evaluate_all("items => items.map(i => i.dataset.alert)")
+    fresh = page.locator(
+        "li.alert" + "".join(f":not([data-alert='{alert_id}'])" for alert_id in seen)
+    )
+    expect(fresh.first).to_be_visible(timeout=180_000)
+    shoot(page, shots, "01-after-renewal")
