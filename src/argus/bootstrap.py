@@ -45,6 +45,7 @@ from argus.ports.video import VideoSource
 from argus.ports.workstations import CapacityStore, ImageDecoder
 from argus.scene import DetectSpec, TrackerSpec
 from argus.services.analytics import HeatmapPainter
+from argus.services.auth import AuthConfig, AuthService
 from argus.services.counting import LineCount, default_lines, evaluate_counts
 from argus.services.evidence import EvidenceService
 from argus.services.models import ModelService
@@ -57,6 +58,7 @@ __all__ = [
     "ControlPlane",
     "DetectorOptions",
     "PipelinesFactory",
+    "auth_config",
     "bootstrap",
     "encode_jpeg",
     "enrolment_models",
@@ -68,6 +70,7 @@ __all__ = [
     "image_decoder",
     "make_tracker",
     "open_audit_log",
+    "open_auth_admin",
     "open_bus",
     "open_capacity_store",
     "open_evidence_admin",
@@ -759,6 +762,41 @@ async def open_audit_log(settings: Settings) -> tuple[AuditLog, Callable[[], Awa
     secret = resolve_secret_key(configured, settings.data_dir)
     database = await SqlDatabase.open(settings.resolved_database_url, secret_key=secret)
     return SqlAuditLog(database.engine, chain_key(secret)), database.close
+
+
+# --- users (``argus users``; the server builds its own ``AuthService``) ---------------------
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    """Token lifetimes and sign-in limits of the settings."""
+    return AuthConfig(
+        access_ttl_s=settings.access_token_ttl_s,
+        refresh_ttl_s=settings.refresh_token_ttl_s,
+        max_failures=settings.login_max_failures,
+        lockout_s=settings.login_lockout_s,
+        login_rate_per_s=settings.login_ip_per_s,
+        login_burst=settings.login_ip_burst,
+    )
+
+
+async def open_auth_admin(settings: Settings) -> tuple[AuthService, Callable[[], Awaitable[None]]]:
+    """The auth service over the configured database and its audit log (account recovery).
+
+    It derives its keys from the installation secret as the server does, so
+    what it writes (password hashes, audit records) reads the same there.
+
+    Returns:
+        The service and a function that closes the database.
+
+    Raises:
+        ConfigError: Bad database URL or secret key.
+        StorageError: The database is unreachable or a migration failed.
+    """
+    from argus.adapters.db.sql import SqlDatabase
+
+    secret = _installation_secret(settings)
+    database = await SqlDatabase.open(settings.resolved_database_url, secret_key=secret)
+    return AuthService(database, database.audit, secret, auth_config(settings)), database.close
 
 
 # --- evidence (``argus evidence``; wired into the server by the caller) ------------------------

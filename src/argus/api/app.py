@@ -48,11 +48,17 @@ from argus.api.routers import (
 from argus.api.security import AuthenticateFirst, Guard
 from argus.api.streams import StreamSlots
 from argus.api.verify_setup import start_workstations
-from argus.bootstrap import ControlPlane, encode_jpeg, open_evidence_service, open_probe_source
+from argus.bootstrap import (
+    ControlPlane,
+    auth_config,
+    encode_jpeg,
+    open_evidence_service,
+    open_probe_source,
+)
 from argus.config import Settings
 from argus.domain.alerts import EscalationPolicy, Severity
 from argus.services.alerts import AlertService, AlertWorker
-from argus.services.auth import AuthConfig, AuthService
+from argus.services.auth import AuthService
 from argus.services.cameras import CameraService, EventService
 from argus.services.evidence import EvidenceService
 from argus.services.evidence_capture import EvidenceCapture
@@ -89,18 +95,6 @@ def escalation_policy(settings: Settings) -> EscalationPolicy:
         ack_deadlines=deadlines,
         repeat_seconds={severity: 2 * seconds for severity, seconds in deadlines.items()},
         max_escalations=settings.escalation_max,
-    )
-
-
-def auth_config(settings: Settings) -> AuthConfig:
-    """Token lifetimes and sign-in limits of the settings."""
-    return AuthConfig(
-        access_ttl_s=settings.access_token_ttl_s,
-        refresh_ttl_s=settings.refresh_token_ttl_s,
-        max_failures=settings.login_max_failures,
-        lockout_s=settings.login_lockout_s,
-        login_rate_per_s=settings.login_ip_per_s,
-        login_burst=settings.login_ip_burst,
     )
 
 

@@ -16,7 +16,13 @@ from argus.cli.eval import eval_app
 from argus.cli.evidence import evidence_app
 from argus.cli.models import models_app
 from argus.cli.serve import serve
+from argus.cli.users import users_app
 from argus.errors import ArgusError
+
+try:  # typer 0.2x vendors click: its usage errors are its own classes, not click's
+    from typer._click.exceptions import ClickException as TyperClickException
+except ImportError:  # pragma: no cover - older typer raises click's own
+    from click import ClickException as TyperClickException  # type: ignore[assignment]
 
 __all__ = ["app", "main"]
 
@@ -31,6 +37,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
 app.add_typer(audit_app, name="audit")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(users_app, name="users")
 app.command(name="detect")(detect)
 app.command(name="analyze")(analyze)
 app.command(name="serve")(serve)
@@ -64,12 +71,12 @@ def main() -> None:
     except ArgusError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)
-    except click.ClickException as exc:
+    except (click.ClickException, TyperClickException) as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

@@ -69,6 +69,7 @@ __all__ = [
     "MfaRequiredError",
     "TokenPair",
     "derive_key",
+    "one_time_password",
 ]
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ RECOVERY_CODES = 10
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256
 Restriction = Literal["password_change", "mfa_enrolment"]
+_MFA_OFF: Mapping[str, Any] = {"mfa_secret": None, "mfa_pending": None, "recovery_codes": ()}
 
 
 def derive_key(secret: bytes, label: str) -> bytes:
@@ -90,6 +92,16 @@ def derive_key(secret: bytes, label: str) -> bytes:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def one_time_password() -> str:
+    """A random password (20 URL-safe characters) that must be changed at first sign-in."""
+    return secrets.token_urlsafe(15)
+
+
+def _actor(actor: Principal | str) -> str:
+    """How the audit trail names who acted: a principal, or a name such as ``cli:<os user>``."""
+    return actor if isinstance(actor, str) else actor.actor
 
 
 class MfaRequiredError(AuthenticationError):
@@ -269,7 +281,7 @@ class AuthService:
         if await self._db.users.count() > 0:
             return None
         one_time = password is None
-        chosen = secrets.token_urlsafe(15) if password is None else password
+        chosen = one_time_password() if password is None else password
         check_password_strength(chosen, username)
         now = self._clock()
         user = User(
@@ -705,13 +717,7 @@ class AuthService:
 
     async def _clear_mfa(self, user: User) -> None:
         await self._db.users.update(
-            user.evolve(
-                self._clock(),
-                mfa_secret=None,
-                mfa_pending=None,
-                recovery_codes=(),
-                token_version=user.token_version + 1,
-            )
+            user.evolve(self._clock(), token_version=user.token_version + 1, **_MFA_OFF)
         )
 
     async def regenerate_recovery_codes(self, principal: Principal) -> list[str]:
@@ -775,7 +781,7 @@ class AuthService:
 
     async def create_user(
         self,
-        actor: Principal,
+        actor: Principal | str,
         *,
         username: str,
         password: str,
@@ -783,7 +789,7 @@ class AuthService:
         cameras: frozenset[str] | None = None,
         must_change_password: bool = False,
     ) -> User:
-        """Create a user.
+        """Create a user (``actor`` is a principal, or ``cli:<os user>`` from a shell).
 
         Raises:
             ValidationError: Weak password or bad fields.
@@ -804,7 +810,7 @@ class AuthService:
         await self._db.users.add(user)
         await self.record(
             "user.create",
-            actor.actor,
+            _actor(actor),
             target=f"user:{user.id}",
             username=username,
             role=role,
@@ -819,6 +825,17 @@ class AuthService:
     async def get_user(self, user_id: str) -> User:
         """One user."""
         return await self._db.users.get(user_id)
+
+    async def user_named(self, username: str) -> User:
+        """The user named ``username`` (exact match).
+
+        Raises:
+            NotFoundError: There is none.
+        """
+        user = await self._db.users.find(username)
+        if user is None:
+            raise NotFoundError(f"no user named {username}")
+        return user
 
     async def update_user(self, actor: Principal, user_id: str, changes: Mapping[str, Any]) -> User:
         """Change a user's role, cameras, disabled flag, or set a new password.
@@ -858,13 +875,54 @@ class AuthService:
         )
         return updated
 
-    async def unlock_user(self, actor: Principal, user_id: str) -> User:
-        """Clear a lockout."""
+    async def unlock_user(self, actor: Principal | str, user_id: str) -> User:
+        """Clear a lockout (``actor`` as in ``create_user``)."""
         user = await self._db.users.get(user_id)
         updated = user.evolve(self._clock(), failed_logins=0, locked_until=None)
         await self._db.users.update(updated)
-        await self.record("user.unlock", actor.actor, target=f"user:{user.id}")
+        await self.record("user.unlock", _actor(actor), target=f"user:{user.id}")
         return updated
+
+    async def reset_password(
+        self, actor: Principal | str, user_id: str, *, reset_mfa: bool = False
+    ) -> tuple[User, str]:
+        """Give a user a one-time password (account recovery, e.g. ``argus users``).
+
+        The user must change it at the next sign-in; its lockout is cleared and
+        every session ends, as after a password change. With ``reset_mfa`` its
+        TOTP secret and recovery codes are removed too (a lost phone), audited
+        as ``mfa.reset`` (as the admin API does).
+
+        Returns:
+            The updated user and the one-time password (show it once).
+        """
+        user = await self._db.users.get(user_id)
+        password = one_time_password()
+        now = self._clock()
+        updated = user.evolve(
+            now,
+            password_hash=self._hasher.hash(password),
+            must_change_password=True,
+            failed_logins=0,
+            locked_until=None,
+            token_version=user.token_version + 1,
+            **(_MFA_OFF if reset_mfa else {}),
+        )
+        await self._db.users.update(updated)
+        revoked = await self._db.refresh_tokens.revoke_user(user.id, now)
+        name, target = _actor(actor), f"user:{user.id}"
+        await self.record(
+            "user.password_reset", name, target=target, username=user.username, revoked=revoked
+        )
+        if reset_mfa:
+            await self.record(
+                "mfa.reset",
+                name,
+                target=target,
+                username=user.username,
+                had_mfa=user.mfa_enabled,
+            )
+        return updated, password
 
     async def reset_mfa(self, actor: Principal, user_id: str) -> User:
         """Remove a user's MFA (lost phone and codes); it enrols again."""
