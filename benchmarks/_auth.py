@@ -18,6 +18,8 @@ SERVER_ENV: dict[str, str] = {
     "ARGUS_RATE_LIMIT_IP_BURST": "10000000",
     "ARGUS_RATE_LIMIT_USER_PER_S": "1000000",
     "ARGUS_RATE_LIMIT_USER_BURST": "10000000",
+    "ARGUS_LOGIN_IP_PER_S": "1000000",
+    "ARGUS_LOGIN_IP_BURST": "10000000",
 }
 """``ARGUS_*`` variables of a benchmark's ``argus serve``."""
 

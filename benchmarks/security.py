@@ -97,6 +97,9 @@ async def _api(directory: Path, sizes: dict[str, int]) -> dict[str, list[float]]
         rate_limit_ip_burst=10**7,
         rate_limit_user_per_s=1e6,
         rate_limit_user_burst=10**7,
+        # The sign-in limiter would refuse the timed sign-ins after its burst of 20.
+        login_ip_per_s=1e6,
+        login_ip_burst=10**7,
     )
     app = create_app(settings, open_services=opener)
     async with (
