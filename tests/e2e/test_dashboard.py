@@ -351,6 +351,16 @@ def test_camera_scoped_viewer_on_a_phone_sees_only_their_camera_and_cannot_act(
             expect(button).to_be_disabled()
         assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
         _shoot(phone, shots, "12-viewer-phone-alerts")
+        # Every page fits the phone's width (no sideways scrolling).
+        for number, (link, heading) in enumerate(
+            (("Incidents", "Incidents"), ("Analytics", "Heatmap"), ("Configuration", "Rules")),
+            start=13,
+        ):
+            phone.get_by_role("link", name=link).click()
+            expect(phone.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+            width = phone.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= 390, f"{link} is {width} px wide on a 390 px phone"
+            _shoot(phone, shots, f"{number}-viewer-phone-{link.lower()}")
     finally:
         context.close()
 
@@ -370,7 +380,7 @@ def test_an_expired_session_refreshes_then_returns_to_sign_in(
     )
     page.get_by_role("link", name="Incidents").click()
     expect(page.get_by_role("form", name="Sign in")).to_be_visible()
-    _shoot(page, shots, "13-session-ended")
+    _shoot(page, shots, "16-session-ended")
 
 
 def test_no_uncaught_javascript_errors(errors: list[str]) -> None:
