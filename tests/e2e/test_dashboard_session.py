@@ -1,4 +1,6 @@
-"""A long-open dashboard outlives its access token: the socket and the video renew it.
+"""Sessions in the dashboard: an expired token renewed, a one-time password changed first.
+
+A long-open dashboard outlives its access token: the socket and the video renew it.
 
 The server issues 30 s access tokens. The /ws socket is closed with 4401 at
 its next re-check after expiry and the MJPEG stream ends; the dashboard
@@ -13,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -97,3 +100,50 @@ def test_socket_and_video_renew_an_expired_token(
     )
     expect(fresh.first).to_be_visible(timeout=180_000)
     shoot(page, shots, "01-after-renewal")
+
+
+def test_a_one_time_password_must_be_changed_first(
+    page: Page, server: ServeProcess, shots: list[Path]
+) -> None:
+    one_time = "one-time-password-from-the-admin"
+    body = {
+        "username": "newcomer",
+        "password": one_time,
+        "role": "operator",
+        "must_change_password": True,
+    }
+    admin = httpx.post(
+        f"{server.base}/api/v1/auth/token",
+        data={"username": ADMIN, "password": ADMIN_PASSWORD},
+        timeout=30,
+    )
+    headers = {"authorization": f"Bearer {admin.json()['access_token']}"}  # 30 s tokens here
+    made = httpx.post(f"{server.base}/api/v1/users", json=body, headers=headers, timeout=30)
+    assert made.status_code == 201, made.text
+    page.goto(f"{server.base}/ui/#/alerts")
+    page.get_by_label("Username").fill("newcomer")
+    page.get_by_label("Password").fill(one_time)
+    page.get_by_role("button", name="Sign in").click()
+    form = page.get_by_role("form", name="Change password")
+    expect(form).to_be_visible()
+    page.get_by_role("link", name="Alerts").click()  # nothing else until it is changed
+    expect(form).to_be_visible()
+    shoot(page, shots, "02-change-password")
+    form.get_by_label("Current password").fill(one_time)
+    form.get_by_label("New password (12 characters or more)").fill("my-own-passphrase-2026")
+    form.get_by_label("New password again").fill("not-the-same-passphrase")
+    form.get_by_role("button", name="Change password").click()
+    expect(form.get_by_role("alert")).to_have_text("The new passwords differ.")
+    form.get_by_label("New password again").fill("my-own-passphrase-2026")
+    form.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("heading", name="Live")).to_be_visible()
+    expect(page.locator("img[data-camera='demo']")).to_have_attribute(
+        "src", re.compile("^blob:"), timeout=60_000
+    )
+    answer = httpx.post(
+        f"{server.base}/api/v1/auth/token",
+        data={"username": "newcomer", "password": "my-own-passphrase-2026"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json().get("restricted") is None

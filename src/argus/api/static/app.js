@@ -38,8 +38,7 @@ function loginView() {
     error.textContent = "";
     try {
       await signIn(form.username.value, form.password.value, otp.value || null);
-      location.hash = session.restricted === "mfa_enrolment" ? "#/mfa" : "#/live";
-      await route();
+      location.hash = landing();
     } catch (err) {
       if (err instanceof ApiError && err.code === "mfa_required") {
         otpField.hidden = false;
@@ -49,6 +48,38 @@ function loginView() {
         error.textContent = err.message;
       }
     }
+  });
+  return { node: form };
+}
+
+/** Where a fresh sign-in goes: a restricted one must first change its password or enrol MFA. */
+function landing() {
+  return { password_change: "#/password", mfa_enrolment: "#/mfa" }[session.restricted] ?? "#/live";
+}
+
+function passwordView() {
+  const forced = session.restricted === "password_change";
+  const error = h("p", { class: "error", role: "alert" });
+  const input = (name, autocomplete) => h("input", { name, type: "password", autocomplete, required: true, minlength: "12", maxlength: "1024" });
+  const current = input("current_password", "current-password");
+  const fresh = input("new_password", "new-password");
+  const again = input("new_password_again", "new-password");
+  const form = h("form", { class: "card login", "aria-label": "Change password" },
+    h("h1", {}, "Change password"),
+    forced ? h("p", {}, "This is a one-time password: choose your own before you go on.") : "",
+    field("Current password", current), field("New password (12 characters or more)", fresh),
+    field("New password again", again), error,
+    h("button", { class: "primary", type: "submit" }, "Change password"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    if (fresh.value !== again.value) { error.textContent = "The new passwords differ."; return; }
+    try {
+      session.save(await post("/auth/password", { current_password: current.value, new_password: fresh.value }));
+      me.user = null;  // reload the account (no longer flagged)
+      toast("Password changed; your other sessions were signed out.");
+      location.hash = landing();
+    } catch (err) { error.textContent = err.message; }
   });
   return { node: form };
 }
@@ -99,13 +130,15 @@ export async function route() {
   top.hidden = false;
   if (!me.user) {
     try { await loadMe(); } catch { return; }
-    startAlertBadge();
+    if (!session.restricted) startAlertBadge();  // the socket needs an unrestricted sign-in
   }
+  // A restricted sign-in sees only the page that lifts the restriction.
+  const target = { password_change: "password", mfa_enrolment: "mfa" }[session.restricted] ?? name;
   for (const link of top.querySelectorAll("nav a")) {
-    link.toggleAttribute("aria-current", link.hash === `#/${name}`);
-    if (link.hash === `#/${name}`) link.setAttribute("aria-current", "page");
+    if (link.hash === `#/${target}`) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
   }
-  const page = name === "mfa" ? mfaView : PAGES[name] ?? liveView;
+  const page = { mfa: mfaView, password: passwordView }[target] ?? PAGES[target] ?? liveView;
   const mine = ++routing;
   let result;
   try {
@@ -137,5 +170,6 @@ document.getElementById("logout").addEventListener("click", async () => {
   route();
 });
 document.getElementById("mfa-link").addEventListener("click", () => { location.hash = "#/mfa"; });
+document.getElementById("password-link").addEventListener("click", () => { location.hash = "#/password"; });
 window.addEventListener("hashchange", route);
 route();
