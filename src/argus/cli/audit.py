@@ -13,12 +13,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import pydantic
 import typer
 
 from argus.bootstrap import open_audit_log
+from argus.cli._settings import load_settings
 from argus.config import Settings
 from argus.domain.audit import AuditRecord, ChainReport, parse_head
 from argus.domain.errors import ConfigError, ValidationError
@@ -36,19 +36,6 @@ audit_app = typer.Typer(
 _DATA_DIR = typer.Option(
     None, "--data-dir", help="State directory (default: ARGUS_DATA_DIR or the user data dir)."
 )
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    """Settings from the environment; invalid ones become one ``ConfigError``."""
-    overrides: dict[str, Any] = {} if data_dir is None else {"data_dir": data_dir}
-    try:
-        return Settings(**overrides)
-    except pydantic.ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'settings'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigError(f"invalid settings (ARGUS_* environment): {problems}") from exc
 
 
 def _with_log(settings: Settings, use: Callable[[AuditLog], Awaitable[T]]) -> T:
@@ -87,7 +74,7 @@ def verify(
     async def check(log: AuditLog) -> ChainReport:
         return await log.verify(expected_head=anchor)
 
-    report = _with_log(_settings(data_dir), check)
+    report = _with_log(load_settings(data_dir), check)
     seq, head_hash = report.head
     if report.ok:
         typer.echo(f"audit chain OK: {report.records} records, head {seq} {head_hash}")
@@ -143,7 +130,7 @@ def list_records(
     async def read(log: AuditLog) -> Page[AuditRecord]:
         return await log.list(limit=limit, offset=offset, where=where)
 
-    page = _with_log(_settings(data_dir), read)
+    page = _with_log(load_settings(data_dir), read)
     if as_json:
         typer.echo(json.dumps([_as_json(r) for r in page.items], indent=2, ensure_ascii=False))
         return

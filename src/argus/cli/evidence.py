@@ -13,13 +13,11 @@ import asyncio
 import json
 import re
 from pathlib import Path
-from typing import Any
 
-import pydantic
 import typer
 
 from argus.bootstrap import evidence_signer, open_evidence_admin, rotate_evidence_key
-from argus.config import Settings
+from argus.cli._settings import load_settings
 from argus.domain.errors import ConfigError
 from argus.services.evidence import verify_bundle
 
@@ -34,15 +32,6 @@ _DATA_DIR = typer.Option(
     None, "--data-dir", help="State directory (default: ARGUS_DATA_DIR or the user data dir)."
 )
 _HEX_KEY = re.compile(r"\b[0-9a-fA-F]{64}\b")
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    """Settings from the environment; invalid ones become one ``ConfigError``."""
-    overrides: dict[str, Any] = {} if data_dir is None else {"data_dir": data_dir}
-    try:
-        return Settings(**overrides)
-    except pydantic.ValidationError as exc:
-        raise ConfigError(f"invalid settings (ARGUS_* environment): {exc}") from exc
 
 
 def _public_key(value: str) -> bytes:
@@ -98,7 +87,7 @@ def public_key(
     data_dir: Path | None = _DATA_DIR,
 ) -> None:
     """Print the installation's bundle-signing public key and its fingerprint."""
-    signer = evidence_signer(_settings(data_dir))
+    signer = evidence_signer(load_settings(data_dir))
     if hex_only:
         typer.echo(signer.public_key.hex())
         return
@@ -109,7 +98,7 @@ def public_key(
 @evidence_app.command("rotate-key")
 def rotate_key(data_dir: Path | None = _DATA_DIR) -> None:
     """Add a new current master key to the key file (old evidence keeps reading)."""
-    kid = rotate_evidence_key(_settings(data_dir))
+    kid = rotate_evidence_key(load_settings(data_dir))
     typer.echo(f"new current evidence key: {kid}")
     typer.echo("restart running servers, then run 'argus evidence rewrap' to move old evidence")
 
@@ -117,7 +106,7 @@ def rotate_key(data_dir: Path | None = _DATA_DIR) -> None:
 @evidence_app.command("rewrap")
 def rewrap(data_dir: Path | None = _DATA_DIR) -> None:
     """Re-wrap every data key under the current master key (ciphertext is untouched)."""
-    settings = _settings(data_dir)
+    settings = load_settings(data_dir)
 
     async def run() -> tuple[int, str]:
         service, close = await open_evidence_admin(settings)

@@ -10,14 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pydantic
 import typer
 import uvicorn
 
 from argus.api.app import create_app
 from argus.api.streams import StreamSlots
-from argus.config import Settings
-from argus.errors import ConfigError
+from argus.cli._settings import load_settings
 
 __all__ = ["GRACEFUL_SHUTDOWN_S", "serve"]
 
@@ -69,23 +67,6 @@ class _Server(uvicorn.Server):
                 typer.echo(f"Argus is serving on {base}: API {base}/api/v1, docs {base}/api/docs")
 
 
-def _settings(data_dir: Path | None, *, demo: bool) -> Settings:
-    """Settings from the environment and the options; invalid ones become one ``ConfigError``."""
-    overrides: dict[str, Any] = {}
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir
-    if demo:
-        overrides["demo"] = True
-    try:
-        return Settings(**overrides)
-    except pydantic.ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'settings'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigError(f"invalid settings (ARGUS_* environment): {problems}") from exc
-
-
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="TCP port (0: any free)."),
@@ -100,7 +81,7 @@ def serve(
     ),
 ) -> None:
     """Serve the REST API (/api/v1, docs at /api/docs) until SIGINT or SIGTERM."""
-    settings = _settings(data_dir, demo=demo)
+    settings = load_settings(data_dir, **({"demo": True} if demo else {}))
     config = uvicorn.Config(
         create_app(settings),
         host=host,

@@ -23,15 +23,14 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import pydantic
 import typer
 
 from argus.bootstrap import open_auth_admin
-from argus.config import Settings
-from argus.domain.errors import ConfigError, ConflictError, NotFoundError, StorageError
+from argus.cli._settings import load_settings
+from argus.domain.errors import ConflictError, NotFoundError, StorageError
 from argus.domain.identity import Role, User
 from argus.ports.repositories import MAX_PAGE
 from argus.services.auth import AuthService, one_time_password
@@ -49,19 +48,6 @@ _DATA_DIR = typer.Option(
     None, "--data-dir", help="State directory (default: ARGUS_DATA_DIR or the user data dir)."
 )
 _USERNAME = typer.Argument(..., help="The user's sign-in name (exact).")
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    """Settings from the environment; invalid ones become one ``ConfigError``."""
-    overrides: dict[str, Any] = {} if data_dir is None else {"data_dir": data_dir}
-    try:
-        return Settings(**overrides)
-    except pydantic.ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'settings'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigError(f"invalid settings (ARGUS_* environment): {problems}") from exc
 
 
 def cli_actor() -> str:
@@ -88,7 +74,7 @@ def _with_auth(data_dir: Path | None, use: Callable[[AuthService], Awaitable[T]]
     Expected failures (no such user, a taken name, the database unreachable)
     print one line on stderr and exit with status 1.
     """
-    settings = _settings(data_dir)
+    settings = load_settings(data_dir)
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         # Migration chatter is noise here; --verbose shows it.
         logging.getLogger("alembic").setLevel(logging.WARNING)
