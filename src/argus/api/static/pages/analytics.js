@@ -83,11 +83,15 @@ export async function analyticsView() {
     const since = new Date(Date.now() - Number(hours.value) * 3600_000).toISOString();
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
     const q = new URLSearchParams({ camera_id: camera.value, interval: interval.value, since, tz });
-    const [counts, dwell] = await Promise.all([get(`/analytics/counts?${q}`),
-      get(`/analytics/dwell?${new URLSearchParams({ camera_id: camera.value, since })}`)]);
+    const [counts, dwell, lines] = await Promise.all([get(`/analytics/counts?${q}`),
+      get(`/analytics/dwell?${new URLSearchParams({ camera_id: camera.value, since })}`),
+      get(`/cameras/${camera.value}/lines`)]);
+    // A line's directions by its own labels (eastbound / westbound), as configured.
+    const labels = new Map(lines.items.map((l) => [l.name, { in: l.in_label, out: l.out_label }]));
     const series = new Map();
     for (const b of counts.items) {
-      const key = b.direction ? `Line ${b.name} · ${b.direction}` : `Zone ${b.name} · entries`;
+      const direction = labels.get(b.name)?.[b.direction] ?? b.direction;
+      const key = b.direction ? `Line ${b.name} · ${direction}` : `Zone ${b.name} · entries`;
       if (!series.has(key)) series.set(key, []);
       series.get(key).push(b);
     }
