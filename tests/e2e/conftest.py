@@ -53,9 +53,14 @@ def eval_media(name: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """One headless Debian chromium for every dashboard module (each opens its own contexts)."""
+    """Headless Debian chromium for one module.
+
+    Not session-wide: Playwright's sync API keeps its event loop running in the
+    main thread while it is open, and every later asyncio test would fail with
+    "Cannot run the event loop while another loop is running".
+    """
     with browser() as launched:
         yield launched
 
