@@ -136,8 +136,9 @@ async def test_another_person_locks_the_screen_with_evidence(data_dir: Path) -> 
 
 
 async def test_a_printed_photo_moved_by_hand_signs_out(data_dir: Path) -> None:
-    background = spoof_attacks.backgrounds()[1]
-    frames = spoof_attacks.print_attack(eval_photo("obama.jpg"), background, seed=1, n_frames=8)
+    photo = eval_photo("obama.jpg")  # skips first when ../shared/eval is absent
+    background = spoof_attacks.backgrounds()[1]  # frames of its videos
+    frames = spoof_attacks.print_attack(photo, background, seed=1, n_frames=8)
     async with desk(data_dir) as site, signed_in(site) as station:
         decisions = [await station.frame(jpeg(f, 95)) for f in frames]
     actions = [d["action"] for d in decisions]
