@@ -14,9 +14,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "UNLABELLED", "browser", "screenshot_dirs", "shoot"]
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "UNLABELLED",
+    "bearer_of",
+    "browser",
+    "screenshot_dirs",
+    "shoot",
+    "sign_in",
+]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -74,3 +83,21 @@ def shoot(page: Page, shots: list[Path], name: str) -> None:
     assert unnamed == [], f"controls without an accessible name on {name}: {unnamed}"
     for folder in shots:
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, url: str, username: str, password: str, otp: str | None = None) -> None:
+    """Open the dashboard at ``url`` and sign in (with ``otp`` when the server asks for one)."""
+    page.goto(url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if otp is not None:
+        expect(page.get_by_label("Authentication code")).to_be_visible()
+        page.get_by_label("Authentication code").fill(otp)
+        page.get_by_role("button", name="Sign in").click()
+
+
+def bearer_of(page: Page) -> dict[str, str]:
+    """The ``Authorization`` header of the page's signed-in session."""
+    token = page.evaluate("() => sessionStorage.getItem('argus.access')")
+    return {"authorization": f"Bearer {token}"}

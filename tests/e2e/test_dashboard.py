@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.auth_support import ADMIN, ADMIN_PASSWORD, USER_PASSWORD, server_env
+from tests.e2e.browser_support import bearer_of, sign_in
 from tests.e2e.browser_support import shoot as _shoot
 from tests.e2e.serve_support import ServeProcess, serving
 
@@ -59,29 +60,12 @@ def page(chromium: Browser, server: ServeProcess, errors: list[str]) -> Iterator
     context.close()
 
 
-def _headers(page: Page) -> dict[str, str]:
-    """The signed-in page's bearer header (the server's own admin token ends with MFA)."""
-    token = page.evaluate("() => sessionStorage.getItem('argus.access')")
-    return {"authorization": f"Bearer {token}"}
-
-
 def _api(
     page: Page, server: ServeProcess, method: str, path: str, json: object = None
 ) -> httpx.Response:
     """A REST call as the signed-in page's user."""
     url = f"{server.base}/api/v1{path}"
-    return httpx.request(method, url, headers=_headers(page), json=json, timeout=30)
-
-
-def _sign_in(page: Page, base: str, username: str, password: str, otp: str | None = None) -> None:
-    page.goto(f"{base}/ui/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    if otp is not None:
-        expect(page.get_by_label("Authentication code")).to_be_visible()
-        page.get_by_label("Authentication code").fill(otp)
-        page.get_by_role("button", name="Sign in").click()
+    return httpx.request(method, url, headers=bearer_of(page), json=json, timeout=30)
 
 
 def _painted(page: Page, selector: str) -> int:
@@ -111,7 +95,7 @@ def test_sign_in_enrol_mfa_and_sign_in_with_a_code(
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).not_to_be_empty()
-    _sign_in(page, server.base, ADMIN, ADMIN_PASSWORD)
+    sign_in(page, f"{server.base}/ui/", ADMIN, ADMIN_PASSWORD)
     expect(page.get_by_role("heading", name="Live")).to_be_visible()
     page.get_by_role("button", name="MFA").click()
     page.get_by_role("button", name="Start enrolment").click()
@@ -124,7 +108,8 @@ def test_sign_in_enrol_mfa_and_sign_in_with_a_code(
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("form", name="Sign in")).to_be_visible()
     # The confirming code is spent; the next step's code is inside the accepted window.
-    _sign_in(page, server.base, ADMIN, ADMIN_PASSWORD, otp=pyotp.TOTP(secret).at(time.time() + 30))
+    otp = pyotp.TOTP(secret).at(time.time() + 30)
+    sign_in(page, f"{server.base}/ui/", ADMIN, ADMIN_PASSWORD, otp=otp)
     expect(page.get_by_role("heading", name="Live")).to_be_visible()
 
 
@@ -330,7 +315,7 @@ def test_camera_scoped_viewer_on_a_phone_sees_only_their_camera_and_cannot_act(
     phone = context.new_page()
     phone.on("pageerror", lambda error: errors.append(f"{error.name}: {error.message}"))
     try:
-        _sign_in(phone, server.base, "watcher", USER_PASSWORD)
+        sign_in(phone, f"{server.base}/ui/", "watcher", USER_PASSWORD)
         expect(phone.get_by_role("heading", name="Live")).to_be_visible()
         expect(phone.locator("article.cam")).to_have_count(1)
         expect(phone.locator("img[data-camera='demo']")).to_have_attribute(

@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Locator, Page, ViewportSize, expect
 
 from tests.auth_support import ADMIN, ADMIN_PASSWORD, USER_PASSWORD
+from tests.e2e.browser_support import bearer_of, sign_in
 from tests.e2e.browser_support import shoot as _shoot
 from tests.e2e.serve_support import ServeProcess, serving
 
@@ -53,23 +54,14 @@ def page(chromium: Browser, server: ServeProcess) -> Iterator[Page]:
     context.close()
 
 
-def _headers(page: Page) -> dict[str, str]:
-    """The signed-in page's bearer header."""
-    token = page.evaluate("() => sessionStorage.getItem('argus.access')")
-    return {"authorization": f"Bearer {token}"}
-
-
 def _api(page: Page, server: ServeProcess, path: str) -> Any:
-    answer = httpx.get(f"{server.base}/api/v1{path}", headers=_headers(page), timeout=30)
+    answer = httpx.get(f"{server.base}/api/v1{path}", headers=bearer_of(page), timeout=30)
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
 def _sign_in(page: Page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/ui/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, f"{base}/ui/", username, password)
     expect(page.get_by_role("heading", name="Live")).to_be_visible()
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "audited",
     "authenticate_token",
     "client_ip",
+    "principal_of_headers",
     "require",
 ]
 
@@ -103,25 +104,35 @@ async def authenticate_token(runtime: RuntimeDep, token: str) -> Principal:
     return await runtime.auth.authenticate(token)
 
 
-async def authenticate_headers(
+async def principal_of_headers(
     runtime: Runtime, authorization: str | None, api_key: str | None
 ) -> Principal:
-    """The principal of a request's credentials, rate-limited per principal.
+    """The principal of a request's credentials (no rate limit: see ``authenticate_headers``).
 
     ``X-API-Key`` must hold an API key; ``Authorization: Bearer`` an API key or
     an access token.
 
     Raises:
         AuthenticationError: No credentials, or not valid ones.
-        RateLimitedError: The principal is over its request budget.
     """
     if api_key:
-        principal = await runtime.auth.authenticate_key(api_key)
-    else:
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise AuthenticationError("sign in first: no bearer token or API key was given")
-        principal = await authenticate_token(runtime, token.strip())
+        return await runtime.auth.authenticate_key(api_key)
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("sign in first: no bearer token or API key was given")
+    return await authenticate_token(runtime, token.strip())
+
+
+async def authenticate_headers(
+    runtime: Runtime, authorization: str | None, api_key: str | None
+) -> Principal:
+    """The principal of a request's credentials, rate-limited per principal.
+
+    Raises:
+        AuthenticationError: No credentials, or not valid ones.
+        RateLimitedError: The principal is over its request budget.
+    """
+    principal = await principal_of_headers(runtime, authorization, api_key)
     runtime.user_limit.hit(f"{principal.kind}:{principal.id}")
     return principal
 

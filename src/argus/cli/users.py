@@ -34,6 +34,7 @@ from argus.domain.errors import ConflictError, NotFoundError, StorageError
 from argus.domain.identity import Role, User
 from argus.ports.repositories import MAX_PAGE
 from argus.services.auth import AuthService, one_time_password
+from argus.services.paging import all_pages
 
 __all__ = ["users_app"]
 
@@ -159,12 +160,7 @@ def list_users(
     """Show every user: role, cameras, disabled, MFA, lockout, must-change-password."""
 
     async def read(service: AuthService) -> list[User]:
-        users: list[User] = []
-        while True:
-            page = await service.list_users(limit=MAX_PAGE, offset=len(users))
-            users.extend(page.items)
-            if not page.items or len(users) >= page.total:
-                return users
+        return await all_pages(lambda offset: service.list_users(limit=MAX_PAGE, offset=offset))
 
     users = _with_auth(data_dir, read)
     now = datetime.now(UTC)

@@ -611,15 +611,9 @@ class AuthService:
         check_password_strength(new, user.username)
         if current == new:
             raise ValidationError("the new password must differ from the current one")
-        now = self._clock()
-        user = user.evolve(
-            now,
-            password_hash=self._hasher.hash(new),
-            must_change_password=False,
-            token_version=user.token_version + 1,
+        user, _ = await self._save_ending_sessions(
+            user, password_hash=self._hasher.hash(new), must_change_password=False
         )
-        await self._db.users.update(user)
-        await self._db.refresh_tokens.revoke_user(user.id, now)
         await self.record("user.password", principal.actor, target=f"user:{user.id}", ip=ip)
         return await self._issue(user, restricted=await self._restriction(user))
 
@@ -676,17 +670,13 @@ class AuthService:
             )
             raise AuthenticationError("wrong MFA code")
         codes = [self._new_recovery_code() for _ in range(RECOVERY_CODES)]
-        now = self._clock()
-        user = user.evolve(
-            now,
+        user, _ = await self._save_ending_sessions(
+            user,
             mfa_secret=user.mfa_pending,
             mfa_pending=None,
             last_totp_step=step,
             recovery_codes=tuple(self._code_hash(c) for c in codes),
-            token_version=user.token_version + 1,
         )
-        await self._db.users.update(user)
-        await self._db.refresh_tokens.revoke_user(user.id, now)
         await self.record("mfa.enable", principal.actor, target=f"user:{user.id}", ip=ip)
         return codes, await self._issue(user, restricted=await self._restriction(user))
 
@@ -714,6 +704,20 @@ class AuthService:
             raise PermissionDeniedError(f"the policy requires MFA for {user.role}s")
         await self._clear_mfa(user)
         await self.record("mfa.disable", principal.actor, target=f"user:{user.id}", ip=ip)
+
+    async def _save_ending_sessions(self, user: User, **fields: Any) -> tuple[User, int]:
+        """Store ``user`` with ``fields`` changed and end its sessions.
+
+        A new token version invalidates its access tokens, and its refresh
+        tokens are revoked.
+
+        Returns:
+            The stored user and how many refresh tokens were revoked.
+        """
+        now = self._clock()
+        updated = user.evolve(now, token_version=user.token_version + 1, **fields)
+        await self._db.users.update(updated)
+        return updated, await self._db.refresh_tokens.revoke_user(user.id, now)
 
     async def _clear_mfa(self, user: User) -> None:
         await self._db.users.update(
@@ -857,10 +861,7 @@ class AuthService:
             fields.get("role", "admin") != "admin" or fields.get("disabled", False)
         ):
             raise PermissionDeniedError("an admin cannot demote or disable itself")
-        now = self._clock()
-        updated = user.evolve(now, token_version=user.token_version + 1, **fields)
-        await self._db.users.update(updated)
-        await self._db.refresh_tokens.revoke_user(user.id, now)
+        updated, _ = await self._save_ending_sessions(user, **fields)
         shown = {
             k: (sorted(v) if isinstance(v, frozenset) else v)
             for k, v in fields.items()
@@ -898,18 +899,14 @@ class AuthService:
         """
         user = await self._db.users.get(user_id)
         password = one_time_password()
-        now = self._clock()
-        updated = user.evolve(
-            now,
+        updated, revoked = await self._save_ending_sessions(
+            user,
             password_hash=self._hasher.hash(password),
             must_change_password=True,
             failed_logins=0,
             locked_until=None,
-            token_version=user.token_version + 1,
             **(_MFA_OFF if reset_mfa else {}),
         )
-        await self._db.users.update(updated)
-        revoked = await self._db.refresh_tokens.revoke_user(user.id, now)
         name, target = _actor(actor), f"user:{user.id}"
         await self.record(
             "user.password_reset", name, target=target, username=user.username, revoked=revoked

@@ -20,9 +20,9 @@ from argus.api.schemas.cameras import (
     CameraUpdate,
 )
 from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, ErrorBody
-from argus.api.security import Caller, audited, authenticate_token
+from argus.api.security import Caller, audited, principal_of_headers
 from argus.api.streams import MAX_STREAMS, MjpegResponse, mjpeg_parts
-from argus.domain.errors import AuthenticationError, PermissionDeniedError
+from argus.domain.errors import PermissionDeniedError
 from argus.domain.identity import Principal
 from argus.ports.repositories import MAX_PAGE
 
@@ -156,17 +156,6 @@ async def status(camera_id: CameraId, cameras: CamerasDep) -> CameraStatusPublic
     return CameraStatusPublic.of(await cameras.status(camera_id))
 
 
-def _credential(request: Request) -> str:
-    """The API key or bearer token the request signed in with."""
-    key = request.headers.get("x-api-key")
-    if key:
-        return key
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationError("sign in first: no bearer token or API key was given")
-    return token.strip()
-
-
 @router.get(
     "/{camera_id}/stream",
     response_class=Response,
@@ -200,7 +189,8 @@ async def stream(
     checked again every 30 s, and the stream ends once it is no longer valid.
     """
     # The router's guard checked the permission and the camera scope.
-    token = _credential(request)
+    authorization = request.headers.get("authorization")
+    api_key = request.headers.get("x-api-key")
     parts = await runtime.cameras.watch(camera_id, fps=fps)
     slots = runtime.streams
     if not slots.take():
@@ -209,14 +199,16 @@ async def stream(
         return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
 
     async def recheck() -> Principal:
-        return await _still_allowed(runtime, token, camera_id)
+        return await _still_allowed(runtime, authorization, api_key, camera_id)
 
     return MjpegResponse(mjpeg_parts(parts, recheck, closing=slots.closing, limit=frames), slots)
 
 
-async def _still_allowed(runtime: Runtime, token: str, camera_id: str) -> Principal:
+async def _still_allowed(
+    runtime: Runtime, authorization: str | None, api_key: str | None, camera_id: str
+) -> Principal:
     """The stream's caller, if its credential still grants ``view`` on an existing camera."""
-    principal = await authenticate_token(runtime, token)
+    principal = await principal_of_headers(runtime, authorization, api_key)
     if principal.restricted is not None:
         raise PermissionDeniedError("the sign-in is restricted again")
     principal.require("view")

@@ -38,7 +38,7 @@ function loginView() {
     error.textContent = "";
     try {
       await signIn(form.username.value, form.password.value, otp.value || null);
-      location.hash = landing();
+      go(landing());
     } catch (err) {
       if (err instanceof ApiError && err.code === "mfa_required") {
         otpField.hidden = false;
@@ -50,6 +50,12 @@ function loginView() {
     }
   });
   return { node: form };
+}
+
+/** Show the page of `hash`; setting an unchanged hash fires no hashchange, so route here. */
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
 }
 
 /** Where a fresh sign-in goes: a restricted one must first change its password or enrol MFA. */
@@ -78,7 +84,7 @@ function passwordView() {
       session.save(await post("/auth/password", { current_password: current.value, new_password: fresh.value }));
       me.user = null;  // reload the account (no longer flagged)
       toast("Password changed; your other sessions were signed out.");
-      location.hash = landing();
+      go(landing());
     } catch (err) { error.textContent = err.message; }
   });
   return { node: form };
@@ -157,8 +163,7 @@ function toLogin() {
   me.user = null;
   closeLive();
   toast("Your session ended; please sign in again.");
-  location.hash = "#/login";
-  route();
+  go("#/login");
 }
 
 whenExpired(toLogin);
@@ -166,10 +171,9 @@ document.getElementById("logout").addEventListener("click", async () => {
   await signOut();
   me.user = null;
   closeLive();
-  location.hash = "#/login";
-  route();
+  go("#/login");
 });
-document.getElementById("mfa-link").addEventListener("click", () => { location.hash = "#/mfa"; });
-document.getElementById("password-link").addEventListener("click", () => { location.hash = "#/password"; });
+document.getElementById("mfa-link").addEventListener("click", () => go("#/mfa"));
+document.getElementById("password-link").addEventListener("click", () => go("#/password"));
 window.addEventListener("hashchange", route);
 route();

@@ -23,6 +23,11 @@ export function toast(message) {
 
 export const when = (iso) => new Date(iso).toLocaleString();
 
+/**
+ * A labelled control. A select also gets the label as its aria-label: inside a
+ * <label> its accessible name would otherwise be the label plus the chosen option.
+ */
 export function field(label, input) {
+  if (input.tagName === "SELECT") input.setAttribute("aria-label", label);
   return h("label", {}, label, input);
 }

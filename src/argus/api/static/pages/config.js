@@ -24,12 +24,6 @@ const numberOrNull = (input) => (input.value.trim() === "" ? null : Number(input
 const round = (v) => Math.round(v * 10) / 10;
 const pointText = ([x, y]) => `${round(x)},${round(y)}`;
 
-/** A labelled select: its accessible name is the label alone, not the label plus the chosen option. */
-function choice(label, select) {
-  select.setAttribute("aria-label", label);
-  return field(label, select);
-}
-
 function check(label, input) {
   return h("label", { class: "check" }, input, label);
 }
@@ -205,7 +199,7 @@ function editor(me, camera, lines, zones, done, urls) {
     else toast("Draw the line first (two points).");
   } }, "Reverse direction");
   const lineFields = h("div", { class: "form-grid", hidden: true },
-    field("In label", inLabel), field("Out label", outLabel), choice("Expected direction", expected), h("div", {}, reverse));
+    field("In label", inLabel), field("Out label", outLabel), field("Expected direction", expected), h("div", {}, reverse));
   const zoneFields = h("div", { class: "form-grid" },
     field("Loitering after (s, optional)", loiter), field("Crowd threshold (optional)", crowd));
   const legend = h("p", { class: "legend" });
@@ -292,7 +286,7 @@ function editor(me, camera, lines, zones, done, urls) {
   const form = h("form", { "aria-label": `Draw a line or zone on ${camera.name}`, class: "draw" },
     h("h3", {}, "Draw a line or zone"),
     board, status, colours, legend,
-    h("div", { class: "form-grid" }, choice("Shape", mode), field("Shape name", name), field("Points (x,y; …)", coords)),
+    h("div", { class: "form-grid" }, field("Shape", mode), field("Shape name", name), field("Points (x,y; …)", coords)),
     lineFields, zoneFields,
     h("div", { class: "actions" }, save, clear));
   form.addEventListener("submit", async (event) => {
@@ -383,12 +377,12 @@ function ruleForm(me, rule, cameras, done) {
       field("Name", input("name", rule?.name, { required: true, maxlength: "200" })),
       field("Description", input("description", rule?.description, { maxlength: "2000" })),
       check("Enabled", h("input", { type: "checkbox", name: "enabled", checked: rule?.enabled ?? true, disabled: locked })),
-      choice("Camera", select("camera_id", rule?.camera_id, cameraOptions)),
+      field("Camera", select("camera_id", rule?.camera_id, cameraOptions)),
       field("Event types (comma-separated; any if empty)", input("event_types", rule?.event_types.join(", "),
         { list: "argus-event-types", placeholder: "zone.entered, line.crossed" })),
       field("Classes (comma-separated; any if empty)", input("classes", rule?.classes.join(", "), { placeholder: "person, car" })),
       field("Line", input("line", rule?.line, { maxlength: "64" })),
-      choice("Direction", select("direction", rule?.direction, [["", "any"], ["in", "in"], ["out", "out"]])),
+      field("Direction", select("direction", rule?.direction, [["", "any"], ["in", "in"], ["out", "out"]])),
       field("Zone", input("zone", rule?.zone, { maxlength: "64" })),
       field("Min dwell (s)", num("min_dwell_seconds", rule?.min_dwell_seconds, { min: "0" })),
       field("Min occupancy", num("min_occupancy", rule?.min_occupancy, { min: "1", step: "1" })),
@@ -396,7 +390,7 @@ function ruleForm(me, rule, cameras, done) {
       field("Count", num("count", rule?.count, { min: "1", step: "1" })),
       field("Window (s)", num("window_seconds", rule?.window_seconds, { min: "0" })),
       field("Cooldown (s)", num("cooldown_seconds", rule?.cooldown_seconds ?? 0, { min: "0", required: true })),
-      choice("Cooldown scope", select("cooldown_scope", rule?.cooldown_scope ?? "track", [["track", "per track"], ["camera", "per camera"]])),
+      field("Cooldown scope", select("cooldown_scope", rule?.cooldown_scope ?? "track", [["track", "per track"], ["camera", "per camera"]])),
       field("Weight (0–1; ≥0.7 high, <0.3 low)", num("weight", rule?.weight ?? 0.5, { min: "0", max: "1", required: true }))),
     rule ? h("p", { class: "legend" }, `Schedule: ${scheduleText(rule.schedule)}.`) : null,
     h("div", { class: "actions" },
@@ -489,7 +483,7 @@ async function usersSection(me, cameras, reload) {
   const mustChange = h("input", { type: "checkbox", name: "must_change_password" });
   const scope = scopePicker(cameras, null, "Cameras");
   const form = h("form", { class: "add-user", "aria-label": "Add a user" }, h("h3", {}, "Add a user"),
-    h("div", { class: "form-grid" }, field("Username", name), field("Password", password), choice("Role", role),
+    h("div", { class: "form-grid" }, field("Username", name), field("Password", password), field("Role", role),
       check("Must change password at next sign-in", mustChange)),
     scope.node, h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Add user")));
   form.addEventListener("submit", async (event) => {
