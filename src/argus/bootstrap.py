@@ -695,9 +695,12 @@ async def register_demo_camera(database: Database, container: Container) -> bool
 def demo_rules(camera_id: str) -> list[Rule]:
     """The demo camera's alert rules: kerb crossings, people in the street, crowding.
 
-    Their weights span the severities: traffic on the kerb line raises low
-    alerts, crowding medium ones, and a person in the (critical) street zone a
-    high one at most once a minute, which escalates unless acknowledged.
+    Their weights span the severities: by day traffic on the kerb line raises
+    low alerts (medium at night and once they repeat within the hour),
+    crowding medium ones, and a person in the (critical) street zone a high
+    one at most once a minute, which escalates unless acknowledged. The
+    README's table of these severities is checked by
+    ``tests/integration/test_demo_alerts.py``.
     """
     now = utc_now()
     specs: list[dict[str, Any]] = [

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -290,6 +291,24 @@ class Settings(BaseSettings):
     escalation_tick_s: float = Field(
         default=1.0, gt=0, le=60, description="Seconds between sweeps for overdue alerts."
     )
+    risk_night_start: int = Field(
+        default=22,
+        ge=0,
+        le=23,
+        description="Hour (0-23, in risk_timezone) the night starts (ARGUS_RISK_NIGHT_START): "
+        "an alert raised at night gets the full time-of-day risk. Equal start and end hours "
+        "mean no night hours.",
+    )
+    risk_night_end: int = Field(
+        default=6,
+        ge=0,
+        le=23,
+        description="Hour (0-23, in risk_timezone) the night ends (ARGUS_RISK_NIGHT_END).",
+    )
+    risk_timezone: str = Field(
+        default="UTC",
+        description="IANA time zone of the night hours (ARGUS_RISK_TIMEZONE), e.g. Europe/Berlin.",
+    )
 
     # workstation security (``/ws/verify``): capacity, decision policy, limits
     workstation_max_pipelines: int = Field(
@@ -369,6 +388,15 @@ class Settings(BaseSettings):
                     "(or ARGUS_DEV_MODE=1 on a development machine)"
                 )
         return self
+
+    @field_validator("risk_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+        return value
 
     @field_validator("bus_url")
     @classmethod

@@ -39,7 +39,15 @@ DEAD_STREAM = "rtsp://127.0.0.1:9/nothing-here"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     root = tmp_path_factory.mktemp("dashboard")
     # High alerts (a person in the street) escalate after 15 s unacknowledged.
-    env = server_env(ARGUS_ACK_DEADLINE_HIGH_S="15", ARGUS_ACK_DEADLINE_MEDIUM_S="30")
+    # The tests need low alerts (kerb crossings), which the night hours would lift to
+    # medium: no night hours, so the suite does not depend on the hour it runs at
+    # (tests/integration/test_demo_alerts.py covers the demo's severities at night).
+    env = server_env(
+        ARGUS_ACK_DEADLINE_HIGH_S="15",
+        ARGUS_ACK_DEADLINE_MEDIUM_S="30",
+        ARGUS_RISK_NIGHT_START="0",
+        ARGUS_RISK_NIGHT_END="0",
+    )
     with serving(root / "data", root / "serve.log", env=env, args=("--demo",)) as running:
         yield running
 

@@ -56,7 +56,7 @@ from argus.bootstrap import (
     open_probe_source,
 )
 from argus.config import Settings
-from argus.domain.alerts import EscalationPolicy, Severity
+from argus.domain.alerts import EscalationPolicy, RiskPolicy, Severity
 from argus.services.alerts import AlertService, AlertWorker
 from argus.services.auth import AuthService
 from argus.services.cameras import CameraService, EventService
@@ -95,6 +95,15 @@ def escalation_policy(settings: Settings) -> EscalationPolicy:
         ack_deadlines=deadlines,
         repeat_seconds={severity: 2 * seconds for severity, seconds in deadlines.items()},
         max_escalations=settings.escalation_max,
+    )
+
+
+def risk_policy(settings: Settings) -> RiskPolicy:
+    """The risk weights, with the night hours and time zone of the settings."""
+    return RiskPolicy(
+        night_start=settings.risk_night_start,
+        night_end=settings.risk_night_end,
+        timezone=settings.risk_timezone,
     )
 
 
@@ -158,6 +167,7 @@ async def _start(
         services.bus.publish,
         node_id=services.node_id,
         escalation=escalation_policy(settings),
+        risk=risk_policy(settings),
     )
     alerting = AlertWorker(
         alert_service,

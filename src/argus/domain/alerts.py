@@ -175,7 +175,7 @@ class RiskPolicy:
         weights: Weight per component name.
         dwell_full_seconds: Dwell that counts as full risk (linear below).
         night_start: Local hour the night (full time-of-day risk) starts.
-        night_end: Local hour it ends.
+        night_end: Local hour it ends; equal to ``night_start``: no night hours.
         day_value: Time-of-day value outside the night.
         repeat_full: Alerts of the same rule and camera in ``repeat_window``
             that count as full repeat risk.
