@@ -23,6 +23,7 @@ from benchmarks import (
     liveness,
     model_build,
     pipeline,
+    rollups,
     security,
     tracker,
     verify_socket,
@@ -45,6 +46,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "alert": alert_latency.run,
     "security": security.run,
     "verify": verify_socket.run,
+    "rollups": rollups.run,
 }
 """Every benchmark, in the order they run."""
 

@@ -7,8 +7,12 @@ Three measurements, each against a reference measured in the same run:
   dominate, so the ratio shows what the rest (lookup, audit record, token,
   refresh token row) adds;
 * **an authenticated request** (``GET /api/v1/auth/me`` with a bearer token:
-  JWT check plus one user read) against the unauthenticated ``/health/live``
-  on the same app: the per-request price of authorisation;
+  JWT check, one user read and the session revocation check) against the
+  unauthenticated ``/health/live`` on the same app: the per-request price of
+  authorisation;
+* **the revocation check alone** (is the token's session in the revocation
+  set? one primary-key lookup in ``revoked_sessions``, as every request makes
+  it) against the same unauthenticated request;
 * **evidence** ``store`` + ``read`` of a 1 MiB object (data key, AES-256-GCM,
   key wrap, HMAC, sha256, a file write and read, two audit records) against
   AES-256-GCM encryption + decryption of the same bytes alone.
@@ -72,6 +76,7 @@ def _argon2_reference(count: int) -> list[float]:
 
 async def _api(directory: Path, sizes: dict[str, int]) -> dict[str, list[float]]:
     import httpx
+    import jwt
     from pydantic import SecretStr
 
     from argus.adapters.bus.memory import MemoryEventBus
@@ -115,7 +120,12 @@ async def _api(directory: Path, sizes: dict[str, int]) -> dict[str, list[float]]
 
         progress(f"security: {sizes['logins']} sign-ins")
         logins = await _timed(login, sizes["logins"])
-        headers = {"Authorization": f"Bearer {await login()}"}
+        token = await login()
+        headers = {"Authorization": f"Bearer {token}"}
+        session = str(jwt.decode(token, options={"verify_signature": False})["sid"])
+
+        async def revocation_check() -> None:
+            assert not await database.refresh_tokens.session_revoked(session)
 
         async def me() -> None:
             (await http.get("/api/v1/auth/me", headers=headers)).raise_for_status()
@@ -126,10 +136,12 @@ async def _api(directory: Path, sizes: dict[str, int]) -> dict[str, list[float]]
         progress(f"security: {sizes['requests']} authenticated and open requests, interleaved")
         authed: list[float] = []
         open_: list[float] = []
+        checks: list[float] = []
         for _ in range(sizes["requests"] // 100):
             authed += await _timed(me, 100)
             open_ += await _timed(live, 100)
-    return {"login": logins, "authed": authed, "open": open_}
+            checks += await _timed(revocation_check, 100)
+    return {"login": logins, "authed": authed, "open": open_, "revocation": checks}
 
 
 async def _evidence(directory: Path, count: int) -> dict[str, list[float]]:
@@ -199,6 +211,12 @@ def run(quick: bool) -> Section:
             "in-process ASGI",
         ],
         _row("GET /auth/me, bearer token", api["authed"], api["open"], "x reference 2"),
+        _row(
+            "session revocation check alone",
+            api["revocation"],
+            api["open"],
+            "x reference 2; SQLite PK lookup",
+        ),
         [
             "AES-256-GCM encrypt + decrypt 1 MiB (reference 3)",
             fmt_ms(median(evidence["aes"])),
@@ -220,7 +238,9 @@ def run(quick: bool) -> Section:
         f"security: sign-in p50 {fmt_ms(median(api['login']))} ms = "
         f"{fmt_ratio(ratio(median(api['login']), median(argon)))} one argon2id verify; "
         f"authenticated request {fmt_ms(median(api['authed']))} ms = "
-        f"{fmt_ratio(ratio(median(api['authed']), median(api['open'])))} an open one; "
+        f"{fmt_ratio(ratio(median(api['authed']), median(api['open'])))} an open one, "
+        f"of which the revocation check {fmt_ms(median(api['revocation']))} ms = "
+        f"{fmt_ratio(ratio(median(api['revocation']), median(api['open'])))}; "
         f"evidence store + read 1 MiB {fmt_ms(median(evidence['sealed']))} ms = "
         f"{fmt_ratio(ratio(median(evidence['sealed']), median(evidence['aes'])))} AES-GCM alone"
     ]

@@ -23,16 +23,29 @@ GENEROUS_LIMITS: dict[str, Any] = {
     "rate_limit_ip_burst": 10**6,
     "rate_limit_user_per_s": 1e5,
     "rate_limit_user_burst": 10**6,
+    "streams_per_principal": 1000,
+    "ingest_events_per_s": 1e6,
+    "ingest_events_burst": 10**7,
 }
 """Rate limits no functional test reaches (the limit tests set their own)."""
 
+TEST_DENY_NETWORKS = "169.254.0.0/16,fe80::/10"
+"""Networks test cameras may not use: the test servers listen on loopback, so unlike the
+default (``ARGUS_CAMERA_DENY_NETWORKS``) loopback is allowed; the metadata range stays denied."""
+
 
 def settings_for(data_dir: Path, **overrides: Any) -> Settings:
-    """Settings whose app creates ``ADMIN`` with ``ADMIN_PASSWORD`` and does not rate-limit."""
+    """Settings whose app creates ``ADMIN`` with ``ADMIN_PASSWORD`` and does not rate-limit.
+
+    Cameras may be on loopback (where the test servers run) and read local
+    media in ``data_dir`` (where the tests write theirs).
+    """
     values: dict[str, Any] = {
         "data_dir": data_dir,
         "admin_username": ADMIN,
         "admin_password": SecretStr(ADMIN_PASSWORD),
+        "media_dirs": str(data_dir),
+        "camera_deny_networks": TEST_DENY_NETWORKS,
         **GENEROUS_LIMITS,
         **overrides,
     }
@@ -48,6 +61,10 @@ def server_env(**extra: str) -> dict[str, str]:
         "ARGUS_RATE_LIMIT_IP_BURST": "1000000",
         "ARGUS_RATE_LIMIT_USER_PER_S": "100000",
         "ARGUS_RATE_LIMIT_USER_BURST": "1000000",
+        "ARGUS_STREAMS_PER_PRINCIPAL": "1000",
+        "ARGUS_INGEST_EVENTS_PER_S": "1000000",
+        "ARGUS_INGEST_EVENTS_BURST": "10000000",
+        "ARGUS_CAMERA_DENY_NETWORKS": TEST_DENY_NETWORKS,
         **extra,
     }
 

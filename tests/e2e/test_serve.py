@@ -72,9 +72,14 @@ def server(data_dir: Path, log: Path) -> Iterator[str]:
 
 
 def _one_time_password(log: Path) -> str:
-    match = re.search(r"one-time password\n\n    (\S+)\n", log.read_text())
-    assert match is not None, f"no one-time password printed:\n{log.read_text()}"
-    return match.group(1)
+    # The log is not a terminal: the password is in a private file the log names.
+    match = re.search(r"one-time password of 'admin' is in (\S+) ", log.read_text())
+    assert match is not None, f"no one-time password file named:\n{log.read_text()}"
+    path = Path(match.group(1))
+    assert path.stat().st_mode & 0o077 == 0, oct(path.stat().st_mode)
+    password = path.read_text().strip()
+    assert password not in log.read_text()
+    return password
 
 
 def _first_sign_in(base: str, one_time: str) -> dict[str, str]:
@@ -102,7 +107,7 @@ def test_serve_persists_across_restarts(tmp_path: Path) -> None:
         "credentials": {"username": "op", "password": "hunter2-hunter2"},
     }
     with server(data_dir, log) as base:
-        # No ARGUS_ADMIN_PASSWORD: the first start prints a one-time password.
+        # No ARGUS_ADMIN_PASSWORD: the first start makes a one-time password.
         auth = _first_sign_in(base, _one_time_password(log))
         assert httpx.get(f"{base}/api/v1/cameras", timeout=10).status_code == 401
         created = httpx.post(f"{base}/api/v1/cameras", json=camera, headers=auth, timeout=10)
@@ -116,7 +121,7 @@ def test_serve_persists_across_restarts(tmp_path: Path) -> None:
 
     with server(data_dir, log) as base:
         # The admin exists now: no second password is printed, the changed one works.
-        assert len(re.findall(r"one-time password\n\n", log.read_text())) == 1
+        assert len(re.findall(r"one-time password of 'admin' is in ", log.read_text())) == 1
         form = {"username": "admin", "password": NEW_PASSWORD}
         token = httpx.post(f"{base}/api/v1/auth/token", data=form, timeout=30).json()
         auth = {"Authorization": f"Bearer {token['access_token']}"}

@@ -138,6 +138,7 @@ TABLE: Mapping[Operation, Access] = {
     # Evidence: Guard("view", "operate"); deleting also needs the admin role.
     ("GET", "/api/v1/evidence"): VIEW,
     ("GET", "/api/v1/evidence/keys/signing"): VIEW,
+    ("GET", "/api/v1/evidence/gaps"): VIEW,
     ("GET", "/api/v1/evidence/{evidence_id}"): VIEW,
     ("DELETE", "/api/v1/evidence/{evidence_id}"): Access("admin_role"),
     ("GET", "/api/v1/evidence/{evidence_id}/content"): VIEW,
@@ -712,6 +713,11 @@ async def test_authorisation(world: World, operation: Operation, who: Who) -> No
     assert_allowed(answer, what)
     if operation == ("POST", "/api/v1/auth/refresh"):
         world.refresh_token = answer.json()["refresh_token"]  # the old one is spent
+    if operation == ("POST", "/api/v1/auth/logout") and who.kind == "user":
+        # Signing out ends the caller's own session (its bearer): sign in anew for later cases.
+        name, password = (ADMIN, ADMIN_PASSWORD) if who is ADMIN_USER else (who.name, USER_PASSWORD)
+        fresh = await sign_in(world.client, name, password)
+        world.headers[who.name] = bearer(fresh["access_token"])
 
 
 @MEMORY_ONLY

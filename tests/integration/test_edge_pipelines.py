@@ -33,6 +33,7 @@ from argus.domain.cameras import Camera, Line, Zone
 from argus.domain.errors import BusError
 from argus.domain.events import Envelope, EventSource, new_event_id
 from argus.ports.pipelines import INFERENCE_BUCKETS, CameraState, CameraStatus
+from tests.auth_support import TEST_DENY_NETWORKS
 
 if TYPE_CHECKING:
     from tests.integration.conftest import ServerProcess
@@ -61,7 +62,13 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="module")
 def container(tmp_path_factory: pytest.TempPathFactory) -> Container:
-    return bootstrap(Settings(data_dir=tmp_path_factory.mktemp("argus-edge")))
+    # Test media lie under pytest's temporary root and test servers listen on loopback.
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("argus-edge"),
+        media_dirs=str(tmp_path_factory.getbasetemp()),
+        camera_deny_networks=TEST_DENY_NETWORKS,
+    )
+    return bootstrap(settings)
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from argus.domain.errors import (
     ValidationError,
 )
 from argus.domain.evidence import EvidenceItem
+from argus.domain.evidence_status import EvidenceGap, TamperedEvidence
 from argus.ports.evidence import EvidenceRepository
 from tests.integration import test_repositories_contract as contract
 from tests.integration.test_repositories_contract import T0, Store
@@ -197,3 +198,72 @@ async def test_an_unreadable_body_is_a_storage_error(store: Store) -> None:
         await connection.execute(sa.update(table).where(table.c.id == item.id).values(body=body))
     with pytest.raises(StorageError, match="unreadable"):
         await repository.get(item.id)
+
+
+async def test_browse_reports_the_edited_row_in_place_and_lists_the_rest(store: Store) -> None:
+    database = store.sql
+    repository = _repository(store)
+    items = [_item(n) for n in range(4)]
+    for item in items:
+        await repository.add(item)
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            sa.text("UPDATE evidence SET camera_id = 'cam-9' WHERE id = :id"), {"id": items[1].id}
+        )
+    page = await repository.browse()
+    assert page.total == 4
+    assert [entry.id for entry in page.items] == [item.id for item in items]
+    tampered = page.items[1]
+    assert isinstance(tampered, TamperedEvidence)
+    assert "column camera_id" in tampered.reason
+    assert set(tampered.cameras) == {"cam-9", items[1].camera_id}
+    assert tampered.claimed == items[1]
+    assert [entry for n, entry in enumerate(page.items) if n != 1] == [
+        item for n, item in enumerate(items) if n != 1
+    ]
+    # Filters go by the columns, as the list's do.
+    moved = await repository.browse(camera_id="cam-9")
+    assert [entry.id for entry in moved.items] == [items[1].id]
+
+
+async def test_browse_lists_what_list_lists(store: Store) -> None:
+    repository = _repository(store)
+    for n in (3, 0, 2, 1):
+        await repository.add(_item(n))
+    for where in ({}, {"alert_id": "alert-1"}, {"camera_id": "cam-0"}, {"limit": 2, "offset": 1}):
+        listed, browsed = await repository.list(**where), await repository.browse(**where)
+        assert list(browsed.items) == list(listed.items), where
+        assert browsed.total == listed.total
+
+
+def _gap(n: int, **changes: Any) -> EvidenceGap:
+    gap = EvidenceGap(
+        alert_id=f"alert-{n}",
+        camera_id=f"cam-{n % 2}",
+        reason="shed",
+        detail=f"gap {n}",
+        at=T0 + timedelta(seconds=n),
+        severity="low",
+    )
+    return replace(gap, **changes)
+
+
+async def test_gaps_are_one_per_alert_newest_first(store: Store) -> None:
+    repository = _repository(store)
+    for n in (2, 0, 3, 1):
+        await repository.record_gap(_gap(n))
+    later = _gap(0, reason="failed", detail="disk full", at=T0 + timedelta(minutes=5))
+    await repository.record_gap(later)
+    page = await repository.gaps()
+    assert [gap.alert_id for gap in page.items] == ["alert-0", "alert-3", "alert-2", "alert-1"]
+    assert page.items[0] == later
+    assert page.total == 4
+    assert [g.alert_id for g in (await repository.gaps(camera_id="cam-1")).items] == [
+        "alert-3",
+        "alert-1",
+    ]
+    assert (await repository.gaps(alert_id="alert-2")).items == (_gap(2),)
+    second = await repository.gaps(limit=2, offset=2)
+    assert [g.alert_id for g in second.items] == ["alert-2", "alert-1"]
+    with pytest.raises(ValidationError):
+        await repository.gaps(limit=0)

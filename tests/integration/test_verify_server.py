@@ -9,11 +9,13 @@ the enrolled face is matplotlib's sample portrait, so nothing here needs
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image as PILImage
 
 from tests.integration.live_support import WAIT
 from tests.integration.verify_support import (
@@ -179,6 +181,16 @@ async def test_frames_before_sign_in_are_refused(data_dir: Path) -> None:
         assert messages[0]["code"] == "unauthorized"
 
 
+def _bomb() -> bytes:
+    """A small JPEG whose header claims 30000 x 30000 pixels."""
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (8, 8)).save(buffer, "JPEG")
+    data = bytearray(buffer.getvalue())
+    frame = data.find(b"\xff\xc0")  # start of frame: length, precision, height, width
+    data[frame + 5 : frame + 9] = (30000).to_bytes(2, "big") * 2
+    return bytes(data)
+
+
 async def test_bad_input_gets_errors_and_the_session_survives(data_dir: Path) -> None:
     limit = 64 * 1024
     async with server(data_dir, workstation_max_frame_bytes=limit) as api:
@@ -191,6 +203,8 @@ async def test_bad_input_gets_errors_and_the_session_survives(data_dir: Path) ->
                 ('{"type": "auth", "client_id": "a", "key": "b"}', "invalid"),
                 (b"\x00\x01 this is not an image", "bad_frame"),
                 (b"\xff\xd8\xff\xe0 a truncated JPEG header", "bad_frame"),
+                # A decompression bomb: a small JPEG whose header claims 30000x30000.
+                (_bomb(), "bad_frame"),
                 (b"\xff" * (limit + 1), "too_large"),
             ]
             for sent, code in cases:
@@ -204,7 +218,7 @@ async def test_bad_input_gets_errors_and_the_session_survives(data_dir: Path) ->
             await station.send({"type": "ping"})
             await station.expect("pong")
             # The session still analyses frames: the (frame-numbered) decision for a real one.
-            station.frames = 2  # two frames were taken (and failed); the large one was not
+            station.frames = 3  # three frames were taken (and failed); the large one was not
             decision = await station.frame(grace_hopper())
             assert decision["action"] == "allow"
             assert decision["subject"] is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -19,11 +20,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from argus import __version__
 from argus.api.deps import Runtime, single_query_values
 from argus.api.errors import CatchAll, install_error_handlers
+from argus.api.headers import SecurityHeaders, install_docs
 from argus.api.ingest import EventIngest
+from argus.api.input_guard import StorableText
 from argus.api.limits import BodyLimit, RateLimitPerIp
 from argus.api.live import LiveHub
 from argus.api.metrics import ApiMetrics, MetricsMiddleware
@@ -45,7 +49,9 @@ from argus.api.routers import (
     workstations,
     zones,
 )
+from argus.api.routers import metrics as metrics_route
 from argus.api.security import AuthenticateFirst, Guard
+from argus.api.sessions import SessionWatch
 from argus.api.streams import StreamSlots
 from argus.api.verify_setup import start_workstations
 from argus.bootstrap import (
@@ -53,7 +59,8 @@ from argus.bootstrap import (
     auth_config,
     encode_jpeg,
     open_evidence_service,
-    open_probe_source,
+    probe_opener,
+    source_policy,
 )
 from argus.config import Settings
 from argus.domain.alerts import EscalationPolicy, RiskPolicy, Severity
@@ -63,8 +70,9 @@ from argus.services.cameras import CameraService, EventService
 from argus.services.evidence import EvidenceService
 from argus.services.evidence_capture import EvidenceCapture
 from argus.services.ratelimit import RateLimiter
+from argus.services.workbudget import WorkBudget
 
-__all__ = ["API_PREFIX", "MAX_BODY", "ServicesOpener", "create_app"]
+__all__ = ["API_PREFIX", "FIRST_ADMIN_FILE", "MAX_BODY", "ServicesOpener", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -123,18 +131,47 @@ async def _retention(evidence: EvidenceService, days: float) -> None:
         await asyncio.sleep(RETENTION_INTERVAL)
 
 
+FIRST_ADMIN_FILE = "first-admin-password.txt"
+"""Where, in the data directory, the first admin's one-time password goes without a terminal."""
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a new file only its owner can read (an old one is replaced)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
 async def _first_admin(auth: AuthService, settings: Settings) -> None:
-    """Create the first admin on an empty installation; print a one-time password if made."""
+    """Create the first admin on an empty installation and hand over its one-time password.
+
+    On a terminal the password is shown on it. Otherwise stderr is a log (a
+    service manager's journal, a redirected file), which many can read and
+    which is kept: the password goes to a 0600 file in the data directory and
+    only that file's path is written.
+    """
     given = settings.admin_password.get_secret_value() if settings.admin_password else None
     one_time = await auth.ensure_admin(settings.admin_username, given)
-    if one_time is not None:
-        # Shown once, on the console only (not in the log files): the admin must change it.
+    if one_time is None:
+        return
+    user = settings.admin_username
+    if sys.stderr.isatty():
         sys.stderr.write(
-            f"\nArgus: first start. Sign in as {settings.admin_username!r} with the one-time "
+            f"\nArgus: first start. Sign in as {user!r} with the one-time "
             f"password\n\n    {one_time}\n\nIt must be changed at first sign-in.\n\n"
         )
-        sys.stderr.flush()
-        log.warning("created the first admin %r with a one-time password", settings.admin_username)
+    else:
+        path = settings.data_dir / FIRST_ADMIN_FILE
+        _write_private(path, f"{one_time}\n")
+        sys.stderr.write(
+            f"\nArgus: first start. The one-time password of {user!r} is in {path} "
+            "(readable by this account only). It must be changed at first sign-in; "
+            "delete the file then.\n\n"
+        )
+    sys.stderr.flush()
+    log.warning("created the first admin %r with a one-time password", user)
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
@@ -152,7 +189,11 @@ async def _start(
     """Build and start the app's services on open adapters; their stops go on ``stack``."""
     database = services.database
     camera_service = CameraService(
-        database, services.pipelines, open_probe=open_probe_source, encode_jpeg=encode_jpeg
+        database,
+        services.pipelines,
+        open_probe=probe_opener(settings),
+        encode_jpeg=encode_jpeg,
+        check_source=source_policy(settings).check,
     )
     ingest = EventIngest(
         services.bus,
@@ -178,7 +219,15 @@ async def _start(
     )
     stack.push_async_callback(alerting.stop)
     metrics.ingest_depth.set_function(lambda: ingest.depth)
-    auth_service = AuthService(database, database.audit, services.secret, auth_config(settings))
+    sessions = SessionWatch(services.bus, services.node_id)
+    stack.push_async_callback(sessions.stop)
+    auth_service = AuthService(
+        database,
+        database.audit,
+        services.secret,
+        auth_config(settings),
+        on_revoked=sessions.announce,
+    )
     await _first_admin(auth_service, settings)
     hub = LiveHub(services.bus, services.pipelines)
     stack.push_async_callback(hub.stop)
@@ -193,6 +242,8 @@ async def _start(
         pre_s=settings.evidence_pre_roll_s,
         post_s=settings.evidence_post_roll_s,
         node_id=services.node_id,
+        max_concurrent=settings.evidence_captures,
+        max_queue=settings.evidence_queue,
     )
     stack.push_async_callback(capture.stop)
     workstation_service, verify_hub = await start_workstations(settings, services, evidence, stack)
@@ -200,12 +251,13 @@ async def _start(
     ingest.start()
     alerting.start()
     hub.start()
+    sessions.start()
     capture.start()
     retention = asyncio.create_task(
         _retention(evidence, settings.evidence_retention_days), name="argus-retention"
     )
     stack.push_async_callback(_cancel, retention)
-    streams = StreamSlots()
+    streams = StreamSlots(per_principal=settings.streams_per_principal, sessions=sessions)
     stack.callback(streams.close)
     log.info("control plane ready: %d camera(s) resumed", resumed)
     return Runtime(
@@ -224,11 +276,22 @@ async def _start(
             settings.rate_limit_user_burst,
             what="requests from this user or key",
         ),
+        ingest_limit=RateLimiter(
+            settings.ingest_events_per_s,
+            settings.ingest_events_burst,
+            what="events from this key",
+        ),
         evidence=evidence,
         capture=capture,
         workstations=workstation_service,
         verify=verify_hub,
         streams=streams,
+        sessions=sessions,
+        analytics_budget=WorkBudget(
+            settings.analytics_queries_per_principal,
+            settings.analytics_queries_total,
+            what="analytics queries",
+        ),
     )
 
 
@@ -246,7 +309,8 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
             embedded edge worker running the cameras).
     """
     opener = open_services if open_services is not None else _open_default
-    metrics = ApiMetrics()
+    scrape = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    metrics = ApiMetrics(scrape_token=scrape)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -265,12 +329,14 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
         description="Self-hosted video analytics: cameras, lines, zones, events, analytics, "
         "rules, risk-scored alerts and incidents; live messages on /ws.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # install_docs serves Swagger UI from local files
         redoc_url=None,
         lifespan=lifespan,
     )
     install_error_handlers(app)
     # Added last = outermost: the metrics see the 500s CatchAll produces.
+    # Text no database stores is refused after authentication, before any route reads it.
+    app.add_middleware(StorableText)
     app.add_middleware(AuthenticateFirst)
     app.add_middleware(CatchAll)
     app.add_middleware(
@@ -290,6 +356,12 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
         ),
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeaders)
+    trusted = settings.trusted_proxy_list
+    if trusted:
+        # Outermost: the client address every limit and audit record uses is the
+        # forwarded one only when a configured proxy sent the request.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     api = APIRouter(prefix=API_PREFIX)
     # The guard first: a refused caller learns nothing from query validation.
     checked = Depends(single_query_values)
@@ -314,9 +386,11 @@ def create_app(settings: Settings, *, open_services: ServicesOpener | None = Non
     for router, guard in guarded:
         api.include_router(router, dependencies=[Depends(guard), checked])
     app.include_router(api)
+    app.include_router(metrics_route.router)
     app.include_router(health.router)
     app.include_router(live.router)
     app.include_router(verify.router)
+    install_docs(app, openapi_url="/api/openapi.json")
     # The operator dashboard: static ES modules, a client of /api/v1 and /ws only.
     app.mount("/ui", StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")
     app.add_api_route(

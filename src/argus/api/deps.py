@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from argus.api.ingest import EventIngest
 from argus.api.live import LiveHub
 from argus.api.metrics import ApiMetrics
+from argus.api.sessions import SessionWatch
 from argus.api.streams import StreamSlots
 from argus.bootstrap import ControlPlane
 from argus.ports.audit import AuditLog
@@ -25,6 +26,7 @@ from argus.services.evidence import EvidenceService
 from argus.services.evidence_capture import EvidenceCapture
 from argus.services.ratelimit import RateLimiter
 from argus.services.verify_hub import VerifyHub
+from argus.services.workbudget import WorkBudget
 from argus.services.workstations import WorkstationService
 
 __all__ = [
@@ -58,11 +60,14 @@ class Runtime:
         auth: Sign-in, tokens, users and API keys.
         audit: The audit trail.
         user_limit: Request rate limit per user or API key.
+        ingest_limit: Events per second each key (or user) may post to ``/events``.
         evidence: Encrypted, signed evidence.
         capture: Stores a snapshot and a clip for new alerts of local cameras.
         workstations: Face subjects, enrolment and workstation clients.
         verify: The workstation verify hub behind ``/ws/verify``.
         streams: The open live video streams (``GET /cameras/{id}/stream``).
+        sessions: Wakes open sockets and streams when a session of their caller ends.
+        analytics_budget: The analytics queries each user or key (and everyone) may run at once.
     """
 
     services: ControlPlane
@@ -76,11 +81,14 @@ class Runtime:
     auth: AuthService
     audit: AuditLog
     user_limit: RateLimiter
+    ingest_limit: RateLimiter
     evidence: EvidenceService
     capture: EvidenceCapture
     workstations: WorkstationService
     verify: VerifyHub
     streams: StreamSlots
+    sessions: SessionWatch
+    analytics_budget: WorkBudget
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -16,13 +16,18 @@ any other exception                      500
 422 bodies have FastAPI's request-validation shape (``detail`` is a list of
 ``{loc, msg, type}``), so clients read one format for every invalid input.
 Other errors answer ``{"detail": "..."}``. A 500 logs the traceback and
-answers a generic body: internals never leak to clients.
+answers a generic body: internals never leak to clients. A 503 does the same:
+a storage or bus failure's text can hold SQL statements and their parameters,
+so it is logged under an error id and the client gets only that id
+(``{"detail": "...", "error_id": "..."}``) to quote to the operator.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
+import secrets
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
@@ -69,6 +74,29 @@ STATUS_BY_ERROR: tuple[tuple[type[ArgusError], int], ...] = (
 
 _GENERIC = {"detail": "internal server error"}
 
+_ERROR_ID = re.compile(r"\(error ([0-9a-f]{12})\)")
+"""The id an adapter already logged its failure under (``_sqlcore.storage_failure``)."""
+
+
+def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A 503 that names only an error id; the failure's own text goes to the log."""
+    found = _ERROR_ID.search(str(exc))
+    error_id = found.group(1) if found else secrets.token_hex(6)
+    log.error(
+        "%s %s: %s (error %s): %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        error_id,
+        exc,
+    )
+    what = "the event bus" if isinstance(exc, BusError) else "storage"
+    body = {
+        "detail": f"{what} is unavailable; try again later (error {error_id})",
+        "error_id": error_id,
+    }
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+
 
 def status_for(exc: BaseException) -> int:
     """The HTTP status code for an exception (500 when no row matches)."""
@@ -108,6 +136,8 @@ async def _argus_error(request: Request, exc: Exception) -> JSONResponse:
     if status == 500:
         log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse(_GENERIC, status_code=500)
+    if isinstance(exc, StorageError | BusError):
+        return _unavailable(request, exc)
     if status == 422:
         where = "query" if request.method in {"GET", "DELETE"} else "body"
         body: object = [{"loc": [where], "msg": str(exc), "type": "value_error"}]

@@ -100,12 +100,14 @@ class ApiMetrics:
 
     Attributes:
         registry: The app's registry.
+        scrape_token: The Prometheus scraper's bearer token (``ARGUS_METRICS_TOKEN``), if any.
         pipelines: Whose statuses the camera gauges report (set once services are open).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, scrape_token: str | None = None) -> None:
         self.registry = CollectorRegistry()
         self.pipelines: PipelineSupervisor | None = None
+        self.scrape_token = scrape_token
         self.requests = Counter(
             "argus_http_requests",
             "HTTP requests answered",
@@ -149,9 +151,38 @@ class ApiMetrics:
         latency = (alert.created_at - alert.event_time).total_seconds()
         self.alert_latency.observe(max(0.0, latency))
 
-    def render(self) -> tuple[bytes, str]:
-        """The exposition text and its content type."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+    def render(self, cameras: frozenset[str] | None = None) -> tuple[bytes, str]:
+        """The exposition text and its content type.
+
+        Args:
+            cameras: The cameras whose series a camera-scoped reader may see;
+                ``None`` for every camera (the scraper, unscoped readers).
+        """
+        source = self.registry
+        if cameras is not None:
+            source = CollectorRegistry()
+            source.register(_Scoped(self.registry, cameras))
+        return generate_latest(source), CONTENT_TYPE_LATEST
+
+
+class _Scoped(Collector):
+    """The registry's metrics without the samples of cameras outside ``cameras``."""
+
+    def __init__(self, registry: CollectorRegistry, cameras: frozenset[str]) -> None:
+        self._registry = registry
+        self._cameras = cameras
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in self._registry.collect():
+            kept = [
+                sample
+                for sample in metric.samples
+                if sample.labels.get("camera_id") in self._cameras
+                or "camera_id" not in sample.labels
+            ]
+            scoped = Metric(metric.name, metric.documentation, metric.type, metric.unit)
+            scoped.samples = kept
+            yield scoped
 
 
 class MetricsMiddleware:

@@ -22,6 +22,7 @@ from argus.cli._settings import load_settings
 from argus.config import Settings
 from argus.domain.audit import AuditRecord, ChainReport, parse_head
 from argus.domain.errors import ConfigError, ValidationError
+from argus.domain.identity import printable
 from argus.ports.audit import AuditFilter, AuditLog
 from argus.ports.repositories import MAX_PAGE, Page
 
@@ -138,7 +139,11 @@ def list_records(
     for record in page.items:
         entry = record.entry
         at = entry.at.isoformat(timespec="seconds")
+        # Every field is escaped: a stored name with a newline or a terminal escape
+        # (a sign-in attempt's username, say) must not forge a line of this listing.
+        outcome, actor, action = (printable(v) for v in (entry.outcome, entry.actor, entry.action))
+        target, ip = printable(entry.target or "-"), printable(entry.ip or "")
         typer.echo(
-            f"{record.seq:>8}  {at}  {entry.outcome:<7}  {entry.actor:<20}  "
-            f"{entry.action:<24}  {entry.target or '-'}  {entry.ip or ''}".rstrip()
+            f"{record.seq:>8}  {at}  {outcome:<7}  {actor:<20}  "
+            f"{action:<24}  {target}  {ip}".rstrip()
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import threading
@@ -30,6 +31,8 @@ class _Server(uvicorn.Server):
     would die of it (status -15) even though nothing went wrong. Once listening
     it prints where the API is (the real port when ``--port 0`` asked for any).
     """
+
+    scheme = "http"
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -63,8 +66,15 @@ class _Server(uvicorn.Server):
                 address: Any = sock.getsockname()
                 host, port = str(address[0]), int(address[1])
                 shown = f"[{host}]" if ":" in host else host
-                base = f"http://{shown}:{port}"
+                base = f"{self.scheme}://{shown}:{port}"
                 typer.echo(f"Argus is serving on {base}: API {base}/api/v1, docs {base}/api/docs")
+
+
+def _private_directory(path: Path) -> None:
+    """Create the data directory for this account only, and narrow an existing one."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
 
 
 def serve(
@@ -79,9 +89,29 @@ def serve(
         help="Register the demo camera (bikes.mp4, looped in real time, with a counting "
         "line, a zone and alert rules) if it is missing; builds its model pack first if needed.",
     ),
+    tls_cert: Path | None = typer.Option(
+        None,
+        "--tls-cert",
+        exists=True,
+        dir_okay=False,
+        help="PEM certificate (chain) to serve HTTPS and WSS with; needs --tls-key.",
+    ),
+    tls_key: Path | None = typer.Option(
+        None,
+        "--tls-key",
+        exists=True,
+        dir_okay=False,
+        help="PEM private key of --tls-cert.",
+    ),
 ) -> None:
     """Serve the REST API (/api/v1, docs at /api/docs) until SIGINT or SIGTERM."""
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("--tls-cert and --tls-key go together")
+    # Everything the server creates (database, keys, evidence, one-time password) is
+    # for this account only.
+    os.umask(0o077)
     settings = load_settings(data_dir, **({"demo": True} if demo else {}))
+    _private_directory(settings.data_dir)
     config = uvicorn.Config(
         create_app(settings),
         host=host,
@@ -91,8 +121,16 @@ def serve(
         ws="websockets-sansio",  # /ws; uvicorn's other websockets protocol is deprecated
         # A backstop: responses still open after this are cancelled (see _Server.shutdown).
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        # Forwarded headers are the app's business (ARGUS_TRUSTED_PROXIES); uvicorn's own
+        # default would believe any X-Forwarded-For sent from loopback.
+        proxy_headers=False,
+        forwarded_allow_ips="",
+        ssl_certfile=str(tls_cert) if tls_cert is not None else None,
+        ssl_keyfile=str(tls_key) if tls_key is not None else None,
     )
     server = _Server(config)
+    if tls_cert is not None:
+        server.scheme = "https"
     server.run()
     if not server.started:
         typer.secho("error: the server did not start (see the log above)", fg="red", err=True)

@@ -30,6 +30,7 @@ __all__ = [
     "HEATMAP_TYPE",
     "MAX_HEATMAP_CELLS",
     "CountBucket",
+    "CountKey",
     "CountTally",
     "DetectionStats",
     "DetectionTally",
@@ -39,6 +40,7 @@ __all__ = [
     "HeatmapTally",
     "Interval",
     "bucket_start",
+    "count_key",
 ]
 
 Interval = Literal["minute", "hour", "day"]
@@ -120,6 +122,34 @@ class CountBucket:
     count: int
 
 
+CountKey = tuple[str, str, str, str, str]
+"""A count group: camera, type, line or zone name, direction (``""`` for zones), class."""
+
+
+def count_key(camera_id: str, type: str, payload: Mapping[str, object]) -> CountKey | None:
+    """The group an event counts in, or ``None`` when it counts in none.
+
+    ``line.crossed`` events count per line, direction (``in`` or ``out``) and
+    class; ``zone.entered`` events per zone and class. Other types, and
+    payloads that lack a field or hold the wrong type, do not count. Rollups
+    and ``CountTally`` share this one definition, so they cannot disagree.
+    """
+    direction = ""
+    if type == "line.crossed":
+        name = _text(payload, "line")
+        direction = _text(payload, "direction") or ""
+        if direction not in ("in", "out"):
+            return None
+    elif type == "zone.entered":
+        name = _text(payload, "zone")
+    else:
+        return None
+    class_name = _text(payload, "class_name")
+    if name is None or class_name is None:
+        return None
+    return (camera_id, type, name, direction, class_name)
+
+
 class CountTally:
     """Counts ``line.crossed`` and ``zone.entered`` events per interval and group."""
 
@@ -135,22 +165,23 @@ class CountTally:
         self, timestamp: datetime, camera_id: str, type: str, payload: Mapping[str, object]
     ) -> None:
         """Count one event; other types and malformed payloads are ignored."""
-        direction = ""
-        if type == "line.crossed":
-            name = _text(payload, "line")
-            direction = _text(payload, "direction") or ""
-            if direction not in ("in", "out"):
-                return
-        elif type == "zone.entered":
-            name = _text(payload, "zone")
-        else:
-            return
-        class_name = _text(payload, "class_name")
-        if name is None or class_name is None:
-            return
-        start = bucket_start(timestamp, self.interval, self.tz).astimezone(UTC)
-        key = (start, camera_id, type, name, direction, class_name)
-        self._counts[key] = self._counts.get(key, 0) + 1
+        key = count_key(camera_id, type, payload)
+        if key is not None:
+            self.add_count(bucket_start(timestamp, self.interval, self.tz), key, 1)
+
+    def add_count(self, start: datetime, key: CountKey, count: int) -> None:
+        """Add ``count`` events of group ``key`` to the bucket that starts at ``start``.
+
+        This is how pre-aggregated counts (rollups) join the tally: the caller
+        has already placed them in their bucket of this tally's clock.
+
+        Args:
+            start: The first instant of the bucket (any time zone).
+            key: The group, as ``count_key`` makes it.
+            count: Events to add (positive).
+        """
+        full = (start.astimezone(UTC), *key)
+        self._counts[full] = self._counts.get(full, 0) + count
 
     def result(self) -> tuple[CountBucket, ...]:
         """The buckets by start, camera, type, name, direction and class."""

@@ -391,9 +391,22 @@ def _require_keys(data: object, keys: frozenset[str], where: str) -> Mapping[str
     return data
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL and lone surrogates: JSON can carry them escaped, but no database text column can."""
+
+
+def _check_text(value: str, where: str) -> None:
+    """Reject a string holding NUL or a lone surrogate (PostgreSQL refuses both)."""
+    if _UNSTORABLE.search(value) is not None:
+        raise ValidationError(f"{where} holds a NUL character or a lone surrogate")
+
+
 def _check_json(value: object, where: str) -> None:
-    """Reject anything a strict JSON encoder would not round-trip."""
-    if value is None or isinstance(value, bool | int | str):
+    """Reject anything a strict JSON encoder would not round-trip or a database not store."""
+    if isinstance(value, str):
+        _check_text(value, where)
+        return
+    if value is None or isinstance(value, bool | int):
         return
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -407,6 +420,7 @@ def _check_json(value: object, where: str) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValidationError(f"{where} has a non-string key {key!r}")
+            _check_text(key, f"{where} key")
             _check_json(item, f"{where}.{key}")
         return
     raise ValidationError(f"{where} holds a {type(value).__name__}, which is not JSON")
@@ -437,6 +451,7 @@ class EventSource:
             value = getattr(self, key)
             if not isinstance(value, str) or not value:
                 raise ValidationError(f"source.{key} must be a non-empty string, got {value!r}")
+            _check_text(value, f"source.{key}")
 
     def to_dict(self) -> dict[str, object]:
         """Return the JSON-ready form."""
@@ -482,6 +497,7 @@ class Envelope:
         _check_event_id(self.event_id)
         if not isinstance(self.type, str) or not self.type:
             raise ValidationError(f"type must be a non-empty string, got {self.type!r}")
+        _check_text(self.type, "type")
         if not isinstance(self.timestamp, datetime):
             raise ValidationError("timestamp must be a datetime")
         if not isinstance(self.source, EventSource):

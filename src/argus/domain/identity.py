@@ -18,6 +18,7 @@ the services layer.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -37,6 +38,7 @@ __all__ = [
     "Role",
     "SecurityPolicy",
     "User",
+    "printable",
 ]
 
 Role = Literal["viewer", "operator", "admin"]
@@ -56,6 +58,30 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
 
 API_KEY_PERMISSIONS: frozenset[Permission] = frozenset({"view", "operate", "configure", "ingest"})
 """What an API key may be granted: everything but ``admin``."""
+
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+"""Unicode categories shown escaped: controls (newline, escape), format characters
+(right-to-left overrides), line and paragraph separators, surrogates, unassigned."""
+
+
+def printable(value: str) -> str:
+    """``value`` safe to print on one line of a terminal.
+
+    Control, format and separator characters are written as Python escapes
+    (``\\n``, ``\\x1b``, ``\\u202e``) and backslashes are doubled, so a name
+    holding a newline or a terminal escape cannot forge a line of a listing,
+    and an escape shown cannot be confused with one typed.
+    """
+    out: list[str] = []
+    for char in value:
+        if char == "\\":
+            out.append("\\\\")
+        elif unicodedata.category(char) in _UNPRINTABLE:
+            out.append(char.encode("unicode_escape", "backslashreplace").decode("ascii"))
+        else:
+            out.append(char)
+    return "".join(out)
+
 
 _USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@-")
 

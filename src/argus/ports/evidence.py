@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from argus.domain.evidence import EvidenceItem
+from argus.domain.evidence_status import EvidenceEntry, EvidenceGap
 from argus.ports.repositories import Page
 
 __all__ = ["BlobStore", "BundleSigner", "EvidenceKeyring", "EvidenceRepository", "SealedEvidence"]
@@ -83,7 +84,42 @@ class EvidenceRepository(Protocol):
         limit: int = 100,
         offset: int = 0,
     ) -> Page[EvidenceItem]:
-        """Items matching every given filter (``created_at < created_before``)."""
+        """Items matching every given filter (``created_at < created_before``).
+
+        Raises:
+            IntegrityError: A row on the page contradicts itself (``browse`` reports it).
+        """
+        ...
+
+    async def browse(
+        self,
+        *,
+        alert_id: str | None = None,
+        incident_id: str | None = None,
+        camera_id: str | None = None,
+        locked: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[EvidenceEntry]:
+        """Like ``list``, but a row that contradicts itself is a ``TamperedEvidence`` in place.
+
+        The filters apply to the rows' columns, as ``list``'s do.
+        """
+        ...
+
+    async def record_gap(self, gap: EvidenceGap) -> None:
+        """Store ``gap``, replacing an earlier gap of the same alert."""
+        ...
+
+    async def gaps(
+        self,
+        *,
+        alert_id: str | None = None,
+        camera_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[EvidenceGap]:
+        """Recorded gaps matching every given filter, newest first."""
         ...
 
     async def update(self, item: EvidenceItem) -> None:

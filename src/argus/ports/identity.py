@@ -97,7 +97,10 @@ class UserRepository(Protocol):
 
 
 class RefreshTokenRepository(Protocol):
-    """Refresh tokens; ``use`` is atomic so one token rotates once."""
+    """Refresh tokens and the revocation set of sign-in sessions (a token family is a session).
+
+    ``use`` is atomic so one token rotates once.
+    """
 
     async def add(self, token: RefreshToken) -> None:
         """Store a newly issued token."""
@@ -112,7 +115,18 @@ class RefreshTokenRepository(Protocol):
         ...
 
     async def revoke_family(self, family_id: str, at: datetime) -> int:
-        """Revoke every token of a family; returns how many were still live."""
+        """Revoke a sign-in session: every token of the family, and the session itself.
+
+        The family id joins the revocation set (``session_revoked``) even when
+        it has no refresh token (a restricted sign-in), and stays there.
+
+        Returns:
+            How many tokens were still live.
+        """
+        ...
+
+    async def session_revoked(self, session_id: str) -> bool:
+        """Whether the session ``session_id`` was revoked (one indexed lookup)."""
         ...
 
     async def revoke_user(self, user_id: str, at: datetime) -> int:

@@ -16,6 +16,17 @@ catch up from the REST API.
 
 Exactly-once alerting over an at-least-once bus: an alert is unique per rule
 and event in the store, so a redelivered event raises nothing new.
+
+A storage outage loses no alert. The rule engine's windows and cooldowns
+change when an event is evaluated, so an event is evaluated once: the
+matches whose alerts are not stored yet are remembered per event id
+(boundedly), and a retry or a redelivery of that event stores those same
+matches instead of evaluating it again (which its own cooldown would
+silence). Storing an alert is idempotent by rule and event: one stored but
+not yet notified (the write after it failed) is completed, not raised twice.
+``AlertWorker`` retries an event the store refused with backoff, a bounded
+number of times, then leaves it unacknowledged for the bus to deliver again;
+its ``check`` reports the outage until an alert is stored.
 Acknowledgement deadlines are stored with the alert, so escalation timers
 survive a restart; optimistic versions stop two servers escalating one alert
 twice.
@@ -28,7 +39,8 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -44,8 +56,9 @@ from argus.domain.alerts import (
     assess_risk,
     new_alert,
 )
+from argus.domain.backoff import Backoff, BackoffPolicy
 from argus.domain.cameras import new_id, utc_now
-from argus.domain.errors import ConflictError, NotFoundError, ValidationError
+from argus.domain.errors import ConflictError, NotFoundError, StorageError, ValidationError
 from argus.domain.events import Envelope, EventSource, new_event_id
 from argus.domain.rules import Match, Rule, RuleEngine, Schedule
 from argus.ports.alerts import AlertFilter
@@ -79,6 +92,9 @@ _RULE_FIELDS = frozenset(f.name for f in dataclasses.fields(Rule)) - {
     "updated_at",
 }
 _INCIDENT_EDITABLE = frozenset({"title", "description", "camera_id", "evidence", "alert_ids"})
+
+UNFINISHED_EVENTS = 10_000
+"""Most events whose matched alerts are remembered while the store refuses them."""
 
 
 @dataclass(slots=True)
@@ -124,6 +140,7 @@ class AlertService:
         self._zones: dict[str, _ZoneCache] = {}
         self.publish_failures = 0
         """Alert changes that were stored but could not be published."""
+        self._unfinished: OrderedDict[str, tuple[Match, ...]] = OrderedDict()
 
     # --- rules ------------------------------------------------------------------------------
 
@@ -190,18 +207,50 @@ class AlertService:
     async def on_event(self, envelope: Envelope) -> list[Alert]:
         """Evaluate one event against the rules and raise (store, publish) its alerts.
 
+        An event whose alerts the store refused before is not evaluated again:
+        the matches remembered then are stored now (see the module docstring).
+
         Returns:
             The alerts raised now; none for an event already alerted on.
+
+        Raises:
+            StorageError: The store refused an alert; calling again with the
+                same event stores the rest and raises nothing twice.
         """
-        await self.refresh_rules()
+        matches = self._unfinished.pop(envelope.event_id, None)
+        if matches is None:
+            await self.refresh_rules()
+            matches = tuple(self._engine.evaluate(envelope))
         raised: list[Alert] = []
-        for match in self._engine.evaluate(envelope):
-            if await self._db.alerts.find(match.rule.id, envelope.event_id) is not None:
-                continue  # a redelivery: this rule already alerted on this event
-            alert = await self._raise(match)
+        for done, match in enumerate(matches):
+            try:
+                alert = await self._raise_once(match)
+            except BaseException:  # remember what is left, whatever stopped us, and re-raise
+                self._remember(envelope.event_id, matches[done:])
+                raise
             if alert is not None:
                 raised.append(alert)
         return raised
+
+    def _remember(self, event_id: str, matches: tuple[Match, ...]) -> None:
+        self._unfinished[event_id] = matches
+        self._unfinished.move_to_end(event_id)
+        while len(self._unfinished) > UNFINISHED_EVENTS:
+            forgotten, _ = self._unfinished.popitem(last=False)
+            log.warning("forgetting the unstored matches of event %s (too many)", forgotten)
+
+    @property
+    def unfinished(self) -> int:
+        """Events whose matched alerts the store has not taken yet."""
+        return len(self._unfinished)
+
+    async def _raise_once(self, match: Match) -> Alert | None:
+        """Raise the match's alert unless its rule already alerted on its event."""
+        stored = await self._db.alerts.find(match.rule.id, match.envelope.event_id)
+        if stored is None:
+            return await self._raise(match)
+        # A redelivery or a retry: finish an alert stored before a later write failed.
+        return await self._notify(stored) if stored.state == "new" else None
 
     async def _raise(self, match: Match) -> Alert | None:
         now = self._clock()
@@ -216,10 +265,19 @@ class AlertService:
         alert = new_alert(new_id(), match, risk, now)
         alert = dataclasses.replace(alert, ack_deadline=self.escalation.deadline(alert, now))
         if not await self._db.alerts.add(alert):
-            return None
+            # Stored meanwhile (another server, or a write whose answer was lost).
+            stored = await self._db.alerts.find(match.rule.id, envelope.event_id)
+            return await self._notify(stored) if stored and stored.state == "new" else None
+        return await self._notify(alert)
+
+    async def _notify(self, alert: Alert) -> Alert | None:
+        """Move a stored new alert to notified and announce it (``None`` if it moved on)."""
         # Notified before it is announced, so an operator who sees it can acknowledge it.
         notified = alert.transition("notified", self._clock(), "system")
-        await self._db.alerts.update(notified)
+        try:
+            await self._db.alerts.update(notified)
+        except ConflictError:
+            return None  # escalated or notified by another server meanwhile
         await self._announce("alert.created", notified)
         return notified
 
@@ -357,14 +415,26 @@ class AlertService:
 
     # --- incidents --------------------------------------------------------------------------
 
-    async def create_incident(self, fields: Mapping[str, Any], actor: str) -> Incident:
-        """Open an incident by hand (confirmations open theirs through ``confirm``)."""
+    async def create_incident(
+        self, fields: Mapping[str, Any], actor: str, *, cameras: Collection[str] | None = None
+    ) -> Incident:
+        """Open an incident by hand (confirmations open theirs through ``confirm``).
+
+        Args:
+            fields: The incident's editable fields.
+            actor: Who opens it.
+            cameras: The caller's camera scope (``None``: every camera). A linked
+                alert of another camera is refused exactly like an unknown id.
+
+        Raises:
+            ValidationError: A linked alert does not exist or is outside ``cameras``.
+        """
         now = self._clock()
         values = _incident_fields(fields)
         incident = Incident(
             id=new_id(), created_at=now, updated_at=now, confirmed_by=actor, **values
         )
-        await self._check_alerts(incident.alert_ids)
+        await self._check_alerts(incident.alert_ids, cameras)
         await self._db.incidents.add(incident)
         return incident
 
@@ -386,12 +456,31 @@ class AlertService:
             limit=limit, offset=offset, status=status, camera_id=camera_id, camera_ids=camera_ids
         )
 
-    async def update_incident(self, incident_id: str, changes: Mapping[str, Any]) -> Incident:
-        """Change the title, description, camera, evidence or linked alerts."""
+    async def update_incident(
+        self,
+        incident_id: str,
+        changes: Mapping[str, Any],
+        *,
+        cameras: Collection[str] | None = None,
+    ) -> Incident:
+        """Change the title, description, camera, evidence or linked alerts.
+
+        Args:
+            incident_id: The incident.
+            changes: The fields to change.
+            cameras: The caller's camera scope (``None``: every camera). A newly
+                linked alert of another camera is refused exactly like an unknown
+                id; alerts linked before (by someone who sees them) may stay.
+
+        Raises:
+            NotFoundError: No such incident.
+            ValidationError: A newly linked alert does not exist or is outside ``cameras``.
+        """
         current = await self._db.incidents.get(incident_id)
         values = _incident_fields(changes)
         incident = current.changed(self._clock(), **values)
-        await self._check_alerts(incident.alert_ids)
+        linked_before = set(current.alert_ids)
+        await self._check_alerts([a for a in incident.alert_ids if a not in linked_before], cameras)
         await self._db.incidents.update(incident)
         return incident
 
@@ -416,12 +505,21 @@ class AlertService:
         """Delete an incident."""
         await self._db.incidents.delete(incident_id)
 
-    async def _check_alerts(self, alert_ids: Sequence[str]) -> None:
+    async def _check_alerts(
+        self, alert_ids: Sequence[str], cameras: Collection[str] | None = None
+    ) -> None:
+        """Refuse unknown alerts, and alerts outside ``cameras`` with the very same error.
+
+        A scoped caller must not learn from the answer whether another camera's
+        alert id exists.
+        """
         for alert_id in alert_ids:
             try:
-                await self._db.alerts.get(alert_id)
-            except NotFoundError as exc:
-                raise ValidationError(f"alert_ids: no alert {alert_id!r}") from exc
+                alert = await self._db.alerts.get(alert_id)
+            except NotFoundError:
+                alert = None
+            if alert is None or (cameras is not None and alert.camera_id not in cameras):
+                raise ValidationError(f"alert_ids: no alert {alert_id!r}")
 
 
 def _incident_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -464,6 +562,9 @@ class AlertWorker:
         subject: The subject pipelines publish events on.
         escalation_tick: Seconds between escalation sweeps.
         on_alert: Called with each raised alert (metrics: latency from the event).
+        retry_attempts: Tries of an event whose alerts the store refuses before it
+            is left unacknowledged for the bus to deliver again.
+        retry_max_delay: Longest wait between two tries, in seconds.
     """
 
     def __init__(
@@ -474,7 +575,11 @@ class AlertWorker:
         *,
         escalation_tick: float = 1.0,
         on_alert: Callable[[Alert], None] | None = None,
+        retry_attempts: int = 30,
+        retry_max_delay: float = 5.0,
     ) -> None:
+        if retry_attempts < 1:
+            raise ValidationError(f"retry_attempts must be at least 1, got {retry_attempts}")
         self._service = service
         self._bus = bus
         self._subject = subject
@@ -482,7 +587,13 @@ class AlertWorker:
         self._on_alert = on_alert
         self._tasks: list[asyncio.Task[None]] = []
         self._consumer = IdempotentConsumer(self._raise_alerts)
+        self._attempts = retry_attempts
+        self._retry = Backoff(
+            BackoffPolicy(initial=min(0.2, retry_max_delay), max_delay=retry_max_delay)
+        )
         self.state = ConsumerState()
+        self.store_error: str | None = None
+        """Why the store refused the latest alert; ``None`` once one is stored again."""
 
     def start(self) -> None:
         """Start both loops (once)."""
@@ -506,9 +617,39 @@ class AlertWorker:
             await self._consumer.process(delivery)
 
     async def _raise_alerts(self, envelope: Envelope) -> None:
-        for alert in await self._service.on_event(envelope):
+        alerts = await self._raise_retrying(envelope)
+        for alert in alerts:
             if self._on_alert is not None:
                 self._on_alert(alert)
+
+    async def _raise_retrying(self, envelope: Envelope) -> list[Alert]:
+        """``on_event``, tried again with backoff while the store refuses the alerts.
+
+        Raises:
+            StorageError: The store refused every try; the delivery stays
+                unacknowledged and the service remembers the event's matches.
+        """
+        tries = 0
+        while True:
+            try:
+                alerts = await self._service.on_event(envelope)
+            except StorageError as exc:
+                self.store_error = str(exc) or type(exc).__name__
+                tries += 1
+                if tries >= self._attempts:
+                    raise
+                delay = self._retry.next_delay()
+                log.warning(
+                    "storing the alerts of event %s failed (%s); retrying in %.2f s",
+                    envelope.event_id,
+                    self.store_error,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            self._retry.reset()
+            self.store_error = None
+            return alerts
 
     async def _escalate_forever(self) -> None:
         while True:
@@ -526,6 +667,12 @@ class AlertWorker:
             return False, "alerting not started"
         if any(task.done() for task in self._tasks):
             return False, f"alerting stopped: {self.state.last_error or 'finished'}"
+        if self.store_error is not None:
+            waiting = self._service.unfinished
+            return False, (
+                f"alerts cannot be stored ({self.store_error}); "
+                f"{waiting} event(s) waiting, retrying"
+            )
         if not self.state.subscribed:
             return False, f"alerting not subscribed: {self.state.last_error or 'starting'}"
         return True, f"alerting on {self._subject!r}"

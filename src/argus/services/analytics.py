@@ -2,8 +2,15 @@
 
 Every statistic is computed by the event store from the stored events, so any
 control-plane replica answers the same (the edge workers publish one
-``heatmap.minute`` event per camera and minute for heatmaps). Periods are
-bounded (``MAX_SPAN``) so one request scans a bounded number of events.
+``heatmap.minute`` event per camera and minute for heatmaps). Counts come from
+the store's rollups (a year of days costs about as much as a day of hours);
+dwell, detection metrics and heatmaps scan the events of the period.
+
+The cost of one principal is bounded three ways: periods are bounded
+(``MAX_SPAN``, hence the buckets of one answer), every query holds a slot of a
+``WorkBudget`` while it runs (a few at once per principal, a few more in all;
+over budget: ``RateLimitedError``, 429 with ``Retry-After``), and the request
+rate limit per user applies on top.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from argus.domain.event_stats import (
 )
 from argus.ports.pipelines import PipelineSupervisor
 from argus.ports.repositories import EventFilter, EventRepository
+from argus.services.workbudget import WorkBudget
 
 __all__ = [
     "DEFAULT_SPAN",
@@ -71,6 +79,8 @@ class AnalyticsService:
         events: The event store.
         pipelines: Where the latest frame of a camera comes from (the heatmap's background).
         paint: Draws and encodes a heatmap image.
+        budget: The concurrent queries each principal (and everyone) may run.
+        principal: Whose slots this service's queries take (``"user:<id>"``).
         clock: The current UTC time (the default end of a period).
     """
 
@@ -80,11 +90,15 @@ class AnalyticsService:
         pipelines: PipelineSupervisor,
         paint: HeatmapPainter,
         *,
+        budget: WorkBudget,
+        principal: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._events = events
         self._pipelines = pipelines
         self._paint = paint
+        self._budget = budget
+        self._principal = principal
         self._clock = clock
 
     def period(
@@ -108,24 +122,41 @@ class AnalyticsService:
         interval: Interval,
         tz: tzinfo = UTC,
     ) -> tuple[CountBucket, ...]:
-        """Crossings and entries per ``interval`` (see ``EventRepository.counts``)."""
-        return await self._events.counts(where, interval=interval, tz=tz)
+        """Crossings and entries per ``interval`` (see ``EventRepository.counts``).
+
+        Raises:
+            RateLimitedError: The principal (or the server) runs its budget of queries.
+        """
+        with self._budget.slot(self._principal):
+            return await self._events.counts(where, interval=interval, tz=tz)
 
     async def dwell(self, where: EventFilter, zone: str | None = None) -> tuple[DwellStats, ...]:
-        """Dwell statistics per zone and class (see ``EventRepository.dwell``)."""
-        return await self._events.dwell(where, zone=zone)
+        """Dwell statistics per zone and class (see ``EventRepository.dwell``).
+
+        Raises:
+            RateLimitedError: The principal (or the server) runs its budget of queries.
+        """
+        with self._budget.slot(self._principal):
+            return await self._events.dwell(where, zone=zone)
 
     async def detections(self, where: EventFilter) -> tuple[DetectionStats, ...]:
-        """Events and mean confidence per type and class."""
-        return await self._events.detections(where)
+        """Events and mean confidence per type and class.
+
+        Raises:
+            RateLimitedError: The principal (or the server) runs its budget of queries.
+        """
+        with self._budget.slot(self._principal):
+            return await self._events.detections(where)
 
     async def heatmap_png(self, camera_id: str, since: datetime, until: datetime) -> bytes:
         """The camera's heatmap of ``[since, until)`` over its latest frame, as PNG.
 
         Raises:
             NotFoundError: No ``heatmap.minute`` event of the camera lies in the period.
+            RateLimitedError: The principal (or the server) runs its budget of queries.
         """
-        grid = await self._events.heatmap(camera_id, since, until)
+        with self._budget.slot(self._principal):
+            grid = await self._events.heatmap(camera_id, since, until)
         if grid is None:
             raise NotFoundError(f"camera {camera_id} has no heatmap data in the period")
         return self._paint(grid, self._pipelines.snapshot(camera_id))

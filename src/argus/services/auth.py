@@ -8,8 +8,17 @@
   (``token_version``).
 * Refresh tokens rotate on every use; presenting a used one again revokes its
   whole family (the sign-in session), since one of the two holders is a thief.
+* A token family is a sign-in session; its id is the access token's ``sid``.
+  Signing out or a reused refresh token puts the session in the revocation
+  set in the database, which every server reads on every request, so its
+  access tokens stop working at once, on every server. ``on_revoked`` is told
+  of every ended session (or of every session of a principal) so that open
+  sockets and streams re-check without waiting for their next periodic check.
 * TOTP (RFC 6238, 30 s, one step of drift) with the same step never accepted
-  twice, and ten one-time recovery codes kept as keyed hashes.
+  twice for sign-in, and ten one-time recovery codes kept as keyed hashes.
+* Replacing an active TOTP secret or turning MFA off needs the password and a
+  current code (or a recovery code), so a stolen access token cannot take
+  over the account's second factor.
 * After ``max_failures`` failed sign-ins in a row the account locks for
   ``lockout_s``; sign-in attempts are also limited per client address.
 """
@@ -23,7 +32,7 @@ import io
 import logging
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -83,6 +92,11 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 256
 Restriction = Literal["password_change", "mfa_enrolment"]
 _MFA_OFF: Mapping[str, Any] = {"mfa_secret": None, "mfa_pending": None, "recovery_codes": ()}
+_CLAIMS = ["exp", "iat", "sub", "aud", "iss", "sid"]
+
+RevocationHook = Callable[[str, str | None], Awaitable[None]]
+"""Told ``(principal id, session id)`` when a session ends, or ``(principal id, None)``
+when every token of a user or API key stops working."""
 
 
 def derive_key(secret: bytes, label: str) -> bytes:
@@ -209,6 +223,8 @@ class AuthService:
         config: Lifetimes and limits.
         clock: Current UTC time (injectable for tests).
         monotonic: Seconds for the per-address sign-in limiter.
+        on_revoked: Told of ended sessions (see ``RevocationHook``); its
+            failures are logged, never raised: the revocation is already stored.
     """
 
     def __init__(
@@ -220,8 +236,10 @@ class AuthService:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        on_revoked: RevocationHook | None = None,
     ) -> None:
         self._db = database
+        self._on_revoked = on_revoked
         self._audit = audit
         self._config = config or AuthConfig()
         self._clock = clock
@@ -328,7 +346,11 @@ class AuthService:
                 self._login_limit.hit(ip)
             except RateLimitedError:
                 await self.record(
-                    "auth.login", username[:200], outcome="denied", ip=ip, reason="rate limited"
+                    "auth.login",
+                    username[:200],
+                    outcome="denied",
+                    ip=ip,
+                    reason="rate limited",
                 )
                 raise
         now = self._clock()
@@ -336,7 +358,11 @@ class AuthService:
         if user is None:
             self._check_hash(self._dummy_hash, password)
             await self.record(
-                "auth.login", username[:200], outcome="failure", ip=ip, reason="unknown user"
+                "auth.login",
+                username[:200],
+                outcome="failure",
+                ip=ip,
+                reason="unknown user",
             )
             raise AuthenticationError("wrong username or password")
         actor = f"user:{user.username}"
@@ -393,7 +419,9 @@ class AuthService:
     def _verify_password(self, user: User, password: str) -> bool:
         return self._check_hash(user.password_hash, password)
 
-    async def _failed(self, user: User, ip: str | None, reason: str) -> None:
+    async def _failed(
+        self, user: User, ip: str | None, reason: str, *, action: str = "auth.login"
+    ) -> None:
         now = self._clock()
         failures = user.failed_logins + 1
         locked_until = None
@@ -406,7 +434,7 @@ class AuthService:
         except ConflictError:
             log.info("concurrent sign-in failures for %s; one count kept", user.username)
         await self.record(
-            "auth.login",
+            action,
             f"user:{user.username}",
             target=f"user:{user.id}",
             outcome="failure",
@@ -427,14 +455,17 @@ class AuthService:
         return None
 
     async def _issue(self, user: User, *, restricted: Restriction | None) -> TokenPair:
-        now = self._clock()
-        access = self._access_token(user, now, restricted)
+        """A new sign-in session (a restricted one has an id but no refresh token)."""
+        now, session = self._clock(), new_id()
+        access = self._access_token(user, now, restricted, session)
         if restricted is not None:
             return TokenPair(access, self._config.access_ttl_s, None, restricted)
-        refresh = await self._new_refresh(user.id, new_id(), now)
+        refresh = await self._new_refresh(user.id, session, now)
         return TokenPair(access, self._config.access_ttl_s, refresh)
 
-    def _access_token(self, user: User, now: datetime, restricted: Restriction | None) -> str:
+    def _access_token(
+        self, user: User, now: datetime, restricted: Restriction | None, session: str
+    ) -> str:
         claims: dict[str, Any] = {
             "iss": ISSUER,
             "aud": AUDIENCE,
@@ -444,6 +475,7 @@ class AuthService:
             "exp": int(now.timestamp()) + self._config.access_ttl_s,
             "jti": secrets.token_hex(8),
             "tv": user.token_version,
+            "sid": session,
         }
         if restricted is not None:
             claims["rst"] = restricted
@@ -483,6 +515,7 @@ class AuthService:
             raise AuthenticationError("the refresh token is not valid; sign in again")
         if not await self._db.refresh_tokens.use(stored.id, now):
             revoked = await self._db.refresh_tokens.revoke_family(stored.family_id, now)
+            await self._announce(stored.user_id, stored.family_id)
             await self.record(
                 "auth.refresh_reuse",
                 f"user-id:{stored.user_id}",
@@ -499,7 +532,7 @@ class AuthService:
         if user is None or user.disabled:
             raise AuthenticationError("the account no longer exists or is disabled")
         restricted = await self._restriction(user)
-        access = self._access_token(user, now, restricted)
+        access = self._access_token(user, now, restricted, stored.family_id)
         if restricted is not None:
             return TokenPair(access, self._config.access_ttl_s, None, restricted)
         refresh = await self._new_refresh(user.id, stored.family_id, now)
@@ -516,15 +549,98 @@ class AuthService:
             return None
         return stored
 
-    async def logout(self, token: str, *, ip: str | None = None) -> None:
-        """Revoke the session of a refresh token (unknown tokens are ignored)."""
-        stored = await self._find_refresh(token)
-        if stored is None:
+    async def logout(
+        self,
+        refresh_token: str | None = None,
+        *,
+        access_token: str | None = None,
+        ip: str | None = None,
+    ) -> int:
+        """End the session of a refresh token and of an access token (unknown ones are ignored).
+
+        An access token signs out even after it expired, as long as its
+        signature holds: its session may still have a live refresh token.
+
+        Returns:
+            How many sessions were ended (not counting ones ended before).
+        """
+        sessions: dict[str, str] = {}
+        if refresh_token:
+            stored = await self._find_refresh(refresh_token)
+            if stored is not None:
+                sessions[stored.family_id] = stored.user_id
+        if access_token:
+            claims = self._claims(access_token, check_expiry=False)
+            if claims is not None:
+                sessions[str(claims["sid"])] = str(claims["sub"])
+        now = self._clock()
+        for session, user_id in list(sessions.items()):
+            if await self._db.refresh_tokens.session_revoked(session):
+                del sessions[session]  # signed out already: nothing to do or audit again
+                continue
+            revoked = await self._db.refresh_tokens.revoke_family(session, now)
+            await self._announce(user_id, session)
+            await self.record(
+                "auth.logout",
+                f"user-id:{user_id}",
+                target=f"user:{user_id}",
+                ip=ip,
+                session=session,
+                revoked=revoked,
+            )
+        return len(sessions)
+
+    async def _announce(self, principal_id: str, session: str | None) -> None:
+        if self._on_revoked is None:
             return
-        await self._db.refresh_tokens.revoke_family(stored.family_id, self._clock())
-        await self.record(
-            "auth.logout", f"user-id:{stored.user_id}", target=f"user:{stored.user_id}", ip=ip
-        )
+        try:
+            await self._on_revoked(principal_id, session)
+        except Exception:  # the revocation is stored; sockets still re-check periodically
+            log.exception("could not announce the end of a session of %s", principal_id)
+
+    def _claims(self, token: str, *, check_expiry: bool = True) -> dict[str, Any] | None:
+        """The claims of a genuine access token of this installation, else ``None``."""
+        try:
+            return self._decode(token, check_expiry=check_expiry)
+        except AuthenticationError:
+            return None
+
+    def _decode(self, token: str, *, check_expiry: bool = True) -> dict[str, Any]:
+        """Check an access token's signature, audience, issuer and times (on ``clock``).
+
+        PyJWT would check the times on the wall clock; they are checked here on
+        the service's clock, so that tests (and the clock) agree with issuing.
+
+        Raises:
+            AuthenticationError: Any of them is wrong, or a claim is missing.
+        """
+        times = ("exp", "nbf", "iat")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._jwt_key,
+                algorithms=["HS256"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={
+                    "require": _CLAIMS,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(f"the access token is not valid: {exc}") from exc
+        values = [claims.get(t) for t in times]
+        if not all(v is None or isinstance(v, int | float) for v in values):
+            raise AuthenticationError("the access token is not valid: times must be numbers")
+        now = self._clock().timestamp()
+        expires, not_before, issued = values
+        if check_expiry and expires is not None and now >= expires:
+            raise AuthenticationError("the access token has expired")
+        if (not_before is not None and now < not_before) or (issued is not None and now < issued):
+            raise AuthenticationError("the access token is not valid yet")
+        return claims
 
     async def _user_or_none(self, user_id: str) -> User | None:
         try:
@@ -542,22 +658,15 @@ class AuthService:
                 audience or issuer, or the user is gone, disabled or its
                 tokens were invalidated.
         """
-        try:
-            claims = jwt.decode(
-                access_token,
-                self._jwt_key,
-                algorithms=["HS256"],
-                audience=AUDIENCE,
-                issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
-            )
-        except jwt.ExpiredSignatureError as exc:
-            raise AuthenticationError("the access token has expired") from exc
-        except jwt.PyJWTError as exc:
-            raise AuthenticationError(f"the access token is not valid: {exc}") from exc
+        claims = self._decode(access_token)
+        session = claims["sid"]
+        if not isinstance(session, str) or not 0 < len(session) <= 64:
+            raise AuthenticationError("the access token is not valid")
         user = await self._user_or_none(str(claims["sub"]))
         if user is None or user.disabled or claims.get("tv") != user.token_version:
             raise AuthenticationError("the access token is no longer valid; sign in again")
+        if await self._db.refresh_tokens.session_revoked(session):
+            raise AuthenticationError("this session was signed out; sign in again")
         restricted = claims.get("rst")
         if restricted is not None and restricted not in ("password_change", "mfa_enrolment"):
             raise AuthenticationError("the access token is not valid")
@@ -619,12 +728,32 @@ class AuthService:
 
     # --- MFA ---------------------------------------------------------------------------------
 
-    async def mfa_begin(self, principal: Principal, *, issuer: str = "Argus") -> MfaEnrolment:
-        """Start TOTP enrolment: a new secret, its URI and QR code (not active until confirmed)."""
+    async def mfa_begin(
+        self,
+        principal: Principal,
+        *,
+        password: str | None = None,
+        otp: str | None = None,
+        ip: str | None = None,
+        issuer: str = "Argus",
+    ) -> MfaEnrolment:
+        """Start TOTP enrolment: a new secret, its URI and QR code (not active until confirmed).
+
+        When MFA is already on, replacing the secret needs the password and a
+        current code (or a recovery code): an access token alone must not be
+        enough to take over the second factor.
+
+        Raises:
+            AuthenticationError: MFA is on and the password or code is missing or wrong.
+            RateLimitedError: The account is locked after failed attempts.
+        """
         user = await self._db.users.get(principal.id)
+        changes: dict[str, Any] = {}
+        if user.mfa_secret is not None:
+            changes = await self._reauthenticate(user, password, otp, "mfa.begin", ip)
         secret = pyotp.random_base32()
         await self._db.users.update(
-            user.evolve(self._clock(), mfa_pending=self._box.seal(secret, user.id))
+            user.evolve(self._clock(), mfa_pending=self._box.seal(secret, user.id), **changes)
         )
         uri, png = _enrolment_qr(secret, user.username, issuer)
         await self.record("mfa.begin", principal.actor, target=f"user:{user.id}")
@@ -658,7 +787,8 @@ class AuthService:
         if user.mfa_pending is None:
             raise ConflictError("no MFA enrolment in progress; start one first")
         secret = self._box.open(user.mfa_pending, user.id)
-        step = self._totp_step(secret, code, user.last_totp_step)
+        # A new secret has no used step yet (the stored one belongs to the old secret).
+        step = self._totp_step(secret, code, -1)
         if step is None:
             await self.record(
                 "mfa.enable",
@@ -670,40 +800,86 @@ class AuthService:
             )
             raise AuthenticationError("wrong MFA code")
         codes = [self._new_recovery_code() for _ in range(RECOVERY_CODES)]
+        # Confirming does not use the code up for sign-in: the owner signs in right
+        # after, usually within the same 30 s step and so with the same code. The
+        # confirmation itself cannot be replayed (the pending secret is gone), and a
+        # sign-in still needs the password and accepts each step once.
         user, _ = await self._save_ending_sessions(
             user,
             mfa_secret=user.mfa_pending,
             mfa_pending=None,
-            last_totp_step=step,
+            last_totp_step=step - 1,
             recovery_codes=tuple(self._code_hash(c) for c in codes),
         )
         await self.record("mfa.enable", principal.actor, target=f"user:{user.id}", ip=ip)
         return codes, await self._issue(user, restricted=await self._restriction(user))
 
     async def mfa_disable(
-        self, principal: Principal, password: str, *, ip: str | None = None
+        self, principal: Principal, password: str, otp: str | None = None, *, ip: str | None = None
     ) -> None:
-        """Turn one's own MFA off (needs the password; refused when the policy requires MFA).
+        """Turn one's own MFA off (refused when the policy requires MFA).
+
+        Needs the password and, when MFA is on, a current code or a recovery code.
 
         Raises:
-            AuthenticationError: Wrong password.
+            AuthenticationError: Wrong or missing password or code.
+            RateLimitedError: The account is locked after failed attempts.
             PermissionDeniedError: The role must use MFA.
         """
         user = await self._db.users.get(principal.id)
-        if not self._verify_password(user, password):
+        if user.role in (await self.policy()).mfa_required_roles:
+            raise PermissionDeniedError(f"the policy requires MFA for {user.role}s")
+        if user.mfa_secret is None:
+            if not self._verify_password(user, password):
+                await self._failed(user, ip, "wrong password", action="mfa.disable")
+                raise AuthenticationError("wrong password")
+        else:
+            await self._reauthenticate(user, password, otp, "mfa.disable", ip)
+        await self._clear_mfa(user, failed_logins=0, locked_until=None)
+        await self.record("mfa.disable", principal.actor, target=f"user:{user.id}", ip=ip)
+
+    async def _reauthenticate(
+        self, user: User, password: str | None, otp: str | None, action: str, ip: str | None
+    ) -> dict[str, Any]:
+        """Check the password and a second factor again before changing the second factor.
+
+        A failure counts towards the account's lockout, as a failed sign-in
+        does, so a stolen token cannot be used to guess the password.
+
+        Returns:
+            The user's changes (the code's step, or the recovery code used up).
+
+        Raises:
+            AuthenticationError: The password or code is missing or wrong.
+            RateLimitedError: The account is locked.
+        """
+        now = self._clock()
+        if user.locked(now):
+            assert user.locked_until is not None
+            wait = (user.locked_until - now).total_seconds()
+            raise RateLimitedError(
+                f"account locked after failed sign-ins; retry in {wait:.0f} s", wait
+            )
+        if not password or not otp:
             await self.record(
-                "mfa.disable",
-                principal.actor,
+                action,
+                f"user:{user.username}",
                 target=f"user:{user.id}",
                 outcome="failure",
                 ip=ip,
-                reason="wrong password",
+                reason="password and code missing",
             )
-            raise AuthenticationError("wrong password")
-        if user.role in (await self.policy()).mfa_required_roles:
-            raise PermissionDeniedError(f"the policy requires MFA for {user.role}s")
-        await self._clear_mfa(user)
-        await self.record("mfa.disable", principal.actor, target=f"user:{user.id}", ip=ip)
+            raise AuthenticationError(
+                "MFA is on: give your password and a current code (or a recovery code)"
+            )
+        # The code is only looked at after the password holds, so a recovery code is
+        # neither used up nor audited as used by a caller who does not know the password.
+        right = self._verify_password(user, password)
+        second = await self._check_second_factor(user, otp) if right else None
+        if second is None:
+            await self._failed(user, ip, "wrong password or code", action=action)
+            raise AuthenticationError("wrong password or code")
+        return {**second, "failed_logins": 0, "locked_until": None}
 
     async def _save_ending_sessions(self, user: User, **fields: Any) -> tuple[User, int]:
         """Store ``user`` with ``fields`` changed and end its sessions.
@@ -717,26 +893,43 @@ class AuthService:
         now = self._clock()
         updated = user.evolve(now, token_version=user.token_version + 1, **fields)
         await self._db.users.update(updated)
-        return updated, await self._db.refresh_tokens.revoke_user(user.id, now)
+        revoked = await self._db.refresh_tokens.revoke_user(user.id, now)
+        await self._announce(user.id, None)
+        return updated, revoked
 
-    async def _clear_mfa(self, user: User) -> None:
+    async def _clear_mfa(self, user: User, **fields: Any) -> None:
         await self._db.users.update(
-            user.evolve(self._clock(), token_version=user.token_version + 1, **_MFA_OFF)
+            user.evolve(
+                self._clock(), token_version=user.token_version + 1, **{**_MFA_OFF, **fields}
+            )
         )
+        await self._announce(user.id, None)
 
-    async def regenerate_recovery_codes(self, principal: Principal) -> list[str]:
+    async def regenerate_recovery_codes(
+        self,
+        principal: Principal,
+        *,
+        password: str | None = None,
+        otp: str | None = None,
+        ip: str | None = None,
+    ) -> list[str]:
         """New recovery codes (the old ones stop working).
+
+        Like replacing the TOTP secret, this needs the password and a current
+        code (or a recovery code): new codes are a second factor.
 
         Raises:
             ConflictError: MFA is not enabled.
+            AuthenticationError: The password or code is missing or wrong.
+            RateLimitedError: The account is locked after failed attempts.
         """
         user = await self._db.users.get(principal.id)
         if user.mfa_secret is None:
             raise ConflictError("MFA is not enabled")
+        changes = await self._reauthenticate(user, password, otp, "mfa.recovery_codes", ip)
         codes = [self._new_recovery_code() for _ in range(RECOVERY_CODES)]
-        await self._db.users.update(
-            user.evolve(self._clock(), recovery_codes=tuple(self._code_hash(c) for c in codes))
-        )
+        changes["recovery_codes"] = tuple(self._code_hash(c) for c in codes)
+        await self._db.users.update(user.evolve(self._clock(), **changes))
         await self.record("mfa.recovery_codes", principal.actor, target=f"user:{user.id}")
         return codes
 
@@ -939,6 +1132,7 @@ class AuthService:
         user = await self._db.users.get(user_id)
         await self._db.users.delete(user_id)
         await self._db.refresh_tokens.revoke_user(user_id, self._clock())
+        await self._announce(user_id, None)
         await self.record(
             "user.delete", actor.actor, target=f"user:{user_id}", username=user.username
         )
@@ -982,5 +1176,6 @@ class AuthService:
     async def revoke_key(self, actor: Principal, key_id: str) -> ApiKey:
         """Revoke an API key (idempotent)."""
         key = await self._db.api_keys.revoke(key_id, self._clock())
+        await self._announce(key_id, None)
         await self.record("apikey.revoke", actor.actor, target=f"apikey:{key_id}")
         return key

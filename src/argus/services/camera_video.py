@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote
 
 from argus.domain.cameras import Credentials, with_credentials
@@ -23,12 +24,25 @@ from argus.domain.frames import Frame
 from argus.ports.pipelines import PipelineSupervisor
 from argus.ports.video import JpegEncoder, ProbeOpener, VideoSource
 
-__all__ = ["POLL_INTERVAL", "StreamProbe", "probe_stream", "watch_frames"]
+__all__ = ["POLL_INTERVAL", "SourceCheck", "StreamProbe", "probe_stream", "watch_frames"]
 
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.05
 """Seconds between looks at a camera's snapshot while waiting for a new frame."""
+
+
+class SourceCheck(Protocol):
+    """The administrator's policy on stream targets (local media directories, networks).
+
+    It returns what to open for ``target`` (a local path canonical, with symlinks
+    resolved) or raises ``SourceError``; a refused local path gets the same
+    text whether it exists or not. It may resolve host names, so it blocks.
+    """
+
+    def __call__(self, target: str, *, unresolved_ok: bool = False) -> str:
+        """What to open for ``target``; ``unresolved_ok`` lets a name that does not resolve pass."""
+        ...
 
 
 async def watch_frames(
@@ -84,11 +98,14 @@ async def probe_stream(
     credentials: Credentials | None,
     *,
     timeout_s: float,
+    check_source: SourceCheck,
 ) -> StreamProbe:
     """Open ``stream_url`` with ``credentials`` put in as a pipeline would, read its first frame.
 
-    The read runs in a worker thread; after ``timeout_s`` the probe gives up
-    and closes the source, whose reader then stops at its own read timeout.
+    ``check_source`` is asked first (in a worker thread: it may resolve the
+    host); a target it refuses is never opened. The read runs in a worker
+    thread; after ``timeout_s`` the probe gives up and closes the source,
+    whose reader then stops at its own read timeout.
 
     Args:
         open_probe: Opens the source without retries.
@@ -96,15 +113,16 @@ async def probe_stream(
         stream_url: The URL or path, without a password.
         credentials: Login for the stream, if it needs one.
         timeout_s: Seconds allowed to connect and read the first frame (> 0).
+        check_source: The policy on stream targets.
     """
     started = time.monotonic()
-    url = with_credentials(stream_url, credentials)
     source: VideoSource | None = None
     frame: Frame | None = None
     snapshot: bytes | None = None
     error: str | None = None
     try:
-        source = open_probe(url, timeout_s)
+        target = await asyncio.wait_for(asyncio.to_thread(check_source, stream_url), timeout_s)
+        source = open_probe(with_credentials(target, credentials), timeout_s)
         frame = await asyncio.wait_for(asyncio.to_thread(_first_frame, source), timeout_s)
         if frame is None:
             error = "the source ended before its first frame (is it a video?)"

@@ -8,23 +8,60 @@ points (the REST API) call one method per request and never query the store.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from argus.domain.cameras import Camera, Credentials, Line, Zone, new_id, utc_now
-from argus.domain.errors import NotFoundError
+from argus.domain.errors import NotFoundError, SourceError, ValidationError
 from argus.domain.events import Envelope
 from argus.ports.pipelines import CameraStatus, PipelineSupervisor
 from argus.ports.repositories import MAX_PAGE, Database, EventFilter, Page, check_page
 from argus.ports.video import JpegEncoder, ProbeOpener
-from argus.services.camera_video import StreamProbe, probe_stream, watch_frames
+from argus.services.camera_video import SourceCheck, StreamProbe, probe_stream, watch_frames
 from argus.services.paging import all_pages
 
-__all__ = ["CameraService", "EventService"]
+__all__ = ["CameraChange", "CameraService", "EventService", "stream_origin"]
 
 T = TypeVar("T")
 E = TypeVar("E", Line, Zone)
+
+
+_DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
+
+
+def stream_origin(stream_url: str) -> tuple[str, str | None, int | None]:
+    """Scheme, host and port of a stream URL (default ports filled in); a path has none.
+
+    Stored credentials belong to this origin: they are sent nowhere else.
+    """
+    parts = urlsplit(stream_url)
+    scheme = parts.scheme.lower()
+    if not parts.hostname:
+        return scheme, None, None
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CameraChange:
+    """What ``update_camera`` did.
+
+    Attributes:
+        camera: The camera as stored now.
+        credentials_dropped: Its stored login was removed because the stream
+            moved to another scheme, host or port without a new login.
+        old_origin: ``stream_origin`` of the URL before the change.
+    """
+
+    camera: Camera
+    credentials_dropped: bool
+    old_origin: tuple[str, str | None, int | None]
 
 
 def _credentials(value: object) -> Credentials | None:
@@ -38,11 +75,16 @@ def _credentials(value: object) -> Credentials | None:
 class CameraService:
     """Registers cameras, lines and zones and keeps their pipelines in step.
 
+    A stream URL is checked against ``check_source`` (local media
+    directories, networks) before it is stored or probed; pipelines check it
+    again whenever they open it.
+
     Args:
         database: The store.
         pipelines: The supervisor that runs one pipeline per camera.
         open_probe: Opens a stream for ``probe`` (without retries).
         encode_jpeg: Encodes the first frame ``probe`` reads.
+        check_source: The administrator's policy on stream targets.
     """
 
     def __init__(
@@ -52,11 +94,13 @@ class CameraService:
         *,
         open_probe: ProbeOpener,
         encode_jpeg: JpegEncoder,
+        check_source: SourceCheck,
     ) -> None:
         self._db = database
         self._pipelines = pipelines
         self._open_probe = open_probe
         self._encode_jpeg = encode_jpeg
+        self._check_source = check_source
 
     # --- cameras ----------------------------------------------------------------------------
 
@@ -68,12 +112,14 @@ class CameraService:
                 ``credentials`` may be a ``{"username", "password"}`` mapping.
 
         Raises:
-            ValidationError: A field breaks the camera's invariants.
+            ValidationError: A field breaks the camera's invariants, or the
+                policy on stream targets refuses its ``stream_url``.
         """
         values = dict(fields)
         if "credentials" in values:
             values["credentials"] = _credentials(values["credentials"])
         camera = Camera(id=new_id(), **values)
+        await self._allowed(camera.stream_url)
         await self._db.cameras.add(camera)
         await self._apply(camera)
         return camera
@@ -109,21 +155,39 @@ class CameraService:
         """One camera (``NotFoundError`` if unknown)."""
         return await self._db.cameras.get(camera_id)
 
-    async def update_camera(self, camera_id: str, changes: Mapping[str, Any]) -> Camera:
+    async def update_camera(self, camera_id: str, changes: Mapping[str, Any]) -> CameraChange:
         """Change some fields of a camera and restart only its pipeline.
+
+        A new ``stream_url`` on another scheme, host or port drops the stored
+        login unless ``changes`` brings one: a login is never sent to a host
+        it was not given for.
 
         Args:
             camera_id: The camera.
             changes: Fields to replace; ``credentials`` ``None`` removes them.
+
+        Raises:
+            NotFoundError: Unknown camera.
+            ValidationError: A field breaks the camera's invariants, or the
+                policy on stream targets refuses the new ``stream_url``.
         """
         camera = await self._db.cameras.get(camera_id)
         values = dict(changes)
         if "credentials" in values:
             values["credentials"] = _credentials(values["credentials"])
+        old_origin = stream_origin(camera.stream_url)
+        dropped = False
+        new_url = values.get("stream_url")
+        if new_url is not None and new_url != camera.stream_url:
+            await self._allowed(new_url)
+            moved = stream_origin(new_url) != old_origin
+            if moved and "credentials" not in values and camera.credentials is not None:
+                values["credentials"] = None
+                dropped = True
         updated = dataclasses.replace(camera, **values, updated_at=utc_now())
         await self._db.cameras.update(updated)
         await self._apply(updated)
-        return updated
+        return CameraChange(updated, dropped, old_origin)
 
     async def delete_camera(self, camera_id: str) -> None:
         """Delete a camera with its lines and zones and stop its pipeline."""
@@ -173,6 +237,7 @@ class CameraService:
             stream_url,
             _credentials(credentials),
             timeout_s=timeout_s,
+            check_source=self._check_source,
         )
 
     async def status(self, camera_id: str) -> CameraStatus:
@@ -265,6 +330,14 @@ class CameraService:
         await self._reapply(camera_id)
 
     # --- pipelines --------------------------------------------------------------------------
+
+    async def _allowed(self, stream_url: str) -> None:
+        """Refuse a stream URL the policy does not allow (a name that does not resolve passes:
+        the camera may not be on the network yet, and its pipeline checks again)."""
+        try:
+            await asyncio.to_thread(self._check_source, stream_url, unresolved_ok=True)
+        except SourceError as exc:
+            raise ValidationError(f"stream_url {exc}") from exc
 
     async def _reapply(self, camera_id: str) -> None:
         await self._apply(await self._db.cameras.get(camera_id))

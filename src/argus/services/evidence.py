@@ -22,7 +22,8 @@ nothing but the bundle (and optionally the expected public key).
 Audit actions: ``evidence.store``, ``evidence.read``, ``evidence.verify``,
 ``evidence.lock``, ``evidence.unlock``, ``evidence.delete``,
 ``evidence.purge``, ``evidence.rewrap``, ``evidence.export``; the target is
-always ``evidence:<id>``.
+always ``evidence:<id>``. ``evidence.gap`` (outcome ``failure``, target
+``alert:<id>``) records an alert whose evidence could not be captured.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from argus.domain.evidence import (
     bundle_signing_payload,
     key_fingerprint,
 )
+from argus.domain.evidence_status import EvidenceEntry, EvidenceGap
 from argus.ports.audit import AuditLog
 from argus.ports.evidence import (
     BlobStore,
@@ -327,6 +329,57 @@ class EvidenceService:
             locked=locked,
             limit=limit,
             offset=offset,
+        )
+
+    async def browse(
+        self,
+        *,
+        alert_id: str | None = None,
+        incident_id: str | None = None,
+        camera_id: str | None = None,
+        locked: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[EvidenceEntry]:
+        """Like ``list``, with a row that contradicts itself reported in place as tampered."""
+        return await self._repository.browse(
+            alert_id=alert_id,
+            incident_id=incident_id,
+            camera_id=camera_id,
+            locked=locked,
+            limit=limit,
+            offset=offset,
+        )
+
+    async def record_gap(self, gap: EvidenceGap) -> None:
+        """Record that an alert's evidence could not be captured; audited as ``system``.
+
+        Raises:
+            StorageError: The gap could not be stored either.
+        """
+        await self._repository.record_gap(gap)
+        await self._audit.append(
+            AuditEntry(
+                action="evidence.gap",
+                actor="system",
+                at=self._clock(),
+                target=f"alert:{gap.alert_id}",
+                outcome="failure",
+                details={"reason": gap.reason, "detail": gap.detail, "camera_id": gap.camera_id},
+            )
+        )
+
+    async def gaps(
+        self,
+        *,
+        alert_id: str | None = None,
+        camera_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[EvidenceGap]:
+        """Recorded evidence gaps, newest first."""
+        return await self._repository.gaps(
+            alert_id=alert_id, camera_id=camera_id, limit=limit, offset=offset
         )
 
     # --- lock, delete, retention ---------------------------------------------------------------

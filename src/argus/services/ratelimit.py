@@ -8,6 +8,7 @@ enforces its own share. Idle buckets are forgotten so memory stays bounded.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -71,17 +72,21 @@ class RateLimiter:
         bucket = self._bucket(key)
         return 0.0 if bucket.tokens >= 1 else (1 - bucket.tokens) / self.rate
 
-    def hit(self, key: str) -> None:
-        """Take one token for ``key``.
+    def hit(self, key: str, cost: int = 1) -> None:
+        """Take ``cost`` tokens for ``key``, all of them or none.
 
         Raises:
-            RateLimitedError: The bucket is empty; ``retry_after`` says for how long.
+            RateLimitedError: The bucket holds fewer than ``cost`` tokens (none are
+                taken); ``retry_after`` says how long until it holds enough.
+            ValueError: ``cost`` is not in [1, burst] (it could never be paid).
         """
+        if not 1 <= cost <= self.burst:
+            raise ValueError(f"a cost must be in [1, {self.burst}], got {cost}")
         bucket = self._bucket(key)
-        if bucket.tokens < 1:
-            wait = (1 - bucket.tokens) / self.rate
-            raise RateLimitedError(f"too many {self._what}; retry in {wait:.0f} s", wait)
-        bucket.tokens -= 1
+        if bucket.tokens < cost:
+            wait = (cost - bucket.tokens) / self.rate
+            raise RateLimitedError(f"too many {self._what}; retry in {math.ceil(wait)} s", wait)
+        bucket.tokens -= cost
 
     def reset(self, key: str) -> None:
         """Forget ``key``'s bucket (a full one next time)."""

@@ -6,6 +6,9 @@ These live apart from ``sql`` so that repository modules ``sql`` wires in
 
 from __future__ import annotations
 
+import logging
+import secrets
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,7 +20,54 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from argus.domain.errors import ConflictError, NotFoundError, StorageError
 
-__all__ = ["count_rows", "delete_by_id", "insert_for", "transaction"]
+__all__ = [
+    "count_rows",
+    "delete_by_id",
+    "insert_for",
+    "new_error_id",
+    "storage_failure",
+    "transaction",
+]
+
+log = logging.getLogger(__name__)
+
+
+def new_error_id() -> str:
+    """A short random id that ties a client's error message to its log record."""
+    return secrets.token_hex(6)
+
+
+def storage_failure(what: str, exc: BaseException) -> StorageError:
+    """A ``StorageError`` for ``what`` that carries no database text.
+
+    The driver's message can hold the SQL statement and its parameters (a
+    password hash, the caller's input), so it goes to the log under a new error
+    id and the error names only the operation and that id.
+    """
+    unreachable = _connection_failure(exc)
+    if unreachable is not None:
+        # The operating system's reason holds no database text and tells an
+        # operator what to fix, so it is said rather than hidden behind an id.
+        reason = unreachable.strerror or type(unreachable).__name__
+        return StorageError(f"{what} failed: cannot reach the database ({reason})")
+    error_id = new_error_id()
+    log.error("%s failed (error %s): %s", what, error_id, exc, exc_info=exc)
+    return StorageError(f"{what} failed (error {error_id})")
+
+
+def _connection_failure(exc: BaseException) -> OSError | None:
+    """The refused or failed connection behind ``exc``, if that is what it is."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionError | TimeoutError | socket.gaierror):
+            return current
+        orig = getattr(current, "orig", None)
+        current = (
+            orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
+        )
+    return None
 
 
 @asynccontextmanager
@@ -26,15 +76,18 @@ async def transaction(engine: AsyncEngine, what: str) -> AsyncIterator[AsyncConn
 
     A unique or foreign-key violation becomes ``ConflictError``, any other
     database or connection failure ``StorageError``; ``what`` names the
-    operation in the message.
+    operation in the message. Neither message quotes the database: its text
+    (statement, parameters, constraint details) is logged under an error id.
     """
     try:
         async with engine.begin() as connection:
             yield connection
     except sqlalchemy.exc.IntegrityError as exc:
-        raise ConflictError(f"{what}: {exc.orig}") from exc
-    except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
-        raise StorageError(f"{what} failed: {exc}") from exc
+        error_id = new_error_id()
+        log.info("%s: constraint violated (error %s): %s", what, error_id, exc.orig)
+        raise ConflictError(f"{what}: conflicts with a stored record (error {error_id})") from exc
+    except (sqlalchemy.exc.SQLAlchemyError, OSError, UnicodeError) as exc:
+        raise storage_failure(what, exc) from exc
 
 
 async def delete_by_id(engine: AsyncEngine, table: sa.Table, kind: str, entity_id: str) -> None:

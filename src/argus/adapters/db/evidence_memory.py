@@ -12,6 +12,7 @@ from datetime import datetime
 from argus.domain.checks import aware_utc
 from argus.domain.errors import ConflictError, NotFoundError
 from argus.domain.evidence import EvidenceItem
+from argus.domain.evidence_status import EvidenceEntry, EvidenceGap
 from argus.ports.repositories import Page, check_page
 
 __all__ = ["MemoryEvidenceRepository"]
@@ -22,6 +23,7 @@ class MemoryEvidenceRepository:
 
     def __init__(self) -> None:
         self._items: dict[str, EvidenceItem] = {}
+        self._gaps: dict[str, EvidenceGap] = {}
 
     def _get(self, evidence_id: str) -> EvidenceItem:
         try:
@@ -60,6 +62,48 @@ class MemoryEvidenceRepository:
             and (locked is None or item.locked == locked)
         ]
         found.sort(key=lambda item: (item.created_at, item.id))
+        return Page(tuple(found[offset : offset + limit]), len(found))
+
+    async def browse(
+        self,
+        *,
+        alert_id: str | None = None,
+        incident_id: str | None = None,
+        camera_id: str | None = None,
+        locked: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[EvidenceEntry]:
+        # Items in a dict cannot be edited behind the repository's back: none is tampered.
+        page = await self.list(
+            alert_id=alert_id,
+            incident_id=incident_id,
+            camera_id=camera_id,
+            locked=locked,
+            limit=limit,
+            offset=offset,
+        )
+        return Page(tuple(page.items), page.total)
+
+    async def record_gap(self, gap: EvidenceGap) -> None:
+        self._gaps[gap.alert_id] = gap
+
+    async def gaps(
+        self,
+        *,
+        alert_id: str | None = None,
+        camera_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[EvidenceGap]:
+        check_page(limit, offset)
+        found = [
+            gap
+            for gap in self._gaps.values()
+            if (alert_id is None or gap.alert_id == alert_id)
+            and (camera_id is None or gap.camera_id == camera_id)
+        ]
+        found.sort(key=lambda gap: (gap.at, gap.alert_id), reverse=True)
         return Page(tuple(found[offset : offset + limit]), len(found))
 
     async def update(self, item: EvidenceItem) -> None:

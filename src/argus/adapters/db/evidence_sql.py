@@ -7,6 +7,10 @@ mismatch as ``IntegrityError`` naming the field, instead of listing the item
 under the wrong camera or alert. (Fields only in the body are covered by the
 item's HMAC, which ``EvidenceService`` verifies.)
 
+``browse`` lists such a row in place as ``TamperedEvidence`` (with what
+could be read of it) instead of failing the whole page, so one edited row
+does not hide the rest of the evidence.
+
 Locked rows are deleted by no statement: ``DELETE ... WHERE locked = false``,
 so a lock taken by another server between a check and a delete still holds.
 """
@@ -22,10 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from argus.adapters.db._sqlcore import count_rows, transaction
 from argus.adapters.db.alerts_sql import _parse, _update_version
-from argus.adapters.db.tables import evidence
+from argus.adapters.db.tables import evidence, evidence_gaps
 from argus.domain.checks import aware_utc
-from argus.domain.errors import ConflictError, IntegrityError, NotFoundError
+from argus.domain.errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from argus.domain.evidence import EvidenceItem
+from argus.domain.evidence_status import EvidenceEntry, EvidenceGap, TamperedEvidence
 from argus.ports.repositories import Page, check_page
 
 __all__ = ["SqlEvidenceRepository"]
@@ -53,6 +58,35 @@ def _item(row: sa.Row[Any]) -> EvidenceItem:
     return item
 
 
+def _entry(row: sa.Row[Any]) -> EvidenceEntry:
+    """The row's item, or the row reported as tampered with what can be read of it."""
+    try:
+        claimed: EvidenceItem | None = EvidenceItem.from_dict(row.body)
+    except (ValidationError, AttributeError) as exc:
+        claimed, reason = None, f"evidence row {row.id}: its stored item is unreadable ({exc})"
+    else:
+        try:
+            return _item(row)
+        except IntegrityError as exc:
+            reason = str(exc)
+    cameras = [row.camera_id] if claimed is None else [row.camera_id, claimed.camera_id]
+    return TamperedEvidence(
+        id=row.id,
+        reason=reason,
+        cameras=tuple(dict.fromkeys(cameras)),
+        claimed=claimed,
+        kind=row.kind,
+        alert_id=row.alert_id,
+        incident_id=row.incident_id,
+        created_at=row.created_at,
+        locked=bool(row.locked),
+    )
+
+
+def _gap(row: sa.Row[Any]) -> EvidenceGap:
+    return _parse("evidence gap", EvidenceGap.from_dict, row.body)
+
+
 class SqlEvidenceRepository:
     """Evidence items in the ``evidence`` table (see ``EvidenceRepository``).
 
@@ -76,17 +110,17 @@ class SqlEvidenceRepository:
             raise NotFoundError(f"no evidence {evidence_id}")
         return _item(row)
 
-    async def list(
+    async def _rows(
         self,
         *,
-        alert_id: str | None = None,
-        incident_id: str | None = None,
-        camera_id: str | None = None,
-        created_before: datetime | None = None,
-        locked: bool | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> Page[EvidenceItem]:
+        alert_id: str | None,
+        incident_id: str | None,
+        camera_id: str | None,
+        created_before: datetime | None,
+        locked: bool | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[builtins.list[sa.Row[Any]], int]:
         check_page(limit, offset)
         where: builtins.list[Any] = []
         if alert_id is not None:
@@ -109,7 +143,89 @@ class SqlEvidenceRepository:
         async with transaction(self._engine, "listing evidence") as connection:
             total = await count_rows(connection, evidence, *where)
             rows = (await connection.execute(query)).all()
+        return builtins.list(rows), total
+
+    async def list(
+        self,
+        *,
+        alert_id: str | None = None,
+        incident_id: str | None = None,
+        camera_id: str | None = None,
+        created_before: datetime | None = None,
+        locked: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[EvidenceItem]:
+        rows, total = await self._rows(
+            alert_id=alert_id,
+            incident_id=incident_id,
+            camera_id=camera_id,
+            created_before=created_before,
+            locked=locked,
+            limit=limit,
+            offset=offset,
+        )
         return Page(tuple(_item(row) for row in rows), total)
+
+    async def browse(
+        self,
+        *,
+        alert_id: str | None = None,
+        incident_id: str | None = None,
+        camera_id: str | None = None,
+        locked: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[EvidenceEntry]:
+        rows, total = await self._rows(
+            alert_id=alert_id,
+            incident_id=incident_id,
+            camera_id=camera_id,
+            created_before=None,
+            locked=locked,
+            limit=limit,
+            offset=offset,
+        )
+        return Page(tuple(_entry(row) for row in rows), total)
+
+    async def record_gap(self, gap: EvidenceGap) -> None:
+        row = {
+            "alert_id": gap.alert_id,
+            "camera_id": gap.camera_id,
+            "at": gap.at,
+            "body": gap.to_dict(),
+        }
+        async with transaction(self._engine, f"recording the evidence gap of {gap.alert_id}") as c:
+            await c.execute(
+                sa.delete(evidence_gaps).where(evidence_gaps.c.alert_id == gap.alert_id)
+            )
+            await c.execute(sa.insert(evidence_gaps).values(row))
+
+    async def gaps(
+        self,
+        *,
+        alert_id: str | None = None,
+        camera_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[EvidenceGap]:
+        check_page(limit, offset)
+        where: builtins.list[Any] = []
+        if alert_id is not None:
+            where.append(evidence_gaps.c.alert_id == alert_id)
+        if camera_id is not None:
+            where.append(evidence_gaps.c.camera_id == camera_id)
+        query = (
+            sa.select(evidence_gaps)
+            .where(*where)
+            .order_by(evidence_gaps.c.at.desc(), evidence_gaps.c.alert_id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        async with transaction(self._engine, "listing evidence gaps") as connection:
+            total = await count_rows(connection, evidence_gaps, *where)
+            rows = (await connection.execute(query)).all()
+        return Page(tuple(_gap(row) for row in rows), total)
 
     async def update(self, item: EvidenceItem) -> None:
         async with transaction(self._engine, f"updating evidence {item.id}") as connection:

@@ -85,6 +85,7 @@ class MemoryRefreshTokenRepository:
     def __init__(self, check: Callable[[], None] = _no_check) -> None:
         self._check = check
         self._tokens: dict[str, RefreshToken] = {}
+        self._revoked_sessions: set[str] = set()
 
     async def add(self, token: RefreshToken) -> None:
         self._check()
@@ -112,7 +113,13 @@ class MemoryRefreshTokenRepository:
         return len(live)
 
     async def revoke_family(self, family_id: str, at: datetime) -> int:
+        self._check()
+        self._revoked_sessions.add(family_id)
         return self._revoke(lambda t: t.family_id == family_id, at)
+
+    async def session_revoked(self, session_id: str) -> bool:
+        self._check()
+        return session_id in self._revoked_sessions
 
     async def revoke_user(self, user_id: str, at: datetime) -> int:
         return self._revoke(lambda t: t.user_id == user_id, at)

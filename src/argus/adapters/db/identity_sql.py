@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from argus.adapters.db._sqlcore import count_rows, delete_by_id, insert_for, transaction
 from argus.adapters.db.alerts_sql import _parse, _update_version
-from argus.adapters.db.tables import api_keys, refresh_tokens, system_settings, users
+from argus.adapters.db.tables import (
+    api_keys,
+    refresh_tokens,
+    revoked_sessions,
+    system_settings,
+    users,
+)
 from argus.domain.errors import NotFoundError
 from argus.domain.identity import ApiKey, User
 from argus.ports.identity import RefreshToken
@@ -146,7 +152,26 @@ class SqlRefreshTokenRepository:
         return int(result.rowcount)
 
     async def revoke_family(self, family_id: str, at: datetime) -> int:
-        return await self._revoke(refresh_tokens.c.family_id == family_id, at)
+        # The tokens and the session's entry in the revocation set change together.
+        insert = insert_for(self._engine)(revoked_sessions)
+        record = insert.values(session_id=family_id, revoked_at=at).on_conflict_do_nothing()
+        statement = (
+            sa.update(refresh_tokens)
+            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        async with transaction(self._engine, "revoking a session") as connection:
+            await connection.execute(record)
+            result = await connection.execute(statement)
+        return int(result.rowcount)
+
+    async def session_revoked(self, session_id: str) -> bool:
+        query = sa.select(revoked_sessions.c.session_id).where(
+            revoked_sessions.c.session_id == session_id
+        )
+        async with transaction(self._engine, "checking a session") as connection:
+            found = await connection.scalar(query)
+        return found is not None
 
     async def revoke_user(self, user_id: str, at: datetime) -> int:
         return await self._revoke(refresh_tokens.c.user_id == user_id, at)

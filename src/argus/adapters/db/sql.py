@@ -14,6 +14,7 @@ batch costs a few round trips and replays are no-ops.
 from __future__ import annotations
 
 import builtins
+import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -36,7 +37,7 @@ from argus.adapters.db._common import (
     unique_batch,
 )
 from argus.adapters.db._sqlcore import count_rows as _count
-from argus.adapters.db._sqlcore import delete_by_id
+from argus.adapters.db._sqlcore import delete_by_id, storage_failure
 from argus.adapters.db._sqlcore import transaction as _transaction
 from argus.adapters.db.alerts_sql import (
     SqlAlertRepository,
@@ -52,6 +53,7 @@ from argus.adapters.db.identity_sql import (
     SqlSettingsStore,
     SqlUserRepository,
 )
+from argus.adapters.db.rollups_sql import SqlCountRollups
 from argus.adapters.db.tables import cameras, events, lines, zones
 from argus.adapters.db.workstations_sql import (
     SqlCapacityStore,
@@ -69,11 +71,9 @@ from argus.domain.errors import (
     ValidationError,
 )
 from argus.domain.event_stats import (
-    COUNTED_TYPES,
     DWELL_TYPE,
     HEATMAP_TYPE,
     CountBucket,
-    CountTally,
     DetectionStats,
     DetectionTally,
     DwellStats,
@@ -101,6 +101,21 @@ _CHUNK = 500
 """Events per execute call; SQLAlchemy splits it into multi-row INSERTs within driver limits."""
 _SCAN_BATCH = 1000
 """Rows fetched at a time when statistics stream over events."""
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file (and missing parents) readable by its owner only.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's mode, so
+    the whole database stays private. An existing file is narrowed to 0600.
+    """
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except OSError as exc:
+        raise StorageError(f"cannot create the database file {path}: {exc.strerror}") from exc
 
 
 def async_url(url: str) -> URL:
@@ -421,6 +436,7 @@ class SqlEventRepository:
         self._insert: Callable[[sa.Table], Any] = (
             postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         )
+        self.rollups = SqlCountRollups(engine)
 
     async def add(self, envelope: Envelope) -> bool:
         return bool((await self.add_many([envelope])).inserted)
@@ -443,6 +459,8 @@ class SqlEventRepository:
             for start in range(0, len(rows), _CHUNK):
                 result = await connection.execute(statement, rows[start : start + _CHUNK])
                 stored.update(result.scalars())
+            # Same transaction: the counts of exactly the events stored now (never a replay).
+            await self.rollups.record(connection, [e for e in first if e.event_id in stored])
         return batch_result(envelopes, stored)
 
     async def exists(self, event_id: str) -> bool:
@@ -519,13 +537,8 @@ class SqlEventRepository:
     async def counts(
         self, where: EventFilter, *, interval: Interval = "hour", tz: tzinfo = UTC
     ) -> tuple[CountBucket, ...]:
-        tally = CountTally(interval, tz)
-        await self._scan(
-            "counting events",
-            only_types(where, COUNTED_TYPES),
-            tally.add,
-        )
-        return tally.result()
+        # From the rollups (adapters/db/rollups_sql.py): the cost follows the buckets, not events.
+        return await self.rollups.counts(where, interval=interval, tz=tz)
 
     async def dwell(self, where: EventFilter, *, zone: str | None = None) -> tuple[DwellStats, ...]:
         tally = DwellTally(zone)
@@ -627,7 +640,7 @@ class SqlDatabase:
             if schema is not None:
                 raise ConfigError("schema is only supported on PostgreSQL")
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                _private_file(Path(parsed.database))
         elif schema is not None:
             if not schema.isidentifier():
                 raise ConfigError(f"invalid schema name {schema!r}")
@@ -652,7 +665,7 @@ class SqlDatabase:
         try:
             await migrate.upgrade(self.engine)
         except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"migrating the database failed: {exc}") from exc
+            raise storage_failure("migrating the database", exc) from exc
 
     @property
     def cameras(self) -> SqlCameraRepository:

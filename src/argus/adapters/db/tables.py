@@ -21,6 +21,7 @@ __all__ = [
     "audit_log",
     "cameras",
     "capacity_state",
+    "event_rollups",
     "events",
     "evidence",
     "face_embeddings",
@@ -29,6 +30,7 @@ __all__ = [
     "lines",
     "metadata",
     "refresh_tokens",
+    "revoked_sessions",
     "rules",
     "system_settings",
     "users",
@@ -147,6 +149,24 @@ events = sa.Table(
     sa.Index(None, "class_name", "timestamp"),
 )
 
+# Counts of line.crossed / zone.entered events per group and UTC unit (day, hour, quarter,
+# minute), kept in the event insert's transaction (see adapters/db/rollups_sql.py). The group's
+# names come from edge payloads of any length, so rows are keyed by a digest of the group. Only
+# the primary key is indexed (queries read ranges of it): every index costs each event insert.
+event_rollups = sa.Table(
+    "event_rollups",
+    metadata,
+    sa.Column("grain", sa.String(8), primary_key=True),
+    sa.Column("bucket", UtcDateTime(), primary_key=True),
+    sa.Column("group_key", sa.String(64), primary_key=True),
+    sa.Column("camera_id", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("class_name", sa.Text(), nullable=False),
+    sa.Column("total", sa.BigInteger(), nullable=False),
+)
+
 # --- alerting: rules, alerts, incidents -------------------------------------------------------
 # No foreign keys here: a rule names a camera only to filter events (a rule of a deleted
 # camera never matches again, like an event of an unknown camera), and alerts and incidents
@@ -229,6 +249,14 @@ refresh_tokens = sa.Table(
     sa.Index(None, "user_id"),
 )
 
+revoked_sessions = sa.Table(
+    "revoked_sessions",
+    metadata,
+    # The revocation set every server checks on every request: one primary-key lookup.
+    sa.Column("session_id", sa.String(64), primary_key=True),
+    sa.Column("revoked_at", UtcDateTime(), nullable=False),
+)
+
 api_keys = sa.Table(
     "api_keys",
     metadata,
@@ -280,6 +308,18 @@ evidence = sa.Table(
     sa.Index(None, "alert_id"),
     sa.Index(None, "incident_id"),
     sa.Index(None, "created_at", "id"),
+)
+
+# An alert whose evidence could not be captured (shed, no frames, a failed store): one per alert.
+evidence_gaps = sa.Table(
+    "evidence_gaps",
+    metadata,
+    sa.Column("alert_id", sa.String(200), primary_key=True),
+    sa.Column("camera_id", sa.String(200), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("body", JSON_TYPE, nullable=False),  # EvidenceGap.to_dict()
+    sa.Index(None, "camera_id"),
+    sa.Index(None, "at", "alert_id"),
 )
 
 # --- workstation security: face subjects, verify clients, decisions, shared capacity ----------

@@ -38,6 +38,11 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> npt.ND
             warnings.simplefilter("ignore")  # Pillow warns about large images; we check below
             with Image.open(io.BytesIO(data)) as header:
                 kind, (width, height) = header.format, header.size
+    except Image.DecompressionBombError as exc:
+        # Pillow refuses a header over twice its own limit before we see the size.
+        raise ValidationError(
+            f"the image declares more than {max_pixels} pixels; at most {max_pixels} are taken"
+        ) from exc
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise ValidationError("not an image: expected JPEG or PNG bytes") from exc
     if kind not in _FORMATS:

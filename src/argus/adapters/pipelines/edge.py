@@ -16,6 +16,12 @@ per camera (``latest``) and pushed to subscribers on the loop
 Each running camera also has a ``FrameRing`` of its recent frames, kept
 across restarts of its pipeline while its stream stays the same, from which
 ``capture`` cuts the snapshot and clip of an alert.
+
+Stopping a pipeline never blocks the API: the worker is told to stop (which
+also breaks a read its stream is blocked in, where the source can), ``apply``
+and ``remove`` wait a short grace for its thread off the event loop, and a
+thread still running then is joined in the background (``close`` waits for
+those too).
 """
 
 from __future__ import annotations
@@ -168,7 +174,10 @@ class EdgePipelines:
             (and across restarts); ``False`` builds one per pipeline run.
         outbox_capacity: Events kept at most while the bus is down.
         publish_retry: Delays between publish attempts while the bus fails.
-        stop_timeout: Seconds to wait for a pipeline thread to stop.
+        stop_timeout: Seconds to wait for a pipeline thread to stop before
+            giving up on it (logged), in the background or in ``close``.
+        stop_grace: Seconds ``apply`` and ``remove`` wait for a stopped
+            pipeline's thread before leaving it to end in the background.
         ring_seconds: Seconds of recent frames each camera keeps for
             ``capture``; at least the longest pre- plus post-roll asked for,
             with room for the delay before an alert asks. 0 keeps none.
@@ -194,6 +203,7 @@ class EdgePipelines:
         outbox_capacity: int = 10_000,
         publish_retry: BackoffPolicy | None = None,
         stop_timeout: float = 30.0,
+        stop_grace: float = 2.0,
         ring_seconds: float = 30.0,
         ring_fps: float = 10.0,
         ring_max_bytes: int = 32 * 1024 * 1024,
@@ -212,6 +222,8 @@ class EdgePipelines:
         self._edge_node_id = edge_node_id
         self._restart = restart
         self._stop_timeout = stop_timeout
+        self._stop_grace = min(stop_grace, stop_timeout)
+        self._reaping: set[asyncio.Task[None]] = set()
         self._new_ring: Callable[[], FrameRing] | None = None
         if ring_seconds > 0:
             self._new_ring = functools.partial(
@@ -312,10 +324,18 @@ class EdgePipelines:
                 await self._stop(entry.worker)
 
     async def _stop(self, worker: CameraWorker) -> None:
+        """Stop ``worker``; wait ``stop_grace`` for its thread, then reap it in the background."""
         worker.stop()
+        if await asyncio.to_thread(worker.join, self._stop_grace):
+            return
+        # Still in I/O its source cannot break (an FFmpeg read ends at its timeout);
+        # being stopped, it publishes nothing more. The caller does not wait for it.
+        task = asyncio.create_task(self._reap(worker), name=f"reap-camera-{worker.camera.id}")
+        self._reaping.add(task)
+        task.add_done_callback(self._reaping.discard)
+
+    async def _reap(self, worker: CameraWorker) -> None:
         if not await asyncio.to_thread(worker.join, self._stop_timeout):
-            # The thread is blocked in I/O; it exits at its next read timeout and,
-            # being replaced, publishes nothing more.
             log.warning("camera %s: pipeline thread did not stop in time", worker.camera.id)
 
     def _on_events(self, camera_id: str, envelopes: tuple[Envelope, ...]) -> None:
@@ -488,7 +508,9 @@ class EdgePipelines:
                 return
             self._closed = True
             workers = [e.worker for e in self._entries.values() if e.worker is not None]
-            await asyncio.gather(*(self._stop(w) for w in workers))
+            for worker in workers:
+                worker.stop()
+            await asyncio.gather(*(self._reap(w) for w in workers), *self._reaping)
             self._entries.clear()
             self._rings.clear()
             self._tracks.clear()

@@ -83,7 +83,7 @@ def open_input(
         if limit is not None and elapsed >= 0.95 * limit:
             # FFmpeg's RTSP handshake reports an interrupted read as invalid data.
             raise SourceOpenError(
-                f"{what}: timed out after {elapsed:.1f} s ({describe(exc)})"
+                f"{what}: timed out: the stream did not open within {limit:g} s ({describe(exc)})"
             ) from exc
         raise translate(exc, what) from exc
     if not container.streams.video:

@@ -185,8 +185,9 @@ class BaseSource(ABC):
         """Stop reading and release the connection; safe to call twice.
 
         From the reading thread (between two frames) resources are released at
-        once. From another thread the reader stops at its next frame or read
-        timeout and releases them itself.
+        once. From another thread the adapter is interrupted (``_interrupt``:
+        a blocked read returns at once where the adapter can break it, at its
+        read timeout otherwise) and the reader releases the resources itself.
         """
         with self._lock:
             if self._closed:
@@ -202,6 +203,8 @@ class BaseSource(ABC):
             self._release()
         elif same_thread:
             generator.close()
+        else:
+            self._interrupt()
 
     def __enter__(self) -> Self:
         return self
@@ -223,6 +226,15 @@ class BaseSource(ABC):
 
     def _release(self) -> None:
         """Close files, containers and sockets; must be safe to call twice."""
+        return
+
+    def _interrupt(self) -> None:
+        """Break a read blocked in another thread (called by ``close``); must be thread-safe.
+
+        The reading thread then sees the source closed and releases its
+        resources itself. Adapters that cannot break a read leave this alone:
+        their reads end at the read timeout.
+        """
         return
 
     def _stopped(self) -> bool:

@@ -15,7 +15,28 @@ from argus.adapters.video._base import BaseSource, Clock, Image, Timeline
 from argus.domain.frames import SourceState
 from argus.errors import ConfigError, SourceDecodeError, SourceOpenError
 
-__all__ = ["FileSource", "probe_frame_count", "probe_frame_rate"]
+__all__ = ["VIDEO_FORMATS", "FileSource", "probe_frame_count", "probe_frame_rate"]
+
+VIDEO_FORMATS: frozenset[str] = frozenset(
+    {
+        # containers
+        *("mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "avi", "flv"),
+        *("mpegts", "mpeg", "asf", "ogg", "nut", "mxf", "dv", "rm", "wtv", "ivf"),
+        # elementary video streams
+        *("h264", "hevc", "vvc", "obu", "m4v", "mpegvideo", "h263", "vc1", "mjpeg"),
+        *("mpjpeg", "yuv4mpegpipe"),
+        # still and animated images
+        *("image2", "jpeg_pipe", "png_pipe", "bmp_pipe", "webp_pipe", "tiff_pipe"),
+        *("gif", "gif_pipe", "apng"),
+    }
+)
+"""FFmpeg demuxers a local file may be read with: video and image formats only.
+
+FFmpeg picks a demuxer by a file's content and name. Its text demuxers
+(``tty`` for ``.asc``/``.nfo``/``.ans``, ``bin``, ``xbin``, ``adf``, ``idf``)
+draw any text file as legible video, and playlists or descriptions (``concat``,
+``hls``, ``sdp``) open further files or hosts; none of them is on this list.
+"""
 
 _DEFAULT_INTERVAL = 1.0 / 25.0
 _MAX_LAG = 1.0
@@ -23,7 +44,11 @@ _MAX_LAG = 1.0
 
 
 class FileSource(BaseSource):
-    """Frames of a video file (anything FFmpeg reads: mp4, mkv, avi, ts...).
+    """Frames of a video file (mp4, mkv, avi, ts... : the demuxers of ``VIDEO_FORMATS``).
+
+    A file FFmpeg would read with any other demuxer (a text file drawn by
+    ``tty``, a playlist) is refused with ``SourceDecodeError`` before a frame
+    is decoded.
 
     A corrupt packet is counted as dropped and reading continues. A truncated
     file yields what it holds and ends (``ENDED``) with ``stats.last_error``
@@ -129,8 +154,16 @@ class FileSource(BaseSource):
             raise SourceOpenError(f"{self._path}: no such file")
         if self._path.is_dir():
             raise SourceOpenError(f"{self._path}: is a directory (read it as images instead)")
-        self._container = open_input(str(self._path), what=self._path.name, options=self._options)
-        return self._container
+        container = open_input(str(self._path), what=self._path.name, options=self._options)
+        # Checked before any packet is read: a text file must not become a frame.
+        names = set(container.format.name.split(","))
+        if not names & VIDEO_FORMATS:
+            container.close()
+            raise SourceDecodeError(
+                f"{self._path.name}: not a video or image file (read as {container.format.name!r})"
+            )
+        self._container = container
+        return container
 
     def _pace(self, timestamp: float) -> bool:
         """Wait until ``timestamp`` is due; return ``True`` when closed meanwhile."""

@@ -30,11 +30,24 @@ def _natural_key(path: Path) -> tuple[tuple[int, int | str], ...]:
     )
 
 
+def _inside(path: Path, home: Path) -> bool:
+    """Whether ``path``, with symlinks resolved, still lies in ``home``.
+
+    A link to a file elsewhere is skipped: whoever may write into an image
+    folder must not make the server read (and show) images from outside it.
+    """
+    try:
+        return path.resolve(strict=True).parent == home
+    except (OSError, RuntimeError):
+        return False
+
+
 class ImageDirectorySource(BaseSource):
     """Frames read from the image files of one directory (not recursive).
 
     Files are taken in natural order of their names (``2.jpg`` before
-    ``10.jpg``). A file that cannot be read or decoded is counted as dropped
+    ``10.jpg``). Symbolic links to files outside the directory are skipped.
+    A file that cannot be read or decoded is counted as dropped
     with ``stats.last_error`` and skipped. Timestamps are ``position / fps``,
     where position counts every listed file, readable or not.
 
@@ -77,7 +90,12 @@ class ImageDirectorySource(BaseSource):
             entries = list(self._directory.iterdir())
         except OSError as exc:
             raise SourceOpenError(f"{self._directory}: {exc.strerror or exc}") from exc
-        images = [p for p in entries if p.suffix.lower() in self._extensions and p.is_file()]
+        home = self._directory.resolve()
+        images = [
+            p
+            for p in entries
+            if p.suffix.lower() in self._extensions and p.is_file() and _inside(p, home)
+        ]
         return sorted(images, key=_natural_key)
 
     def _produce(self) -> Iterator[tuple[Image, float]]:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from urllib.parse import urlsplit
 
 import httpx
 
 from argus.adapters.video._base import Clock, Image, LiveSource, check_timeout, redact_url
-from argus.adapters.video._http import HttpOptions, check_status, make_client, translate_http
+from argus.adapters.video._http import (
+    HttpOptions,
+    SocketWatch,
+    check_status,
+    make_client,
+    seconds,
+    translate_http,
+)
 from argus.adapters.video._imaging import decode_image
 from argus.adapters.video._multipart import (
     MultipartError,
@@ -32,17 +39,27 @@ class MjpegSource(LiveSource):
     ``SourceOpenError`` (state ``FAILED``). Frames carry the arrival time
     (seconds since the first frame), as MJPEG has no presentation times.
 
+    Each phase has a deadline, so a camera that answers a byte at a time
+    fails like one that does not answer: the response headers must arrive
+    within ``open_timeout`` of the request, the first frame within
+    ``first_frame_timeout`` of the headers, and each later frame within
+    ``read_timeout`` of the one before. ``close()`` from another thread
+    shuts the connection down, which ends a blocked read at once.
+
     Args:
         url: The ``http://`` or ``https://`` URL of the stream.
         source_id: Name in logs and frames; the redacted URL when ``None``.
-        open_timeout: Seconds allowed to connect.
-        read_timeout: Seconds without data after which the link counts as lost.
+        open_timeout: Seconds allowed to connect and to receive the response headers.
+        read_timeout: Seconds allowed for each frame after the first.
+        first_frame_timeout: Seconds allowed for the first frame after the headers.
         max_retries: Failures in a row tolerated; ``None`` retries forever.
         backoff: Delays between attempts.
         rng: Random source of the backoff jitter.
         headers: Extra request headers.
         auth: ``(user, password)`` for HTTP basic authentication.
         verify: Verify TLS certificates.
+        connect_to: Maps each host connected to (redirects included) to the
+            address to use, raising ``SourceOpenError`` for a refused one.
         max_part_bytes: Largest JPEG accepted.
         clock: Monotonic clock used for timestamps; tests inject a fake one.
     """
@@ -54,12 +71,14 @@ class MjpegSource(LiveSource):
         source_id: str | None = None,
         open_timeout: float = 10.0,
         read_timeout: float = 10.0,
+        first_frame_timeout: float = 10.0,
         max_retries: int | None = None,
         backoff: BackoffPolicy | None = None,
         rng: RandomSource | None = None,
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         verify: bool = True,
+        connect_to: Callable[[str], str] | None = None,
         max_part_bytes: int = 16 * 1024 * 1024,
         clock: Clock = time.monotonic,
     ) -> None:
@@ -82,15 +101,23 @@ class MjpegSource(LiveSource):
             headers=dict(headers or {}),
             auth=auth,
             verify=verify,
+            connect_to=connect_to,
         )
+        self._first_frame_timeout = check_timeout("first_frame_timeout", first_frame_timeout)
         self._max_part_bytes = max_part_bytes
+        self._watch = SocketWatch()
         self._client: httpx.Client | None = None
         self._response: httpx.Response | None = None
 
     def _session(self) -> Generator[tuple[Image, float | None], None, None]:
         what = self._safe_url
-        self._client = make_client(self._http)
+        watch = self._watch
+        self._client = make_client(self._http, watch)
         try:
+            watch.arm(
+                self._http.open_timeout,
+                f"no response headers within {seconds(self._http.open_timeout)}",
+            )
             self._response = self._client.send(
                 self._client.build_request("GET", self._url), stream=True
             )
@@ -102,6 +129,10 @@ class MjpegSource(LiveSource):
                     f"{what}: not a multipart MJPEG stream (content-type {content_type!r})"
                 )
             reader = MultipartReader(boundary, max_part_bytes=self._max_part_bytes)
+            watch.arm(
+                self._first_frame_timeout,
+                f"no frame within {seconds(self._first_frame_timeout)}",
+            )
             for chunk in self._response.iter_bytes():
                 if self._stopped():
                     return
@@ -113,14 +144,24 @@ class MjpegSource(LiveSource):
                         continue
                     self._stats.frames_decoded += 1
                     yield image, None
+                    # Armed once the consumer is done: its time is not the camera's.
+                    watch.arm(
+                        self._http.read_timeout,
+                        f"no frame for {seconds(self._http.read_timeout)}",
+                    )
                 if reader.done:
                     return
         except httpx.HTTPError as exc:
-            raise translate_http(exc, what) from exc
+            raise translate_http(exc, what, watch) from exc
         except MultipartError as exc:
             raise SourceDecodeError(f"{what}: {exc}") from exc
         except httpx.StreamError as exc:
             raise SourceOpenError(f"{what}: {type(exc).__name__} ({exc})") from exc
+        finally:
+            watch.disarm()
+
+    def _interrupt(self) -> None:
+        self._watch.interrupt()
 
     def _release(self) -> None:
         response, self._response = self._response, None

@@ -12,7 +12,7 @@ from av.container import InputContainer
 from argus.adapters.video._av import decode_video, open_input
 from argus.adapters.video._base import Clock, Image, LiveSource, check_timeout, redact_url
 from argus.domain.backoff import BackoffPolicy, RandomSource
-from argus.errors import ConfigError
+from argus.errors import ConfigError, SourceOpenError
 
 __all__ = ["RtspSource", "Transport"]
 
@@ -27,6 +27,15 @@ class RtspSource(LiveSource):
     counts the sessions that delivered frames again. After ``max_retries``
     failures in a row it raises ``SourceOpenError`` (state ``FAILED``).
 
+    Each phase has a deadline, enforced by FFmpeg's interrupt callback (so a
+    peer that accepts and never answers, or answers a byte at a time, fails
+    like one that refuses): opening the stream and reading its headers get
+    ``open_timeout``, each read ``read_timeout``; the first frame must be
+    decoded within ``first_frame_timeout`` of the open and each later one
+    within ``read_timeout`` of the one before. FFmpeg's reads cannot be
+    broken from another thread: ``close()`` takes effect at the next packet,
+    at the latest when the read in progress times out.
+
     Args:
         url: The stream URL; credentials in it never reach logs or errors.
         source_id: Name in logs and frames; the redacted URL when ``None``.
@@ -34,6 +43,7 @@ class RtspSource(LiveSource):
             through NAT and firewalls) or ``"udp"`` (lower latency, may lose packets).
         open_timeout: Seconds allowed to connect and read the stream headers.
         read_timeout: Seconds without data after which the link counts as lost.
+        first_frame_timeout: Seconds allowed for the first frame after the open.
         max_retries: Failures in a row tolerated; ``None`` retries forever.
         backoff: Delays between attempts.
         rng: Random source of the backoff jitter.
@@ -49,6 +59,7 @@ class RtspSource(LiveSource):
         transport: Transport = "tcp",
         open_timeout: float = 10.0,
         read_timeout: float = 10.0,
+        first_frame_timeout: float = 10.0,
         max_retries: int | None = None,
         backoff: BackoffPolicy | None = None,
         rng: RandomSource | None = None,
@@ -71,6 +82,7 @@ class RtspSource(LiveSource):
         self._transport: Transport = transport
         self._open_timeout = check_timeout("open_timeout", open_timeout)
         self._read_timeout = check_timeout("read_timeout", read_timeout)
+        self._first_frame_timeout = check_timeout("first_frame_timeout", first_frame_timeout)
         self._options = {
             "rtsp_transport": transport,
             # FFmpeg's own socket timeout, in microseconds; PyAV's timeout below
@@ -93,13 +105,29 @@ class RtspSource(LiveSource):
             options=self._options,
             timeout=(self._open_timeout, self._read_timeout),
         )
-        yield from decode_video(
+        # A stream that sends packets but no decodable frame never trips FFmpeg's
+        # per-read timeout; a deadline per frame, checked between packets, does.
+        reason = f"no frame within {self._first_frame_timeout:g} s"
+        due = time.monotonic() + self._first_frame_timeout
+        late = False
+
+        def stop_or_late() -> bool:
+            nonlocal late
+            late = time.monotonic() > due
+            return late or self._stopped()
+
+        for image, media_time in decode_video(
             self._container,
             self._stats,
             max_demux_errors=0,
             what=self._safe_url,
-            stopped=self._stopped,
-        )
+            stopped=stop_or_late,
+        ):
+            yield image, media_time
+            reason = f"no frame for {self._read_timeout:g} s"
+            due = time.monotonic() + self._read_timeout
+        if late and not self._stopped():
+            raise SourceOpenError(f"{self._safe_url}: timed out: {reason}")
 
     def _release(self) -> None:
         container, self._container = self._container, None

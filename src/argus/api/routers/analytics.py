@@ -2,8 +2,10 @@
 
 Every statistic covers a period ``[since, until)``: ``until`` defaults to now
 and ``since`` to a day before it. Times need a UTC offset; a period must not
-be empty and is bounded (``MAX_SPAN``), so one request scans a bounded number
-of events. Problems with the period are reported at ``("query", "until")``.
+be empty and is bounded (``MAX_SPAN``), so one answer has a bounded number of
+buckets. Each query takes a slot of the runtime's analytics ``WorkBudget``
+for the caller while it runs; over budget the answer is 429 with
+``Retry-After``. Problems with the period are reported at ``("query", "until")``.
 """
 
 from __future__ import annotations
@@ -51,10 +53,16 @@ ClassFilter = Annotated[
 ]
 
 
-def get_analytics(runtime: RuntimeDep) -> AnalyticsService:
-    """The analytics service over the running app's event store and pipelines."""
+def get_analytics(runtime: RuntimeDep, who: Caller) -> AnalyticsService:
+    """The analytics service over the running app's event store, charged to the caller."""
     services = runtime.services
-    return AnalyticsService(services.database.events, services.pipelines, heatmap_painter())
+    return AnalyticsService(
+        services.database.events,
+        services.pipelines,
+        heatmap_painter(),
+        budget=runtime.analytics_budget,
+        principal=f"{who.kind}:{who.id}",
+    )
 
 
 AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]

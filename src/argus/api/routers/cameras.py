@@ -116,13 +116,30 @@ async def get_camera(camera_id: CameraId, cameras: CamerasDep) -> CameraPublic:
 async def update_camera(
     request: Request, camera_id: CameraId, body: CameraUpdate, who: Caller, runtime: RuntimeDep
 ) -> CameraPublic:
-    """Change some fields; only this camera's pipeline restarts."""
+    """Change some fields; only this camera's pipeline restarts.
+
+    A ``stream_url`` on another scheme, host or port removes the stored login
+    unless ``credentials`` comes in the same request (audited as
+    ``camera.credentials.drop``): a login is never sent to a new host.
+    """
     changes = body.changes()
-    camera = await runtime.cameras.update_camera(camera_id, changes)
-    await audited(
-        runtime, request, who, "camera.update", f"camera:{camera_id}", fields=sorted(changes)
-    )
-    return CameraPublic.of(camera)
+    change = await runtime.cameras.update_camera(camera_id, changes)
+    target = f"camera:{camera_id}"
+    await audited(runtime, request, who, "camera.update", target, fields=sorted(changes))
+    if change.credentials_dropped:
+        scheme, host, port = change.old_origin
+        old_origin = f"{scheme}://{host}:{port}" if host else "a local path"
+        await audited(
+            runtime,
+            request,
+            who,
+            "camera.credentials.drop",
+            target,
+            reason="the stream moved to another scheme, host or port without a new login",
+            old_origin=old_origin,
+            new_url=change.camera.stream_url,
+        )
+    return CameraPublic.of(change.camera)
 
 
 @router.delete("/{camera_id}", status_code=204, summary="Remove a camera")

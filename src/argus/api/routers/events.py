@@ -5,9 +5,16 @@ bus (or prefers HTTP): the batch is stored in one transaction, idempotently
 on ``event_id``, and the answer comes only after the commit, so a 2xx means
 every event of the batch is durable and the producer may drop its copies.
 Retrying a batch whose answer was lost is safe: its events come back as
-duplicates. Stored events are then published on the event subject (best
-effort) so that alerting and live clients see them as they see the embedded
-worker's; the event store's own bus consumer skips them as duplicates.
+duplicates. A camera-scoped key may post events of its cameras only: one
+envelope of another camera refuses the whole batch (403, nothing stored).
+Each key (or user) has a token bucket of events (``ingest_events_per_s``,
+``ingest_events_burst``): a batch needing more tokens than are left is
+refused whole with 429 and ``Retry-After``, so a producer keeps it and
+retries; nothing of a refused batch is stored or dropped silently.
+
+Stored events are then published on the event subject (best effort) so that
+alerting and live clients see them as they see the embedded worker's; the
+event store's own bus consumer skips them as duplicates.
 """
 
 from __future__ import annotations
@@ -31,8 +38,10 @@ from argus.api.schemas.events import (
 from argus.api.security import Caller
 from argus.domain.errors import BusError, NotFoundError, ValidationError
 from argus.domain.events import Envelope
+from argus.domain.identity import Principal
 from argus.ports.bus import EventBus
 from argus.ports.repositories import MAX_PAGE, EventFilter, EventRepository, InsertResult
+from argus.services.ratelimit import RateLimiter
 
 __all__ = ["EventIntake", "router"]
 
@@ -50,15 +59,29 @@ class EventIntake:
         events: The event store.
         bus: The event bus.
         subject: The subject the pipelines publish events on.
+        limit: Events per second per sender; ``None`` = unlimited.
     """
 
-    def __init__(self, events: EventRepository, bus: EventBus, subject: str) -> None:
+    def __init__(
+        self,
+        events: EventRepository,
+        bus: EventBus,
+        subject: str,
+        *,
+        limit: RateLimiter | None = None,
+    ) -> None:
         self._events = events
         self._bus = bus
         self._subject = subject
+        self._limit = limit
 
-    async def accept(self, envelopes: Sequence[Envelope]) -> InsertResult:
+    async def accept(
+        self, envelopes: Sequence[Envelope], *, sender: Principal | None = None
+    ) -> InsertResult:
         """Store a batch in one transaction; return once it is committed.
+
+        ``sender`` (when given) must see every envelope's camera, and pays one
+        token of its bucket per envelope, before anything is stored.
 
         Every distinct event of the batch is then published, duplicates too:
         a producer retries a batch when the answer was lost, possibly after
@@ -66,8 +89,15 @@ class EventIntake:
         ``event_id``. A failed publish is logged; the events stay stored.
 
         Raises:
+            PermissionDeniedError: An envelope's camera is outside the sender's scope.
+            RateLimitedError: The sender's bucket holds too few events for the batch.
+            ValidationError: The batch is larger than the bucket could ever hold.
             StorageError: The batch was not stored (nothing of it was).
         """
+        if sender is not None:
+            for envelope in envelopes:
+                sender.require_camera(envelope.source.camera_id)
+            self._pay(sender, len(envelopes))
         result = await self._events.add_many(envelopes)
         published: set[str] = set()
         try:
@@ -79,11 +109,26 @@ class EventIntake:
             log.warning("ingested events are stored but were not published: %s", exc)
         return result
 
+    def _pay(self, sender: Principal, events: int) -> None:
+        if self._limit is None or not events:
+            return
+        if events > self._limit.burst:
+            raise ValidationError(
+                f"the batch holds {events} events, more than the {self._limit.burst} one key "
+                "may post at once (ingest_events_burst); split it into smaller batches"
+            )
+        self._limit.hit(sender.actor, events)
+
 
 def get_intake(runtime: RuntimeDep) -> EventIntake:
     """The intake over the app's store and bus."""
     services = runtime.services
-    return EventIntake(services.database.events, services.bus, services.events_subject)
+    return EventIntake(
+        services.database.events,
+        services.bus,
+        services.events_subject,
+        limit=runtime.ingest_limit,
+    )
 
 
 IntakeDep = Annotated[EventIntake, Depends(get_intake)]
@@ -160,10 +205,10 @@ async def ingest_events(
 
     The answer comes after the commit: every id it lists is stored. Events
     already stored (a retried batch) are listed as duplicates, not stored again.
-    A camera-scoped key may only post events of its cameras.
+    A camera-scoped key may only post events of its cameras (403 for the whole
+    batch otherwise); past the key's event rate the whole batch gets 429 with
+    ``Retry-After``.
     """
     envelopes = _envelopes(batch)
-    for envelope in envelopes:
-        who.require_camera(envelope.source.camera_id)
-    result = await intake.accept(envelopes)
+    result = await intake.accept(envelopes, sender=who)
     return EventBatchResult(inserted=list(result.inserted), duplicates=list(result.duplicates))

@@ -3,13 +3,17 @@
 Reading content verifies the object's HMAC (over ciphertext and metadata)
 before decrypting and checks the plaintext's sha256; anything altered is
 reported (409) and never served. Every read, export, lock, upload and delete
-is in the audit trail. Viewers read; operators lock, export and upload;
+is in the audit trail. A listed row that contradicts itself (edited in the
+database) is reported in place with ``tampered: true`` and the rest is listed;
+an alert whose evidence could not be captured has a gap (``/evidence/gaps``,
+and ``gaps`` of ``GET /evidence?alert_id=``). Viewers read; operators lock, export and upload;
 deleting needs an admin (locked evidence cannot be deleted at all).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
@@ -17,10 +21,18 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, Response, Uploa
 from argus.api.deps import RuntimeDep
 from argus.api.routers.incidents import scoped_incident
 from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, ErrorBody
-from argus.api.schemas.evidence import EvidenceExport, EvidenceList, EvidencePublic, PublicKey
+from argus.api.schemas.evidence import (
+    EvidenceExport,
+    EvidenceGapList,
+    EvidenceGapPublic,
+    EvidenceList,
+    EvidencePublic,
+    PublicKey,
+)
 from argus.api.security import Caller, audited, client_ip
 from argus.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from argus.domain.evidence import EvidenceItem, key_fingerprint
+from argus.domain.evidence_status import EvidenceEntry, EvidenceGap, TamperedEvidence
 from argus.domain.identity import Principal
 from argus.ports.repositories import MAX_PAGE, Page
 from argus.services.evidence import EvidenceService
@@ -74,13 +86,29 @@ async def _scoped(evidence: EvidenceService, evidence_id: str, who: Principal) -
     return item
 
 
-def _page(items: list[EvidenceItem], limit: int, offset: int) -> EvidenceList:
+def _sees(who: Principal, entry: EvidenceEntry) -> bool:
+    """A tampered row is shown only to callers who see every camera it names."""
+    if isinstance(entry, TamperedEvidence):
+        return all(who.sees_camera(camera) for camera in entry.cameras)
+    return who.sees_camera(entry.camera_id)
+
+
+def _page(items: list[EvidenceEntry], limit: int, offset: int) -> EvidenceList:
     return EvidenceList(
-        items=[EvidencePublic.of(i) for i in items[offset : offset + limit]],
+        items=[EvidencePublic.of_entry(i) for i in items[offset : offset + limit]],
         total=len(items),
         limit=limit,
         offset=offset,
     )
+
+
+async def _alert_gaps(
+    evidence: EvidenceService, alert_id: str | None, who: Principal
+) -> list[EvidenceGapPublic]:
+    if alert_id is None:
+        return []
+    page = await evidence.gaps(alert_id=alert_id, limit=MAX_PAGE)
+    return [EvidenceGapPublic.of(g) for g in page.items if who.sees_camera(g.camera_id)]
 
 
 @router.get("", summary="List evidence")
@@ -94,10 +122,15 @@ async def list_evidence(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> EvidenceList:
-    """Evidence metadata, oldest first (a camera-scoped caller sees its cameras' only)."""
+    """Evidence metadata, oldest first (a camera-scoped caller sees its cameras' only).
+
+    A row edited in the database is listed with ``tampered: true``; with
+    ``alert_id``, ``gaps`` says why the alert's evidence is missing, if it is.
+    """
     evidence = runtime.evidence
+    gaps = await _alert_gaps(evidence, alert_id, who)
     if who.cameras is None:
-        page: Page[EvidenceItem] = await evidence.list(
+        page: Page[EvidenceEntry] = await evidence.browse(
             alert_id=alert_id,
             incident_id=incident_id,
             camera_id=camera_id,
@@ -106,13 +139,14 @@ async def list_evidence(
             offset=offset,
         )
         return EvidenceList(
-            items=[EvidencePublic.of(i) for i in page.items],
+            items=[EvidencePublic.of_entry(i) for i in page.items],
             total=page.total,
             limit=limit,
             offset=offset,
+            gaps=gaps,
         )
     everything = await all_pages(
-        lambda skip: evidence.list(
+        lambda skip: evidence.browse(
             alert_id=alert_id,
             incident_id=incident_id,
             camera_id=camera_id,
@@ -121,7 +155,37 @@ async def list_evidence(
             offset=skip,
         )
     )
-    return _page([i for i in everything if who.sees_camera(i.camera_id)], limit, offset)
+    listed = _page([i for i in everything if _sees(who, i)], limit, offset)
+    return listed.model_copy(update={"gaps": gaps})
+
+
+@router.get("/gaps", summary="Evidence gaps")
+async def list_gaps(
+    runtime: RuntimeDep,
+    who: Caller,
+    alert_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    camera_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> EvidenceGapList:
+    """Alerts whose evidence could not be captured (shed, no frames, failed), newest first."""
+    evidence = runtime.evidence
+    if who.cameras is None:
+        page: Page[EvidenceGap] = await evidence.gaps(
+            alert_id=alert_id, camera_id=camera_id, limit=limit, offset=offset
+        )
+        found, total = list(page.items), page.total
+    else:
+        everything = await all_pages(
+            lambda skip: evidence.gaps(
+                alert_id=alert_id, camera_id=camera_id, limit=MAX_PAGE, offset=skip
+            )
+        )
+        seen = [g for g in everything if who.sees_camera(g.camera_id)]
+        found, total = seen[offset : offset + limit], len(seen)
+    return EvidenceGapList(
+        items=[EvidenceGapPublic.of(g) for g in found], total=total, limit=limit, offset=offset
+    )
 
 
 @router.get("/keys/signing", summary="Bundle signing key")
@@ -247,17 +311,23 @@ async def incident_evidence(
     """Items attached to the incident and those of its linked alerts, oldest first."""
     incident = await scoped_incident(runtime.alerts, incident_id, who)
     evidence = runtime.evidence
-    found = {
+    found: dict[str, EvidenceEntry] = {
         i.id: i
         for i in await all_pages(
-            lambda skip: evidence.list(incident_id=incident.id, limit=MAX_PAGE, offset=skip)
+            lambda skip: evidence.browse(incident_id=incident.id, limit=MAX_PAGE, offset=skip)
         )
     }
     for alert_id in incident.alert_ids:
-        for item in (await evidence.list(alert_id=alert_id, limit=MAX_PAGE)).items:
+        for item in (await evidence.browse(alert_id=alert_id, limit=MAX_PAGE)).items:
             found[item.id] = item
-    ordered = sorted(found.values(), key=lambda i: (i.created_at, i.id))
-    return _page([i for i in ordered if who.sees_camera(i.camera_id)], limit, offset)
+    ordered = sorted(found.values(), key=_created)
+    return _page([i for i in ordered if _sees(who, i)], limit, offset)
+
+
+def _created(entry: EvidenceEntry) -> tuple[datetime, str]:
+    if isinstance(entry, TamperedEvidence):
+        return entry.created_at or datetime.min.replace(tzinfo=UTC), entry.id
+    return entry.created_at, entry.id
 
 
 @incident_router.post(

@@ -1,15 +1,14 @@
-"""``/health/live``, ``/health/ready`` and ``/metrics``."""
+"""``/health/live`` and ``/health/ready`` (``/metrics`` is in ``routers.metrics``)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
 from argus.api.deps import RuntimeDep
 from argus.api.schemas.health import Check, Liveness, Readiness
-from argus.api.security import require
 from argus.domain.errors import ArgusError
 
 __all__ = ["router"]
@@ -46,12 +45,20 @@ def _pipelines(runtime: RuntimeDep) -> Check:
     responses={503: {"model": Readiness, "description": "A part is not ready."}},
 )
 async def ready(runtime: RuntimeDep, response: Response) -> Readiness:
-    """Database ping, event store and alerting consumers, pipelines; 503 names the failing part."""
+    """Database ping, event store and alerting consumers, pipelines; 503 names the failing part.
+
+    A database that answers reads but refuses writes (locked, read-only, out of
+    space, privileges revoked) passes the ping; ``event_store`` and
+    ``alerting`` then fail while the consumers hold events the store refuses,
+    and pass again once it takes them.
+    """
     ok, detail = runtime.ingest.check()
+    store_ok, store_detail = runtime.ingest.check_store()
     alerting_ok, alerting_detail = runtime.alerting.check()
     checks = {
         "database": await _database(runtime),
         "bus": Check(ok=ok, detail=detail),
+        "event_store": Check(ok=store_ok, detail=store_detail),
         "alerting": Check(ok=alerting_ok, detail=alerting_detail),
         "pipelines": _pipelines(runtime),
     }
@@ -59,11 +66,3 @@ async def ready(runtime: RuntimeDep, response: Response) -> Readiness:
     if not healthy:
         response.status_code = 503
     return Readiness(status="ok" if healthy else "unavailable", checks=checks)
-
-
-@router.get("/metrics", include_in_schema=False, dependencies=[Depends(require("view"))])
-async def metrics(runtime: RuntimeDep) -> Response:
-    """Prometheus exposition of this app's registry (a viewer, or a key with ``view``:
-    Prometheus sends it as ``authorization: credentials``)."""
-    body, content_type = runtime.metrics.render()
-    return Response(content=body, media_type=content_type)

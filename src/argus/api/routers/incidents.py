@@ -60,10 +60,15 @@ async def scoped_incident(alerts: AlertService, incident_id: str, who: Principal
 async def create_incident(
     request: Request, body: IncidentCreate, who: Caller, runtime: RuntimeDep
 ) -> IncidentPublic:
-    """Open an incident by hand; linked alerts must exist (confirming an alert opens one too)."""
+    """Open an incident by hand; linked alerts must exist (confirming an alert opens one too).
+
+    A camera-scoped caller may link only alerts of its cameras; another camera's
+    alert answers exactly like an unknown id (422), so the answer does not tell
+    whether it exists.
+    """
     fields = body.fields()
     who.require_camera(fields.get("camera_id"))
-    incident = await runtime.alerts.create_incident(fields, who.actor)
+    incident = await runtime.alerts.create_incident(fields, who.actor, cameras=who.cameras)
     await audited(runtime, request, who, "incident.create", f"incident:{incident.id}")
     return IncidentPublic.of(incident)
 
@@ -106,7 +111,7 @@ async def update_incident(
     changes = body.changes()
     if "camera_id" in changes:
         who.require_camera(changes["camera_id"])
-    incident = await runtime.alerts.update_incident(incident_id, changes)
+    incident = await runtime.alerts.update_incident(incident_id, changes, cameras=who.cameras)
     await audited(
         runtime, request, who, "incident.update", f"incident:{incident_id}", fields=sorted(changes)
     )

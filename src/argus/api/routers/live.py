@@ -60,7 +60,8 @@ Message = SubscribeMessage | UnsubscribeMessage | AckMessage | PingMessage | Aut
 AUTH_TIMEOUT = 10.0
 """Seconds a connection may take to sign in."""
 RECHECK_INTERVAL = 30.0
-"""Seconds between re-checks of a connection's token (expiry, revocation)."""
+"""Seconds between re-checks of a connection's token (expiry); an ended session of its
+principal makes it re-check at once (``SessionWatch``)."""
 UNAUTHORIZED = 4401
 """Close code: not signed in, or the token expired or was revoked."""
 
@@ -171,6 +172,26 @@ async def _sign_in(websocket: WebSocket, runtime: Runtime) -> _Session | None:
     return _Session(client=runtime.live.connect(principal), token=token)
 
 
+async def _watchdog(
+    websocket: WebSocket, runtime: Runtime, session: _Session, ended: asyncio.Event
+) -> None:
+    """Close the connection once its token no longer authenticates.
+
+    It re-checks every ``RECHECK_INTERVAL`` seconds, and at once when ``ended``
+    is set (a session of its principal ended, here or on another server).
+    """
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ended.wait(), RECHECK_INTERVAL)
+        ended.clear()  # before the check: an end announced during it wakes us again
+        try:
+            session.client.principal = await authenticate_token(runtime, session.token)
+        except AuthenticationError as exc:
+            await websocket.send_json(_error("unauthorized", str(exc)))
+            await websocket.close(code=UNAUTHORIZED, reason="token expired or revoked")
+            return
+
+
 @router.websocket("/ws")
 async def live(websocket: WebSocket) -> None:
     """Sign in, subscribe to channels, receive live messages, acknowledge alerts."""
@@ -209,31 +230,22 @@ async def live(websocket: WebSocket) -> None:
         while True:
             await websocket.send_json(await client.queue.get())
 
-    async def watchdog() -> None:
-        """Close the connection once its token no longer authenticates."""
-        while True:
-            await asyncio.sleep(RECHECK_INTERVAL)
-            try:
-                client.principal = await authenticate_token(runtime, session.token)
-            except AuthenticationError as exc:
-                await websocket.send_json(_error("unauthorized", str(exc)))
-                await websocket.close(code=UNAUTHORIZED, reason="token expired or revoked")
-                return
-
-    tasks = [asyncio.create_task(reader()), asyncio.create_task(writer())]
-    tasks.append(asyncio.create_task(watchdog()))
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            error = task.exception()
-            if error is not None and not isinstance(error, WebSocketDisconnect):
-                log.warning("websocket closed after an error: %s", error)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        hub.disconnect(client)
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close()
+    assert client.principal is not None  # signed in by _sign_in
+    with runtime.sessions.watching(client.principal.id) as ended:
+        tasks = [asyncio.create_task(reader()), asyncio.create_task(writer())]
+        tasks.append(asyncio.create_task(_watchdog(websocket, runtime, session, ended)))
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                error = task.exception()
+                if error is not None and not isinstance(error, WebSocketDisconnect):
+                    log.warning("websocket closed after an error: %s", error)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            hub.disconnect(client)
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await websocket.close()

@@ -19,10 +19,12 @@ __all__ = [
     "MfaConfirm",
     "MfaDisable",
     "MfaEnrolmentPublic",
+    "MfaReauth",
     "PasswordChange",
     "PolicyPublic",
     "RecoveryCodes",
     "RefreshRequest",
+    "SignOut",
     "TokenResponse",
     "UserCreate",
     "UserList",
@@ -91,10 +93,30 @@ class MfaConfirm(StrictModel):
     code: Annotated[str, Field(min_length=6, max_length=8, pattern=r"^[0-9 ]+$")]
 
 
+OneTimeCode = Annotated[
+    Text,
+    Field(min_length=1, max_length=32, description="A current TOTP code or a recovery code."),
+]
+
+
 class MfaDisable(StrictModel):
-    """Turning MFA off needs the password."""
+    """Turning MFA off needs the password and, while MFA is on, a current code."""
 
     password: Password
+    otp: OneTimeCode | None = None
+
+
+class MfaReauth(StrictModel):
+    """Starting an enrolment while MFA is on needs the password and a current code."""
+
+    password: Password | None = None
+    otp: OneTimeCode | None = None
+
+
+class SignOut(StrictModel):
+    """What to sign out; the bearer access token's session ends too."""
+
+    refresh_token: Annotated[Text, Field(min_length=1, max_length=300)] | None = None
 
 
 class RecoveryCodes(BaseModel):

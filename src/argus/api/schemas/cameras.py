@@ -49,7 +49,9 @@ StreamUrl = Annotated[
     Field(
         min_length=1,
         max_length=2048,
-        description="rtsp://, http(s):// URL or file path of the stream, without a password.",
+        description="rtsp://, http(s):// URL of the stream without a password, or the path "
+        "of a video file or image folder inside the media directories (ARGUS_MEDIA_DIRS). Its "
+        "host must resolve into the allowed camera networks.",
         examples=["rtsp://10.0.0.5:554/stream1"],
     ),
     AfterValidator(_stream_url),
@@ -96,7 +98,9 @@ class CameraUpdate(PartialUpdate):
     stream_url: StreamUrl | None = None
     location: Location | None = None
     credentials: CredentialsIn | None = Field(
-        default=None, description="New login (write-only); null removes it."
+        default=None,
+        description="New login (write-only); null removes it. A stream_url on another scheme, "
+        "host or port removes the stored login unless a new one is sent with it.",
     )
     enabled: bool | None = None
     detect_fps: DetectFps | None = None

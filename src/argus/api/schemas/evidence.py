@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Self
 
 from pydantic import BaseModel, Field
 
 from argus.api.schemas.common import StrictModel
 from argus.domain.evidence import EvidenceItem
+from argus.domain.evidence_status import EvidenceEntry, EvidenceGap, TamperedEvidence
 
-__all__ = ["EvidenceExport", "EvidenceList", "EvidencePublic", "PublicKey"]
+__all__ = [
+    "EvidenceExport",
+    "EvidenceGapList",
+    "EvidenceGapPublic",
+    "EvidenceList",
+    "EvidencePublic",
+    "PublicKey",
+]
 
 EvidenceId = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -33,6 +41,14 @@ class EvidencePublic(BaseModel):
     locked_by: str | None
     locked_at: datetime | None
     content_url: str = Field(description="GET it for the decrypted, verified content.")
+    tampered: bool = Field(
+        default=False,
+        description="The stored row contradicts itself (edited in the database): its fields "
+        "are what it claims, not to be trusted, and its content is refused (409).",
+    )
+    integrity_error: str | None = Field(
+        default=None, description="What is wrong with a tampered row."
+    )
 
     @classmethod
     def of(cls, item: EvidenceItem) -> Self:
@@ -55,11 +71,84 @@ class EvidencePublic(BaseModel):
             content_url=f"/api/v1/evidence/{item.id}/content",
         )
 
+    @classmethod
+    def of_entry(cls, entry: EvidenceEntry) -> Self:
+        """The public view of a listed row; a tampered one flagged, with what it claims."""
+        if isinstance(entry, EvidenceItem):
+            return cls.of(entry)
+        return cls._of_tampered(entry)
+
+    @classmethod
+    def _of_tampered(cls, row: TamperedEvidence) -> Self:
+        flags = {"tampered": True, "integrity_error": row.reason}
+        if row.claimed is not None:
+            return cls.of(row.claimed).model_copy(update=flags)
+        # The body is unreadable: only the row's columns are known.
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            content_type="application/octet-stream",
+            created_at=row.created_at or datetime.fromtimestamp(0, UTC),
+            size=0,
+            sha256="",
+            alert_id=row.alert_id,
+            incident_id=row.incident_id,
+            camera_id=row.cameras[0] if row.cameras else None,
+            created_by="",
+            key_id="",
+            locked=row.locked,
+            locked_by=None,
+            locked_at=None,
+            content_url=f"/api/v1/evidence/{row.id}/content",
+            tampered=True,
+            integrity_error=row.reason,
+        )
+
+
+class EvidenceGapPublic(BaseModel):
+    """An alert whose evidence could not be captured, and why."""
+
+    alert_id: str
+    camera_id: str
+    reason: str = Field(
+        description="shed (the capture queue was full and it had the lowest severity), "
+        "no_frames (no buffered video covered the moment) or failed (capture or storage "
+        "failed, e.g. a full disk)."
+    )
+    detail: str
+    at: datetime
+    severity: str
+
+    @classmethod
+    def of(cls, gap: EvidenceGap) -> Self:
+        """The public view of ``gap``."""
+        return cls(
+            alert_id=gap.alert_id,
+            camera_id=gap.camera_id,
+            reason=gap.reason,
+            detail=gap.detail,
+            at=gap.at,
+            severity=gap.severity,
+        )
+
 
 class EvidenceList(BaseModel):
     """A page of evidence, oldest first."""
 
     items: list[EvidencePublic]
+    total: int
+    limit: int
+    offset: int
+    gaps: list[EvidenceGapPublic] = Field(
+        default_factory=list,
+        description="With alert_id: the alert's recorded evidence gap, if it has one.",
+    )
+
+
+class EvidenceGapList(BaseModel):
+    """A page of evidence gaps, newest first."""
+
+    items: list[EvidenceGapPublic]
     total: int
     limit: int
     offset: int

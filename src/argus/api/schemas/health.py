@@ -26,4 +26,6 @@ class Readiness(BaseModel):
     """Whether the service can do its work, part by part."""
 
     status: Literal["ok", "unavailable"]
-    checks: dict[str, Check] = Field(description="database, bus and pipelines.")
+    checks: dict[str, Check] = Field(
+        description="database, bus, event_store (writes), alerting and pipelines."
+    )

@@ -50,9 +50,35 @@ async function refreshTokens() {
   return refreshing;
 }
 
-/** A fresh access token after the old one was refused elsewhere (the socket); false: signed out. */
-export async function renew() {
-  if (await refreshTokens()) return true;
+// A password change or MFA confirmation ends every session of the user, this one too: the
+// server closes this page's socket and video at once, maybe before the answer with the new
+// tokens arrives. Renewals wait for such a request and use its tokens, rather than refreshing
+// the old (revoked) ones and signing the page out.
+let replacing = null;
+
+/** Runs a request whose answer carries the session's new tokens (``tokensOf``); saves them. */
+export function replacingTokens(request, tokensOf = (body) => body) {
+  const running = request.then((body) => {
+    const tokens = body ? tokensOf(body) : null;
+    if (tokens?.access_token) session.save(tokens);
+    return body;
+  });
+  const settled = running.then(() => {}, () => {});
+  replacing = settled;
+  settled.then(() => { if (replacing === settled) replacing = null; });
+  return running;
+}
+
+/** True when there is a usable access token other than ``used`` (replaced, or refreshed). */
+async function renewed(used) {
+  if (replacing) await replacing;
+  if (session.access && session.access !== used) return true;
+  return refreshTokens();
+}
+
+/** A fresh access token after ``used`` was refused elsewhere (the socket); false: signed out. */
+export async function renew(used = session.access) {
+  if (await renewed(used)) return true;
   session.clear();
   onExpired();
   return false;
@@ -60,13 +86,14 @@ export async function renew() {
 
 async function send(method, path, body, retry = true, signal = undefined) {
   const headers = {};
-  if (session.access) headers.authorization = `Bearer ${session.access}`;
+  const used = session.access;
+  if (used) headers.authorization = `Bearer ${used}`;
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(`${API}${path}`, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal,
   });
   if (res.status === 401 && retry) {
-    if (await refreshTokens()) return send(method, path, body, false, signal);
+    if (await renewed(used)) return send(method, path, body, false, signal);
     session.clear();
     onExpired();
   }
@@ -88,7 +115,9 @@ export async function blobUrl(path) {
 }
 /** A streaming GET (the response body is read by the caller); aborted through signal. */
 export const stream = (path, signal) => send("GET", path, undefined, true, signal);
+/** End the session on the server (its refresh token and the bearer's session), then forget it. */
 export async function signOut() {
-  try { await send("POST", "/auth/logout", {}, false); } catch { /* signing out anyway */ }
+  const body = session.refresh ? { refresh_token: session.refresh } : {};
+  try { await send("POST", "/auth/logout", body, false); } catch { /* signing out anyway */ }
   session.clear();
 }

@@ -1,5 +1,5 @@
 // Entry point: hash router, sign-in and MFA pages, the signed-in frame.
-import { ApiError, get, post, session, signIn, signOut, whenExpired } from "./api.js";
+import { ApiError, get, post, replacingTokens, session, signIn, signOut, whenExpired } from "./api.js";
 import { close as closeLive } from "./live.js";
 import { field, h, toast } from "./dom.js";
 import { liveView } from "./pages/live.js";
@@ -81,7 +81,7 @@ function passwordView() {
     error.textContent = "";
     if (fresh.value !== again.value) { error.textContent = "The new passwords differ."; return; }
     try {
-      session.save(await post("/auth/password", { current_password: current.value, new_password: fresh.value }));
+      await replacingTokens(post("/auth/password", { current_password: current.value, new_password: fresh.value }));
       me.user = null;  // reload the account (no longer flagged)
       toast("Password changed; your other sessions were signed out.");
       go(landing());
@@ -105,8 +105,8 @@ function mfaView() {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        const result = await post("/auth/mfa/confirm", { code: code.value.trim() });
-        if (result.tokens) session.save(result.tokens);
+        const result = await replacingTokens(
+          post("/auth/mfa/confirm", { code: code.value.trim() }), (body) => body.tokens);
         form.replaceWith(h("div", {}, h("p", {}, "MFA is on. Keep these recovery codes safe:"),
           h("pre", {}, result.recovery_codes.join("\n")),
           h("a", { href: "#/live" }, "Continue")));

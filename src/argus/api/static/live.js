@@ -12,10 +12,11 @@ function connect() {
   if (!session.access) return;
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
   const current = new WebSocket(url);
+  const token = session.access;
   socket = current;
   current.addEventListener("open", () => {
     retry = 0;
-    current.send(JSON.stringify({ type: "auth", token: session.access }));
+    current.send(JSON.stringify({ type: "auth", token }));
     if (channels.size) current.send(JSON.stringify({ type: "subscribe", channels: [...channels] }));
   });
   current.addEventListener("message", (event) => {
@@ -25,7 +26,7 @@ function connect() {
   current.addEventListener("close", async (event) => {
     if (socket !== current) return;  // closed on purpose (sign-out) or already replaced
     socket = null;
-    if (event.code === UNAUTHORIZED && session.access && !(await renew())) return;
+    if (event.code === UNAUTHORIZED && session.access && !(await renew(token))) return;
     if (session.access) setTimeout(() => { if (!socket) connect(); }, Math.min(10_000, 500 * 2 ** retry++));
   });
 }

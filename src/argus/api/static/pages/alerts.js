@@ -37,12 +37,21 @@ function order(a, b) {
   return (RANK[a.severity] - RANK[b.severity]) || b.created_at.localeCompare(a.created_at);
 }
 
+const GAP_TEXT = { shed: "capture queue full", no_frames: "no video buffered", failed: "capture failed" };
+
 /** The alert's snapshot at once; its clip (larger) when asked for. Both decrypted by the server. */
 async function evidence(alert, box) {
   try {
     const list = await get(`/evidence?alert_id=${encodeURIComponent(alert.id)}`);
+    for (const gap of list.gaps ?? []) {
+      box.append(h("p", { class: "evidence-gap", role: "note", "data-gap": gap.reason },
+        `Evidence missing (${GAP_TEXT[gap.reason] ?? gap.reason}): ${gap.detail}`));
+    }
     for (const item of list.items) {
-      if (item.content_type.startsWith("video")) {
+      if (item.tampered) {
+        box.append(h("p", { class: "evidence-gap", role: "note", "data-tampered": item.id },
+          `Evidence ${item.kind} failed its integrity check and is not shown`));
+      } else if (item.content_type.startsWith("video")) {
         const play = h("button", { type: "button", class: "clip", onclick: async () => {
           try {
             const url = await blobUrl(`/evidence/${item.id}/content`);
