@@ -185,6 +185,11 @@ def _api_key(make: Callable[[Facts], str]) -> Forge:
     return lambda f: {"X-API-Key": make(f)}
 
 
+def _wrong_last(key: str) -> str:
+    """``key`` with its last character changed (a random key may end in any character)."""
+    return key[:-1] + ("B" if key.endswith("A") else "A")
+
+
 FORGERIES = [
     pytest.param(
         _bearer(
@@ -231,7 +236,7 @@ FORGERIES = [
     pytest.param(_bearer(lambda _: "eyJhbGciOiJIUzI1NiJ9.."), id="header only"),
     pytest.param(_bearer(lambda _: "x" * 8000), id="8000 characters"),
     pytest.param(lambda _: {"Authorization": "Basic YWRtaW46YWRtaW4="}, id="basic auth"),
-    pytest.param(_api_key(lambda f: f.api_key[:-1] + "A"), id="API key with a wrong secret"),
+    pytest.param(_api_key(lambda f: _wrong_last(f.api_key)), id="API key with a wrong secret"),
     pytest.param(_api_key(lambda f: f.api_key.split(".")[0]), id="API key without a secret"),
     pytest.param(_api_key(lambda _: "ak_unknown.secret"), id="unknown API key"),
     pytest.param(_api_key(lambda _: "ak_" + "x" * 100 + ".s"), id="overlong API key id"),
