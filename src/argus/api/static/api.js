@@ -79,12 +79,16 @@ async function renewed(used) {
 /** A fresh access token after ``used`` was refused elsewhere (the socket); false: signed out. */
 export async function renew(used = session.access) {
   if (await renewed(used)) return true;
+  // Signed in anew while the old token's renewal failed: that session is not this one's to end.
+  if (session.access && session.access !== used) return true;
   session.clear();
   onExpired();
   return false;
 }
 
-async function send(method, path, body, retry = true, signal = undefined) {
+const BUSY_RETRIES = 3;  // a read refused for the caller's work budget (429) is tried again
+
+async function send(method, path, body, retry = true, signal = undefined, busy = 0) {
   const headers = {};
   const used = session.access;
   if (used) headers.authorization = `Bearer ${used}`;
@@ -92,6 +96,13 @@ async function send(method, path, body, retry = true, signal = undefined) {
   const res = await fetch(`${API}${path}`, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal,
   });
+  if (res.status === 429 && method === "GET" && busy < BUSY_RETRIES) {
+    // The server caps each user's concurrent analytics queries; a page that asks for several
+    // at once waits as long as the answer says (Retry-After) and asks again.
+    const seconds = Math.min(5, Number(res.headers.get("retry-after")) || 1);
+    await new Promise((resolve) => { setTimeout(resolve, seconds * 1000); });
+    return send(method, path, body, retry, signal, busy + 1);
+  }
   if (res.status === 401 && retry) {
     if (await renewed(used)) return send(method, path, body, false, signal);
     session.clear();

@@ -168,9 +168,11 @@ function toLogin() {
 
 whenExpired(toLogin);
 document.getElementById("logout").addEventListener("click", async () => {
+  // The socket first: the server closes it (4401) when the session ends, and that close must
+  // not be taken for an expiry to renew from.
+  closeLive();
   await signOut();
   me.user = null;
-  closeLive();
   go("#/login");
 });
 document.getElementById("mfa-link").addEventListener("click", () => go("#/mfa"));
