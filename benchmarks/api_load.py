@@ -1,8 +1,8 @@
 """API latency and throughput under load: the real app on uvicorn, driven over loopback.
 
-A child process serves ``create_app`` on uvicorn at ``127.0.0.1`` as ``argus
+A child process serves ``build_app`` on uvicorn at ``127.0.0.1`` as ``argus
 serve`` does, except that the pipelines are the in-memory supervisor (no
-video runs): ``bootstrap.open_services`` with its defaults, so the store is
+video runs): ``bootstrap.adapters.open_adapters`` with its defaults, so the store is
 the SQLite file of a temporary data directory and the bus is in-process.
 Cameras are registered through ``POST /api/v1/cameras``; a few thousand
 line crossings go straight into the same SQLite file (WAL allows a second
@@ -124,14 +124,14 @@ def serve(port: int, data_dir: str) -> None:
     """Serve the app on ``127.0.0.1:port`` until SIGTERM (the benchmark's child process)."""
     import uvicorn
 
-    from argus.api.app import create_app
-    from argus.bootstrap import open_services
+    from argus.bootstrap.adapters import open_adapters
+    from argus.bootstrap.app import build_app
     from argus.config import Settings
 
     directory = Path(data_dir)
     settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'argus.db'}")
-    # open_services without a pipelines factory: the in-memory supervisor, no video.
-    app = create_app(settings, open_services=open_services)
+    # open_adapters without a pipelines factory: the in-memory supervisor, no video.
+    app = build_app(settings, open_adapters=open_adapters)
     uvicorn.run(app, host="127.0.0.1", port=port, lifespan="on", log_config=None)
 
 

@@ -7,7 +7,7 @@ line-crossing envelopes built as the pipelines build them
 - ``events.add``, one event per transaction: the reference;
 - ``events.add_many`` in batches of 100 and of 500 (one transaction each);
 - the control plane's full path: ``MemoryEventBus.publish`` of every event,
-  then the API's ``EventIngest`` consumer draining them into the store in its
+  then the control plane's ``EventIngest`` consumer draining them into the store in its
   own batches (JSON codec, de-duplication and acknowledgement included). The
   time runs from the first publish to the last event stored.
 
@@ -175,7 +175,7 @@ def _batches(size: int) -> Callable[[SqlDatabase, Sequence[Envelope]], Awaitable
 async def _through_bus(database: SqlDatabase, envelopes: Sequence[Envelope]) -> IngestRun:
     """Publish every envelope on an in-process bus and time ``EventIngest`` storing them."""
     from argus.adapters.bus.memory import MemoryEventBus
-    from argus.api.ingest import EventIngest
+    from argus.services.ingest import EventIngest
 
     bus = MemoryEventBus(max_len=max(100_000, len(envelopes)))
     stored, batches, done = 0, 0, asyncio.Event()

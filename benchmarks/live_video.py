@@ -7,8 +7,8 @@ Before, it polled ``GET /api/v1/cameras/{id}/snapshot``: one authenticated
 REST request per frame. This benchmark measures what each costs the server per
 frame delivered, and the frame rate each viewer actually gets.
 
-A child process serves ``create_app`` on uvicorn at ``127.0.0.1`` as ``argus
-serve`` does (``bootstrap.open_services``: SQLite file in a temporary data
+A child process serves ``build_app`` on uvicorn at ``127.0.0.1`` as ``argus
+serve`` does (``bootstrap.adapters.open_adapters``: SQLite file in a temporary data
 directory, in-process bus), except that the pipelines are in memory and their
 cameras show synthetic 640x360 frames that change ``SOURCE_FPS`` times a
 second: ``DISTINCT`` noise-free images (gradients, moving shapes, a frame
@@ -161,18 +161,18 @@ def serve(port: int, data_dir: str) -> None:
     """Serve the app on ``127.0.0.1:port`` until SIGTERM (the benchmark's child process)."""
     import uvicorn
 
-    from argus.api.app import create_app
-    from argus.bootstrap import ControlPlane, open_services
+    from argus.bootstrap.adapters import Adapters, open_adapters
+    from argus.bootstrap.app import build_app
     from argus.config import Settings
 
     encoded_frames()  # before the server starts: no encoding while measuring
     directory = Path(data_dir)
     settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'argus.db'}")
 
-    async def opener(chosen: Settings) -> ControlPlane:
-        return await open_services(chosen, pipelines=lambda _s, _bus: synthetic_pipelines())
+    async def opener(chosen: Settings) -> Adapters:
+        return await open_adapters(chosen, pipelines=lambda _s, _bus: synthetic_pipelines())
 
-    app = create_app(settings, open_services=opener)
+    app = build_app(settings, open_adapters=opener)
     uvicorn.run(app, host="127.0.0.1", port=port, lifespan="on", log_config=None)
 
 

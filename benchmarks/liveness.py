@@ -98,13 +98,14 @@ def _rate_rows(results: Sequence[WindowResult], label: str) -> list[list[str]]:
 
 def _speed(tmp: Path, quick: bool) -> tuple[list[float], str]:
     from argus.adapters.face.liveness import MotionTextureLiveness
-    from argus.bootstrap import DetectorOptions, bootstrap
+    from argus.bootstrap.container import build_container
+    from argus.bootstrap.models import DetectorOptions
     from argus.config import Settings
     from argus.domain.faces import EnrolledFaces
     from argus.services.verification import FrameAnalyzer, VerificationModels
     from benchmarks.spoof_attacks import bona_fide_clips
 
-    container = bootstrap(Settings(data_dir=tmp))
+    container = build_container(Settings(data_dir=tmp))
     faces, embedder = container.face_models()
     objects = container.detector(
         DetectorOptions(model="yolov7-tiny", input_size=320, classes=["person", "cell phone"])
@@ -136,10 +137,10 @@ def run(quick: bool) -> Section:
     from argus.domain.liveness import LivenessModel
 
     with tempfile.TemporaryDirectory(prefix="argus-liveness-") as tmp:
-        from argus.bootstrap import bootstrap
+        from argus.bootstrap.container import build_container
         from argus.config import Settings
 
-        faces, _ = bootstrap(Settings(data_dir=Path(tmp))).face_models()
+        faces, _ = build_container(Settings(data_dir=Path(tmp))).face_models()
         bona = spoof_attacks.bona_fide_clips(3)
         progress("liveness: development seeds")
         dev, _ = _score_clips([*bona, *spoof_attacks.attack_clips(range(2))], faces)

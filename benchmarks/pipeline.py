@@ -68,7 +68,8 @@ def measure(
     video: Path, scene_file: Path, repeats: int, max_frames: int | None
 ) -> dict[str, list[PipelineRun]]:
     """Alternate detection-only and full-pipeline passes over ``video``."""
-    from argus.bootstrap import DetectorOptions, bootstrap
+    from argus.bootstrap.container import build_container
+    from argus.bootstrap.models import DetectorOptions
     from argus.config import Settings
     from argus.scene import load_scene
     from argus.services.analysis import Analyzer
@@ -78,7 +79,7 @@ def measure(
     runs: dict[str, list[PipelineRun]] = {"detect only": [], "pipeline": []}
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(os.environ.get("ARGUS_DATA_DIR") or tmp)
-        container = bootstrap(Settings(data_dir=data_dir))
+        container = build_container(Settings(data_dir=data_dir))
         spec = scene.detect
         options = DetectorOptions(
             model=spec.model,

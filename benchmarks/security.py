@@ -82,16 +82,16 @@ async def _api(directory: Path, sizes: dict[str, int]) -> dict[str, list[float]]
     from argus.adapters.bus.memory import MemoryEventBus
     from argus.adapters.db.sql import SqlDatabase
     from argus.adapters.pipelines_memory import MemoryPipelines
-    from argus.api.app import create_app
     from argus.api.testing import running
-    from argus.bootstrap import ControlPlane
+    from argus.bootstrap.adapters import Adapters
+    from argus.bootstrap.app import build_app
     from argus.config import Settings
 
     secret = os.urandom(32)
     database = await SqlDatabase.open(f"sqlite:///{directory / 'argus.db'}", secret_key=secret)
-    plane = ControlPlane(database, MemoryEventBus(), MemoryPipelines(), secret=secret)
+    plane = Adapters(database, MemoryEventBus(), MemoryPipelines(), secret=secret)
 
-    async def opener(_: Settings) -> ControlPlane:
+    async def opener(_: Settings) -> Adapters:
         return plane
 
     settings = Settings(
@@ -106,7 +106,7 @@ async def _api(directory: Path, sizes: dict[str, int]) -> dict[str, list[float]]
         login_ip_per_s=1e6,
         login_ip_burst=10**7,
     )
-    app = create_app(settings, open_services=opener)
+    app = build_app(settings, open_adapters=opener)
     async with (
         running(app) as asgi,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi), base_url="http://a") as http,
@@ -148,9 +148,11 @@ async def _evidence(directory: Path, count: int) -> dict[str, list[float]]:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     from argus.adapters.db.memory import MemoryDatabase
-    from argus.bootstrap import open_evidence_service
+    from argus.bootstrap.evidence import open_evidence_service
     from argus.config import Settings
+    from argus.domain.actor import Actor
 
+    bench = Actor(principal=None, name="bench")
     database = MemoryDatabase()
     settings = Settings(data_dir=directory)
     service = await open_evidence_service(
@@ -159,8 +161,8 @@ async def _evidence(directory: Path, count: int) -> dict[str, list[float]]:
     data = os.urandom(1 << 20)
 
     async def store_and_read() -> None:
-        item = await service.store(data, "clip", "video/mp4", actor="bench")
-        _, plain = await service.read(item.id, actor="bench")
+        item = await service.store(data, "clip", "video/mp4", actor=bench)
+        _, plain = await service.read(item.id, actor=bench)
         assert plain == data
 
     aead = AESGCM(AESGCM.generate_key(bit_length=256))

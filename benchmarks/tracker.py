@@ -93,7 +93,7 @@ def run(quick: bool) -> Section:
         reason = f"skipped: {MOT_DIR} is absent (../shared/eval is only beside a project checkout)"
         progress(f"tracker: {reason}")
         return Section("Tracker (MOT)", reason, [f"tracker: {reason}"])
-    from argus.bootstrap import evaluate_mot_dirs, reference_tracker_names
+    from argus.bootstrap.evaluation import evaluate_mot_dirs, reference_tracker_names
 
     with tempfile.TemporaryDirectory(prefix="argus-bench-mot-") as tmp:
         report = evaluate_mot_dirs(

@@ -78,13 +78,13 @@ def serve(port: int, data_dir: str) -> None:
     """Serve the app on ``127.0.0.1:port`` until SIGTERM (the benchmark's child process)."""
     import uvicorn
 
-    from argus.api.app import create_app
-    from argus.bootstrap import open_services
+    from argus.bootstrap.adapters import open_adapters
+    from argus.bootstrap.app import build_app
     from argus.config import Settings
 
     directory = Path(data_dir)
     settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'argus.db'}")
-    app = create_app(settings, open_services=open_services)
+    app = build_app(settings, open_adapters=open_adapters)
     uvicorn.run(app, host="127.0.0.1", port=port, lifespan="on", log_config=None)
 
 
@@ -97,7 +97,7 @@ def _jpeg(image: Image) -> bytes:
 def _local(data_dir: Path, frames: list[bytes], enrol: list[Image]) -> list[float]:
     """Per-frame time of decode + ``FrameAnalyzer.analyze`` in this process (builds packs)."""
     from argus.adapters.face.images import decode_image
-    from argus.bootstrap import verification_models
+    from argus.bootstrap.models import verification_models
     from argus.config import Settings
     from argus.domain.faces import EnrolledFaces
     from argus.services.verification import FrameAnalyzer

@@ -1,20 +1,28 @@
-"""The scene file: what one camera's analysis looks for (strict YAML schema).
+"""The scene: what one camera's analysis looks for, and its file (strict YAML schema).
 
 A scene declares the detector (model, input size, detect fps, classes,
 thresholds), the tracker's few knobs, and the analytics: counting lines, zones,
-behaviour signals and the heatmap. Every model forbids unknown keys, so a typo
-is an error that names the field, never a silently ignored setting.
+behaviour signals and the heatmap. Its lines and zones are the domain's
+``Line`` and ``Zone`` (``argus.domain.cameras``), whether they come from a
+stored camera or from a scene file.
+
+A scene file (``SceneFile``) writes a line as a ``LineSpec`` and a zone as a
+``ZoneSpec``: a domain line or zone without its id and camera (its name is its
+id). Every model of the file forbids unknown keys, so a typo is an error that
+names the field, never a silently ignored setting.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, ValidationError, model_validator
 
-from argus.errors import ConfigError
+from argus.domain.cameras import Line, Zone
+from argus.domain.errors import ArgusError, ConfigError
 
 __all__ = [
     "AnchorName",
@@ -25,6 +33,7 @@ __all__ = [
     "LineSpec",
     "RunningSpec",
     "Scene",
+    "SceneFile",
     "TrackerSpec",
     "ZoneSpec",
     "load_scene",
@@ -43,7 +52,8 @@ AnchorName = Literal[
     "BOTTOM_RIGHT",
 ]
 Point = tuple[float, float]
-Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\- ]+$")]
+_NAME = r"^[A-Za-z0-9_.\- ]+$"
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=_NAME)]
 
 
 class _Strict(BaseModel):
@@ -91,7 +101,7 @@ class TrackerSpec(_Strict):
 
 
 class LineSpec(_Strict):
-    """A counting line: a segment with a named direction."""
+    """A counting line of a scene file: a segment with a named direction (a domain ``Line``)."""
 
     name: Name
     start: Point = Field(description="Segment start (x, y) in pixels.")
@@ -122,9 +132,18 @@ class LineSpec(_Strict):
             raise ValueError("start and end must differ")
         return self
 
+    def line(self, camera_id: str) -> Line:
+        """The domain line this entry writes (its name is its id).
+
+        Raises:
+            ValidationError: A value the domain refuses (a non-finite point).
+        """
+        return Line(id=self.name, camera_id=camera_id, **self.model_dump())
+
 
 class ZoneSpec(_Strict):
-    """A polygon zone: occupancy, enter/exit, dwell, loitering, crowding."""
+    """A polygon zone of a scene file: occupancy, enter/exit, dwell, loitering, crowding
+    (a domain ``Zone``)."""
 
     name: Name
     polygon: tuple[Point, ...] = Field(min_length=3, description="Vertices (x, y) in pixels.")
@@ -153,6 +172,14 @@ class ZoneSpec(_Strict):
     criticality: float = Field(
         0.5, ge=0, le=1, description="How sensitive the area is (used by risk scoring)."
     )
+
+    def zone(self, camera_id: str) -> Zone:
+        """The domain zone this entry writes (its name is its id).
+
+        Raises:
+            ValidationError: A value the domain refuses (a non-finite point).
+        """
+        return Zone(id=self.name, camera_id=camera_id, **self.model_dump())
 
 
 class HomographySpec(_Strict):
@@ -192,25 +219,71 @@ class HeatmapSpec(_Strict):
     anchor: AnchorName = "BOTTOM_CENTER"
 
 
-class Scene(_Strict):
-    """Everything one camera's analysis needs."""
+def _unique(names: list[str]) -> None:
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"line and zone names must be unique: {', '.join(duplicates)}")
 
+
+class _SceneParts(_Strict):
     version: Literal[1] = 1
     camera: CameraSpec = Field(default_factory=CameraSpec)
     detect: DetectSpec = Field(default_factory=DetectSpec)
     tracker: TrackerSpec = Field(default_factory=TrackerSpec)
-    lines: tuple[LineSpec, ...] = ()
-    zones: tuple[ZoneSpec, ...] = ()
     running: RunningSpec | None = None
     heatmap: HeatmapSpec = Field(default_factory=HeatmapSpec)
 
+
+class Scene(_SceneParts):
+    """Everything one camera's analysis needs, its lines and zones as the domain's values.
+
+    Line and zone names must be unique and written with letters, digits, spaces
+    and ``_.-`` (as in a scene file).
+    """
+
+    lines: tuple[InstanceOf[Line], ...] = ()
+    zones: tuple[InstanceOf[Zone], ...] = ()
+
+    @model_validator(mode="after")
+    def _valid_names(self) -> Self:
+        names = [line.name for line in self.lines] + [zone.name for zone in self.zones]
+        refused = sorted({n for n in names if not re.fullmatch(_NAME, n)})
+        if refused:
+            raise ValueError(
+                f"line and zone names may hold letters, digits, spaces and _.- only: {refused}"
+            )
+        _unique(names)
+        return self
+
+
+class SceneFile(_SceneParts):
+    """A scene as its YAML file writes it (``parse_scene`` turns it into a ``Scene``)."""
+
+    lines: tuple[LineSpec, ...] = ()
+    zones: tuple[ZoneSpec, ...] = ()
+
     @model_validator(mode="after")
     def _unique_names(self) -> Self:
-        names = [line.name for line in self.lines] + [zone.name for zone in self.zones]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"line and zone names must be unique: {', '.join(duplicates)}")
+        _unique([line.name for line in self.lines] + [zone.name for zone in self.zones])
         return self
+
+    def scene(self) -> Scene:
+        """The scene this file describes (lines and zones of its camera).
+
+        Raises:
+            ValidationError: A value the domain refuses (a non-finite point).
+        """
+        camera_id = self.camera.id
+        return Scene(
+            version=self.version,
+            camera=self.camera,
+            detect=self.detect,
+            tracker=self.tracker,
+            lines=tuple(spec.line(camera_id) for spec in self.lines),
+            zones=tuple(spec.zone(camera_id) for spec in self.zones),
+            running=self.running,
+            heatmap=self.heatmap,
+        )
 
 
 def _describe(exc: ValidationError) -> str:
@@ -237,9 +310,11 @@ def parse_scene(text: str, origin: str = "scene") -> Scene:
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: a scene is a mapping, got {type(data).__name__}")
     try:
-        return Scene.model_validate(data)
+        return SceneFile.model_validate(data).scene()
     except ValidationError as exc:
         raise ConfigError(f"{origin}: {_describe(exc)}") from exc
+    except ArgusError as exc:  # a value the domain refuses
+        raise ConfigError(f"{origin}: {exc}") from exc
 
 
 def load_scene(path: Path) -> Scene:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from argus.bootstrap import open_audit_log
+from argus.bootstrap.audit import open_audit_log
 from argus.config import Settings
 from argus.domain.audit import AuditEntry, AuditRecord
 from tests.e2e.conftest import ARGUS
@@ -61,7 +61,7 @@ def audit(data_dir: Path) -> Run:
 
 @pytest.fixture
 def records(data_dir: Path) -> list[AuditRecord]:
-    """Six records appended through ``bootstrap.open_audit_log``."""
+    """Six records appended through ``bootstrap.audit.open_audit_log``."""
 
     async def fill() -> list[AuditRecord]:
         log, close = await open_audit_log(Settings(data_dir=data_dir, secret_key=SECRET))

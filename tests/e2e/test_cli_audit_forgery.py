@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from argus.bootstrap import open_audit_log, open_auth_admin
+from argus.bootstrap.audit import open_audit_log
+from argus.bootstrap.auth import open_auth_admin
 from argus.config import Settings
 from argus.domain.audit import AuditEntry
 from argus.domain.errors import AuthenticationError
@@ -51,7 +52,7 @@ def test_a_sign_in_with_a_newline_in_the_name_forges_no_line(tmp_path: Path) -> 
         auth, close = await open_auth_admin(_settings(data_dir))
         try:
             with pytest.raises(AuthenticationError):
-                await auth.login(f"eve\n{FORGED}", "whatever-password", ip="192.0.2.9")
+                await auth.sessions.login(f"eve\n{FORGED}", "whatever-password", ip="192.0.2.9")
         finally:
             await close()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from argus.bootstrap import evaluate_mot_dirs, reference_tracker_names
+from argus.bootstrap.evaluation import evaluate_mot_dirs, reference_tracker_names
 from argus.services.mot import COMBINED, OURS
 from tests.e2e.conftest import EVAL, RunArgus
 

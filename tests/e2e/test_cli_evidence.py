@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from argus.bootstrap import evidence_signer, open_evidence_admin
+from argus.bootstrap.evidence import open_evidence_admin
+from argus.bootstrap.policies import evidence_signer
 from argus.config import Settings
+from argus.domain.actor import Actor
 from tests.e2e.conftest import ARGUS
 
 SECRET = "e2e-secret-key-0123456789abcdef"
@@ -52,11 +54,11 @@ def _store_and_export(settings: Settings) -> bytes:
         service, close = await open_evidence_admin(settings)
         try:
             item = await service.store(
-                b"\xff\xd8 snapshot", "snapshot", "image/jpeg", actor="system", camera_id="cam-1"
+                b"\xff\xd8 snapshot", "snapshot", "image/jpeg", camera_id="cam-1"
             )
             stored = [i.id for i in (await service.list()).items]
             assert item.id in stored
-            return await service.export(stored, actor="user:op-1")
+            return await service.export(stored, actor=Actor(principal=None, name="user:op-1"))
         finally:
             await close()
 

@@ -1,7 +1,7 @@
 """``argus users list|create|reset-password|unlock``: account recovery on a SQLite data directory.
 
 The installed ``argus`` command changes accounts while the real app runs in
-this process over the same data directory and secret (``open_services``, as
+this process over the same data directory and secret (``open_adapters``, as
 ``argus serve`` opens it, with in-memory pipelines); sign-ins go through its
 HTTP API, so what is checked is what a user would see.
 """
@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
-from argus.api.app import create_app
 from argus.api.testing import running
-from argus.bootstrap import open_services
+from argus.bootstrap.adapters import open_adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
 from tests.auth_support import GENEROUS_LIMITS, bearer, totp_now
 from tests.e2e.conftest import ARGUS
@@ -37,11 +37,6 @@ MAX_FAILURES = 3
 ACTOR = f"cli:{getpass.getuser()}"
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
@@ -91,7 +86,7 @@ async def _app(data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
         login_max_failures=MAX_FAILURES,
         **GENEROUS_LIMITS,
     )
-    app = create_app(settings, open_services=open_services)
+    app = build_app(settings, open_adapters=open_adapters)
     async with (
         running(app) as asgi,
         httpx.AsyncClient(

@@ -31,7 +31,7 @@ import nats.js.errors
 import pytest
 
 from argus.adapters.bus.nats import NatsEventBus
-from argus.bootstrap import EVENTS_SUBJECT
+from argus.bootstrap.adapters import EVENTS_SUBJECT
 from argus.domain.events import Envelope, EventSource, new_event_id
 from tests.e2e.serve_support import ServeProcess, serving, stored_ids
 

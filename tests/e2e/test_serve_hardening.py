@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from argus.api.app import FIRST_ADMIN_FILE
+from argus.bootstrap.first_admin import FIRST_ADMIN_FILE
 from tests.e2e.conftest import ARGUS
 from tests.e2e.serve_support import START_TIMEOUT, ServeProcess, free_port, serving
 

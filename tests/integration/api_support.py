@@ -15,9 +15,9 @@ from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.db.memory import MemoryDatabase
 from argus.adapters.db.sql import SqlDatabase
 from argus.adapters.pipelines_memory import MemoryPipelines
-from argus.api.app import create_app
 from argus.api.testing import running
-from argus.bootstrap import ControlPlane
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
 from argus.domain.events import Envelope, EventSource, LineCrossed
 from argus.ports.pipelines import PipelineSupervisor
@@ -35,7 +35,7 @@ class Api:
     """A running app and the fakes behind it."""
 
     client: httpx.AsyncClient
-    plane: ControlPlane
+    plane: Adapters
     pipelines: MemoryPipelines
     bus: MemoryEventBus
 
@@ -60,16 +60,16 @@ async def api(
     The client is signed in as the test admin unless ``signed_in`` is False.
     """
     fake = MemoryPipelines()
-    plane = ControlPlane(
+    plane = Adapters(
         database=await open_store(kind, directory),
         bus=MemoryEventBus(ack_wait=0.5),
         pipelines=pipelines if pipelines is not None else fake,
     )
 
-    async def opener(_: Settings) -> ControlPlane:
+    async def opener(_: Settings) -> Adapters:
         return plane
 
-    app = create_app(settings or settings_for(directory), open_services=opener)
+    app = build_app(settings or settings_for(directory), open_adapters=opener)
     async with (
         running(app) as asgi,
         httpx.AsyncClient(

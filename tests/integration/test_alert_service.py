@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from argus.adapters.db.alerts_memory import MemoryAlertRepository
+from argus.adapters.db.alerts_sql import SqlAlertRepository
 from argus.adapters.db.memory import MemoryDatabase
+from argus.adapters.db.sql import SqlDatabase
+from argus.domain.actor import Actor
 from argus.domain.alerts import EscalationPolicy, InvalidTransitionError
 from argus.domain.cameras import Camera, Zone
-from argus.domain.errors import NotFoundError, ValidationError
+from argus.domain.errors import ConflictError, NotFoundError, ValidationError
 from argus.domain.events import Envelope, EventSource, new_event_id
+from argus.domain.rules import Schedule
 from argus.ports.alerts import AlertFilter
+from argus.ports.repositories import Database
+from argus.services.alert_rules import NewRule, RuleChanges
 from argus.services.alerts import ALERTS_SUBJECT, AlertService
+from argus.services.incidents import IncidentChanges, NewIncident
 
 pytestmark = pytest.mark.anyio
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+ANN = Actor(principal=None, name="ann")
+SUPERVISOR = Actor(principal=None, name="supervisor")
 
 
 @dataclass
@@ -90,7 +97,7 @@ def loitering(at: datetime = T0, dwell: float = 120.0) -> Envelope:
 
 
 async def test_an_event_raises_one_notified_alert_even_when_redelivered(kit: Kit) -> None:
-    await kit.service.create_rule({"name": "vault", "zone": "vault", "weight": 1.0})
+    await kit.service.rules.create(ANN, NewRule(name="vault", zone="vault", weight=1.0))
     event = loitering()
     [alert] = await kit.service.on_event(event)
     assert alert.state == "notified"
@@ -105,12 +112,14 @@ async def test_an_event_raises_one_notified_alert_even_when_redelivered(kit: Kit
 
 
 async def test_rules_that_do_not_match_raise_nothing(kit: Kit) -> None:
-    await kit.service.create_rule({"name": "vault", "zone": "vault", "min_dwell_seconds": 300.0})
+    await kit.service.rules.create(
+        ANN, NewRule(name="vault", zone="vault", min_dwell_seconds=300.0)
+    )
     assert await kit.service.on_event(loitering(dwell=10.0)) == []
 
 
 async def test_repeat_activity_raises_the_risk(kit: Kit) -> None:
-    await kit.service.create_rule({"name": "vault", "zone": "vault", "weight": 0.3})
+    await kit.service.rules.create(ANN, NewRule(name="vault", zone="vault", weight=0.3))
     [first] = await kit.service.on_event(loitering())
     kit.clock.now = T0 + timedelta(seconds=5)
     [second] = await kit.service.on_event(loitering(T0 + timedelta(seconds=5)))
@@ -118,31 +127,31 @@ async def test_repeat_activity_raises_the_risk(kit: Kit) -> None:
 
 
 async def test_acknowledge_confirm_creates_an_incident(kit: Kit) -> None:
-    await kit.service.create_rule({"name": "vault", "zone": "vault"})
+    await kit.service.rules.create(ANN, NewRule(name="vault", zone="vault"))
     [alert] = await kit.service.on_event(loitering())
     with pytest.raises(InvalidTransitionError):
-        await kit.service.confirm(alert.id, "ann")  # not acknowledged yet
-    assert (await kit.service.list_incidents()).total == 0
-    acked = await kit.service.acknowledge(alert.id, "ann", "looking")
+        await kit.service.confirm(ANN, alert.id)  # not acknowledged yet
+    assert (await kit.service.incidents.list()).total == 0
+    acked = await kit.service.acknowledge(ANN, alert.id, "looking")
     assert acked.ack_deadline is None
-    confirmed, incident = await kit.service.confirm(alert.id, "ann", "real", title="Vault")
+    confirmed, incident = await kit.service.confirm(ANN, alert.id, "real", title="Vault")
     assert confirmed.state == "confirmed"
     assert confirmed.incident_id == incident.id
     assert incident.alert_ids == (alert.id,)
     assert incident.evidence == (f"event:{alert.event_id}",)
     assert incident.confirmed_by == "ann"
-    working = await kit.service.set_incident_status(incident.id, "in_progress", "ann")
-    noted = await kit.service.add_incident_note(working.id, "ann", "police on site")
+    working = await kit.service.incidents.set_status(ANN, incident.id, "in_progress")
+    noted = await kit.service.incidents.add_note(ANN, working.id, "police on site")
     assert [n.text for n in noted.notes] == ["police on site"]
     with pytest.raises(InvalidTransitionError):
-        await kit.service.set_incident_status(incident.id, "in_progress", "ann")
+        await kit.service.incidents.set_status(ANN, incident.id, "in_progress")
 
 
 async def test_dismissed_alerts_are_kept_as_feedback(kit: Kit) -> None:
-    await kit.service.create_rule({"name": "vault", "zone": "vault"})
+    await kit.service.rules.create(ANN, NewRule(name="vault", zone="vault"))
     [alert] = await kit.service.on_event(loitering())
-    await kit.service.acknowledge(alert.id, "ann")
-    closed = await kit.service.dismiss(alert.id, "ann", "cleaner")
+    await kit.service.acknowledge(ANN, alert.id)
+    closed = await kit.service.dismiss(ANN, alert.id, "cleaner")
     assert closed.state == "false_positive"
     feedback = await kit.service.list_alerts(AlertFilter(states=("false_positive",)))
     assert [a.id for a in feedback.items] == [alert.id]
@@ -150,7 +159,7 @@ async def test_dismissed_alerts_are_kept_as_feedback(kit: Kit) -> None:
 
 
 async def test_escalation_survives_a_new_service_and_happens_once(kit: Kit) -> None:
-    await kit.service.create_rule({"name": "vault", "zone": "vault", "weight": 1.0})
+    await kit.service.rules.create(ANN, NewRule(name="vault", zone="vault", weight=1.0))
     [alert] = await kit.service.on_event(loitering())
     kit.clock.now = T0 + timedelta(seconds=59)
     assert await kit.service.escalate_due() == []
@@ -170,7 +179,7 @@ async def test_escalation_survives_a_new_service_and_happens_once(kit: Kit) -> N
     kit.clock.now = T0 + timedelta(days=1)
     assert await kit.service.escalate_due() == []
     assert kit.published.types().count("alert.escalated") == 2
-    acked = await kit.service.acknowledge(alert.id, "supervisor")
+    acked = await kit.service.acknowledge(SUPERVISOR, alert.id)
     assert acked.state == "acknowledged"
 
 
@@ -179,41 +188,92 @@ async def test_a_failing_publisher_never_loses_the_alert(kit: Kit) -> None:
         raise ConnectionError("broker down")
 
     service = AlertService(kit.db, broken, clock=kit.clock)
-    await service.create_rule({"name": "vault", "zone": "vault"})
+    await service.rules.create(ANN, NewRule(name="vault", zone="vault"))
     [alert] = await service.on_event(loitering())
     assert (await kit.db.alerts.get(alert.id)).state == "notified"
     assert service.publish_failures == 1
 
 
 async def test_rule_updates_and_validation(kit: Kit) -> None:
-    rule = await kit.service.create_rule({"name": "vault", "zone": "vault"})
-    changed = await kit.service.update_rule(
-        rule.id,
-        {
-            "enabled": False,
-            "schedule": {"days": [0], "start": "09:00", "end": "17:00", "timezone": "UTC"},
-        },
+    rule = await kit.service.rules.create(ANN, NewRule(name="vault", zone="vault"))
+    schedule = Schedule.from_dict(
+        {"days": [0], "start": "09:00", "end": "17:00", "timezone": "UTC"}
+    )
+    changed = await kit.service.rules.update(
+        ANN, rule.id, RuleChanges(enabled=False, schedule=schedule)
     )
     assert not changed.enabled
     assert changed.schedule is not None
     assert changed.schedule.days == frozenset({0})
     assert changed.created_at == rule.created_at
     assert await kit.service.on_event(loitering()) == []  # disabled
-    with pytest.raises(ValidationError, match="unknown rule fields"):
-        await kit.service.create_rule({"name": "x", "colour": "red"})
+    with pytest.raises(TypeError, match="colour"):  # a rule has no such field
+        NewRule(name="x", colour="red")  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
-        await kit.service.update_rule(rule.id, {"direction": "in"})  # no line
-    await kit.service.delete_rule(rule.id)
+        await kit.service.rules.update(ANN, rule.id, RuleChanges(direction="in"))  # no line
+    await kit.service.rules.delete(ANN, rule.id)
     with pytest.raises(NotFoundError):
-        await kit.service.get_rule(rule.id)
+        await kit.service.rules.get(ANN, rule.id)
 
 
 async def test_incidents_link_only_existing_alerts(kit: Kit) -> None:
     with pytest.raises(ValidationError, match="no alert"):
-        await kit.service.create_incident({"title": "x", "alert_ids": ["missing"]}, "ann")
-    incident = await kit.service.create_incident({"title": "fence", "evidence": ["clip:1"]}, "ann")
-    updated = await kit.service.update_incident(incident.id, {"description": "cut wire"})
+        await kit.service.incidents.create(ANN, NewIncident(title="x", alert_ids=("missing",)))
+    incident = await kit.service.incidents.create(
+        ANN, NewIncident(title="fence", evidence=("clip:1",))
+    )
+    updated = await kit.service.incidents.update(
+        ANN, incident.id, IncidentChanges(description="cut wire")
+    )
     assert updated.version == incident.version + 1
-    await kit.service.delete_incident(incident.id)
+    await kit.service.incidents.delete(ANN, incident.id)
     with pytest.raises(NotFoundError):
-        await kit.service.get_incident(incident.id)
+        await kit.service.incidents.get(ANN, incident.id)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh store with the camera and zone of ``kit``."""
+    if request.param == "memory":
+        db: Database = MemoryDatabase()
+    else:
+        db = await SqlDatabase.open(f"sqlite:///{tmp_path / 'argus.db'}", secret_key=b"k" * 32)
+    camera = Camera(
+        id="cam", name="gate", stream_url="rtsp://127.0.0.1/x", created_at=T0, updated_at=T0
+    )
+    await db.cameras.add(camera)
+    await db.zones.add(
+        Zone(id="z1", camera_id="cam", name="vault", polygon=((0, 0), (1, 0), (1, 1)))
+    )
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+async def test_a_confirmation_that_conflicts_keeps_neither_incident_nor_link(
+    store: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The incident and the alert's change commit together: a conflict on the alert (another
+    server changed it meanwhile) leaves no incident, no dangling link and no audit record."""
+    published = Published()
+    service = AlertService(store, published, clock=Clock())
+    await service.rules.create(ANN, NewRule(name="vault", zone="vault"))
+    [alert] = await service.on_event(loitering())
+    acked = await service.acknowledge(ANN, alert.id)
+
+    async def changed_meanwhile(self: object, alert: object) -> None:
+        raise ConflictError("alert changed meanwhile")
+
+    repository = SqlAlertRepository if isinstance(store, SqlDatabase) else MemoryAlertRepository
+    monkeypatch.setattr(repository, "update", changed_meanwhile)
+    with pytest.raises(ConflictError):
+        await service.confirm(ANN, alert.id, "real")
+    monkeypatch.undo()
+    assert (await store.incidents.list()).total == 0
+    stored = await store.alerts.get(alert.id)
+    assert stored == acked
+    assert stored.incident_id is None
+    actions = [r.entry.action for r in await store.audit.records()]
+    assert actions == ["rule.create", "alert.acknowledge"]
+    assert published.types() == ["alert.created", "alert.updated"]  # nothing announced

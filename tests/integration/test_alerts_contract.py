@@ -39,7 +39,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 # The parametrised store (memory, SQLite, PostgreSQL) and the anyio backend, shared as is.
 store = contract.store
-anyio_backend = contract.anyio_backend
 
 SCORES: dict[Severity, float] = {"low": 0.1, "medium": 0.5, "high": 0.9}
 

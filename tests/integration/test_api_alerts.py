@@ -35,11 +35,6 @@ SCHEDULE: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(params=STORES)
 async def app(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Api]:
     async with api(request.param, tmp_path) as running:

@@ -28,11 +28,6 @@ SINCE = "2026-03-01T00:00:00Z"
 UNTIL = "2026-03-02T00:00:00Z"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(params=STORES)
 async def app(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Api]:
     async with api(request.param, tmp_path) as running:

@@ -27,9 +27,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.db.sql import SqlDatabase, async_url
 from argus.adapters.pipelines_memory import MemoryPipelines
-from argus.api.app import create_app
 from argus.api.testing import running
-from argus.bootstrap import ControlPlane
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
 from argus.domain.events import Envelope, EventSource, LineCrossed
 from tests.auth_support import admin_token, bearer, make_user, settings_for, sign_in
@@ -45,11 +45,6 @@ WAIT = 60.0
 YEAR = {"since": "2025-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z", "interval": "day"}
 FLOOD = 40
 BUDGET: int = Settings.model_fields["analytics_queries_per_principal"].default
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
@@ -75,14 +70,14 @@ async def test_a_viewer_flooding_year_queries_is_refused_and_the_admin_is_served
 ) -> None:
     database = await SqlDatabase.open(POSTGRES_URL, secret_key=SECRET, schema=schema)
     await database.events.add_many([_crossing(day) for day in range(365)])
-    plane = ControlPlane(
+    plane = Adapters(
         database=database, bus=MemoryEventBus(ack_wait=0.5), pipelines=MemoryPipelines()
     )
 
-    async def opener(_: Settings) -> ControlPlane:
+    async def opener(_: Settings) -> Adapters:
         return plane
 
-    app = create_app(settings_for(tmp_path), open_services=opener)
+    app = build_app(settings_for(tmp_path), open_adapters=opener)
     locker = create_async_engine(
         async_url(POSTGRES_URL), connect_args={"server_settings": {"search_path": schema}}
     )

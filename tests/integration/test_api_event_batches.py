@@ -16,11 +16,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 URL = "/api/v1/events"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _batch(*envelopes: Envelope) -> dict[str, Any]:
     return {"events": [e.to_dict() for e in envelopes]}
 

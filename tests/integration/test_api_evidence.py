@@ -18,11 +18,6 @@ from tests.integration.api_support import STORES, Api, api, crossing, eventually
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(params=STORES)
 async def app(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Api]:
     async with api(request.param, tmp_path) as running:

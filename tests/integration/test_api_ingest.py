@@ -10,7 +10,6 @@ import pytest
 
 from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.db.memory import MemoryDatabase
-from argus.api.ingest import EventIngest
 from argus.domain.errors import StorageError
 from argus.domain.event_stats import (
     CountBucket,
@@ -20,17 +19,14 @@ from argus.domain.event_stats import (
     Interval,
 )
 from argus.domain.events import Envelope
-from argus.ports.repositories import EventFilter, EventRepository, InsertResult, Page
+from argus.ports.paging import Page
+from argus.ports.repositories import EventFilter, EventRepository, InsertResult
+from argus.services.ingest import EventIngest
 from tests.integration.api_support import STORES, crossing, eventually, open_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 SUBJECT = "events"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 class Tally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,10 +14,11 @@ import pytest
 from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.db.memory import MemoryDatabase
 from argus.adapters.pipelines_memory import MemoryPipelines
-from argus.api.app import create_app
-from argus.bootstrap import EVENTS_SUBJECT, ControlPlane
+from argus.bootstrap.adapters import EVENTS_SUBJECT, Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
 from argus.domain.events import Envelope, EventSource, Loitering
+from argus.domain.live import LiveFrame, LiveTrack
 from tests.auth_support import admin_token, bearer, settings_for
 from tests.integration.api_support import crossing
 from tests.integration.live_support import LiveClient, live_client, served
@@ -24,33 +26,28 @@ from tests.integration.live_support import LiveClient, live_client, served
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @dataclass
 class Server:
     address: str
     http: httpx.AsyncClient
-    plane: ControlPlane
+    plane: Adapters
     pipelines: MemoryPipelines
 
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
     pipelines = MemoryPipelines()
-    plane = ControlPlane(
+    plane = Adapters(
         database=MemoryDatabase(), bus=MemoryEventBus(ack_wait=0.5), pipelines=pipelines
     )
 
-    async def opener(_: Settings) -> ControlPlane:
+    async def opener(_: Settings) -> Adapters:
         return plane
 
     settings = settings_for(
         tmp_path, ack_deadline_high_s=0.5, escalation_max=2, escalation_tick_s=0.1
     )
-    app = create_app(settings, open_services=opener)
+    app = build_app(settings, open_adapters=opener)
     async with (
         served(app) as address,
         httpx.AsyncClient(base_url=f"http://{address}") as http,
@@ -177,21 +174,24 @@ async def test_tracks_counts_and_camera_status_channels(server: Server) -> None:
         )
         status = await client.expect_type("camera.status", camera_id=camera_id)
         assert status["state"] == "online"
-        frame = {
-            "frame_index": 3,
-            "timestamp": 0.4,
-            "width": 640,
-            "height": 360,
-            "tracks": [{"id": 1, "class_name": "person", "confidence": 0.8, "box": [1, 2, 3, 4]}],
-            "counts": {"door": {"in": 1, "out": 0}},
-        }
+        frame = LiveFrame(
+            camera_id=camera_id,
+            frame_index=3,
+            timestamp=0.4,
+            width=640,
+            height=360,
+            tracks=(LiveTrack(id=1, class_name="person", confidence=0.8, box=(1, 2, 3, 4)),),
+            counts={"door": {"in": 1, "out": 0}},
+        )
         server.pipelines.push_live(camera_id, frame)
         tracks = await client.expect_type("tracks", camera_id=camera_id)
-        assert tracks["tracks"] == frame["tracks"]
+        assert tracks["tracks"] == [
+            {"id": 1, "class_name": "person", "confidence": 0.8, "box": [1, 2, 3, 4]}
+        ]
         counts = await client.expect_type("counts", camera_id=camera_id)
         assert counts["counts"] == {"door": {"in": 1, "out": 0}}
         # Unchanged counts are not sent again; tracks are, every frame.
-        server.pipelines.push_live(camera_id, {**frame, "frame_index": 4})
+        server.pipelines.push_live(camera_id, dataclasses.replace(frame, frame_index=4))
         await client.expect_type("tracks", frame_index=4)
         server.pipelines.fail(camera_id, "stream dropped")
         failed = await client.expect_type("camera.status", camera_id=camera_id, state="error")

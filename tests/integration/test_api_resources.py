@@ -25,11 +25,6 @@ LINE: dict[str, Any] = {"name": "door", "start": [0, 100], "end": [320, 100]}
 ZONE: dict[str, Any] = {"name": "desk", "polygon": [[0, 0], [100, 0], [100, 80]]}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(params=STORES)
 async def app(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Api]:
     async with api(request.param, tmp_path) as running:

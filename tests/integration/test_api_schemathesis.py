@@ -28,8 +28,8 @@ with warnings.catch_warnings():
 from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.db.memory import MemoryDatabase
 from argus.adapters.pipelines_memory import MemoryPipelines
-from argus.api.app import create_app
-from argus.bootstrap import ControlPlane
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
 from tests.auth_support import ADMIN, ADMIN_PASSWORD, bearer, settings_for
 
@@ -37,12 +37,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def _app(data_dir: Path) -> FastAPI:
-    async def opener(_: Settings) -> ControlPlane:
-        return ControlPlane(
+    async def opener(_: Settings) -> Adapters:
+        return Adapters(
             database=MemoryDatabase(), bus=MemoryEventBus(), pipelines=MemoryPipelines()
         )
 
-    return create_app(settings_for(data_dir), open_services=opener)
+    return build_app(settings_for(data_dir), open_adapters=opener)
 
 
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", _app(Path("/nonexistent")))

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from argus.adapters.pipelines_memory import MemoryPipelines
-from argus.api.app import create_app
 from argus.api.errors import status_for
 from argus.api.testing import running
-from argus.bootstrap import ControlPlane
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
 from argus.domain.cameras import Camera, Line, Zone
 from argus.domain.errors import (
@@ -30,11 +30,6 @@ from tests.integration.api_support import api, crossing, eventually
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 CAMERA = {"name": "Gate", "stream_url": "rtsp://cam/1"}
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.mark.parametrize(
@@ -147,18 +142,18 @@ async def test_lifespan_resumes_cameras_and_closes_services(tmp_path: Path) -> N
 
     pipelines = MemoryPipelines()
 
-    async def opener(_: Settings) -> ControlPlane:
+    async def opener(_: Settings) -> Adapters:
         database = await open_store("sqlite", tmp_path)
-        return ControlPlane(database=database, bus=MemoryEventBus(), pipelines=pipelines)
+        return Adapters(database=database, bus=MemoryEventBus(), pipelines=pipelines)
 
-    async with running(create_app(settings_for(tmp_path), open_services=opener)):
+    async with running(build_app(settings_for(tmp_path), open_adapters=opener)):
         assert list(pipelines.applied) == [created["id"]]
 
 
 async def test_startup_failure_is_reported(tmp_path: Path) -> None:
-    async def opener(_: Settings) -> ControlPlane:
+    async def opener(_: Settings) -> Adapters:
         raise StorageError("database unreachable")
 
     with pytest.raises(StorageError, match="database unreachable"):
-        async with running(create_app(settings_for(tmp_path), open_services=opener)):
+        async with running(build_app(settings_for(tmp_path), open_adapters=opener)):
             pass

@@ -36,9 +36,8 @@ from tests.integration.test_repositories_contract import SECRET, T0, Store
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
-# The parametrised store (memory, SQLite, PostgreSQL) and the anyio backend, shared as is.
+# The parametrised store (memory, SQLite, PostgreSQL), shared as is.
 store = contract.store
-anyio_backend = contract.anyio_backend
 
 KEY = chain_key(SECRET)
 IST = timezone(timedelta(hours=5, minutes=30))

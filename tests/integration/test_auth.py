@@ -15,8 +15,8 @@ from websockets.exceptions import ConnectionClosed
 
 from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.pipelines_memory import MemoryPipelines
-from argus.api.app import create_app
-from argus.bootstrap import ControlPlane
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
 from tests.auth_support import (
     ADMIN,
@@ -32,11 +32,6 @@ from tests.integration.api_support import STORES, Api, api, crossing, eventually
 from tests.integration.live_support import LiveClient, live_client, served, token_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture(params=STORES)
@@ -440,16 +435,16 @@ async def _closed(connection: ClientConnection) -> ConnectionClosed:
 
 
 async def test_ws_needs_sign_in(tmp_path: Path) -> None:
-    plane = ControlPlane(
+    plane = Adapters(
         database=await open_store("memory", tmp_path),
         bus=MemoryEventBus(ack_wait=0.5),
         pipelines=MemoryPipelines(),
     )
 
-    async def opener(_: Settings) -> ControlPlane:
+    async def opener(_: Settings) -> Adapters:
         return plane
 
-    async with served(create_app(settings_for(tmp_path), open_services=opener)) as address:
+    async with served(build_app(settings_for(tmp_path), open_adapters=opener)) as address:
         async with connect(f"ws://{address}/ws") as anonymous:
             await anonymous.send('{"type": "subscribe", "channels": ["alerts"]}')
             closed = await _closed(anonymous)

@@ -16,7 +16,7 @@
 
 Tokens are forged with PyJWT (or by hand where PyJWT refuses, e.g. an empty
 HMAC key); the server's real key is derived from the control plane's secret
-as ``argus.services.auth`` derives it.
+as ``argus.adapters.crypto.auth_crypto`` derives it.
 """
 
 from __future__ import annotations
@@ -42,12 +42,13 @@ from fastapi import FastAPI
 from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.db.memory import MemoryDatabase
 from argus.adapters.pipelines_memory import MemoryPipelines
-from argus.api.app import MAX_BODY, create_app
+from argus.api.app import MAX_BODY
 from argus.api.routers.evidence import UPLOAD_LIMIT
 from argus.api.routers.workstations import PHOTO_UPLOAD_LIMIT
-from argus.bootstrap import ControlPlane
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
-from argus.services.auth import derive_key
+from argus.domain.keys import derive_key
 from tests.auth_support import (
     ADMIN,
     ADMIN_PASSWORD,
@@ -69,11 +70,6 @@ ISSUER = "argus"
 WRONG = "not-the-password-123"
 
 
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[Api]:
     async with api("memory", tmp_path, signed_in=False) as running:
@@ -81,12 +77,12 @@ async def app(tmp_path: Path) -> AsyncIterator[Api]:
 
 
 def _app(data_dir: Path) -> FastAPI:
-    async def opener(_: Settings) -> ControlPlane:
-        return ControlPlane(
+    async def opener(_: Settings) -> Adapters:
+        return Adapters(
             database=MemoryDatabase(), bus=MemoryEventBus(ack_wait=0.5), pipelines=MemoryPipelines()
         )
 
-    return create_app(settings_for(data_dir), open_services=opener)
+    return build_app(settings_for(data_dir), open_adapters=opener)
 
 
 DOCUMENT: dict[str, Any] = _app(Path("/nonexistent")).openapi()

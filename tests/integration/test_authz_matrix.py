@@ -50,10 +50,10 @@ from websockets.exceptions import ConnectionClosed
 from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.db.memory import MemoryDatabase
 from argus.adapters.pipelines_memory import MemoryPipelines
-from argus.api.app import create_app
-from argus.bootstrap import ControlPlane
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
-from argus.ports.repositories import MAX_PAGE
+from argus.ports.paging import MAX_PAGE
 from tests.auth_support import (
     ADMIN,
     ADMIN_PASSWORD,
@@ -74,12 +74,12 @@ Operation = tuple[str, str]
 
 
 def _app(data_dir: Path) -> FastAPI:
-    async def opener(_: Settings) -> ControlPlane:
-        return ControlPlane(
+    async def opener(_: Settings) -> Adapters:
+        return Adapters(
             database=MemoryDatabase(), bus=MemoryEventBus(ack_wait=0.5), pipelines=MemoryPipelines()
         )
 
-    return create_app(settings_for(data_dir), open_services=opener)
+    return build_app(settings_for(data_dir), open_adapters=opener)
 
 
 def _operations(document: Mapping[str, Any]) -> list[Operation]:
@@ -437,11 +437,6 @@ async def _build(app: Api) -> World:
         world.headers[who.name] = bearer(token)
     assert set(world.headers) == {who.name for who in CALLERS}
     return world
-
-
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture(scope="module", params=STORES)

@@ -23,11 +23,6 @@ from tests.servers.s3_server import ACCESS_KEY, REGION, SECRET_KEY, running_s3_s
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     """A running ``moto_server`` for this module's tests."""

@@ -41,11 +41,6 @@ QUIET = 2 * ACK_WAIT
 """How long nothing must arrive for a test to conclude that nothing more will."""
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @dataclass
 class BusKit:
     """Opens buses of one kind on one private namespace (stream, prefix) of its broker.

@@ -40,14 +40,15 @@ from argus.adapters.pipelines.scene import DetectDefaults
 from argus.adapters.pipelines_memory import MemoryPipelines
 from argus.adapters.video.images import ImageDirectorySource
 from argus.adapters.video.policy import REFUSED, SourcePolicy
-from argus.api.app import create_app
 from argus.api.testing import running
-from argus.bootstrap import ControlPlane, bootstrap, edge_pipelines
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
+from argus.bootstrap.container import build_container
+from argus.bootstrap.edge import edge_pipelines
 from argus.config import Settings
 from argus.domain.backoff import BackoffPolicy
 from argus.domain.cameras import Camera, Credentials, new_id
-from argus.domain.errors import StorageError
-from argus.errors import SourceOpenError
+from argus.domain.errors import SourceOpenError, StorageError
 from argus.ports.pipelines import PipelineSupervisor
 from argus.services.cameras import stream_origin
 from tests.auth_support import admin_token, bearer, settings_for
@@ -72,11 +73,6 @@ KEY_TEXT = (
 """A key file as FFmpeg's ``tty`` demuxer would draw it, legibly, into a 640x400 frame."""
 
 CAMERA_USER, CAMERA_PASSWORD = "cam-admin", "stored-camera-pa55"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 # --- the app over a real store ----------------------------------------------------------------
@@ -129,16 +125,16 @@ async def _app(
 ) -> AsyncIterator[App]:
     """The app over a ``kind`` store, signed in as the admin and as a ``configure`` API key."""
     async with _store(kind, directory) as database:
-        plane = ControlPlane(
+        plane = Adapters(
             database=database,
             bus=MemoryEventBus(ack_wait=0.5),
             pipelines=pipelines if pipelines is not None else MemoryPipelines(),
         )
 
-        async def opener(_: Settings) -> ControlPlane:
+        async def opener(_: Settings) -> Adapters:
             return plane
 
-        app = create_app(settings, open_services=opener)
+        app = build_app(settings, open_adapters=opener)
         async with running(app) as asgi:
             transport = httpx.ASGITransport(app=asgi, raise_app_exceptions=False)
             async with (
@@ -336,7 +332,7 @@ async def test_the_demo_clip_is_readable_with_the_default_policy(
     store: str, layout: tuple[Path, Path, Path]
 ) -> None:
     data, _, _ = layout
-    clip = bootstrap(Settings(data_dir=data)).demo_video()
+    clip = build_container(Settings(data_dir=data)).demo_video()
     if not clip.is_file():
         pytest.skip(f"bikes.mp4 is missing ({clip})")
     async with _app(store, data, _settings(data)) as app:

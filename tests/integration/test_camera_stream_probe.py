@@ -24,9 +24,9 @@ from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.db.memory import MemoryDatabase
 from argus.adapters.pipelines_memory import MemoryPipelines, tiny_jpeg
 from argus.adapters.video._imaging import encode_jpeg
-from argus.api.app import create_app
 from argus.api.streams import MAX_STREAMS, mjpeg_parts
-from argus.bootstrap import ControlPlane
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
 from argus.domain.cameras import Camera, new_id
 from argus.domain.errors import AuthenticationError
@@ -41,11 +41,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 UNREACHABLE = "rtsp://127.0.0.1:9/none"
 """The discard port on loopback: nothing listens, a connection is refused at once."""
 PASSWORD = "pa55-w0rd-never-shown"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 class ChangingPipelines(MemoryPipelines):
@@ -119,14 +114,14 @@ def _assert_jpeg(data: bytes) -> None:
 
 @contextlib.asynccontextmanager
 async def _server(tmp_path: Path, pipelines: MemoryPipelines) -> AsyncIterator[httpx.AsyncClient]:
-    plane = ControlPlane(
+    plane = Adapters(
         database=MemoryDatabase(), bus=MemoryEventBus(ack_wait=0.5), pipelines=pipelines
     )
 
-    async def opener(_: Settings) -> ControlPlane:
+    async def opener(_: Settings) -> Adapters:
         return plane
 
-    app = create_app(settings_for(tmp_path), open_services=opener)
+    app = build_app(settings_for(tmp_path), open_adapters=opener)
     async with (
         served(app) as address,
         httpx.AsyncClient(base_url=f"http://{address}", timeout=WAIT) as http,

@@ -63,11 +63,6 @@ DST_CHANGES = (
 )
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @dataclass
 class Sql:
     """A migrated SQL store and how to reach it again."""

@@ -16,8 +16,8 @@ import pytest
 
 from argus.adapters.db.memory import MemoryDatabase
 from argus.adapters.pipelines.scene import demo_camera
-from argus.api.app import risk_policy
-from argus.bootstrap import demo_rules
+from argus.bootstrap.demo import demo_rules
+from argus.bootstrap.policies import risk_policy
 from argus.config import Settings
 from argus.domain.alerts import Alert
 from argus.domain.events import (
@@ -38,11 +38,6 @@ NIGHT = datetime(2026, 12, 6, 1, 0, tzinfo=UTC)
 """01:00 UTC: inside them."""
 DEMO_CONFIDENCES = (0.5, 0.75, 1.0)
 """Detection scores of objects the demo's detector is sure of (its threshold is 0.3)."""
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @dataclass

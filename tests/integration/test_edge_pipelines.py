@@ -22,16 +22,17 @@ from argus.adapters.pipelines import (
     EdgePipelines,
     RestartPolicy,
     SourceOptions,
-    TrackSnapshot,
     demo_camera,
 )
 from argus.adapters.pipelines.outbox import EventOutbox
-from argus.bootstrap import Container, bootstrap, edge_pipelines
+from argus.bootstrap.container import Container, build_container
+from argus.bootstrap.edge import edge_pipelines
 from argus.config import Settings
 from argus.domain.backoff import BackoffPolicy
 from argus.domain.cameras import Camera, Line, Zone
 from argus.domain.errors import BusError
 from argus.domain.events import Envelope, EventSource, new_event_id
+from argus.domain.live import LiveFrame
 from argus.ports.pipelines import INFERENCE_BUCKETS, CameraState, CameraStatus
 from tests.auth_support import TEST_DENY_NETWORKS
 
@@ -55,11 +56,6 @@ SOURCES = SourceOptions(
 DEFAULTS = DetectDefaults(input_size=320, confidence=0.3)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def container(tmp_path_factory: pytest.TempPathFactory) -> Container:
     # Test media lie under pytest's temporary root and test servers listen on loopback.
@@ -68,7 +64,7 @@ def container(tmp_path_factory: pytest.TempPathFactory) -> Container:
         media_dirs=str(tmp_path_factory.getbasetemp()),
         camera_deny_networks=TEST_DENY_NETWORKS,
     )
-    return bootstrap(settings)
+    return build_container(settings)
 
 
 @pytest.fixture
@@ -137,8 +133,8 @@ async def test_file_camera_runs_publishes_events_and_serves_snapshots(
     edge: EdgePipelines, bus: MemoryEventBus, bikes: tuple[Camera, list[Line], list[Zone]]
 ) -> None:
     camera, lines, zones = bikes
-    received: list[TrackSnapshot] = []
-    cancel = edge.subscribe_tracks(camera.id, received.append)
+    received: list[LiveFrame] = []
+    cancel = edge.subscribe_live(camera.id, received.append)
     subscription = await bus.subscribe(edge.subject, durable="edge-test")
     await edge.apply(camera, lines, zones)
 

@@ -27,14 +27,13 @@ from argus.domain.errors import (
 )
 from argus.domain.evidence import EvidenceItem
 from argus.domain.evidence_status import EvidenceGap, TamperedEvidence
-from argus.ports.evidence import EvidenceRepository
+from argus.ports.evidence import EvidenceFilter, EvidenceRepository
 from tests.integration import test_repositories_contract as contract
 from tests.integration.test_repositories_contract import T0, Store
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 store = contract.store
-anyio_backend = contract.anyio_backend
 
 
 def _item(n: int = 0, **changes: Any) -> EvidenceItem:
@@ -113,7 +112,7 @@ async def test_list_filters_oldest_first(
     for n in (5, 3, 0, 4, 1, 2):  # inserted out of order
         item = _item(n)
         await repository.add(item.with_lock("user:op-1", T0) if n == 3 else item)
-    page = await repository.list(**where)
+    page = await repository.list(EvidenceFilter(**where))
     assert [item.id for item in page.items] == [_item(n).id for n in expected], name
     assert page.total == len(expected)
 
@@ -144,7 +143,7 @@ async def test_update_is_optimistic(store: Store) -> None:
         await repository.update(item.with_lock("user:op-2", T0))
     with pytest.raises(NotFoundError):
         await repository.update(_item(9, version=2))
-    assert (await repository.list(locked=True)).total == 1
+    assert (await repository.list(EvidenceFilter(locked=True))).total == 1
 
 
 async def test_locked_items_are_never_deleted(store: Store) -> None:
@@ -222,7 +221,7 @@ async def test_browse_reports_the_edited_row_in_place_and_lists_the_rest(store: 
         item for n, item in enumerate(items) if n != 1
     ]
     # Filters go by the columns, as the list's do.
-    moved = await repository.browse(camera_id="cam-9")
+    moved = await repository.browse(EvidenceFilter(camera_id="cam-9"))
     assert [entry.id for entry in moved.items] == [items[1].id]
 
 
@@ -230,9 +229,16 @@ async def test_browse_lists_what_list_lists(store: Store) -> None:
     repository = _repository(store)
     for n in (3, 0, 2, 1):
         await repository.add(_item(n))
-    for where in ({}, {"alert_id": "alert-1"}, {"camera_id": "cam-0"}, {"limit": 2, "offset": 1}):
-        listed, browsed = await repository.list(**where), await repository.browse(**where)
-        assert list(browsed.items) == list(listed.items), where
+    cases: list[tuple[EvidenceFilter, int, int]] = [
+        (EvidenceFilter(), 100, 0),
+        (EvidenceFilter(alert_id="alert-1"), 100, 0),
+        (EvidenceFilter(camera_id="cam-0"), 100, 0),
+        (EvidenceFilter(), 2, 1),
+    ]
+    for where, limit, offset in cases:
+        listed = await repository.list(where, limit=limit, offset=offset)
+        browsed = await repository.browse(where, limit=limit, offset=offset)
+        assert list(browsed.items) == list(listed.items), (where, limit, offset)
         assert browsed.total == listed.total
 
 

@@ -30,12 +30,21 @@ from argus.adapters.evidence.crypto import Keyring
 from argus.adapters.evidence.fs import FileBlobStore
 from argus.adapters.evidence.s3 import S3BlobStore
 from argus.adapters.evidence.signing import Ed25519Signer
-from argus.bootstrap import open_evidence_blobs, open_evidence_service
+from argus.bootstrap.adapters import open_evidence_blobs
+from argus.bootstrap.evidence import open_evidence_service
 from argus.config import Settings
+from argus.domain.actor import SYSTEM_ACTOR, Actor
 from argus.domain.audit import AuditRecord, chain_key
-from argus.domain.errors import ConfigError, ConflictError, IntegrityError, NotFoundError
+from argus.domain.errors import (
+    ConfigError,
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from argus.domain.evidence import BundleManifest, EvidenceItem, bundle_signing_payload
-from argus.ports.evidence import BlobStore
+from argus.domain.identity import Principal
+from argus.ports.evidence import BlobStore, EvidenceFilter
 from argus.services.evidence import EvidenceService, verify_bundle
 from tests.servers.s3_server import ACCESS_KEY, REGION, SECRET_KEY, running_s3_server
 
@@ -49,15 +58,15 @@ SNAPSHOT = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
 CLIP = b"\x00\x00\x00\x18ftypmp42" + bytes(range(200, 256)) * 500
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     with running_s3_server() as endpoint:
         yield endpoint
+
+
+def acting(name: str, ip: str | None = None) -> Actor:
+    """An actor the audit trail names ``name``, without a principal (as a CLI command acts)."""
+    return Actor(principal=None, ip=ip, name=name)
 
 
 class Clock:
@@ -126,10 +135,15 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
 async def _store_two(h: Harness) -> tuple[EvidenceItem, EvidenceItem]:
     snapshot = await h.service.store(
-        SNAPSHOT, "snapshot", "image/jpeg", actor="system", alert_id="alert-1", camera_id="cam-1"
+        SNAPSHOT,
+        "snapshot",
+        "image/jpeg",
+        actor=SYSTEM_ACTOR,
+        alert_id="alert-1",
+        camera_id="cam-1",
     )
     clip = await h.service.store(
-        CLIP, "clip", "video/mp4", actor="system", alert_id="alert-1", camera_id="cam-1"
+        CLIP, "clip", "video/mp4", actor=SYSTEM_ACTOR, alert_id="alert-1", camera_id="cam-1"
     )
     return snapshot, clip
 
@@ -144,7 +158,7 @@ async def test_store_then_read_round_trips_encrypted_at_rest(harness: Harness) -
         stored = await h.blobs.get(item.storage_key)
         assert data[:64] not in stored
         assert len(stored) == len(data) + 16
-        got, plaintext = await h.service.read(item.id, actor="user:op-1", ip="10.0.0.7")
+        got, plaintext = await h.service.read(item.id, actor=acting("user:op-1", "10.0.0.7"))
         assert (got, plaintext) == (item, data)
     assert snapshot.kid == "k1"
     assert snapshot.created_by == "system"
@@ -157,16 +171,47 @@ async def test_store_then_read_round_trips_encrypted_at_rest(harness: Harness) -
         snapshot.sha256,
     )
     assert (await h.audit.verify()).ok
-    assert (await h.service.list(alert_id="alert-1")).total == 2
+    assert (await h.service.list(EvidenceFilter(alert_id="alert-1"))).total == 2
     assert await h.service.verify(clip.id) == clip
 
 
 async def test_an_unknown_id_is_not_found_and_audited(harness: Harness) -> None:
     with pytest.raises(NotFoundError):
-        await harness.service.read("01HNOSUCHEVIDENCE", actor="user:op-1")
+        await harness.service.read("01HNOSUCHEVIDENCE", actor=acting("user:op-1"))
     [failure] = await harness.failures()
     assert failure.entry.action == "evidence.read"
     assert failure.entry.target == "evidence:01HNOSUCHEVIDENCE"
+
+
+async def test_a_principal_sees_only_its_cameras_and_probes_leave_no_trace(
+    harness: Harness,
+) -> None:
+    h = harness
+    snapshot, _ = await _store_two(h)
+    before = len(await h.audit.records())
+    elsewhere = Actor(
+        Principal("user", "u-2", "op-2", frozenset({"view", "operate"}), frozenset({"cam-2"})),
+        ip="10.0.0.8",
+    )
+    for evidence_id in (snapshot.id, "01HNOSUCHEVIDENCE"):
+        with pytest.raises(NotFoundError):
+            await h.service.read(evidence_id, actor=elsewhere)
+        with pytest.raises(NotFoundError):
+            await h.service.lock(evidence_id, actor=elsewhere)
+        with pytest.raises(NotFoundError):
+            await h.service.export([evidence_id], actor=elsewhere)
+    assert (await h.service.browse(actor=elsewhere)).total == 0
+    assert len(await h.audit.records()) == before
+    operator = Actor(
+        Principal("user", "u-1", "op-1", frozenset({"view", "operate"}), frozenset({"cam-1"})),
+        ip="10.0.0.7",
+    )
+    assert (await h.service.browse(actor=operator)).total == 2
+    assert (await h.service.read(snapshot.id, actor=operator))[1] == SNAPSHOT
+    with pytest.raises(PermissionDeniedError):
+        await h.service.delete(snapshot.id, actor=operator)
+    read = (await h.audit.records())[-1].entry
+    assert (read.action, read.actor, read.ip) == ("evidence.read", "user:op-1", "10.0.0.7")
 
 
 # --- tampering -----------------------------------------------------------------------------------
@@ -182,7 +227,7 @@ async def test_a_flipped_byte_in_storage_is_detected_and_audited(
     stored[offset] ^= 0x01
     await h.blobs.put(snapshot.storage_key, bytes(stored))
     with pytest.raises(IntegrityError, match="HMAC"):
-        await h.service.read(snapshot.id, actor="user:op-1")
+        await h.service.read(snapshot.id, actor=acting("user:op-1"))
     with pytest.raises(IntegrityError, match="HMAC"):
         await h.service.verify(snapshot.id)
     [read, verify] = await h.failures()
@@ -190,7 +235,7 @@ async def test_a_flipped_byte_in_storage_is_detected_and_audited(
     assert read.entry.target == snapshot.target
     assert "HMAC" in read.entry.details["reason"]
     assert verify.entry.action == "evidence.verify"
-    assert (await h.service.read(clip.id, actor="user:op-1"))[1] == CLIP
+    assert (await h.service.read(clip.id, actor=acting("user:op-1")))[1] == CLIP
 
 
 async def test_swapped_objects_are_detected(harness: Harness) -> None:
@@ -201,7 +246,7 @@ async def test_swapped_objects_are_detected(harness: Harness) -> None:
     await h.blobs.put(clip.storage_key, one)
     for item in (snapshot, clip):
         with pytest.raises(IntegrityError):
-            await h.service.read(item.id, actor="user:op-1")
+            await h.service.read(item.id, actor=acting("user:op-1"))
     assert len(await h.failures()) == 2
 
 
@@ -210,7 +255,7 @@ async def test_a_missing_object_is_detected(harness: Harness) -> None:
     snapshot, _ = await _store_two(h)
     await h.blobs.delete(snapshot.storage_key)
     with pytest.raises(IntegrityError, match="missing"):
-        await h.service.read(snapshot.id, actor="user:op-1")
+        await h.service.read(snapshot.id, actor=acting("user:op-1"))
 
 
 def _swap_keys(snapshot: EvidenceItem, clip: EvidenceItem) -> list[tuple[str, dict[str, Any]]]:
@@ -286,12 +331,12 @@ async def test_an_edited_metadata_row_is_detected(
     for statement, params in edit(snapshot, clip):
         await h.sql(statement, **params)
     with pytest.raises(IntegrityError, match=reason):
-        await h.service.read(snapshot.id, actor="user:op-1")
+        await h.service.read(snapshot.id, actor=acting("user:op-1"))
     [failure] = await h.failures()
     assert (failure.entry.action, failure.entry.outcome) == ("evidence.read", "failure"), name
     assert reason in failure.entry.details["reason"]
     with pytest.raises(IntegrityError):
-        await h.service.export([snapshot.id], actor="user:op-1")
+        await h.service.export([snapshot.id], actor=acting("user:op-1"))
 
 
 # --- lock, delete, retention ---------------------------------------------------------------------
@@ -300,11 +345,11 @@ async def test_an_edited_metadata_row_is_detected(
 async def test_locked_evidence_is_exempt_from_delete_and_retention(harness: Harness) -> None:
     h = harness
     snapshot, clip = await _store_two(h)
-    locked = await h.service.lock(snapshot.id, actor="user:op-1")
+    locked = await h.service.lock(snapshot.id, actor=acting("user:op-1"))
     assert (locked.locked, locked.locked_by, locked.version) == (True, "user:op-1", 2)
-    assert await h.service.lock(snapshot.id, actor="user:op-2") == locked  # idempotent
+    assert await h.service.lock(snapshot.id, actor=acting("user:op-2")) == locked  # idempotent
     with pytest.raises(ConflictError, match="locked"):
-        await h.service.delete(snapshot.id, actor="user:op-1")
+        await h.service.delete(snapshot.id, actor=acting("user:op-1"))
     [denied] = await h.failures()
     assert (denied.entry.action, denied.entry.outcome) == ("evidence.delete", "denied")
 
@@ -314,9 +359,9 @@ async def test_locked_evidence_is_exempt_from_delete_and_retention(harness: Harn
     assert not await h.blobs.exists(clip.storage_key)
     with pytest.raises(NotFoundError):
         await h.service.get(clip.id)
-    assert (await h.service.read(snapshot.id, actor="user:op-1"))[1] == SNAPSHOT
+    assert (await h.service.read(snapshot.id, actor=acting("user:op-1")))[1] == SNAPSHOT
 
-    await h.service.unlock(snapshot.id, actor="user:op-1")
+    await h.service.unlock(snapshot.id, actor=acting("user:op-1"))
     assert await h.service.purge_expired(30) == 1
     assert await h.blobs.keys() == []
     purges = [r.entry for r in await h.audit.records() if r.entry.action == "evidence.purge"]
@@ -337,10 +382,10 @@ async def test_retention_keeps_what_is_younger(harness: Harness) -> None:
 async def test_delete_removes_row_and_object(harness: Harness) -> None:
     h = harness
     snapshot, clip = await _store_two(h)
-    await h.service.delete(snapshot.id, actor="user:admin")
+    await h.service.delete(snapshot.id, actor=acting("user:admin"))
     assert await h.blobs.keys() == [clip.storage_key]
     with pytest.raises(NotFoundError):
-        await h.service.read(snapshot.id, actor="user:op-1")
+        await h.service.read(snapshot.id, actor=acting("user:op-1"))
     deleted = (await h.audit.records(target=snapshot.target))[-2].entry
     assert (deleted.action, deleted.actor) == ("evidence.delete", "user:admin")
 
@@ -351,16 +396,16 @@ async def test_delete_removes_row_and_object(harness: Harness) -> None:
 async def test_rotation_then_rewrap_lets_the_old_key_go(harness: Harness) -> None:
     h = harness
     old, _ = await _store_two(h)
-    old = await h.service.lock(old.id, actor="user:op-1")
+    old = await h.service.lock(old.id, actor=acting("user:op-1"))
     ciphertext = await h.blobs.get(old.storage_key)
 
     rotated = h.with_keyring(Keyring({"k1": K1, "k2": K2}))
-    assert (await rotated.read(old.id, actor="user:op-1"))[1] == SNAPSHOT
-    new = await rotated.store(b"after rotation", "document", "text/plain", actor="system")
+    assert (await rotated.read(old.id, actor=acting("user:op-1")))[1] == SNAPSHOT
+    new = await rotated.store(b"after rotation", "document", "text/plain", actor=SYSTEM_ACTOR)
     assert new.kid == "k2"
 
-    assert await rotated.rewrap(actor="user:admin") == 2
-    assert await rotated.rewrap(actor="user:admin") == 0
+    assert await rotated.rewrap(actor=acting("user:admin")) == 2
+    assert await rotated.rewrap(actor=acting("user:admin")) == 0
     assert await h.blobs.get(old.storage_key) == ciphertext  # ciphertext untouched
     moved = await rotated.get(old.id)
     assert (moved.kid, moved.locked, moved.version) == ("k2", True, old.version + 1)
@@ -370,7 +415,7 @@ async def test_rotation_then_rewrap_lets_the_old_key_go(harness: Harness) -> Non
     assert {item.kid for item in items} == {"k2"}
     for item in items:
         await only_new.verify(item.id)
-    assert (await only_new.read(old.id, actor="user:op-1"))[1] == SNAPSHOT
+    assert (await only_new.read(old.id, actor=acting("user:op-1")))[1] == SNAPSHOT
     rewraps = [r for r in await h.audit.records() if r.entry.action == "evidence.rewrap"]
     assert {r.entry.details["old_kid"] for r in rewraps} == {"k1"}
 
@@ -383,7 +428,7 @@ async def test_rewrap_never_re_signs_tampered_evidence(harness: Harness) -> None
     await h.blobs.put(clip.storage_key, bytes(stored))
     rotated = h.with_keyring(Keyring({"k1": K1, "k2": K2}))
     with pytest.raises(IntegrityError, match=f"re-wrapped 1 .*{clip.id}"):
-        await rotated.rewrap(actor="user:admin")
+        await rotated.rewrap(actor=acting("user:admin"))
     assert (await rotated.get(snapshot.id)).kid == "k2"
     assert (await rotated.get(clip.id)).kid == "k1"
     [failure] = await h.failures()
@@ -475,9 +520,9 @@ def _names(report_names: list[str]) -> set[str]:
 async def test_export_makes_a_bundle_that_verifies_offline(harness: Harness) -> None:
     h = harness
     snapshot, clip = await _store_two(h)
-    await h.service.read(snapshot.id, actor="user:op-1")
+    await h.service.read(snapshot.id, actor=acting("user:op-1"))
     h.clock.now = T0 + timedelta(hours=1)
-    bundle = await h.service.export([snapshot.id, clip.id, snapshot.id], actor="user:op-1")
+    bundle = await h.service.export([snapshot.id, clip.id, snapshot.id], actor=acting("user:op-1"))
 
     report = verify_bundle(bundle)
     assert report.ok, report.failures
@@ -509,7 +554,7 @@ async def test_export_takes_a_given_audit_excerpt(harness: Harness) -> None:
     h = harness
     snapshot, _ = await _store_two(h)
     chosen = (await h.audit.records())[:1]
-    bundle = await h.service.export([snapshot.id], actor="user:op-1", audit_records=chosen)
+    bundle = await h.service.export([snapshot.id], actor=acting("user:op-1"), audit_records=chosen)
     with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
         records = json.loads(archive.read("audit.json"))["records"]
     assert [r["seq"] for r in records] == [1]
@@ -526,7 +571,7 @@ async def test_a_tampered_bundle_fails_naming_what(
 ) -> None:
     h = harness
     snapshot, clip = await _store_two(h)
-    bundle = await h.service.export([snapshot.id, clip.id], actor="user:op-1")
+    bundle = await h.service.export([snapshot.id, clip.id], actor=acting("user:op-1"))
     report = verify_bundle(_rezip(bundle, tamper), h.service.public_key if pin else None)
     assert _names([c.name for c in report.failures]) == failed, (name, report.failures)
     assert report.ok == (not failed)
@@ -535,7 +580,7 @@ async def test_a_tampered_bundle_fails_naming_what(
 async def test_a_wrong_pinned_key_or_a_broken_zip_fails(harness: Harness) -> None:
     h = harness
     snapshot, _ = await _store_two(h)
-    bundle = await h.service.export([snapshot.id], actor="user:op-1")
+    bundle = await h.service.export([snapshot.id], actor=acting("user:op-1"))
     other = Ed25519Signer.from_secret(b"another installation's secret!!")
     wrong = verify_bundle(bundle, other.public_key)
     assert [c.name for c in wrong.failures] == ["public key"]
@@ -571,8 +616,8 @@ async def test_bootstrap_wires_the_configured_store(
             settings, MemoryEvidenceRepository(), audit, secret=SECRET
         )
         try:
-            item = await service.store(SNAPSHOT, "snapshot", "image/jpeg", actor="system")
-            assert (await service.read(item.id, actor="system"))[1] == SNAPSHOT, name
+            item = await service.store(SNAPSHOT, "snapshot", "image/jpeg", actor=SYSTEM_ACTOR)
+            assert (await service.read(item.id, actor=SYSTEM_ACTOR))[1] == SNAPSHOT, name
             assert service.public_key == Ed25519Signer.from_secret(SECRET).public_key
         finally:
             await service.close()

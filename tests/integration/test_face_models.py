@@ -26,7 +26,7 @@ from argus.adapters.face.centerface import CenterFaceDetector
 from argus.adapters.face.dlib_resnet import DlibResnetEmbedder
 from argus.adapters.modelpacks.centerface import CenterFaceBuilder
 from argus.adapters.modelpacks.dlib_resnet import DlibResnetBuilder
-from argus.bootstrap import bootstrap
+from argus.bootstrap.container import build_container
 from argus.config import Settings
 from argus.domain.faces import DEFAULT_MATCH_THRESHOLD, EnrolledFaces, match
 from argus.ports.faces import FaceDetector, FaceEmbedder
@@ -152,7 +152,7 @@ def test_no_faces_in_synthetic_scenes(packs: tuple[CenterFaceDetector, DlibResne
 
 
 def test_bootstrap_wires_face_models(tmp_path: Path) -> None:
-    container = bootstrap(Settings(data_dir=tmp_path))
+    container = build_container(Settings(data_dir=tmp_path))
     detector, embedder = container.face_models()
     assert isinstance(detector, FaceDetector)
     assert isinstance(embedder, FaceEmbedder)

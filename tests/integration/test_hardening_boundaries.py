@@ -28,10 +28,10 @@ from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.db.sql import SqlDatabase, async_url
 from argus.adapters.face.images import decode_image
 from argus.adapters.pipelines_memory import MemoryPipelines
-from argus.api.app import create_app
 from argus.api.headers import CONTENT_SECURITY_POLICY
 from argus.api.testing import running
-from argus.bootstrap import ControlPlane
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
 from argus.domain.errors import ValidationError
 from argus.domain.events import Envelope
@@ -49,11 +49,6 @@ SQL_BACKENDS = ("sqlite", "postgresql")
 METRICS_TOKEN = "scrape-token-for-tests-0123456789"
 LEAKS = ("SELECT", "INSERT", "UPDATE", "[SQL", "parameters", "sqlalche.me", "asyncpg", "sqlite3")
 """Fragments of database text that must never reach a client."""
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @asynccontextmanager
@@ -84,14 +79,14 @@ async def _app(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Database]]:
     """The app over a fresh store of ``kind``; the client is not signed in."""
     async with _store(kind, directory) as (database, _):
-        plane = ControlPlane(
+        plane = Adapters(
             database=database, bus=MemoryEventBus(ack_wait=0.5), pipelines=MemoryPipelines()
         )
 
-        async def opener(_: Settings) -> ControlPlane:
+        async def opener(_: Settings) -> Adapters:
             return plane
 
-        app = create_app(settings_for(directory, **overrides), open_services=opener)
+        app = build_app(settings_for(directory, **overrides), open_adapters=opener)
         async with (
             running(app) as asgi,
             httpx.AsyncClient(

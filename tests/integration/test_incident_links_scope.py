@@ -31,11 +31,6 @@ RULE: dict[str, Any] = {
 UNKNOWN = "01UNKNOWNALERTID0000000000"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(params=STORES)
 async def app(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Api]:
     async with api(request.param, tmp_path) as running:

@@ -41,14 +41,15 @@ from argus.adapters.evidence.crypto import Keyring
 from argus.adapters.evidence.fs import FileBlobStore
 from argus.adapters.evidence.signing import Ed25519Signer
 from argus.adapters.pipelines_memory import MemoryPipelines
-from argus.api.app import create_app
 from argus.api.testing import running
-from argus.bootstrap import ControlPlane
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
 from argus.domain.audit import chain_key
 from argus.domain.cameras import Camera
 from argus.domain.errors import StorageError
 from argus.domain.events import Envelope, EventSource, new_event_id
+from argus.ports.evidence import EvidenceFilter
 from argus.ports.pipelines import Capture
 from argus.services.alerts import ALERTS_SUBJECT
 from argus.services.evidence import EvidenceService
@@ -62,11 +63,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 EVENTS = "/api/v1/events"
 SECRET = b"attack-test-secret-0123456789abc"
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def _batch(*envelopes: Envelope) -> dict[str, Any]:
@@ -240,7 +236,7 @@ def _alert(n: int, severity: str) -> Envelope:
 
 
 async def _items_of(evidence: EvidenceService, alert_id: str) -> set[str]:
-    return {item.kind for item in (await evidence.list(alert_id=alert_id)).items}
+    return {item.kind for item in (await evidence.list(EvidenceFilter(alert_id=alert_id))).items}
 
 
 async def test_forged_low_alerts_never_starve_genuine_high_ones(tmp_path: Path) -> None:
@@ -406,12 +402,12 @@ async def test_the_api_shows_an_alert_whose_evidence_was_lost(
 async def _api_over(database: SqlDatabase, directory: Path) -> AsyncIterator[Api]:
     """The app over ``database`` (signed in as the test admin), like ``api_support.api``."""
     pipelines = MemoryPipelines()
-    plane = ControlPlane(database=database, bus=MemoryEventBus(ack_wait=0.5), pipelines=pipelines)
+    plane = Adapters(database=database, bus=MemoryEventBus(ack_wait=0.5), pipelines=pipelines)
 
-    async def opener(_: Settings) -> ControlPlane:
+    async def opener(_: Settings) -> Adapters:
         return plane
 
-    app = create_app(settings_for(directory), open_services=opener)
+    app = build_app(settings_for(directory), open_adapters=opener)
     async with (
         running(app) as asgi,
         httpx.AsyncClient(

@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from argus.adapters.bus.nats import NatsEventBus
 from argus.adapters.db.sql import SqlDatabase, async_url
 from argus.adapters.pipelines_memory import MemoryPipelines
-from argus.api.app import create_app
-from argus.bootstrap import EVENTS_SUBJECT, ControlPlane
+from argus.bootstrap.adapters import EVENTS_SUBJECT, Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
 from tests.auth_support import bearer, settings_for
 from tests.integration.api_support import SECRET, crossing
@@ -37,11 +37,6 @@ POSTGRES_URL = os.environ.get(
     "ARGUS_TEST_POSTGRES_URL", "postgresql://argus:argus@127.0.0.1:5432/argus_test"
 )
 NATS_URL = os.environ.get("ARGUS_TEST_NATS_URL", "nats://127.0.0.1:4222")
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
@@ -75,17 +70,17 @@ async def _bus(stream: str, prefix: str) -> NatsEventBus:
 async def _server(name: str, tmp_path: Path, namespace: tuple[str, str, str]) -> AsyncIterator[str]:
     schema, stream, prefix = namespace
     database = await SqlDatabase.open(POSTGRES_URL, secret_key=SECRET, schema=schema)
-    plane = ControlPlane(
+    plane = Adapters(
         database=database,
         bus=await _bus(stream, prefix),
         pipelines=MemoryPipelines(),
         node_id=name,
     )
 
-    async def opener(_: Settings) -> ControlPlane:
+    async def opener(_: Settings) -> Adapters:
         return plane
 
-    app = create_app(settings_for(tmp_path / name), open_services=opener)
+    app = build_app(settings_for(tmp_path / name), open_adapters=opener)
     async with served(app) as address:
         yield address
 

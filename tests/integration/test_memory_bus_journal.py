@@ -28,11 +28,6 @@ START_TIMEOUT = 60.0
 """Seconds the child may take to start and publish on a loaded machine."""
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _envelope(n: int) -> Envelope:
     return Envelope(
         event_id=f"01JRN{n:021d}",

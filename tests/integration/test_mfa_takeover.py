@@ -23,12 +23,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from argus.adapters.crypto import auth_crypto
 from argus.adapters.db.memory import MemoryDatabase
 from argus.adapters.db.sql import SqlDatabase, async_url
+from argus.domain.actor import Actor
 from argus.domain.errors import AuthenticationError
 from argus.domain.identity import Principal
 from argus.ports.repositories import Database
-from argus.services.auth import AuthService
+from argus.services.auth import AuthService, NewUser
 from tests.auth_support import ADMIN, ADMIN_PASSWORD, bearer, sign_in
 from tests.integration.api_support import SECRET, Api, api
 from tests.integration.test_session_revocation import POSTGRES_URL
@@ -38,11 +40,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 PASSWORD = "correct-horse-battery-9"
 T0 = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)
 """Ten seconds into a 30 s TOTP step."""
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 class Clock:
@@ -88,11 +85,14 @@ async def _with_mfa(
     database: Database, clock: Clock
 ) -> tuple[AuthService, Principal, str, list[str]]:
     """A user ``ann`` with MFA on; the service, her principal, her TOTP secret, her codes."""
-    auth = AuthService(database, database.audit, SECRET, clock=clock)
-    await auth.create_user("cli:test", username="ann", password=PASSWORD, role="operator")
-    principal = await auth.authenticate((await auth.login("ann", PASSWORD)).access_token)
-    secret = (await auth.mfa_begin(principal)).secret
-    codes, pair = await auth.mfa_confirm(principal, _code(secret, clock.now))
+    auth = AuthService(database, database.audit, auth_crypto(SECRET), clock=clock)
+    await auth.accounts.create_user(
+        NewUser(username="ann", password=PASSWORD, role="operator"),
+        Actor(principal=None, name="cli:test"),
+    )
+    principal = await auth.authenticate((await auth.sessions.login("ann", PASSWORD)).access_token)
+    secret = (await auth.mfa.begin(principal)).secret
+    codes, pair = await auth.mfa.confirm(principal, _code(secret, clock.now))
     return auth, await auth.authenticate(pair.access_token), secret, codes
 
 
@@ -100,12 +100,12 @@ async def test_the_first_sign_in_after_confirming_uses_the_same_code(database: D
     clock = Clock()
     auth, _, secret, _ = await _with_mfa(database, clock)
     code = _code(secret, clock.now)  # still the step the enrolment was confirmed in
-    assert (await auth.login("ann", PASSWORD, code)).refresh_token is not None
+    assert (await auth.sessions.login("ann", PASSWORD, code)).refresh_token is not None
     # But a code is still good for one sign-in only: a replay is refused.
     with pytest.raises(AuthenticationError):
-        await auth.login("ann", PASSWORD, code)
+        await auth.sessions.login("ann", PASSWORD, code)
     clock.now += timedelta(seconds=30)
-    assert (await auth.login("ann", PASSWORD, _code(secret, clock.now))).refresh_token
+    assert (await auth.sessions.login("ann", PASSWORD, _code(secret, clock.now))).refresh_token
 
 
 async def test_a_stolen_token_cannot_replace_an_active_secret(database: Database) -> None:
@@ -122,29 +122,29 @@ async def test_a_stolen_token_cannot_replace_an_active_secret(database: Database
     ]
     for password, otp in attempts:
         with pytest.raises(AuthenticationError):
-            await auth.mfa_begin(stolen, password=password, otp=otp)
+            await auth.mfa.begin(stolen, password=password, otp=otp)
     assert (await database.users.find("ann")) is not None
     # The owner, with her password and a current code, re-enrols; the old secret is gone.
-    fresh = await auth.mfa_begin(stolen, password=PASSWORD, otp=code)
-    new_codes, _ = await auth.mfa_confirm(stolen, _code(fresh.secret, clock.now))
+    fresh = await auth.mfa.begin(stolen, password=PASSWORD, otp=code)
+    new_codes, _ = await auth.mfa.confirm(stolen, _code(fresh.secret, clock.now))
     assert set(new_codes).isdisjoint(codes)
     clock.now += timedelta(seconds=30)
     with pytest.raises(AuthenticationError):
-        await auth.login("ann", PASSWORD, _code(secret, clock.now))
-    assert await auth.login("ann", PASSWORD, _code(fresh.secret, clock.now))
+        await auth.sessions.login("ann", PASSWORD, _code(secret, clock.now))
+    assert await auth.sessions.login("ann", PASSWORD, _code(fresh.secret, clock.now))
 
 
 async def test_a_stolen_token_and_the_password_cannot_turn_mfa_off(database: Database) -> None:
     clock = Clock()
     auth, stolen, _, codes = await _with_mfa(database, clock)
     with pytest.raises(AuthenticationError):
-        await auth.mfa_disable(stolen, PASSWORD)
+        await auth.mfa.disable(stolen, PASSWORD)
     with pytest.raises(AuthenticationError):
-        await auth.mfa_disable(stolen, PASSWORD, "000000")
+        await auth.mfa.disable(stolen, PASSWORD, "000000")
     user = await database.users.get(stolen.id)
     assert user.mfa_enabled
     # A recovery code stands in for a lost phone.
-    await auth.mfa_disable(stolen, PASSWORD, codes[0])
+    await auth.mfa.disable(stolen, PASSWORD, codes[0])
     assert not (await database.users.get(stolen.id)).mfa_enabled
 
 
@@ -154,7 +154,7 @@ async def test_wrong_reauthentication_counts_towards_the_lockout(database: Datab
     auth, stolen, secret, _ = await _with_mfa(database, clock)
     for _ in range(5):
         with pytest.raises(AuthenticationError):
-            await auth.mfa_disable(stolen, "not-the-password-1", _code(secret, clock.now))
+            await auth.mfa.disable(stolen, "not-the-password-1", _code(secret, clock.now))
     assert (await database.users.get(stolen.id)).locked(clock.now)
 
 

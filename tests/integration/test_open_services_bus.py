@@ -1,4 +1,4 @@
-"""``open_services`` opens the bus ``ARGUS_BUS_URL`` names, on the real local brokers.
+"""``open_adapters`` opens the bus ``ARGUS_BUS_URL`` names, on the real local brokers.
 
 Each test uses its own bus prefix (so its own NATS stream and Redis keys) and
 removes it afterwards. A second, independent connection to the broker sees
@@ -23,7 +23,7 @@ import redis.asyncio as redis_asyncio
 from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.bus.nats import NatsEventBus
 from argus.adapters.bus.redis_streams import RedisStreamsEventBus
-from argus.bootstrap import EVENTS_SUBJECT, open_bus, open_services
+from argus.bootstrap.adapters import EVENTS_SUBJECT, open_adapters, open_bus
 from argus.config import Settings
 from argus.domain.errors import BusError
 from argus.domain.events import Envelope, EventSource, new_event_id
@@ -35,11 +35,6 @@ NATS_URL = os.environ.get("ARGUS_TEST_NATS_URL", "nats://127.0.0.1:4222")
 REDIS_URL = os.environ.get("ARGUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 WAIT = 20.0
 """Seconds to wait for a delivery that must come (generous for a loaded machine)."""
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
@@ -85,7 +80,7 @@ async def test_open_services_uses_the_broker_of_the_url(
     kind: str, url: str, prefix: str, tmp_path: Path
 ) -> None:
     settings = Settings(data_dir=tmp_path, bus_url=url, bus_prefix=prefix, node_id="cp-1")
-    plane = await open_services(settings)
+    plane = await open_adapters(settings)
     try:
         assert plane.node_id == "cp-1"
         assert not isinstance(plane.bus, MemoryEventBus)
@@ -106,7 +101,7 @@ async def test_open_services_uses_the_broker_of_the_url(
 
 
 async def test_open_services_defaults_to_the_in_process_bus(tmp_path: Path) -> None:
-    plane = await open_services(Settings(data_dir=tmp_path))
+    plane = await open_adapters(Settings(data_dir=tmp_path))
     try:
         assert isinstance(plane.bus, MemoryEventBus)
         assert plane.node_id == "argus"
@@ -121,7 +116,7 @@ async def test_an_unreachable_broker_is_a_bus_error(tmp_path: Path) -> None:
         with pytest.raises(BusError, match="cannot connect to Redis"):
             await open_bus(settings)
         with pytest.raises(BusError, match="cannot connect to Redis"):
-            await open_services(settings)
+            await open_adapters(settings)
 
 
 def _closed_port() -> int:

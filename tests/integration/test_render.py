@@ -10,7 +10,7 @@ import pytest
 from argus.adapters.render.annotate import OpenCvAnnotator, track_colour
 from argus.adapters.video.file import FileSource, probe_frame_count, probe_frame_rate
 from argus.adapters.video.writer import VideoFileWriter
-from argus.errors import ConfigError
+from argus.domain.errors import ConfigError
 from argus.ports.render import LineOverlay, Overlay, ZoneOverlay
 from tests.factories import make_detections
 

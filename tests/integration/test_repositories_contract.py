@@ -51,13 +51,8 @@ from argus.domain.events import (
     ZoneExited,
     new_event_id,
 )
-from argus.ports.repositories import (
-    CameraRepository,
-    Database,
-    EventFilter,
-    InsertResult,
-    Page,
-)
+from argus.ports.paging import Page
+from argus.ports.repositories import CameraRepository, Database, EventFilter, InsertResult
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -67,11 +62,6 @@ POSTGRES_URL = os.environ.get(
 SECRET = b"test-secret-key-0123456789abcdef"
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 PASSWORD = "pa55-w0rd-that-must-never-hit-the-disk"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @dataclass

@@ -34,9 +34,9 @@ from argus.adapters.db.memory import MemoryDatabase
 from argus.adapters.db.sql import SqlDatabase, async_url
 from argus.adapters.pipelines_memory import MemoryPipelines
 from argus.api import streams
-from argus.api.app import create_app
 from argus.api.routers import live as live_router
-from argus.bootstrap import ControlPlane
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
 from argus.ports.bus import EventBus
 from argus.ports.repositories import Database
@@ -53,12 +53,7 @@ NATS_URL = os.environ.get("ARGUS_TEST_NATS_URL", "nats://127.0.0.1:4222")
 STORES = ("memory", "sqlite", "postgres")
 HOUR = 3600.0
 
-Opener = Callable[[str], Awaitable[ControlPlane]]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+Opener = Callable[[str], Awaitable[Adapters]]
 
 
 @pytest.fixture(autouse=True)
@@ -94,14 +89,14 @@ async def _server(
     database: Database, bus: EventBus, directory: Path, name: str = "server-a", **settings: Any
 ) -> AsyncIterator[str]:
     # One installation secret for every server, as a deployment shares its secret key.
-    plane = ControlPlane(
+    plane = Adapters(
         database=database, bus=bus, pipelines=MemoryPipelines(), node_id=name, secret=SECRET
     )
 
-    async def opener(_: Settings) -> ControlPlane:
+    async def opener(_: Settings) -> Adapters:
         return plane
 
-    app = create_app(settings_for(directory / name, **settings), open_services=opener)
+    app = build_app(settings_for(directory / name, **settings), open_adapters=opener)
     async with served(app) as address:
         yield address
 

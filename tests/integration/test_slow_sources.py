@@ -36,10 +36,11 @@ from argus.adapters.pipelines import (
     open_camera,
 )
 from argus.adapters.video import MjpegSource, RtspSource, SnapshotSource
-from argus.bootstrap import make_tracker, source_options
+from argus.bootstrap.container import make_tracker
+from argus.bootstrap.sources import source_options
 from argus.domain.backoff import BackoffPolicy
 from argus.domain.cameras import Camera
-from argus.errors import SourceOpenError
+from argus.domain.errors import SourceOpenError
 from argus.ports.detector import Detector
 from argus.ports.tracker import Tracker
 from argus.ports.video import VideoSource
@@ -93,11 +94,6 @@ class SlowServer:
         return sum(x.startswith("open ") for x in lines) - sum(
             x.startswith("closed ") for x in lines
         )
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture

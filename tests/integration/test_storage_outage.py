@@ -44,13 +44,16 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.db.sql import SqlDatabase, async_url
 from argus.adapters.pipelines_memory import MemoryPipelines
-from argus.api.app import create_app
 from argus.api.testing import running
-from argus.bootstrap import ControlPlane
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
+from argus.domain.actor import SYSTEM_ACTOR
 from argus.domain.errors import StorageError
 from argus.domain.events import Envelope, EventSource, LineCrossed
-from argus.services.alerts import AlertService, AlertWorker
+from argus.services.alert_rules import NewRule
+from argus.services.alerting import AlertWorker
+from argus.services.alerts import AlertService
 from tests.auth_support import admin_token, bearer, settings_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -69,11 +72,6 @@ RULE: dict[str, Any] = {
     "cooldown_seconds": 600,
     "cooldown_scope": "track",
 }
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 class Outage(Protocol):
@@ -196,16 +194,16 @@ async def _serving(
     database: SqlDatabase, outage: Outage, directory: Path, *, journal: Path | None = None
 ) -> AsyncIterator[Running]:
     """The app over ``database`` and an in-process bus (journaled at ``journal`` if given)."""
-    plane = ControlPlane(
+    plane = Adapters(
         database=database,
         bus=MemoryEventBus(ack_wait=0.5, journal=journal),
         pipelines=MemoryPipelines(),
     )
 
-    async def opener(_: Settings) -> ControlPlane:
+    async def opener(_: Settings) -> Adapters:
         return plane
 
-    asgi_app = create_app(settings_for(directory), open_services=opener)
+    asgi_app = build_app(settings_for(directory), open_adapters=opener)
     async with (
         running(asgi_app) as asgi,
         httpx.AsyncClient(
@@ -409,7 +407,8 @@ async def test_an_event_given_back_to_the_bus_raises_its_alerts_once(tmp_path: P
 
         service = AlertService(database, publish)
         worker = AlertWorker(service, bus, "events", retry_attempts=1, retry_max_delay=0.2)
-        await service.create_rule(RULE)
+        rule = {**RULE, "event_types": tuple(RULE["event_types"])}
+        await service.rules.create(SYSTEM_ACTOR, NewRule(**rule))
         worker.start()
         ids: list[str] = []
         try:

@@ -16,7 +16,8 @@ import numpy.typing as npt
 import pytest
 
 from argus.adapters.face.liveness import MotionTextureLiveness
-from argus.bootstrap import DetectorOptions, bootstrap
+from argus.bootstrap.container import build_container
+from argus.bootstrap.models import DetectorOptions
 from argus.config import Settings
 from argus.domain.faces import EnrolledFaces
 from argus.domain.verification import Action, Reason, VerificationPolicy
@@ -41,7 +42,7 @@ def hamilton() -> list[Image]:
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> VerificationModels:
-    container = bootstrap(Settings(data_dir=tmp_path_factory.mktemp("argus-verify")))
+    container = build_container(Settings(data_dir=tmp_path_factory.mktemp("argus-verify")))
     faces, embedder = container.face_models()
     objects = container.detector(
         DetectorOptions(model="yolov7-tiny", input_size=320, classes=["person", "cell phone"])

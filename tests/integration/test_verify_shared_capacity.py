@@ -31,7 +31,14 @@ from argus.ports.workstations import CapacityStore
 from argus.services.verification import VerificationModels
 from argus.services.verify_decisions import DecisionRecorder
 from argus.services.verify_hub import HubConfig, VerifyHub
-from argus.services.verify_pipeline import VerifySession
+from argus.services.verify_outcomes import (
+    Ending,
+    VerifyAssigned,
+    VerifyClosed,
+    VerifyQueued,
+    VerifyRejected,
+)
+from argus.services.verify_pipeline import Outbound, VerifySession
 from argus.services.workstations import WorkstationService
 from tests.integration.test_workstations_contract import REDIS_URL
 
@@ -40,11 +47,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 SECRET = b"shared-capacity-secret-0123456789"
 LEASE = 15.0
 ENROLLED = EnrolledFaces.of({"subject": [np.zeros(128, np.float32)]})
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def _no_models() -> VerificationModels:
@@ -65,8 +67,8 @@ class Clock:
         return self.now
 
 
-def _messages(session: VerifySession) -> list[dict[str, Any]]:
-    out = []
+def _messages(session: VerifySession) -> list[Outbound]:
+    out: list[Outbound] = []
     while not session.outbox.empty():
         out.append(session.outbox.get_nowait())
     return out
@@ -130,13 +132,13 @@ async def test_limits_are_shared_and_a_dead_servers_places_expire(
 ) -> None:
     a, b, clock, client = hubs
     first = await a.join(await client("c1"), ENROLLED)
-    assert _messages(first) == [{"type": "assigned", "pipeline": 0}]
+    assert _messages(first) == [VerifyAssigned(0)]
     second = await b.join(await client("c2"), ENROLLED)
-    assert _messages(second) == [{"type": "queued", "position": 1}]
+    assert _messages(second) == [VerifyQueued(1)]
     third = await b.join(await client("c3"), ENROLLED)
     assert _messages(third) == [
-        {"type": "rejected", "reason": "system full"},
-        {"type": "_close", "code": 4503, "reason": "system full"},
+        VerifyRejected("system full"),
+        VerifyClosed(Ending.FULL, "system full"),
     ]
     view = await a.view()
     assert (view.pipelines, view.queue) == ({0: ("c1",)}, ("c2",))
@@ -147,7 +149,7 @@ async def test_limits_are_shared_and_a_dead_servers_places_expire(
     assert _messages(second) == []  # c1's lease has not run out yet
     clock.now += LEASE
     await b.tick()
-    assert _messages(second) == [{"type": "assigned", "pipeline": 0}]
+    assert _messages(second) == [VerifyAssigned(0)]
     view = await b.view()
     assert (view.pipelines, view.queue) == ({0: ("c2",)}, ())
 
@@ -164,7 +166,7 @@ async def test_leaving_promotes_a_client_waiting_on_the_other_server(
     await a.tick()
     assert _messages(second) == []  # b has not read the shared state yet
     await b.tick()
-    assert _messages(second) == [{"type": "assigned", "pipeline": 0}]
+    assert _messages(second) == [VerifyAssigned(0)]
 
 
 async def test_a_client_reconnecting_to_the_other_server_takes_its_place_over(
@@ -173,9 +175,9 @@ async def test_a_client_reconnecting_to_the_other_server_takes_its_place_over(
     a, b, _, client = hubs
     old = await a.join(await client("c1"), ENROLLED)
     new = await b.join(await client("c1"), ENROLLED)
-    assert _messages(new) == [{"type": "assigned", "pipeline": 0}]
+    assert _messages(new) == [VerifyAssigned(0)]
     await a.tick()
     messages = _messages(old)
-    assert messages[-1] == {"type": "_close", "code": 4409, "reason": "replaced"}
+    assert messages[-1] == VerifyClosed(Ending.REPLACED, "replaced")
     await a.leave(old)  # its socket closes: the place stays b's
     assert (await b.view()).pipelines == {0: ("c1",)}

@@ -17,8 +17,8 @@ from argus.adapters.video import (
     SampledSource,
     SnapshotSource,
 )
+from argus.domain.errors import SourceClosedError, SourceError
 from argus.domain.frames import SourceState
-from argus.errors import SourceClosedError, SourceError
 from argus.ports.video import VideoSource
 
 if TYPE_CHECKING:

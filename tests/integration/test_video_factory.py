@@ -17,8 +17,8 @@ from argus.adapters.video import (
     SnapshotSource,
     open_source,
 )
+from argus.domain.errors import ConfigError, SourceOpenError, ValidationError
 from argus.domain.frames import SourceState
-from argus.errors import ConfigError, SourceOpenError, ValidationError
 from argus.ports.video import VideoSource
 
 if TYPE_CHECKING:

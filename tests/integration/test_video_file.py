@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from argus.adapters.video import FileSource
-from argus.domain.frames import Frame, SourceState
-from argus.errors import (
+from argus.domain.errors import (
     ConfigError,
     SourceClosedError,
     SourceDecodeError,
     SourceError,
     SourceOpenError,
 )
+from argus.domain.frames import Frame, SourceState
 from argus.ports.video import VideoSource
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ import pytest
 
 from argus.adapters.video import MjpegSource, SnapshotSource
 from argus.domain.backoff import BackoffPolicy
+from argus.domain.errors import ConfigError, SourceClosedError, SourceOpenError
 from argus.domain.frames import SourceState
-from argus.errors import ConfigError, SourceClosedError, SourceOpenError
 from argus.ports.video import VideoSource
 
 if TYPE_CHECKING:

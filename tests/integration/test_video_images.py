@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from argus.adapters.video import ImageDirectorySource
+from argus.domain.errors import ConfigError, SourceDecodeError, SourceOpenError
 from argus.domain.frames import SourceState
-from argus.errors import ConfigError, SourceDecodeError, SourceOpenError
 from argus.ports.video import VideoSource
 
 if TYPE_CHECKING:

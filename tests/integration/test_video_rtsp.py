@@ -12,8 +12,8 @@ import pytest
 
 from argus.adapters.video import RtspSource, Transport
 from argus.domain.backoff import BackoffPolicy
+from argus.domain.errors import ConfigError, SourceOpenError
 from argus.domain.frames import SourceState
-from argus.errors import ConfigError, SourceOpenError
 from argus.ports.video import VideoSource
 
 if TYPE_CHECKING:

@@ -32,7 +32,6 @@ from tests.integration.test_repositories_contract import T0, Store
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 store = contract.store
-anyio_backend = contract.anyio_backend
 
 REDIS_URL = os.environ.get("ARGUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 HASH = "a" * 64

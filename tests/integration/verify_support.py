@@ -30,8 +30,8 @@ from websockets.exceptions import ConnectionClosed
 from argus.adapters.bus.memory import MemoryEventBus
 from argus.adapters.db.memory import MemoryDatabase
 from argus.adapters.pipelines_memory import MemoryPipelines
-from argus.api.app import create_app
-from argus.bootstrap import ControlPlane
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.app import build_app
 from argus.config import Settings
 from tests.auth_support import bearer, settings_for
 from tests.integration.live_support import WAIT, served, token_for
@@ -94,16 +94,16 @@ def draw_phone(frame: Image, corner: tuple[int, int], screen: Image) -> Image:
     return out
 
 
-def verify_app(data_dir: Path, **overrides: Any) -> tuple[FastAPI, ControlPlane]:
+def verify_app(data_dir: Path, **overrides: Any) -> tuple[FastAPI, Adapters]:
     """The app over the in-memory store (returned too, for looking at rows)."""
-    plane = ControlPlane(
+    plane = Adapters(
         database=MemoryDatabase(), bus=MemoryEventBus(ack_wait=0.5), pipelines=MemoryPipelines()
     )
 
-    async def opener(_: Settings) -> ControlPlane:
+    async def opener(_: Settings) -> Adapters:
         return plane
 
-    return create_app(settings_for(data_dir, **overrides), open_services=opener), plane
+    return build_app(settings_for(data_dir, **overrides), open_adapters=opener), plane
 
 
 @dataclass
@@ -112,7 +112,7 @@ class Server:
 
     address: str
     http: httpx.AsyncClient
-    plane: ControlPlane
+    plane: Adapters
 
     async def subject(self, name: str, *photos: bytes) -> str:
         """Create a subject and enrol it from ``photos``; its id."""

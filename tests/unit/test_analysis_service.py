@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from argus.bootstrap import make_tracker
+from argus.bootstrap.container import make_tracker
 from argus.domain.detections import Detections
+from argus.domain.errors import ConfigError
 from argus.domain.events import event_id_time
 from argus.domain.tracking import TrackerConfig
-from argus.errors import ConfigError
 from argus.scene import parse_scene
 from argus.services.analysis import Analyzer, SceneAnalytics
 from tests.factories import ListSource, ScriptedDetector, make_detections

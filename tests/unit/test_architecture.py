@@ -48,7 +48,7 @@ def test_domain_imports_only_stdlib_numpy_and_itself(path: Path) -> None:
         ({"os", "numpy.typing", "argus.domain.frames"}, []),
         ({"cv2"}, ["cv2"]),
         ({"argus.adapters.video"}, ["argus.adapters.video"]),
-        ({"argus.errors"}, ["argus.errors"]),
+        ({"argus.config"}, ["argus.config"]),
         ({"onnxruntime", "json"}, ["onnxruntime"]),
     ],
     ids=["allowed", "opencv", "adapter", "outside-domain", "runtime"],

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from argus.domain.backoff import Backoff, BackoffPolicy, Jitter
-from argus.errors import ValidationError
+from argus.domain.errors import ValidationError
 
 
 class ExtremeRandom:

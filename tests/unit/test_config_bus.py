@@ -9,7 +9,7 @@ import pydantic
 import pytest
 
 from argus.config import BusUrl, Settings, parse_bus_url
-from argus.errors import ConfigError
+from argus.domain.errors import ConfigError
 
 
 @pytest.mark.parametrize(

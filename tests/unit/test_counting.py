@@ -9,7 +9,7 @@ import pytest
 
 from argus.adapters.mot.format import load_ground_truth, read_frame_size
 from argus.domain.detections import Detections
-from argus.errors import ValidationError
+from argus.domain.errors import ValidationError
 from argus.services.counting import LineCount, count_crossings, default_lines
 from tests.factories import make_detections
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from argus.api.app import API_PREFIX, DASHBOARD_DIR, create_app
+from argus.api.app import API_PREFIX, DASHBOARD_DIR
+from argus.bootstrap.app import build_app
 from tests.auth_support import settings_for
 
 HELPERS = {
@@ -54,7 +55,7 @@ def dashboard_calls(root: Path = DASHBOARD_DIR) -> set[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def documented(tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, str]]:
-    app = create_app(settings_for(tmp_path_factory.mktemp("openapi")))
+    app = build_app(settings_for(tmp_path_factory.mktemp("openapi")))
     paths: dict[str, dict[str, object]] = app.openapi()["paths"]
     return {(method, _template(path)) for path, ops in paths.items() for method in ops}
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from argus.domain.detections import Detections
-from argus.errors import ValidationError
+from argus.domain.errors import ValidationError
 from tests.factories import make_detections
 
 

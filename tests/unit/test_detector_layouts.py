@@ -11,7 +11,7 @@ import pytest
 from argus.adapters.detectors.filtering import DetectionFilter
 from argus.adapters.detectors.layouts import Layout, decode, detect_layout, parse_layout
 from argus.adapters.detectors.names import parse_names, read_names_file
-from argus.errors import ConfigError, DetectorError, ModelError
+from argus.domain.errors import ConfigError, DetectorError, ModelError
 from tests.factories import Candidate, yolo_output
 
 Dims = tuple[int | str | None, ...]

@@ -13,7 +13,7 @@ from onnx import TensorProto
 
 from argus.adapters.detectors import load_class_names
 from argus.adapters.detectors.onnx_yolo import DEFAULT_INPUT_SIZE, OnnxYoloDetector
-from argus.errors import ConfigError, DetectorError, ModelError, ValidationError
+from argus.domain.errors import ConfigError, DetectorError, ModelError, ValidationError
 from tests.factories import Candidate, solid_image, write_yolo_model, yolo_output
 
 COCO80 = tuple(f"class{i}" for i in range(80))

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from argus.adapters.face.align import extract_chip
+from argus.domain.errors import ValidationError
 from argus.domain.face_align import chip_landmarks, chip_transform, similarity_transform
-from argus.errors import ValidationError
 
 
 def _similarity(scale: float, angle: float, tx: float, ty: float) -> np.ndarray:

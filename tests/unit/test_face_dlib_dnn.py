@@ -10,7 +10,7 @@ import pytest
 
 from argus.adapters.modelpacks.dlib_dnn import parse_dlib_net
 from argus.adapters.modelpacks.dlib_resnet import convert_dlib_resnet, face_resnet_ops
-from argus.errors import ModelBuildError
+from argus.domain.errors import ModelBuildError
 
 
 def enc_int(value: int) -> bytes:

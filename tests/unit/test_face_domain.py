@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from argus.domain.errors import ValidationError
 from argus.domain.faces import (
     DEFAULT_MATCH_THRESHOLD,
     EnrolledFaces,
@@ -13,7 +14,6 @@ from argus.domain.faces import (
     embedding_distances,
     match,
 )
-from argus.errors import ValidationError
 
 
 def _faces(boxes: list[list[float]], scores: list[float]) -> FaceDetections:

@@ -19,7 +19,7 @@ from argus.adapters.pipelines.clips import (
     cut_capture,
     encode_clip,
 )
-from argus.errors import ConfigError
+from argus.domain.errors import ConfigError
 from tests.factories import solid_image
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

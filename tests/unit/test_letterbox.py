@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from argus.domain.errors import ValidationError
 from argus.domain.letterbox import letterbox
-from argus.errors import ValidationError
 
 
 @pytest.mark.parametrize(

@@ -20,11 +20,6 @@ from argus.domain.events import Envelope, EventSource, new_event_id
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _envelope(n: int) -> Envelope:
     return Envelope(
         event_id=new_event_id(),

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from argus.adapters.modelpacks.store import MemoryModelStore
+from argus.domain.errors import ModelIntegrityError, ModelNotFoundError
 from argus.domain.models import ModelFile, ModelManifest
-from argus.errors import ModelIntegrityError, ModelNotFoundError
 from argus.services.models import ModelService
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from argus.adapters.modelpacks.store import FileModelStore, MemoryModelStore, sha256_file
+from argus.domain.errors import ModelNotFoundError, ValidationError
 from argus.domain.models import ModelFile, ModelManifest
-from argus.errors import ModelNotFoundError, ValidationError
 from argus.ports.modelstore import ModelStore
 
 

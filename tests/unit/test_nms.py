@@ -6,8 +6,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from argus.domain.errors import ValidationError
 from argus.domain.nms import box_iou, nms
-from argus.errors import ValidationError
 
 A = (0.0, 0.0, 10.0, 10.0)
 A_SHIFTED = (1.0, 0.0, 11.0, 10.0)  # IoU with A = 90 / 110 ~ 0.818

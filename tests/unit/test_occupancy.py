@@ -107,7 +107,7 @@ def test_worker_publishes_one_heatmap_event_per_minute_and_the_rest_on_stop() ->
         scene,
         deps,
         on_events=on_events,
-        on_tracks=lambda _snapshot: None,
+        on_live=lambda _frame: None,
         policy=RestartPolicy(backoff=BackoffPolicy(60.0, 60.0)),
         clock=_clock(times),
     )

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
+from argus.domain.errors import ValidationError
 from argus.domain.sampler import FrameSampler
-from argus.errors import ValidationError
 
 
 def kept(sampler: FrameSampler, timestamps: list[float]) -> list[float]:

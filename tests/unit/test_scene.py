@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from argus.errors import ConfigError
+from argus.domain.errors import ConfigError
 from argus.scene import Scene, load_scene, parse_scene
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

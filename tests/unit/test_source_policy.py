@@ -9,7 +9,7 @@ import pytest
 
 from argus.adapters.video.policy import REFUSED, SourcePolicy
 from argus.config import Settings
-from argus.errors import SourceOpenError
+from argus.domain.errors import SourceOpenError
 
 NAMES = {
     "cam.lan": ["192.168.1.20"],

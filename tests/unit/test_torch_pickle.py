@@ -25,7 +25,7 @@ from argus.adapters.modelpacks.torch_pickle import (
     load_checkpoint,
     loads_pickle,
 )
-from argus.errors import ModelBuildError, UnsafePickleError
+from argus.domain.errors import ModelBuildError, UnsafePickleError
 
 # --- a tiny pickle assembler (protocol 2 opcodes, plus STACK_GLOBAL from protocol 4) ---
 

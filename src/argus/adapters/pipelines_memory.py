@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argus.domain.cameras import Camera, Line, Zone, utc_now
+from argus.domain.live import LiveFrame
 from argus.ports.pipelines import CameraStatus, Capture, LiveCallback
 
 __all__ = ["AppliedConfig", "MemoryPipelines", "tiny_capture", "tiny_jpeg"]
@@ -146,7 +147,7 @@ class MemoryPipelines:
 
         return cancel
 
-    def push_live(self, camera_id: str, frame: Mapping[str, object]) -> None:
+    def push_live(self, camera_id: str, frame: LiveFrame) -> None:
         """Hand ``frame`` to the camera's live subscribers (as a pipeline would)."""
         for callback in list(self._live.get(camera_id, ())):
             callback(frame)

@@ -1,32 +1,40 @@
 """What handlers depend on, as ``Annotated`` aliases over the app's runtime.
 
-The runtime is built in the app's lifespan and handed to requests through the
-ASGI lifespan state (``request.state``), never stored on a module or the app.
+The runtime is the typed bundle of services the app is handed: the app's
+``RuntimeFactory`` (``argus.bootstrap.app`` builds the real one) opens it in
+the app's lifespan, and requests receive it through the ASGI lifespan state
+(``request.state``), never through a module or the app object. The API never
+builds a service itself, and sees adapters only through their ports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 
-from argus.api.ingest import EventIngest
-from argus.api.live import LiveHub
 from argus.api.metrics import ApiMetrics
-from argus.api.sessions import SessionWatch
 from argus.api.streams import StreamSlots
-from argus.bootstrap import ControlPlane
 from argus.ports.audit import AuditLog
-from argus.services.alerts import AlertService, AlertWorker
+from argus.ports.pipelines import PipelineSupervisor
+from argus.ports.repositories import Database
+from argus.services.alerting import AlertWorker
+from argus.services.alerts import AlertService
+from argus.services.analytics import AnalyticsService
 from argus.services.auth import AuthService
 from argus.services.cameras import CameraService, EventService
 from argus.services.evidence import EvidenceService
 from argus.services.evidence_capture import EvidenceCapture
+from argus.services.ingest import EventIngest
+from argus.services.intake import EventIntake
+from argus.services.live import LiveHub
 from argus.services.ratelimit import RateLimiter
+from argus.services.session_watch import SessionWatch
 from argus.services.verify_hub import VerifyHub
-from argus.services.workbudget import WorkBudget
 from argus.services.workstations import WorkstationService
 
 __all__ = [
@@ -37,6 +45,7 @@ __all__ = [
     "ItemId",
     "Runtime",
     "RuntimeDep",
+    "RuntimeFactory",
     "single_query_values",
 ]
 
@@ -46,13 +55,17 @@ REPEATABLE_QUERY = frozenset({"type", "state", "severity"})
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """The open services of a running app.
+    """The running services of an app, as its handlers call them.
 
     Attributes:
-        services: The adapters (database, bus, pipelines).
+        node_id: This server's id (in ``/ws`` greetings and the envelopes it publishes).
+        database: The store, for the readiness check's ping only.
+        pipelines: The camera pipelines, for the readiness check's summary.
         cameras: The camera registry.
         events: The event store reader.
+        intake: Stores batches of events posted by edge nodes.
         ingest: The bus-to-store consumer.
+        analytics: Statistics over the event store, and heatmaps.
         metrics: The app's metrics.
         alerts: Rules, alerts and incidents.
         alerting: The background rule evaluation and escalation.
@@ -60,20 +73,22 @@ class Runtime:
         auth: Sign-in, tokens, users and API keys.
         audit: The audit trail.
         user_limit: Request rate limit per user or API key.
-        ingest_limit: Events per second each key (or user) may post to ``/events``.
         evidence: Encrypted, signed evidence.
         capture: Stores a snapshot and a clip for new alerts of local cameras.
         workstations: Face subjects, enrolment and workstation clients.
         verify: The workstation verify hub behind ``/ws/verify``.
         streams: The open live video streams (``GET /cameras/{id}/stream``).
         sessions: Wakes open sockets and streams when a session of their caller ends.
-        analytics_budget: The analytics queries each user or key (and everyone) may run at once.
     """
 
-    services: ControlPlane
+    node_id: str
+    database: Database
+    pipelines: PipelineSupervisor
     cameras: CameraService
     events: EventService
+    intake: EventIntake
     ingest: EventIngest
+    analytics: AnalyticsService
     metrics: ApiMetrics
     alerts: AlertService
     alerting: AlertWorker
@@ -81,14 +96,17 @@ class Runtime:
     auth: AuthService
     audit: AuditLog
     user_limit: RateLimiter
-    ingest_limit: RateLimiter
     evidence: EvidenceService
     capture: EvidenceCapture
     workstations: WorkstationService
     verify: VerifyHub
     streams: StreamSlots
     sessions: SessionWatch
-    analytics_budget: WorkBudget
+
+
+RuntimeFactory = Callable[[ApiMetrics], AbstractAsyncContextManager[Runtime]]
+"""Opens an app's runtime for its lifespan: given the app's metrics (which the services
+feed), it starts everything, yields the ``Runtime``, and stops everything on exit."""
 
 
 def get_runtime(request: Request) -> Runtime:

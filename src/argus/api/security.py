@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from argus.api.deps import Runtime, RuntimeDep
+from argus.domain.actor import Actor
 from argus.domain.audit import AuditEntry, AuditOutcome
 from argus.domain.errors import (
     AuthenticationError,
@@ -185,6 +186,14 @@ async def _full_account(principal: Caller) -> Principal:
 
 Account = Annotated[Principal, Depends(_full_account)]
 """An unrestricted signed-in user, never an API key."""
+
+
+async def _acting(request: Request, principal: Caller) -> Actor:
+    return Actor(principal=principal, ip=client_ip(request))
+
+
+Acting = Annotated[Actor, Depends(_acting)]
+"""The unrestricted caller and its client address, as services take it for a write."""
 
 
 def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:

@@ -22,9 +22,9 @@ from typing import Any
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from argus.api.sessions import SessionWatch
 from argus.domain.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from argus.domain.identity import Principal
+from argus.services.session_watch import SessionWatch
 
 __all__ = [
     "BOUNDARY",

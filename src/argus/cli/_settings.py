@@ -8,7 +8,7 @@ from typing import Any
 import pydantic
 
 from argus.config import Settings
-from argus.errors import ConfigError
+from argus.domain.errors import ConfigError
 
 __all__ = ["load_settings"]
 

@@ -13,7 +13,8 @@ import numpy.typing as npt
 import typer
 from tqdm import tqdm
 
-from argus.bootstrap import Container, DetectorOptions, bootstrap
+from argus.bootstrap.container import Container, build_container
+from argus.bootstrap.models import DetectorOptions
 from argus.ports.render import Overlay, VideoWriter
 from argus.scene import Scene, load_scene
 from argus.services.analysis import AnalyzedFrame, Analyzer, SceneAnalytics
@@ -137,7 +138,7 @@ def analyze(
     as_json: bool = typer.Option(False, "--json", help="Print events as JSON lines on stdout."),
 ) -> None:
     """Run source -> detect -> track -> lines/zones/behaviour and report events and counts."""
-    container = bootstrap()
+    container = build_container()
     scene = load_scene(scene_file) if scene_file is not None else Scene()
     source_target: str | Path = container.demo_video() if target == "demo" else target
     if heatmap_file is not None and not scene.heatmap.enabled:

@@ -17,14 +17,14 @@ from typing import TypeVar
 
 import typer
 
-from argus.bootstrap import open_audit_log
+from argus.bootstrap.audit import open_audit_log
 from argus.cli._settings import load_settings
 from argus.config import Settings
 from argus.domain.audit import AuditRecord, ChainReport, parse_head
 from argus.domain.errors import ConfigError, ValidationError
 from argus.domain.identity import printable
 from argus.ports.audit import AuditFilter, AuditLog
-from argus.ports.repositories import MAX_PAGE, Page
+from argus.ports.paging import MAX_PAGE, Page
 
 __all__ = ["audit_app"]
 
@@ -89,22 +89,6 @@ def verify(
     raise typer.Exit(1)
 
 
-def _as_json(record: AuditRecord) -> dict[str, object]:
-    entry = record.entry
-    return {
-        "seq": record.seq,
-        "at": entry.at.isoformat(),
-        "actor": entry.actor,
-        "action": entry.action,
-        "target": entry.target,
-        "outcome": entry.outcome,
-        "ip": entry.ip,
-        "details": dict(entry.details),
-        "prev_hash": record.prev_hash,
-        "hash": record.hash,
-    }
-
-
 def _aware(value: datetime | None) -> datetime | None:
     """Command-line times without a zone are taken as local time."""
     return None if value is None or value.tzinfo is not None else value.astimezone()
@@ -133,7 +117,7 @@ def list_records(
 
     page = _with_log(load_settings(data_dir), read)
     if as_json:
-        typer.echo(json.dumps([_as_json(r) for r in page.items], indent=2, ensure_ascii=False))
+        typer.echo(json.dumps([r.to_dict() for r in page.items], indent=2, ensure_ascii=False))
         return
     typer.echo(f"{len(page.items)} of {page.total} records, newest first")
     for record in page.items:

@@ -10,9 +10,10 @@ from typing import Any
 import typer
 from tqdm import tqdm
 
-from argus.bootstrap import Container, DetectorOptions, bootstrap
+from argus.bootstrap.container import Container, build_container
+from argus.bootstrap.models import DetectorOptions
 from argus.domain.detections import Detections
-from argus.errors import ConfigError
+from argus.domain.errors import ConfigError
 from argus.services.detection import detect_stream
 
 __all__ = ["detect"]
@@ -77,7 +78,7 @@ def detect(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Print detections (label, score, xyxy) for an image or every frame of a video."""
-    container = bootstrap()
+    container = build_container()
     options = DetectorOptions(
         model=model or container.settings.default_model,
         input_size=size,

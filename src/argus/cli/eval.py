@@ -8,8 +8,12 @@ from pathlib import Path
 
 import typer
 
-from argus.bootstrap import evaluate_count_dirs, evaluate_mot_dirs, reference_tracker_names
-from argus.errors import ConfigError
+from argus.bootstrap.evaluation import (
+    evaluate_count_dirs,
+    evaluate_mot_dirs,
+    reference_tracker_names,
+)
+from argus.domain.errors import ConfigError
 from argus.services.counting import LineCount
 from argus.services.mot import COMBINED, OURS, GroupReport, MotReport
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import typer
 
-from argus.bootstrap import evidence_signer, open_evidence_admin, rotate_evidence_key
+from argus.bootstrap.evidence import open_evidence_admin, rotate_evidence_key
+from argus.bootstrap.policies import evidence_signer
 from argus.cli._settings import load_settings
 from argus.domain.errors import ConfigError
 from argus.services.evidence import verify_bundle
@@ -111,7 +112,7 @@ def rewrap(data_dir: Path | None = _DATA_DIR) -> None:
     async def run() -> tuple[int, str]:
         service, close = await open_evidence_admin(settings)
         try:
-            return await service.rewrap(actor="system"), service.current_kid
+            return await service.rewrap(), service.current_kid
         finally:
             await close()
 

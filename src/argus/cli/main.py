@@ -17,7 +17,7 @@ from argus.cli.evidence import evidence_app
 from argus.cli.models import models_app
 from argus.cli.serve import serve
 from argus.cli.users import users_app
-from argus.errors import ArgusError
+from argus.domain.errors import ArgusError
 
 try:  # typer 0.2x vendors click: its usage errors are its own classes, not click's
     from typer._click.exceptions import ClickException as TyperClickException

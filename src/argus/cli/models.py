@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from argus.bootstrap import bootstrap
+from argus.bootstrap.container import build_container
 from argus.domain.models import ModelManifest
 
 __all__ = ["models_app"]
@@ -27,7 +27,7 @@ def _describe(manifest: ModelManifest) -> dict[str, object]:
 @models_app.command("list")
 def list_packs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the packs Argus can build and the ones that are built."""
-    container = bootstrap()
+    container = build_container()
     rows = container.models.packs()
     if as_json:
         typer.echo(
@@ -67,7 +67,7 @@ def build(
     force: bool = typer.Option(False, "--force", help="Rebuild even if built and sound."),
 ) -> None:
     """Build packs from weights in installed registry packages (offline, no torch)."""
-    container = bootstrap()
+    container = build_container()
     for name in names or [container.settings.default_model]:
         manifest = container.models.build(name, size or None, force=force)
         sizes = ",".join(map(str, manifest.input_sizes))
@@ -77,7 +77,7 @@ def build(
 @models_app.command("verify")
 def verify(names: list[str] = typer.Argument(None, help="Packs (default: all built).")) -> None:
     """Recompute every file's sha256 and compare it with the manifest."""
-    container = bootstrap()
+    container = build_container()
     targets = names or [m.name for m in container.store.manifests()]
     if not targets:
         typer.echo("no model packs are built (run: argus models build)")
@@ -105,7 +105,7 @@ def info(
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
 ) -> None:
     """Show a built pack's manifest."""
-    manifest = bootstrap().models.info(name)
+    manifest = build_container().models.info(name)
     data = _describe(manifest)
     if as_json:
         typer.echo(json.dumps(data, indent=2))
@@ -131,7 +131,7 @@ def import_onnx(
     size: int = typer.Option(None, "--size", help="Input size, for models with a dynamic one."),
 ) -> None:
     """Import your own YOLOv5/v7/v8/v11-style ONNX export as a pack."""
-    manifest = bootstrap().import_model(
+    manifest = build_container().import_model(
         name, onnx_path, names_file=names_file, layout=layout, input_size=size
     )
     typer.echo(

@@ -14,8 +14,8 @@ from typing import Any
 import typer
 import uvicorn
 
-from argus.api.app import create_app
 from argus.api.streams import StreamSlots
+from argus.bootstrap.app import build_app
 from argus.cli._settings import load_settings
 
 __all__ = ["GRACEFUL_SHUTDOWN_S", "serve"]
@@ -113,7 +113,7 @@ def serve(
     settings = load_settings(data_dir, **({"demo": True} if demo else {}))
     _private_directory(settings.data_dir)
     config = uvicorn.Config(
-        create_app(settings),
+        build_app(settings),
         host=host,
         port=port,
         lifespan="on",

@@ -28,13 +28,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import typer
 
-from argus.bootstrap import open_auth_admin
+from argus.bootstrap.auth import open_auth_admin
 from argus.cli._settings import load_settings
+from argus.domain.actor import Actor
 from argus.domain.errors import ConflictError, NotFoundError, StorageError
 from argus.domain.identity import Role, User
-from argus.ports.repositories import MAX_PAGE
-from argus.services.auth import AuthService, one_time_password
-from argus.services.paging import all_pages
+from argus.ports.paging import MAX_PAGE, all_pages
+from argus.services.auth import AuthService, NewUser, one_time_password
 
 __all__ = ["users_app"]
 
@@ -160,7 +160,8 @@ def list_users(
     """Show every user: role, cameras, disabled, MFA, lockout, must-change-password."""
 
     async def read(service: AuthService) -> list[User]:
-        return await all_pages(lambda offset: service.list_users(limit=MAX_PAGE, offset=offset))
+        accounts = service.accounts
+        return await all_pages(lambda offset: accounts.list_users(limit=MAX_PAGE, offset=offset))
 
     users = _with_auth(data_dir, read)
     now = datetime.now(UTC)
@@ -185,17 +186,19 @@ def create(
     data_dir: Path | None = _DATA_DIR,
 ) -> None:
     """Create a user with a one-time password (e.g. a new admin when none is left)."""
-    actor = cli_actor()
+    actor = Actor(principal=None, name=cli_actor())
 
     async def make(service: AuthService) -> str:
         password = one_time_password()
-        await service.create_user(
+        await service.accounts.create_user(
+            NewUser(
+                username=username,
+                password=password,
+                role=role,
+                cameras=frozenset(cameras) if cameras else None,
+                must_change_password=True,
+            ),
             actor,
-            username=username,
-            password=password,
-            role=role,
-            cameras=frozenset(cameras) if cameras else None,
-            must_change_password=True,
         )
         return password
 
@@ -212,11 +215,11 @@ def reset_password(
     data_dir: Path | None = _DATA_DIR,
 ) -> None:
     """Set a one-time password, clear the lockout and end the user's sessions."""
-    actor = cli_actor()
+    actor = Actor(principal=None, name=cli_actor())
 
     async def reset(service: AuthService) -> tuple[User, str]:
-        user = await service.user_named(username)
-        return await service.reset_password(actor, user.id, reset_mfa=reset_mfa)
+        user = await service.accounts.user_named(username)
+        return await service.accounts.reset_password(user.id, actor, reset_mfa=reset_mfa)
 
     _, password = _with_auth(data_dir, reset)
     notes = ["its sessions were ended and its lockout cleared."]
@@ -228,11 +231,11 @@ def reset_password(
 @users_app.command("unlock")
 def unlock(username: str = _USERNAME, data_dir: Path | None = _DATA_DIR) -> None:
     """Clear a lockout after failed sign-ins."""
-    actor = cli_actor()
+    actor = Actor(principal=None, name=cli_actor())
 
     async def clear(service: AuthService) -> User:
-        user = await service.user_named(username)
-        return await service.unlock_user(actor, user.id)
+        user = await service.accounts.user_named(username)
+        return await service.accounts.unlock_user(user.id, actor)
 
     _with_auth(data_dir, clear)
     typer.echo(f"unlocked {username!r}")

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Literal
 
-import numpy as np
-import numpy.typing as npt
+from argus.domain.codec import field_number, field_text
+from argus.domain.heatmap_stats import HEATMAP_TYPE, MAX_HEATMAP_CELLS, HeatmapGrid, HeatmapTally
 
 __all__ = [
     "COUNTED_TYPES",
@@ -49,12 +49,6 @@ COUNTED_TYPES = ("line.crossed", "zone.entered")
 """Event types ``CountTally`` counts: crossings per line and direction, entries per zone."""
 DWELL_TYPE = "zone.exited"
 """The event type whose ``dwell_seconds`` ``DwellTally`` summarises."""
-HEATMAP_TYPE = "heatmap.minute"
-"""The event type ``HeatmapTally`` sums."""
-MAX_HEATMAP_CELLS = 256 * 256
-"""Largest grid a heatmap payload may declare; larger ones are ignored."""
-_MAX_COUNT = 2**31 - 1
-"""Largest per-minute count (of frames or of one cell) taken as plausible."""
 
 
 def bucket_start(moment: datetime, interval: Interval, tz: tzinfo = UTC) -> datetime:
@@ -80,23 +74,6 @@ def bucket_start(moment: datetime, interval: Interval, tz: tzinfo = UTC) -> date
         start = local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
     # Round trip through UTC so the offset matches the (possibly shifted) wall time.
     return start.astimezone(UTC).astimezone(tz)
-
-
-def _text(payload: Mapping[str, object], key: str) -> str | None:
-    value = payload.get(key)
-    return value if isinstance(value, str) and value else None
-
-
-def _number(payload: Mapping[str, object], key: str) -> float | None:
-    value = payload.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _integer(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,15 +113,15 @@ def count_key(camera_id: str, type: str, payload: Mapping[str, object]) -> Count
     """
     direction = ""
     if type == "line.crossed":
-        name = _text(payload, "line")
-        direction = _text(payload, "direction") or ""
+        name = field_text(payload, "line")
+        direction = field_text(payload, "direction") or ""
         if direction not in ("in", "out"):
             return None
     elif type == "zone.entered":
-        name = _text(payload, "zone")
+        name = field_text(payload, "zone")
     else:
         return None
-    class_name = _text(payload, "class_name")
+    class_name = field_text(payload, "class_name")
     if name is None or class_name is None:
         return None
     return (camera_id, type, name, direction, class_name)
@@ -246,9 +223,9 @@ class DwellTally:
         """Take one event; other types, zones and malformed payloads are ignored."""
         if type != DWELL_TYPE:
             return
-        zone = _text(payload, "zone")
-        class_name = _text(payload, "class_name")
-        dwell = _number(payload, "dwell_seconds")
+        zone = field_text(payload, "zone")
+        class_name = field_text(payload, "class_name")
+        dwell = field_number(payload, "dwell_seconds")
         if zone is None or class_name is None or dwell is None or dwell < 0:
             return
         if self.zone is not None and zone != self.zone:
@@ -306,10 +283,10 @@ class DetectionTally:
 
     def add(self, camera_id: str, type: str, payload: Mapping[str, object]) -> None:
         """Take one event of any type."""
-        key = (camera_id, type, _text(payload, "class_name") or "")
+        key = (camera_id, type, field_text(payload, "class_name") or "")
         group = self._groups.setdefault(key, [0.0, 0.0, 0.0])
         group[0] += 1
-        confidence = _number(payload, "confidence")
+        confidence = field_number(payload, "confidence")
         if confidence is not None and 0.0 <= confidence <= 1.0:
             group[1] += 1
             group[2] += confidence
@@ -329,114 +306,3 @@ class DetectionTally:
                 self._groups.items()
             )
         )
-
-
-@dataclass(frozen=True, eq=False)
-class HeatmapGrid:
-    """Where tracks were over a period: ``heatmap.minute`` events summed.
-
-    Attributes:
-        grid_width: Columns of the grid.
-        grid_height: Rows of the grid.
-        frame_width: Frame width in pixels the grid covers.
-        frame_height: Frame height in pixels.
-        frames: Frames analysed over the period.
-        minutes: ``heatmap.minute`` events summed.
-        skipped: Events left out because their grid or frame size differed
-            from the newest one (the camera's resolution changed) or their
-            payload was malformed.
-        counts: Track-frames per cell, shape ``(grid_height, grid_width)``
-            int64, read-only.
-    """
-
-    grid_width: int
-    grid_height: int
-    frame_width: int
-    frame_height: int
-    frames: int
-    minutes: int
-    skipped: int
-    counts: npt.NDArray[np.int64]
-
-    def normalised(self) -> npt.NDArray[np.float32]:
-        """The counts divided by the largest one, in ``[0, 1]`` (all zeros when empty)."""
-        peak = int(self.counts.max()) if self.counts.size else 0
-        if peak <= 0:
-            return np.zeros(self.counts.shape, dtype=np.float32)
-        return (self.counts / peak).astype(np.float32)
-
-
-_Geometry = tuple[int, int, int, int]
-
-
-def _geometry(payload: Mapping[str, object]) -> _Geometry | None:
-    values = [
-        _integer(payload.get(key))
-        for key in ("grid_width", "grid_height", "frame_width", "frame_height")
-    ]
-    if any(v is None or v < 1 for v in values):
-        return None
-    gw, gh, fw, fh = (int(v or 0) for v in values)
-    return (gw, gh, fw, fh) if gw * gh <= MAX_HEATMAP_CELLS else None
-
-
-def _cells(payload: Mapping[str, object], size: int) -> tuple[list[int], list[int]] | None:
-    cells = payload.get("cells")
-    if not isinstance(cells, list | tuple):
-        return None
-    indices, counts = [], []
-    for cell in cells:
-        if not isinstance(cell, list | tuple) or len(cell) != 2:
-            return None
-        index, count = _integer(cell[0]), _integer(cell[1])
-        if index is None or count is None or not 0 <= index < size or not 0 <= count <= _MAX_COUNT:
-            return None
-        indices.append(index)
-        counts.append(count)
-    return indices, counts
-
-
-class HeatmapTally:
-    """Sums ``heatmap.minute`` payloads of one camera.
-
-    Feed the newest event first: its grid and frame size are the ones summed,
-    and older events with another geometry are skipped.
-    """
-
-    def __init__(self) -> None:
-        """Start empty."""
-        self._geometry: _Geometry | None = None
-        self._flat: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-        self._frames = 0
-        self._minutes = 0
-        self._skipped = 0
-
-    def add(self, payload: Mapping[str, object]) -> None:
-        """Add one ``heatmap.minute`` payload."""
-        geometry = _geometry(payload)
-        frames = _integer(payload.get("frames"))
-        if geometry is None or frames is None or not 0 <= frames <= _MAX_COUNT:
-            self._skipped += 1
-            return
-        if self._geometry is None:
-            self._geometry = geometry
-            self._flat = np.zeros(geometry[0] * geometry[1], dtype=np.int64)
-        if geometry != self._geometry:
-            self._skipped += 1
-            return
-        cells = _cells(payload, self._flat.size)
-        if cells is None:
-            self._skipped += 1
-            return
-        np.add.at(self._flat, np.asarray(cells[0], dtype=np.intp), np.asarray(cells[1]))
-        self._frames += frames
-        self._minutes += 1
-
-    def result(self) -> HeatmapGrid | None:
-        """The summed grid, or ``None`` when no usable event was added."""
-        if self._geometry is None:
-            return None
-        gw, gh, fw, fh = self._geometry
-        counts = self._flat.reshape(gh, gw).copy()
-        counts.setflags(write=False)
-        return HeatmapGrid(gw, gh, fw, fh, self._frames, self._minutes, self._skipped, counts)

@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 from argus.domain.alerts import Alert, AlertState, Incident, IncidentStatus, Severity
 from argus.domain.errors import ValidationError
 from argus.domain.rules import Rule
-from argus.ports.repositories import Page
+from argus.ports.paging import Page
 
 __all__ = [
     "AlertFilter",

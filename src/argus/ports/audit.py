@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 
 from argus.domain.audit import AuditEntry, AuditOutcome, AuditRecord, ChainReport
 from argus.domain.errors import ValidationError
-from argus.ports.repositories import Page, check_page
+from argus.ports.paging import Page, check_page
 
 __all__ = ["AuditFilter", "AuditLog", "check_records_args"]
 

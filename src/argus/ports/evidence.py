@@ -14,9 +14,50 @@ from typing import Protocol
 
 from argus.domain.evidence import EvidenceItem
 from argus.domain.evidence_status import EvidenceEntry, EvidenceGap
-from argus.ports.repositories import Page
+from argus.ports.paging import Page
 
-__all__ = ["BlobStore", "BundleSigner", "EvidenceKeyring", "EvidenceRepository", "SealedEvidence"]
+__all__ = [
+    "ALL_EVIDENCE",
+    "BlobStore",
+    "BundleSigner",
+    "EvidenceFilter",
+    "EvidenceKeyring",
+    "EvidenceRepository",
+    "SealedEvidence",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFilter:
+    """Which evidence a list holds: every field given must match (``None``: any).
+
+    Attributes:
+        alert_id: Evidence of this alert.
+        incident_id: Evidence attached to this incident.
+        camera_id: Evidence of this camera.
+        created_before: Evidence created before this moment (aware, UTC).
+        locked: Only locked (``True``) or only unlocked (``False``) evidence.
+    """
+
+    alert_id: str | None = None
+    incident_id: str | None = None
+    camera_id: str | None = None
+    created_before: datetime | None = None
+    locked: bool | None = None
+
+    def matches(self, item: EvidenceItem) -> bool:
+        """Whether ``item`` passes every given field (``created_before`` must be aware)."""
+        return (
+            (self.alert_id is None or item.alert_id == self.alert_id)
+            and (self.incident_id is None or item.incident_id == self.incident_id)
+            and (self.camera_id is None or item.camera_id == self.camera_id)
+            and (self.created_before is None or item.created_at < self.created_before)
+            and (self.locked is None or item.locked == self.locked)
+        )
+
+
+ALL_EVIDENCE = EvidenceFilter()
+"""The filter every item passes."""
 
 
 class BlobStore(Protocol):
@@ -55,9 +96,11 @@ class BlobStore(Protocol):
 class EvidenceRepository(Protocol):
     """Evidence metadata. Each method is one transaction.
 
-    Lists are ordered by ``(created_at, id)``, oldest first, paginated by
-    ``limit`` (1 to ``MAX_PAGE``) and ``offset``. Updates are optimistic: an
-    item is stored only over the version before it (``item.version - 1``).
+    Lists (``list``, ``browse``: one query, two readings of its rows) are
+    ordered by ``(created_at, id)``, oldest first, filtered by an
+    ``EvidenceFilter`` and paginated by ``limit`` (1 to ``MAX_PAGE``) and
+    ``offset``. Updates are optimistic: an item is stored only over the
+    version before it (``item.version - 1``).
     """
 
     async def add(self, item: EvidenceItem) -> None:
@@ -74,17 +117,9 @@ class EvidenceRepository(Protocol):
         ...
 
     async def list(
-        self,
-        *,
-        alert_id: str | None = None,
-        incident_id: str | None = None,
-        camera_id: str | None = None,
-        created_before: datetime | None = None,
-        locked: bool | None = None,
-        limit: int = 100,
-        offset: int = 0,
+        self, where: EvidenceFilter = ALL_EVIDENCE, *, limit: int = 100, offset: int = 0
     ) -> Page[EvidenceItem]:
-        """Items matching every given filter (``created_at < created_before``).
+        """Items matching ``where``.
 
         Raises:
             IntegrityError: A row on the page contradicts itself (``browse`` reports it).
@@ -92,18 +127,11 @@ class EvidenceRepository(Protocol):
         ...
 
     async def browse(
-        self,
-        *,
-        alert_id: str | None = None,
-        incident_id: str | None = None,
-        camera_id: str | None = None,
-        locked: bool | None = None,
-        limit: int = 100,
-        offset: int = 0,
+        self, where: EvidenceFilter = ALL_EVIDENCE, *, limit: int = 100, offset: int = 0
     ) -> Page[EvidenceEntry]:
         """Like ``list``, but a row that contradicts itself is a ``TamperedEvidence`` in place.
 
-        The filters apply to the rows' columns, as ``list``'s do.
+        ``where`` applies to the rows' columns, as ``list``'s does.
         """
         ...
 

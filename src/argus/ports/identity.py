@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from argus.domain.identity import ApiKey, User
-from argus.ports.repositories import Page
+from argus.ports.paging import Page
 
 __all__ = [
     "ApiKeyRepository",

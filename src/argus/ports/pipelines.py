@@ -8,12 +8,13 @@ used where no video should run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
 from argus.domain.cameras import Camera, Line, Zone
+from argus.domain.live import LiveFrame
 
 __all__ = [
     "INFERENCE_BUCKETS",
@@ -98,11 +99,8 @@ class Capture:
     clip_content_type: str = "video/mp4"
 
 
-LiveCallback = Callable[[Mapping[str, object]], None]
-"""Receives a camera's live frame on the event loop: a JSON-ready mapping with
-``frame_index``, ``timestamp`` (stream seconds), ``width``, ``height``,
-``tracks`` (``id``, ``class_name``, ``confidence``, ``box`` [x1, y1, x2, y2])
-and ``counts`` (per line and zone, as ``SceneAnalytics.summary()``)."""
+LiveCallback = Callable[[LiveFrame], None]
+"""Receives a camera's live frame (its tracks and counts) on the event loop."""
 
 
 class PipelineSupervisor(Protocol):

@@ -1,6 +1,7 @@
 """Repository ports: cameras, their lines and zones, and the event store.
 
-Every method is one transaction. Unknown ids raise ``NotFoundError``; an id
+Every method is one transaction; ``Database.unit_of_work()`` groups several
+(``argus.ports.unit_of_work``). Unknown ids raise ``NotFoundError``; an id
 that is taken (or a line/zone name already used on its camera) raises
 ``ConflictError``; a failing database raises ``StorageError``.
 
@@ -14,9 +15,10 @@ is reported as a duplicate and left unchanged, so a replay never double-counts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from argus.domain.cameras import Camera, Line, Zone
 from argus.domain.errors import ValidationError
@@ -28,6 +30,7 @@ from argus.domain.event_stats import (
     Interval,
 )
 from argus.domain.events import Envelope
+from argus.ports.paging import Page
 
 if TYPE_CHECKING:
     from argus.ports.alerts import AlertRepository, IncidentRepository, RuleRepository
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
         SettingsStore,
         UserRepository,
     )
+    from argus.ports.unit_of_work import UnitOfWork
     from argus.ports.workstations import (
         CapacityStore,
         DecisionRepository,
@@ -47,50 +51,14 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "MAX_PAGE",
     "CameraRepository",
     "Database",
     "EventFilter",
     "EventRepository",
     "InsertResult",
     "LineRepository",
-    "Page",
     "ZoneRepository",
-    "check_page",
 ]
-
-T = TypeVar("T")
-
-MAX_PAGE = 1000
-"""Largest ``limit`` a list accepts."""
-
-
-def check_page(limit: int, offset: int = 0) -> None:
-    """Validate paging arguments.
-
-    Raises:
-        ValidationError: ``limit`` is outside ``[1, MAX_PAGE]`` or ``offset`` is negative.
-    """
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValidationError(f"limit must be in [1, {MAX_PAGE}], got {limit}")
-    if offset < 0:
-        raise ValidationError(f"offset must be >= 0, got {offset}")
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of a list.
-
-    Attributes:
-        items: The entities of this page, in the list's order.
-        total: How many entities match, over all pages.
-        next_cursor: Where the next page starts (cursor-paginated lists), or
-            ``None`` on the last page and for offset-paginated lists.
-    """
-
-    items: tuple[T, ...]
-    total: int
-    next_cursor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,6 +332,10 @@ class Database(Protocol):
     @property
     def capacity(self) -> CapacityStore:
         """The shared capacity document of the verification pipelines."""
+        ...
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Repositories bound to one transaction (see ``argus.ports.unit_of_work``)."""
         ...
 
     async def ping(self) -> None:

@@ -25,7 +25,7 @@ from argus.domain.workstations import (
     FaceSubject,
     VerifyClient,
 )
-from argus.ports.repositories import Page
+from argus.ports.paging import Page
 
 __all__ = [
     "CapacityStore",

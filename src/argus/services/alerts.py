@@ -1,11 +1,17 @@
 """Alerting as a use case: rules → risk-scored alerts → the operator lifecycle → incidents.
 
-``AlertService`` is what entry points call (one method per request): rule
-CRUD, alert queries and transitions (acknowledge, confirm, dismiss), incident
-CRUD, and the two background steps ``on_event`` (evaluate an event against the
-rules and raise alerts) and ``escalate_due`` (escalate alerts whose
-acknowledgement deadline passed). ``AlertWorker`` runs those two steps: a
-durable bus consumer on the event subject and a timer.
+``AlertService`` is what entry points call (one method per request): alert
+queries and transitions (acknowledge, confirm, dismiss), and the two
+background steps ``on_event`` (evaluate an event against the rules and raise
+alerts) and ``escalate_due`` (escalate alerts whose acknowledgement deadline
+passed). Its ``rules`` (``alert_rules.RuleService``) and ``incidents``
+(``incidents.IncidentService``) are the write boundaries of rules and
+incidents. ``alerting.AlertWorker`` runs the two background steps: a durable
+bus consumer on the event subject and a timer.
+
+An operator's step takes the acting ``Actor``: the alert must be in its camera
+scope (another answers as an unknown id), and the change and its audit record
+commit in one unit of work; confirming commits the new incident with them.
 
 Every alert change is stored first, then published on ``ALERTS_SUBJECT`` as an
 envelope (``alert.created`` once it is ``notified``, ``alert.updated``,
@@ -34,45 +40,42 @@ twice.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from argus.domain.actor import Actor
 from argus.domain.alerts import (
     Alert,
+    AlertState,
     EscalationPolicy,
     Incident,
-    IncidentNote,
-    IncidentStatus,
     RiskContext,
     RiskPolicy,
     assess_risk,
     new_alert,
 )
-from argus.domain.backoff import Backoff, BackoffPolicy
 from argus.domain.cameras import new_id, utc_now
-from argus.domain.errors import ConflictError, NotFoundError, StorageError, ValidationError
+from argus.domain.errors import ConflictError, NotFoundError
 from argus.domain.events import Envelope, EventSource, new_event_id
-from argus.domain.rules import Match, Rule, RuleEngine, Schedule
+from argus.domain.rules import Match, Rule
 from argus.ports.alerts import AlertFilter
-from argus.ports.bus import EventBus, Subscription
-from argus.ports.repositories import MAX_PAGE, Database, Page
-from argus.services.consumers import ConsumerState, IdempotentConsumer, consume_resubscribing
-from argus.services.paging import all_pages
+from argus.ports.paging import MAX_PAGE, Page, all_pages
+from argus.ports.repositories import Database
+from argus.services.alert_rules import RuleService
+from argus.services.incidents import IncidentService
+from argus.services.writes import record, require_visible
 
 __all__ = [
     "ALERTS_SUBJECT",
     "ALERT_DURABLE_NAME",
     "AlertPublisher",
     "AlertService",
-    "AlertWorker",
 ]
 
 log = logging.getLogger(__name__)
@@ -85,13 +88,6 @@ ALERT_DURABLE_NAME = "argus-alerting"
 
 AlertPublisher = Callable[[str, Envelope], Awaitable[None]]
 """Publishes an envelope on a subject (``EventBus.publish``)."""
-
-_RULE_FIELDS = frozenset(f.name for f in dataclasses.fields(Rule)) - {
-    "id",
-    "created_at",
-    "updated_at",
-}
-_INCIDENT_EDITABLE = frozenset({"title", "description", "camera_id", "evidence", "alert_ids"})
 
 UNFINISHED_EVENTS = 10_000
 """Most events whose matched alerts are remembered while the store refuses them."""
@@ -135,72 +131,14 @@ class AlertService:
         self.risk = risk if risk is not None else RiskPolicy()
         self._clock = clock
         self._refresh_seconds = rules_refresh_seconds
-        self._engine = RuleEngine()
-        self._rules_loaded_at: float | None = None
+        self.rules = RuleService(database, clock, rules_refresh_seconds)
+        """Stored rules and the engine ``on_event`` evaluates them with."""
+        self.incidents = IncidentService(database, clock)
+        """Incidents (confirming an alert opens one here too)."""
         self._zones: dict[str, _ZoneCache] = {}
         self.publish_failures = 0
         """Alert changes that were stored but could not be published."""
         self._unfinished: OrderedDict[str, tuple[Match, ...]] = OrderedDict()
-
-    # --- rules ------------------------------------------------------------------------------
-
-    async def create_rule(self, fields: Mapping[str, Any]) -> Rule:
-        """Store a new rule.
-
-        Raises:
-            ValidationError: Unknown fields, or values that break the rule's invariants.
-        """
-        now = self._clock()
-        rule = Rule(id=new_id(), created_at=now, updated_at=now, **_rule_fields(fields))
-        await self._db.rules.add(rule)
-        await self.refresh_rules(force=True)
-        return rule
-
-    async def get_rule(self, rule_id: str) -> Rule:
-        """A rule (``NotFoundError`` if unknown)."""
-        return await self._db.rules.get(rule_id)
-
-    async def list_rules(
-        self,
-        *,
-        limit: int = 100,
-        offset: int = 0,
-        camera_id: str | None = None,
-        enabled: bool | None = None,
-    ) -> Page[Rule]:
-        """Rules in creation order."""
-        return await self._db.rules.list(
-            limit=limit, offset=offset, camera_id=camera_id, enabled=enabled
-        )
-
-    async def update_rule(self, rule_id: str, changes: Mapping[str, Any]) -> Rule:
-        """Change some fields of a rule (its count window and cooldowns restart)."""
-        current = await self._db.rules.get(rule_id)
-        values = {**current.to_dict(), **_rule_fields(changes)}
-        values["updated_at"] = self._clock().isoformat()
-        if "schedule" in changes:
-            schedule = changes["schedule"]
-            values["schedule"] = None if schedule is None else _schedule_dict(schedule)
-        rule = Rule.from_dict(values)
-        await self._db.rules.update(rule)
-        await self.refresh_rules(force=True)
-        return rule
-
-    async def delete_rule(self, rule_id: str) -> None:
-        """Delete a rule; the alerts it raised stay."""
-        await self._db.rules.delete(rule_id)
-        await self.refresh_rules(force=True)
-
-    async def refresh_rules(self, *, force: bool = False) -> None:
-        """Reload the enabled rules into the engine when stale (or ``force``)."""
-        loaded = self._rules_loaded_at
-        if not force and loaded is not None and time.monotonic() - loaded < self._refresh_seconds:
-            return
-        rules = await all_pages(
-            lambda skip: self._db.rules.list(limit=MAX_PAGE, offset=skip, enabled=True)
-        )
-        self._engine.replace_rules(rules)
-        self._rules_loaded_at = time.monotonic()
 
     # --- raising alerts ---------------------------------------------------------------------
 
@@ -219,8 +157,7 @@ class AlertService:
         """
         matches = self._unfinished.pop(envelope.event_id, None)
         if matches is None:
-            await self.refresh_rules()
-            matches = tuple(self._engine.evaluate(envelope))
+            matches = await self.rules.evaluate(envelope)
         raised: list[Alert] = []
         for done, match in enumerate(matches):
             try:
@@ -307,9 +244,12 @@ class AlertService:
 
     # --- the lifecycle ----------------------------------------------------------------------
 
-    async def get_alert(self, alert_id: str) -> Alert:
-        """An alert (``NotFoundError`` if unknown)."""
-        return await self._db.alerts.get(alert_id)
+    async def get_alert(self, alert_id: str, actor: Actor | None = None) -> Alert:
+        """An alert (``NotFoundError`` if unknown, or outside the scope of ``actor`` if given)."""
+        alert = await self._db.alerts.get(alert_id)
+        if actor is not None:
+            require_visible(actor, alert.camera_id, f"alert {alert_id}")
+        return alert
 
     async def list_alerts(
         self, where: AlertFilter | None = None, *, limit: int = 100, offset: int = 0
@@ -338,63 +278,90 @@ class AlertService:
         items = tuple((alert, rules[alert.rule_id]) for alert in page.items)
         return Page(items, page.total, page.next_cursor)
 
-    async def acknowledge(self, alert_id: str, actor: str, note: str = "") -> Alert:
-        """An operator took the alert; its escalation timer stops.
+    async def acknowledge(
+        self, actor: Actor, alert_id: str, note: str = "", *, via: str | None = None
+    ) -> Alert:
+        """The actor takes the alert (audited ``alert.acknowledge``); its escalation stops.
+
+        ``via`` names the channel in the audit record's details (``ws``) when
+        it is not the REST API.
 
         Raises:
+            NotFoundError: Unknown alert, or one outside the actor's scope.
             InvalidTransitionError: It is not waiting for acknowledgement.
             ConflictError: It changed concurrently (retry).
         """
-        alert = await self._db.alerts.get(alert_id)
-        acked = alert.transition("acknowledged", self._clock(), actor, note, ack_deadline=None)
-        await self._db.alerts.update(acked)
-        await self._announce("alert.updated", acked)
-        return acked
+        channel = {"via": via} if via is not None else {}
+        return await self._step(
+            actor, alert_id, "acknowledge", "acknowledged", note=note, details=channel
+        )
+
+    async def dismiss(self, actor: Actor, alert_id: str, note: str = "") -> Alert:
+        """Close an acknowledged alert as a false positive (audited; kept as feedback).
+
+        Raises:
+            NotFoundError: Unknown alert, or one outside the actor's scope.
+            InvalidTransitionError: The alert is not acknowledged.
+        """
+        return await self._step(actor, alert_id, "dismiss", "false_positive", note=note, details={})
+
+    async def _step(
+        self,
+        actor: Actor,
+        alert_id: str,
+        verb: str,
+        to: AlertState,
+        *,
+        note: str,
+        details: Mapping[str, Any],
+    ) -> Alert:
+        async with self._db.unit_of_work() as unit:
+            alert = await unit.alerts.get(alert_id)
+            require_visible(actor, alert.camera_id, f"alert {alert_id}")
+            extra = {"ack_deadline": None} if to == "acknowledged" else {}
+            moved = alert.transition(to, self._clock(), actor.audit_name, note, **extra)
+            await unit.alerts.update(moved)
+            await record(unit.audit, actor, f"alert.{verb}", f"alert:{alert_id}", **details)
+        await self._announce("alert.updated", moved)
+        return moved
 
     async def confirm(
-        self, alert_id: str, actor: str, note: str = "", *, title: str | None = None
+        self, actor: Actor, alert_id: str, note: str = "", *, title: str | None = None
     ) -> tuple[Alert, Incident]:
         """Confirm an acknowledged alert as real: it closes and opens an incident.
 
+        The incident, the alert's change and the audit record (``alert.confirm``)
+        commit in one unit of work: a conflict keeps none of them.
+
         Raises:
+            NotFoundError: Unknown alert, or one outside the actor's scope.
             InvalidTransitionError: The alert is not acknowledged.
             ConflictError: It changed concurrently (nothing is kept).
         """
-        alert = await self._db.alerts.get(alert_id)
-        now = self._clock()
-        alert.transition("confirmed", now, actor, note)  # check before creating anything
-        incident = Incident(
-            id=new_id(),
-            title=title or f"{alert.rule_name} on camera {alert.camera_id}",
-            created_at=now,
-            updated_at=now,
-            camera_id=alert.camera_id,
-            confirmed_by=actor,
-            description=note,
-            alert_ids=(alert.id,),
-            evidence=(f"event:{alert.event_id}",),
-        )
-        await self._db.incidents.add(incident)
-        confirmed = alert.transition("confirmed", now, actor, note, incident_id=incident.id)
-        try:
-            await self._db.alerts.update(confirmed)
-        except (ConflictError, NotFoundError):
-            await self._db.incidents.delete(incident.id)
-            raise
+        who = actor.audit_name
+        async with self._db.unit_of_work() as unit:
+            alert = await unit.alerts.get(alert_id)
+            require_visible(actor, alert.camera_id, f"alert {alert_id}")
+            now = self._clock()
+            alert.transition("confirmed", now, who, note)  # check before creating anything
+            incident = Incident(
+                id=new_id(),
+                title=title or f"{alert.rule_name} on camera {alert.camera_id}",
+                created_at=now,
+                updated_at=now,
+                camera_id=alert.camera_id,
+                confirmed_by=who,
+                description=note,
+                alert_ids=(alert.id,),
+                evidence=(f"event:{alert.event_id}",),
+            )
+            await unit.incidents.add(incident)
+            confirmed = alert.transition("confirmed", now, who, note, incident_id=incident.id)
+            await unit.alerts.update(confirmed)
+            target = f"alert:{alert_id}"
+            await record(unit.audit, actor, "alert.confirm", target, incident=incident.id)
         await self._announce("alert.updated", confirmed)
         return confirmed, incident
-
-    async def dismiss(self, alert_id: str, actor: str, note: str = "") -> Alert:
-        """Close an acknowledged alert as a false positive (kept as feedback).
-
-        Raises:
-            InvalidTransitionError: The alert is not acknowledged.
-        """
-        alert = await self._db.alerts.get(alert_id)
-        closed = alert.transition("false_positive", self._clock(), actor, note)
-        await self._db.alerts.update(closed)
-        await self._announce("alert.updated", closed)
-        return closed
 
     async def escalate_due(self, *, limit: int = 100) -> list[Alert]:
         """Escalate every alert whose acknowledgement deadline has passed.
@@ -412,276 +379,3 @@ class AlertService:
             escalated.append(step)
             await self._announce("alert.escalated", step)
         return escalated
-
-    # --- incidents --------------------------------------------------------------------------
-
-    async def create_incident(
-        self, fields: Mapping[str, Any], actor: str, *, cameras: Collection[str] | None = None
-    ) -> Incident:
-        """Open an incident by hand (confirmations open theirs through ``confirm``).
-
-        Args:
-            fields: The incident's editable fields.
-            actor: Who opens it.
-            cameras: The caller's camera scope (``None``: every camera). A linked
-                alert of another camera is refused exactly like an unknown id.
-
-        Raises:
-            ValidationError: A linked alert does not exist or is outside ``cameras``.
-        """
-        now = self._clock()
-        values = _incident_fields(fields)
-        incident = Incident(
-            id=new_id(), created_at=now, updated_at=now, confirmed_by=actor, **values
-        )
-        await self._check_alerts(incident.alert_ids, cameras)
-        await self._db.incidents.add(incident)
-        return incident
-
-    async def get_incident(self, incident_id: str) -> Incident:
-        """An incident (``NotFoundError`` if unknown)."""
-        return await self._db.incidents.get(incident_id)
-
-    async def list_incidents(
-        self,
-        *,
-        limit: int = 100,
-        offset: int = 0,
-        status: IncidentStatus | None = None,
-        camera_id: str | None = None,
-        camera_ids: tuple[str, ...] | None = None,
-    ) -> Page[Incident]:
-        """Incidents, newest first; ``camera_ids`` limits them to those cameras."""
-        return await self._db.incidents.list(
-            limit=limit, offset=offset, status=status, camera_id=camera_id, camera_ids=camera_ids
-        )
-
-    async def update_incident(
-        self,
-        incident_id: str,
-        changes: Mapping[str, Any],
-        *,
-        cameras: Collection[str] | None = None,
-    ) -> Incident:
-        """Change the title, description, camera, evidence or linked alerts.
-
-        Args:
-            incident_id: The incident.
-            changes: The fields to change.
-            cameras: The caller's camera scope (``None``: every camera). A newly
-                linked alert of another camera is refused exactly like an unknown
-                id; alerts linked before (by someone who sees them) may stay.
-
-        Raises:
-            NotFoundError: No such incident.
-            ValidationError: A newly linked alert does not exist or is outside ``cameras``.
-        """
-        current = await self._db.incidents.get(incident_id)
-        values = _incident_fields(changes)
-        incident = current.changed(self._clock(), **values)
-        linked_before = set(current.alert_ids)
-        await self._check_alerts([a for a in incident.alert_ids if a not in linked_before], cameras)
-        await self._db.incidents.update(incident)
-        return incident
-
-    async def set_incident_status(
-        self, incident_id: str, status: IncidentStatus, actor: str, note: str = ""
-    ) -> Incident:
-        """Move an incident to ``status`` (``InvalidTransitionError`` if not allowed)."""
-        current = await self._db.incidents.get(incident_id)
-        incident = current.with_status(status, self._clock(), actor, note)
-        await self._db.incidents.update(incident)
-        return incident
-
-    async def add_incident_note(self, incident_id: str, author: str, text: str) -> Incident:
-        """Append an operator's note."""
-        current = await self._db.incidents.get(incident_id)
-        now = self._clock()
-        incident = current.changed(now, notes=(*current.notes, IncidentNote(author, text, now)))
-        await self._db.incidents.update(incident)
-        return incident
-
-    async def delete_incident(self, incident_id: str) -> None:
-        """Delete an incident."""
-        await self._db.incidents.delete(incident_id)
-
-    async def _check_alerts(
-        self, alert_ids: Sequence[str], cameras: Collection[str] | None = None
-    ) -> None:
-        """Refuse unknown alerts, and alerts outside ``cameras`` with the very same error.
-
-        A scoped caller must not learn from the answer whether another camera's
-        alert id exists.
-        """
-        for alert_id in alert_ids:
-            try:
-                alert = await self._db.alerts.get(alert_id)
-            except NotFoundError:
-                alert = None
-            if alert is None or (cameras is not None and alert.camera_id not in cameras):
-                raise ValidationError(f"alert_ids: no alert {alert_id!r}")
-
-
-def _incident_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(fields) - _INCIDENT_EDITABLE
-    if unknown:
-        raise ValidationError(f"unknown incident fields {sorted(unknown)}")
-    return {k: tuple(v) if k in ("evidence", "alert_ids") else v for k, v in fields.items()}
-
-
-def _rule_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(fields) - _RULE_FIELDS
-    if unknown:
-        raise ValidationError(f"unknown rule fields {sorted(unknown)}")
-    values = dict(fields)
-    for key in ("event_types", "classes"):
-        if key in values and values[key] is not None:
-            values[key] = tuple(values[key])
-    if "schedule" in values and values["schedule"] is not None:
-        values["schedule"] = Schedule.from_dict(_schedule_dict(values["schedule"]))
-    return values
-
-
-def _schedule_dict(value: object) -> Mapping[str, object]:
-    if isinstance(value, Schedule):
-        return value.to_dict()
-    if isinstance(value, Mapping):
-        return value
-    raise ValidationError("schedule must be an object")
-
-
-# --- the background worker ------------------------------------------------------------------
-
-
-class AlertWorker:
-    """Raises alerts from the event subject and escalates due alerts, in the background.
-
-    Args:
-        service: The alert service.
-        bus: The event bus.
-        subject: The subject pipelines publish events on.
-        escalation_tick: Seconds between escalation sweeps.
-        on_alert: Called with each raised alert (metrics: latency from the event).
-        retry_attempts: Tries of an event whose alerts the store refuses before it
-            is left unacknowledged for the bus to deliver again.
-        retry_max_delay: Longest wait between two tries, in seconds.
-    """
-
-    def __init__(
-        self,
-        service: AlertService,
-        bus: EventBus,
-        subject: str,
-        *,
-        escalation_tick: float = 1.0,
-        on_alert: Callable[[Alert], None] | None = None,
-        retry_attempts: int = 30,
-        retry_max_delay: float = 5.0,
-    ) -> None:
-        if retry_attempts < 1:
-            raise ValidationError(f"retry_attempts must be at least 1, got {retry_attempts}")
-        self._service = service
-        self._bus = bus
-        self._subject = subject
-        self._tick = escalation_tick
-        self._on_alert = on_alert
-        self._tasks: list[asyncio.Task[None]] = []
-        self._consumer = IdempotentConsumer(self._raise_alerts)
-        self._attempts = retry_attempts
-        self._retry = Backoff(
-            BackoffPolicy(initial=min(0.2, retry_max_delay), max_delay=retry_max_delay)
-        )
-        self.state = ConsumerState()
-        self.store_error: str | None = None
-        """Why the store refused the latest alert; ``None`` once one is stored again."""
-
-    def start(self) -> None:
-        """Start both loops (once)."""
-        if not self._tasks:
-            self._tasks = [
-                asyncio.create_task(self._consume_forever(), name="argus-alerting"),
-                asyncio.create_task(self._escalate_forever(), name="argus-escalation"),
-            ]
-
-    async def _consume_forever(self) -> None:
-        await consume_resubscribing(
-            lambda: self._bus.subscribe(self._subject, durable=ALERT_DURABLE_NAME),
-            self._consume,
-            self.state,
-            what="alerting consumer",
-        )
-
-    async def _consume(self, subscription: Subscription) -> None:
-        # Replays the in-memory set misses are no-ops too: alerts are unique per rule and event.
-        async for delivery in subscription:
-            await self._consumer.process(delivery)
-
-    async def _raise_alerts(self, envelope: Envelope) -> None:
-        alerts = await self._raise_retrying(envelope)
-        for alert in alerts:
-            if self._on_alert is not None:
-                self._on_alert(alert)
-
-    async def _raise_retrying(self, envelope: Envelope) -> list[Alert]:
-        """``on_event``, tried again with backoff while the store refuses the alerts.
-
-        Raises:
-            StorageError: The store refused every try; the delivery stays
-                unacknowledged and the service remembers the event's matches.
-        """
-        tries = 0
-        while True:
-            try:
-                alerts = await self._service.on_event(envelope)
-            except StorageError as exc:
-                self.store_error = str(exc) or type(exc).__name__
-                tries += 1
-                if tries >= self._attempts:
-                    raise
-                delay = self._retry.next_delay()
-                log.warning(
-                    "storing the alerts of event %s failed (%s); retrying in %.2f s",
-                    envelope.event_id,
-                    self.store_error,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                continue
-            self._retry.reset()
-            self.store_error = None
-            return alerts
-
-    async def _escalate_forever(self) -> None:
-        while True:
-            try:
-                await self._service.escalate_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # top of a task loop: log and try again next tick
-                log.exception("escalation sweep failed")
-            await asyncio.sleep(self._tick)
-
-    def check(self) -> tuple[bool, str]:
-        """Whether alerting is consuming, and a one-line reason."""
-        if not self._tasks:
-            return False, "alerting not started"
-        if any(task.done() for task in self._tasks):
-            return False, f"alerting stopped: {self.state.last_error or 'finished'}"
-        if self.store_error is not None:
-            waiting = self._service.unfinished
-            return False, (
-                f"alerts cannot be stored ({self.store_error}); "
-                f"{waiting} event(s) waiting, retrying"
-            )
-        if not self.state.subscribed:
-            return False, f"alerting not subscribed: {self.state.last_error or 'starting'}"
-        return True, f"alerting on {self._subject!r}"
-
-    async def stop(self) -> None:
-        """Cancel both loops and wait for them."""
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

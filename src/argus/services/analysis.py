@@ -24,9 +24,9 @@ from argus.domain.analytics import (
     RunningDetector,
 )
 from argus.domain.detections import Detections
+from argus.domain.errors import ConfigError
 from argus.domain.events import DomainEvent, Envelope, EventSource, new_event_id
 from argus.domain.frames import Frame
-from argus.errors import ConfigError
 from argus.ports.detector import Detector
 from argus.ports.render import LineOverlay, ZoneOverlay
 from argus.ports.tracker import Tracker

@@ -27,6 +27,7 @@ from argus.domain.event_stats import (
     HeatmapGrid,
     Interval,
 )
+from argus.domain.identity import Principal
 from argus.ports.pipelines import PipelineSupervisor
 from argus.ports.repositories import EventFilter, EventRepository
 from argus.services.workbudget import WorkBudget
@@ -55,6 +56,11 @@ MAX_SPAN: Final[dict[Interval | None, timedelta]] = {
 ``None``: for dwell, detection metrics and heatmaps."""
 
 
+def _budget_key(caller: Principal) -> str:
+    """Whose slots a query takes: ``kind:id`` of the user or API key."""
+    return f"{caller.kind}:{caller.id}"
+
+
 def check_period(since: datetime, until: datetime, interval: Interval | None = None) -> str | None:
     """Return what is wrong with a period, or ``None`` when it is fine.
 
@@ -79,8 +85,8 @@ class AnalyticsService:
         events: The event store.
         pipelines: Where the latest frame of a camera comes from (the heatmap's background).
         paint: Draws and encodes a heatmap image.
-        budget: The concurrent queries each principal (and everyone) may run.
-        principal: Whose slots this service's queries take (``"user:<id>"``).
+        budget: The concurrent queries each principal (and everyone) may run;
+            each query takes a slot of the principal that asks it.
         clock: The current UTC time (the default end of a period).
     """
 
@@ -91,14 +97,12 @@ class AnalyticsService:
         paint: HeatmapPainter,
         *,
         budget: WorkBudget,
-        principal: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._events = events
         self._pipelines = pipelines
         self._paint = paint
         self._budget = budget
-        self._principal = principal
         self._clock = clock
 
     def period(
@@ -118,44 +122,51 @@ class AnalyticsService:
 
     async def counts(
         self,
+        caller: Principal,
         where: EventFilter,
         interval: Interval,
         tz: tzinfo = UTC,
     ) -> tuple[CountBucket, ...]:
         """Crossings and entries per ``interval`` (see ``EventRepository.counts``).
 
+        Every query takes a slot of ``caller``'s budget while it runs.
+
         Raises:
             RateLimitedError: The principal (or the server) runs its budget of queries.
         """
-        with self._budget.slot(self._principal):
+        with self._budget.slot(_budget_key(caller)):
             return await self._events.counts(where, interval=interval, tz=tz)
 
-    async def dwell(self, where: EventFilter, zone: str | None = None) -> tuple[DwellStats, ...]:
+    async def dwell(
+        self, caller: Principal, where: EventFilter, zone: str | None = None
+    ) -> tuple[DwellStats, ...]:
         """Dwell statistics per zone and class (see ``EventRepository.dwell``).
 
         Raises:
             RateLimitedError: The principal (or the server) runs its budget of queries.
         """
-        with self._budget.slot(self._principal):
+        with self._budget.slot(_budget_key(caller)):
             return await self._events.dwell(where, zone=zone)
 
-    async def detections(self, where: EventFilter) -> tuple[DetectionStats, ...]:
+    async def detections(self, caller: Principal, where: EventFilter) -> tuple[DetectionStats, ...]:
         """Events and mean confidence per type and class.
 
         Raises:
             RateLimitedError: The principal (or the server) runs its budget of queries.
         """
-        with self._budget.slot(self._principal):
+        with self._budget.slot(_budget_key(caller)):
             return await self._events.detections(where)
 
-    async def heatmap_png(self, camera_id: str, since: datetime, until: datetime) -> bytes:
+    async def heatmap_png(
+        self, caller: Principal, camera_id: str, since: datetime, until: datetime
+    ) -> bytes:
         """The camera's heatmap of ``[since, until)`` over its latest frame, as PNG.
 
         Raises:
             NotFoundError: No ``heatmap.minute`` event of the camera lies in the period.
             RateLimitedError: The principal (or the server) runs its budget of queries.
         """
-        with self._budget.slot(self._principal):
+        with self._budget.slot(_budget_key(caller)):
             grid = await self._events.heatmap(camera_id, since, until)
         if grid is None:
             raise NotFoundError(f"camera {camera_id} has no heatmap data in the period")

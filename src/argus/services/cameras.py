@@ -4,29 +4,45 @@ Every change to a camera, or to one of its lines or zones, is stored first and
 then handed to the pipeline supervisor for **that camera only** (``apply`` with
 its full, fresh configuration); deleting a camera removes its pipeline. Entry
 points (the REST API) call one method per request and never query the store.
+
+Writes take the acting ``Actor`` and a typed command (``NewCamera``,
+``CameraChanges``, ``StreamTry``); the service checks the actor's camera
+scope, stores the change and its audit record in one unit of work, then
+restarts the pipeline. Lines and zones are ``lines`` and ``zones``
+(``SceneItems``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncGenerator, Mapping
-from typing import Any, TypeVar
+import logging
+from collections.abc import AsyncGenerator
 from urllib.parse import urlsplit
 
+from argus.domain.actor import Actor
 from argus.domain.cameras import Camera, Credentials, Line, Zone, new_id, utc_now
 from argus.domain.errors import NotFoundError, SourceError, ValidationError
 from argus.domain.events import Envelope
+from argus.ports.paging import MAX_PAGE, Page, all_pages, check_page
 from argus.ports.pipelines import CameraStatus, PipelineSupervisor
-from argus.ports.repositories import MAX_PAGE, Database, EventFilter, Page, check_page
+from argus.ports.repositories import Database, EventFilter
 from argus.ports.video import JpegEncoder, ProbeOpener
 from argus.services.camera_video import SourceCheck, StreamProbe, probe_stream, watch_frames
-from argus.services.paging import all_pages
+from argus.services.scene_items import SceneItems, line_items, zone_items
+from argus.services.writes import UNSET, Unset, record, require_camera, set_fields
 
-__all__ = ["CameraChange", "CameraService", "EventService", "stream_origin"]
+__all__ = [
+    "CameraChange",
+    "CameraChanges",
+    "CameraService",
+    "EventService",
+    "NewCamera",
+    "StreamTry",
+    "stream_origin",
+]
 
-T = TypeVar("T")
-E = TypeVar("E", Line, Zone)
+log = logging.getLogger(__name__)
 
 
 _DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
@@ -64,12 +80,45 @@ class CameraChange:
     old_origin: tuple[str, str | None, int | None]
 
 
-def _credentials(value: object) -> Credentials | None:
-    if value is None or isinstance(value, Credentials):
-        return value
-    if isinstance(value, Mapping):
-        return Credentials(username=value.get("username", ""), password=value.get("password", ""))
-    raise TypeError(f"credentials must be a mapping or None, got {type(value).__name__}")
+@dataclasses.dataclass(frozen=True, slots=True)
+class NewCamera:
+    """A camera to register (see ``Camera`` for the fields)."""
+
+    name: str
+    stream_url: str
+    location: str = ""
+    credentials: Credentials | None = None
+    enabled: bool = True
+    detect_fps: float = 5.0
+    model: str = "yolov7-tiny"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CameraChanges:
+    """Fields of a camera to change; ``UNSET`` keeps one, ``credentials=None`` removes the login."""
+
+    name: str | Unset = UNSET
+    stream_url: str | Unset = UNSET
+    location: str | Unset = UNSET
+    credentials: Credentials | Unset | None = UNSET
+    enabled: bool | Unset = UNSET
+    detect_fps: float | Unset = UNSET
+    model: str | Unset = UNSET
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StreamTry:
+    """A stream to try before a camera is saved.
+
+    Attributes:
+        stream_url: The URL or path, without a password.
+        credentials: The login to try it with (used for this try only).
+        timeout_s: Seconds allowed to connect and read the first frame.
+    """
+
+    stream_url: str
+    credentials: Credentials | None = None
+    timeout_s: float = 10.0
 
 
 class CameraService:
@@ -101,26 +150,28 @@ class CameraService:
         self._open_probe = open_probe
         self._encode_jpeg = encode_jpeg
         self._check_source = check_source
+        self.lines: SceneItems[Line] = line_items(database, self._reapply)
+        """The cameras' counting lines."""
+        self.zones: SceneItems[Zone] = zone_items(database, self._reapply)
+        """The cameras' polygon zones."""
 
     # --- cameras ----------------------------------------------------------------------------
 
-    async def create_camera(self, fields: Mapping[str, Any]) -> Camera:
-        """Register a camera and start its pipeline.
-
-        Args:
-            fields: ``Camera`` fields other than ``id`` and the timestamps;
-                ``credentials`` may be a ``{"username", "password"}`` mapping.
+    async def create_camera(self, actor: Actor, command: NewCamera) -> Camera:
+        """Register a camera (audited ``camera.create``) and start its pipeline.
 
         Raises:
+            PermissionDeniedError: The actor is camera-scoped.
             ValidationError: A field breaks the camera's invariants, or the
                 policy on stream targets refuses its ``stream_url``.
         """
-        values = dict(fields)
-        if "credentials" in values:
-            values["credentials"] = _credentials(values["credentials"])
-        camera = Camera(id=new_id(), **values)
+        require_camera(actor, None)
+        camera = Camera(id=new_id(), **set_fields(command))
         await self._allowed(camera.stream_url)
-        await self._db.cameras.add(camera)
+        async with self._db.unit_of_work() as unit:
+            await unit.cameras.add(camera)
+            target = f"camera:{camera.id}"
+            await record(unit.audit, actor, "camera.create", target, name=camera.name)
         await self._apply(camera)
         return camera
 
@@ -155,43 +206,57 @@ class CameraService:
         """One camera (``NotFoundError`` if unknown)."""
         return await self._db.cameras.get(camera_id)
 
-    async def update_camera(self, camera_id: str, changes: Mapping[str, Any]) -> CameraChange:
-        """Change some fields of a camera and restart only its pipeline.
+    async def update_camera(
+        self, actor: Actor, camera_id: str, changes: CameraChanges
+    ) -> CameraChange:
+        """Change some fields of a camera (audited ``camera.update``) and restart its pipeline.
 
         A new ``stream_url`` on another scheme, host or port drops the stored
-        login unless ``changes`` brings one: a login is never sent to a host
-        it was not given for.
-
-        Args:
-            camera_id: The camera.
-            changes: Fields to replace; ``credentials`` ``None`` removes them.
+        login unless ``changes`` brings one (audited ``camera.credentials.drop``):
+        a login is never sent to a host it was not given for.
 
         Raises:
+            PermissionDeniedError: The camera is outside the actor's scope.
             NotFoundError: Unknown camera.
             ValidationError: A field breaks the camera's invariants, or the
                 policy on stream targets refuses the new ``stream_url``.
         """
-        camera = await self._db.cameras.get(camera_id)
-        values = dict(changes)
-        if "credentials" in values:
-            values["credentials"] = _credentials(values["credentials"])
-        old_origin = stream_origin(camera.stream_url)
-        dropped = False
-        new_url = values.get("stream_url")
-        if new_url is not None and new_url != camera.stream_url:
-            await self._allowed(new_url)
-            moved = stream_origin(new_url) != old_origin
-            if moved and "credentials" not in values and camera.credentials is not None:
+        require_camera(actor, camera_id)
+        given = set_fields(changes)
+        new_url = given.get("stream_url")
+        if new_url is not None and new_url != (await self._db.cameras.get(camera_id)).stream_url:
+            await self._allowed(new_url)  # before the unit: the check may resolve a name
+        target = f"camera:{camera_id}"
+        async with self._db.unit_of_work() as unit:
+            camera = await unit.cameras.get(camera_id)
+            values = dict(given)
+            old_origin = stream_origin(camera.stream_url)
+            moved = new_url is not None and stream_origin(new_url) != old_origin
+            dropped = moved and "credentials" not in values and camera.credentials is not None
+            if dropped:
                 values["credentials"] = None
-                dropped = True
-        updated = dataclasses.replace(camera, **values, updated_at=utc_now())
-        await self._db.cameras.update(updated)
+            updated = dataclasses.replace(camera, **values, updated_at=utc_now())
+            await unit.cameras.update(updated)
+            await record(unit.audit, actor, "camera.update", target, fields=sorted(given))
+            if dropped:
+                await record(
+                    unit.audit,
+                    actor,
+                    "camera.credentials.drop",
+                    target,
+                    reason="the stream moved to another scheme, host or port without a new login",
+                    old_origin=_origin_text(old_origin),
+                    new_url=updated.stream_url,
+                )
         await self._apply(updated)
         return CameraChange(updated, dropped, old_origin)
 
-    async def delete_camera(self, camera_id: str) -> None:
-        """Delete a camera with its lines and zones and stop its pipeline."""
-        await self._db.cameras.delete(camera_id)
+    async def delete_camera(self, actor: Actor, camera_id: str) -> None:
+        """Delete a camera with its lines and zones (audited) and stop its pipeline."""
+        require_camera(actor, camera_id)
+        async with self._db.unit_of_work() as unit:
+            await unit.cameras.delete(camera_id)
+            await record(unit.audit, actor, "camera.delete", f"camera:{camera_id}")
         await self._pipelines.remove(camera_id)
 
     async def snapshot(self, camera_id: str) -> bytes:
@@ -218,27 +283,35 @@ class CameraService:
         await self._db.cameras.get(camera_id)
         return watch_frames(self._pipelines, camera_id, interval=1.0 / fps)
 
-    async def probe(
-        self, stream_url: str, credentials: object = None, *, timeout_s: float
-    ) -> StreamProbe:
+    async def probe(self, actor: Actor, command: StreamTry) -> StreamProbe:
         """Try a stream before a camera is saved: open it and read its first frame.
 
         Credentials go into the URL as for a saved camera's pipeline; a
         failure is an answer (``ok`` false with the reason), never an error.
+        The try is logged and audited (``camera.probe``).
 
-        Args:
-            stream_url: The URL or path, without a password.
-            credentials: ``Credentials``, a ``{"username", "password"}`` mapping, or None.
-            timeout_s: Seconds allowed to connect and read the first frame.
+        Raises:
+            PermissionDeniedError: The actor is camera-scoped.
         """
-        return await probe_stream(
+        require_camera(actor, None)
+        probe = await probe_stream(
             self._open_probe,
             self._encode_jpeg,
-            stream_url,
-            _credentials(credentials),
-            timeout_s=timeout_s,
+            command.stream_url,
+            command.credentials,
+            timeout_s=command.timeout_s,
             check_source=self._check_source,
         )
+        log.info(
+            "%s probed a stream: ok=%s in %.2f s (%s)",
+            actor.audit_name,
+            probe.ok,
+            probe.elapsed_s,
+            probe.error or "first frame read",
+        )
+        url = command.stream_url
+        await record(self._db.audit, actor, "camera.probe", "camera:probe", url=url, ok=probe.ok)
+        return probe
 
     async def status(self, camera_id: str) -> CameraStatus:
         """The camera's pipeline status (``disabled`` or ``offline`` when none runs)."""
@@ -267,68 +340,6 @@ class CameraService:
             await self._apply(camera)
         return len(cameras)
 
-    # --- lines and zones --------------------------------------------------------------------
-
-    async def create_line(self, camera_id: str, fields: Mapping[str, Any]) -> Line:
-        """Add a line to a camera and restart its pipeline."""
-        line = Line(id=new_id(), camera_id=camera_id, **fields)
-        await self._db.lines.add(line)
-        await self._reapply(camera_id)
-        return line
-
-    async def list_lines(self, camera_id: str, *, limit: int = 100, offset: int = 0) -> Page[Line]:
-        """A camera's lines by name (``NotFoundError`` for an unknown camera)."""
-        check_page(limit, offset)
-        await self._db.cameras.get(camera_id)
-        return await self._db.lines.list(camera_id, limit=limit, offset=offset)
-
-    async def get_line(self, camera_id: str, line_id: str) -> Line:
-        """One line of a camera (``NotFoundError`` if it is not that camera's)."""
-        return _owned(await self._db.lines.get(line_id), camera_id, "line")
-
-    async def update_line(self, camera_id: str, line_id: str, changes: Mapping[str, Any]) -> Line:
-        """Change some fields of a line and restart its camera's pipeline."""
-        line = dataclasses.replace(await self.get_line(camera_id, line_id), **changes)
-        await self._db.lines.update(line)
-        await self._reapply(camera_id)
-        return line
-
-    async def delete_line(self, camera_id: str, line_id: str) -> None:
-        """Delete a line and restart its camera's pipeline."""
-        await self.get_line(camera_id, line_id)
-        await self._db.lines.delete(line_id)
-        await self._reapply(camera_id)
-
-    async def create_zone(self, camera_id: str, fields: Mapping[str, Any]) -> Zone:
-        """Add a zone to a camera and restart its pipeline."""
-        zone = Zone(id=new_id(), camera_id=camera_id, **fields)
-        await self._db.zones.add(zone)
-        await self._reapply(camera_id)
-        return zone
-
-    async def list_zones(self, camera_id: str, *, limit: int = 100, offset: int = 0) -> Page[Zone]:
-        """A camera's zones by name (``NotFoundError`` for an unknown camera)."""
-        check_page(limit, offset)
-        await self._db.cameras.get(camera_id)
-        return await self._db.zones.list(camera_id, limit=limit, offset=offset)
-
-    async def get_zone(self, camera_id: str, zone_id: str) -> Zone:
-        """One zone of a camera (``NotFoundError`` if it is not that camera's)."""
-        return _owned(await self._db.zones.get(zone_id), camera_id, "zone")
-
-    async def update_zone(self, camera_id: str, zone_id: str, changes: Mapping[str, Any]) -> Zone:
-        """Change some fields of a zone and restart its camera's pipeline."""
-        zone = dataclasses.replace(await self.get_zone(camera_id, zone_id), **changes)
-        await self._db.zones.update(zone)
-        await self._reapply(camera_id)
-        return zone
-
-    async def delete_zone(self, camera_id: str, zone_id: str) -> None:
-        """Delete a zone and restart its camera's pipeline."""
-        await self.get_zone(camera_id, zone_id)
-        await self._db.zones.delete(zone_id)
-        await self._reapply(camera_id)
-
     # --- pipelines --------------------------------------------------------------------------
 
     async def _allowed(self, stream_url: str) -> None:
@@ -352,10 +363,9 @@ class CameraService:
         await self._pipelines.apply(camera, lines, zones)
 
 
-def _owned(entity: E, camera_id: str, what: str) -> E:
-    if entity.camera_id != camera_id:
-        raise NotFoundError(f"camera {camera_id} has no {what} {entity.id}")
-    return entity
+def _origin_text(origin: tuple[str, str | None, int | None]) -> str:
+    scheme, host, port = origin
+    return f"{scheme}://{host}:{port}" if host else "a local path"
 
 
 class EventService:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from argus.domain.detections import Detections
+from argus.domain.errors import ConfigError
 from argus.domain.frames import Frame
-from argus.errors import ConfigError
 from argus.ports.detector import Detector
 from argus.ports.video import VideoSource
 

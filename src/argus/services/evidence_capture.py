@@ -21,7 +21,6 @@ Every alert whose evidence is not stored, shed, without frames or failed
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import logging
@@ -37,6 +36,7 @@ from argus.domain.evidence_status import EvidenceGap, GapReason
 from argus.ports.bus import EventBus, Subscription
 from argus.ports.pipelines import Capture, PipelineSupervisor
 from argus.services.alerts import ALERTS_SUBJECT
+from argus.services.background import TaskGroup
 from argus.services.consumers import ConsumerState, consume_resubscribing
 from argus.services.evidence import EvidenceService
 
@@ -104,7 +104,7 @@ class EvidenceCapture:
         self._busy = 0
         self._in_flight: dict[int, Mapping[str, Any]] = {}
         self._changed = asyncio.Condition()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks = TaskGroup()
         self.state = ConsumerState()
         self.stored = 0
         """Alerts whose evidence was stored."""
@@ -122,12 +122,10 @@ class EvidenceCapture:
 
     def start(self) -> None:
         """Start listening and the workers (once)."""
-        if not self._tasks:
-            self._tasks.append(asyncio.create_task(self._run(), name="argus-evidence-capture"))
-            self._tasks.extend(
-                asyncio.create_task(self._work(), name=f"argus-evidence-worker-{i}")
-                for i in range(self._workers)
-            )
+        self._tasks.start(
+            ("argus-evidence-capture", self._run),
+            *((f"argus-evidence-worker-{i}", self._work) for i in range(self._workers)),
+        )
 
     async def stop(self) -> None:
         """Stop listening and cancel the captures in flight.
@@ -136,12 +134,7 @@ class EvidenceCapture:
         store is still open): a shutdown must not leave alerts silently without
         evidence either.
         """
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._tasks.stop()
         unfinished = [*self._in_flight.values(), *(w.alert for w in sorted(self._waiting))]
         self._waiting.clear()
         self._in_flight.clear()
@@ -268,7 +261,6 @@ class EvidenceCapture:
             capture.snapshot,
             "snapshot",
             "image/jpeg",
-            actor="system",
             alert_id=alert_id,
             camera_id=camera_id,
         )
@@ -276,7 +268,6 @@ class EvidenceCapture:
             capture.clip,
             "clip",
             capture.clip_content_type,
-            actor="system",
             alert_id=alert_id,
             camera_id=camera_id,
         )

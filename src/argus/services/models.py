@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from argus.domain.errors import ModelIntegrityError, ModelNotFoundError
 from argus.domain.models import ModelManifest
-from argus.errors import ModelIntegrityError, ModelNotFoundError
 from argus.ports.modelstore import FileProblem, ModelStore, PackBuilder
 
 __all__ = ["ModelService", "PackStatus"]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, TypeVar
 
-from argus.domain.capacity import CapacityLimits, CapacityManager
+from argus.domain.capacity import CapacityLimits, CapacityManager, Release
 from argus.domain.errors import ArgusError, StorageError
 from argus.ports.workstations import CapacityStore, VersionedState
 
@@ -40,6 +40,14 @@ class SharedState:
     def document(self) -> dict[str, Any]:
         """The JSON document to store."""
         return {"manager": self.manager.to_dict(), "leases": self.leases, "owners": self.owners}
+
+    def give_back(self, client_id: str, owner: str, now: float) -> Release | None:
+        """Release the client's place if ``owner`` holds it (else ``None``: taken over)."""
+        if self.owners.get(client_id) != owner:
+            return None
+        self.owners.pop(client_id, None)
+        self.leases.pop(client_id, None)
+        return self.manager.release(client_id, now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,23 +19,21 @@ starts an episode (the action changed), and one every
 encrypted evidence, a decision record and an audit record; a new episode also
 counts as a violation of the client. A ``block`` decision blocks the client.
 
-Close codes (the hub's; ``argus.api.schemas.verify`` lists all of them): 4403
-refused (paused, blocked, unknown, not enrolled), 4409 replaced by a newer
-connection of the same client or the place expired, 4503 system full, 1012
-server shutting down.
+A session that ends gets a ``VerifyClosed`` with its ``Ending`` (refused:
+paused, blocked, unknown, not enrolled; replaced by a newer connection of the
+same client or the place expired; system full; server shutting down); the API
+maps each to its close code (``argus.api.schemas.verify`` lists them).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from argus.domain.capacity import (
     Admission,
@@ -48,40 +46,27 @@ from argus.domain.capacity import (
 from argus.domain.errors import ArgusError, NotFoundError
 from argus.domain.faces import EnrolledFaces
 from argus.domain.phone import PhoneRules
-from argus.domain.verification import Action, VerificationPolicy
+from argus.domain.verification import VerificationPolicy
 from argus.domain.workstations import VerifyClient
 from argus.ports.repositories import Database
 from argus.ports.workstations import CapacityStore, ImageDecoder
-from argus.services.verification import Analysis, VerificationModels
+from argus.services.background import TaskGroup
+from argus.services.verification import VerificationModels
 from argus.services.verify_capacity import CapacityView, SharedCapacity, SharedState
-from argus.services.verify_decisions import DecisionRecorder, finite_scores
-from argus.services.verify_pipeline import (
-    Frame,
-    Pipeline,
-    SessionState,
-    VerifySession,
-    error_message,
+from argus.services.verify_decisions import DecisionFollowUp, DecisionRecorder
+from argus.services.verify_outcomes import (
+    Ending,
+    VerifyAssigned,
+    VerifyError,
+    VerifyQueued,
+    VerifyRejected,
 )
+from argus.services.verify_pipeline import Pipeline, SessionState, VerifySession
 from argus.services.workstations import WorkstationService
 
-__all__ = [
-    "CLOSE_FULL",
-    "CLOSE_REFUSED",
-    "CLOSE_REPLACED",
-    "CLOSE_SHUTDOWN",
-    "CLOSE_UNAUTHORIZED",
-    "CapacityView",
-    "HubConfig",
-    "VerifyHub",
-]
+__all__ = ["CapacityView", "HubConfig", "VerifyHub"]
 
 log = logging.getLogger(__name__)
-
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_REFUSED = 4403
-CLOSE_REPLACED = 4409
-CLOSE_FULL = 4503
-CLOSE_SHUTDOWN = 1012
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,14 +128,16 @@ class VerifyHub:
         self._registry = registry
         self._db = database
         self._shared = SharedCapacity(capacity, self.config.limits)
-        self._recorder = recorder
+        self._follow_up = DecisionFollowUp(
+            recorder, registry, evidence_repeat_seconds=self.config.evidence_repeat_seconds
+        )
         self._models = models
         self._decode = decode
         self._wall = wall
         self._token = f"{node_id}:{uuid.uuid4().hex[:12]}"
         self._sessions: dict[str, VerifySession] = {}
         self._pipelines: dict[int, Pipeline] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._tasks = TaskGroup()
         self._next_renew = 0.0
         self._next_status = 0.0
         self._stopped = False
@@ -175,9 +162,9 @@ class VerifyHub:
         if earlier is not None:
             self._forget(earlier)
             earlier.end(
-                CLOSE_REPLACED,
+                Ending.REPLACED,
                 "replaced",
-                error_message("replaced", "a newer connection of this client took over"),
+                VerifyError("replaced", "a newer connection of this client took over"),
             )
         now = self._wall()
 
@@ -190,8 +177,7 @@ class VerifyHub:
 
         admission = await self._shared.change(admit)
         if isinstance(admission, Rejected):
-            rejected = {"type": "rejected", "reason": admission.reason}
-            session.end(CLOSE_FULL, admission.reason, rejected)
+            session.end(Ending.FULL, admission.reason, VerifyRejected(admission.reason))
             return session
         self._sessions[client.id] = session
         if isinstance(admission, Assigned):
@@ -209,16 +195,16 @@ class VerifyHub:
                 decode=self._decode,
                 policy=self.config.policy,
                 phone=self.config.phone,
-                decided=self._decided,
+                decided=self._follow_up,
             )
             self._pipelines[number] = pipeline
         pipeline.attach(session)
-        session.send({"type": "assigned", "pipeline": number})
+        session.send(VerifyAssigned(number))
 
     def _queue(self, session: VerifySession, position: int) -> None:
         if session.position != position:
             session.position = position
-            session.send({"type": "queued", "position": position})
+            session.send(VerifyQueued(position))
 
     def _forget(self, session: VerifySession) -> None:
         """Drop a session locally (its place in the shared state is left alone)."""
@@ -237,11 +223,8 @@ class VerifyHub:
         client_id, now = session.client_id, self._wall()
 
         def release(shared: SharedState) -> tuple[Release | None, bool]:
-            if shared.owners.get(client_id) != self._token:
-                return None, False  # taken over by another server meanwhile
-            shared.owners.pop(client_id, None)
-            shared.leases.pop(client_id, None)
-            return shared.manager.release(client_id, now), True
+            released = shared.give_back(client_id, self._token, now)
+            return released, released is not None  # None: taken over by another server
 
         try:
             released = await self._shared.change(release)
@@ -261,19 +244,19 @@ class VerifyHub:
             if session is not None and session.state is SessionState.WAITING:
                 self._queue(session, position)
 
-    def offer(self, session: VerifySession, data: bytes) -> dict[str, Any] | None:
+    def offer(self, session: VerifySession, data: bytes) -> VerifyError | None:
         """Take a frame from the client; the error to answer with, or ``None``."""
         limit = self.config.max_frame_bytes
         if len(data) > limit:
-            return error_message("too_large", f"a frame of {len(data)} bytes is over {limit}")
+            return VerifyError("too_large", f"a frame of {len(data)} bytes is over {limit}")
         if session.state is SessionState.WAITING:
-            return error_message(
+            return VerifyError(
                 "not_assigned",
                 f"waiting at position {session.position}: frames are analysed once a "
                 "pipeline is assigned",
             )
         if session.state is not SessionState.ASSIGNED or session.pipeline is None:
-            return error_message("closed", "this session has ended")
+            return VerifyError("closed", "this session has ended")
         session.push(data, time.monotonic())
         self._pipelines[session.pipeline].wake()
         return None
@@ -304,46 +287,13 @@ class VerifyHub:
             session.client, session.enrolled, session.pending_enrolled = client, enrolled, enrolled
 
     def _refuse(self, session: VerifySession, reason: str) -> None:
-        session.end(CLOSE_REFUSED, reason, {"type": "rejected", "reason": reason})
-
-    # --- decisions -----------------------------------------------------------------------------
-
-    async def _decided(self, session: VerifySession, frame: Frame, analysis: Analysis) -> None:
-        decision = analysis.decision
-        session.send(
-            {
-                "type": "decision",
-                "action": decision.action.value,
-                "reasons": [r.value for r in decision.reasons],
-                "scores": finite_scores(decision.scores),
-                "frame_seq": frame.seq,
-                "subject": analysis.identity,
-                "dropped_frames": session.dropped,
-            }
-        )
-        previous, session.last_action = session.last_action, decision.action
-        if decision.action is Action.ALLOW:
-            return
-        episode = decision.action is not previous
-        if episode or frame.received - session.last_evidence >= self.config.evidence_repeat_seconds:
-            session.last_evidence = frame.received
-            try:
-                await self._recorder.record(session.client_id, frame, analysis, episode=episode)
-            except ArgusError:
-                log.exception("could not record a decision of client %s", session.client_id)
-        if decision.action is Action.BLOCK and session.client.status == "active":
-            try:
-                await self._registry.set_status("system", session.client_id, "blocked")
-            except ArgusError:
-                log.exception("could not block client %s", session.client_id)
-                self._refuse(session, "blocked")
+        session.end(Ending.REFUSED, reason, VerifyRejected(reason))
 
     # --- maintenance ---------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the maintenance loop."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._maintain(), name="argus-verify-hub")
+        self._tasks.start(("argus-verify-hub", self._maintain))
 
     async def _maintain(self) -> None:
         while True:
@@ -389,9 +339,9 @@ class VerifyHub:
                 self._sessions.pop(session.client_id)
                 self._forget(session)
                 session.end(
-                    CLOSE_REPLACED,
+                    Ending.REPLACED,
                     "replaced",
-                    error_message("replaced", "this client's place was taken over or expired"),
+                    VerifyError("replaced", "this client's place was taken over or expired"),
                 )
                 continue
             if session.state is not SessionState.WAITING:
@@ -416,7 +366,7 @@ class VerifyHub:
                 continue
             try:
                 await self._refresh(session, reload=False)
-                if session.close_code is None:
+                if session.ended is None:
                     await self._db.verify_clients.touch(session.client_id, now)
             except ArgusError:
                 log.exception("could not re-read client %s", session.client_id)
@@ -424,24 +374,17 @@ class VerifyHub:
     async def stop(self) -> None:
         """End every session (1012), give their places back, stop the pipelines."""
         self._stopped = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._tasks.stop()
         sessions = list(self._sessions.values())
         self._sessions.clear()
         for session in sessions:
-            session.end(CLOSE_SHUTDOWN, "server shutting down")
+            session.end(Ending.SHUTDOWN, "server shutting down")
         ids = {s.client_id for s in sessions}
         now = self._wall()
 
         def release(shared: SharedState) -> tuple[None, bool]:
-            mine = [c for c in ids if shared.owners.get(c) == self._token]
-            for client_id in mine:
-                shared.owners.pop(client_id, None)
-                shared.leases.pop(client_id, None)
-                shared.manager.release(client_id, now)
-            return None, bool(mine)
+            given = [c for c in ids if shared.give_back(c, self._token, now) is not None]
+            return None, bool(given)
 
         if ids:
             try:

@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from argus.domain.errors import ArgusError, ValidationError
 from argus.domain.faces import EnrolledFaces
@@ -32,9 +31,11 @@ from argus.domain.phone import PhoneRules
 from argus.domain.verification import Action, VerificationPolicy
 from argus.domain.workstations import VerifyClient
 from argus.ports.workstations import ImageDecoder
+from argus.services.replies import Reply
 from argus.services.verification import Analysis, FrameAnalyzer, VerificationModels
+from argus.services.verify_outcomes import Ending, VerifyClosed, VerifyError, VerifyOutcome
 
-__all__ = ["Frame", "Pipeline", "SessionState", "VerifySession", "error_message"]
+__all__ = ["Frame", "Outbound", "Pipeline", "SessionState", "VerifySession"]
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,8 @@ OUTBOX_SIZE = 64
 """Messages queued for one client before the oldest are dropped."""
 
 
-def error_message(code: str, message: str) -> dict[str, Any]:
-    """The ``error`` message sent to a client."""
-    return {"type": "error", "code": code, "message": message}
+Outbound = VerifyOutcome | Reply
+"""What a session's queue holds: the hub's outcomes and the API's replies, in order."""
 
 
 class SessionState(StrEnum):
@@ -77,7 +77,7 @@ class VerifySession:
         self.client = client
         self.enrolled = enrolled
         self.pending_enrolled: EnrolledFaces | None = None
-        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[Outbound] = asyncio.Queue()
         self.frames: deque[Frame] = deque(maxlen=frame_queue)
         self.state = SessionState.WAITING
         self.pipeline: int | None = None
@@ -87,31 +87,31 @@ class VerifySession:
         self.analyzer: FrameAnalyzer | None = None
         self.last_action = Action.ALLOW
         self.last_evidence = float("-inf")
-        self.close_code: int | None = None
+        self.ended: Ending | None = None
 
     @property
     def client_id(self) -> str:
         """The client's id."""
         return self.client.id
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: Outbound) -> None:
         """Queue a message for the client, dropping the oldest when its queue is full."""
-        if self.close_code is not None:
+        if self.ended is not None:
             return
         while self.outbox.qsize() >= OUTBOX_SIZE:
             self.outbox.get_nowait()
         self.outbox.put_nowait(message)
 
-    def end(self, code: int, reason: str, message: dict[str, Any] | None = None) -> None:
-        """Send ``message`` (if any), then close the connection with ``code`` and ``reason``."""
-        if self.close_code is not None:
+    def end(self, ending: Ending, reason: str, message: VerifyOutcome | None = None) -> None:
+        """Send ``message`` (if any), then ``VerifyClosed``: the connection closes."""
+        if self.ended is not None:
             return
         if message is not None:
             self.send(message)
-        self.close_code = code
+        self.ended = ending
         self.state = SessionState.CLOSED
         self.frames.clear()
-        self.outbox.put_nowait({"type": "_close", "code": code, "reason": reason})
+        self.outbox.put_nowait(VerifyClosed(ending, reason))
 
     def push(self, data: bytes, received: float) -> Frame:
         """Queue a frame (dropping the oldest waiting one when the queue is full)."""
@@ -212,15 +212,15 @@ class Pipeline:
                             self._executor, self._analyze, session, frame
                         )
                     except ValidationError as exc:
-                        session.send(error_message("bad_frame", f"frame {frame.seq}: {exc}"))
+                        session.send(VerifyError("bad_frame", f"frame {frame.seq}: {exc}"))
                         continue
                     except ArgusError as exc:
                         log.error("pipeline %d could not analyse a frame: %s", self.number, exc)
-                        session.send(error_message("unavailable", f"frame {frame.seq}: {exc}"))
+                        session.send(VerifyError("unavailable", f"frame {frame.seq}: {exc}"))
                         continue
                     except Exception:  # the top of a worker loop: log it, keep serving
                         log.exception("pipeline %d failed on a frame", self.number)
-                        session.send(error_message("internal", f"frame {frame.seq} failed"))
+                        session.send(VerifyError("internal", f"frame {frame.seq} failed"))
                         continue
                     self.analysed += 1
                     if self.sessions.get(session.client_id) is not session:

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from argus.domain.audit import AuditEntry, AuditOutcome
+from argus.domain.actor import Actor
+from argus.domain.audit import AuditEntry
 from argus.domain.cameras import new_id
 from argus.domain.errors import (
     AuthenticationError,
@@ -46,9 +47,9 @@ from argus.domain.workstations import (
 )
 from argus.ports.audit import AuditLog
 from argus.ports.faces import FaceDetector, FaceEmbedder
-from argus.ports.repositories import MAX_PAGE, Database, Page
-from argus.ports.workstations import ImageDecoder
-from argus.services.paging import all_pages
+from argus.ports.paging import MAX_PAGE, Page, all_pages
+from argus.ports.repositories import Database
+from argus.ports.workstations import ImageDecoder, VerifyClientRepository
 from argus.services.ratelimit import RateLimiter
 
 __all__ = ["EnrolmentModels", "IssuedClient", "WorkstationService"]
@@ -95,7 +96,8 @@ class WorkstationService:
 
     Args:
         database: The store (``face_subjects``, ``verify_clients``, ``verify_decisions``).
-        audit: The audit trail.
+        audit: The audit trail of failed sign-ins (a write appends its record in the unit
+            of work of the store, with the write).
         models: Builds the enrolment face detector and embedder.
         decode: Decodes uploaded photos.
         clock: The current UTC time.
@@ -132,24 +134,26 @@ class WorkstationService:
 
     async def _record(
         self,
+        audit: AuditLog,
         action: str,
-        actor: str,
+        actor: Actor,
         target: str,
-        *,
-        ip: str | None,
-        outcome: AuditOutcome = "success",
         **details: Any,
     ) -> None:
-        entry = AuditEntry(action, actor, self._clock(), target, outcome, details, ip)
-        await self._audit.append(entry)
+        entry = AuditEntry(
+            action, actor.audit_name, self._clock(), target, "success", details, actor.ip
+        )
+        await audit.append(entry)
 
     # --- subjects and enrolment --------------------------------------------------------------
 
-    async def create_subject(self, actor: str, name: str, *, ip: str | None = None) -> FaceSubject:
-        """A new subject without descriptors yet."""
+    async def create_subject(self, actor: Actor, name: str) -> FaceSubject:
+        """A new subject without descriptors yet (audited)."""
         subject = FaceSubject(id=new_id(), name=name, created_at=self._clock())
-        await self._db.face_subjects.add(subject)
-        await self._record("workstation.subject.create", actor, f"subject:{subject.id}", ip=ip)
+        async with self._db.unit_of_work() as unit:
+            await unit.face_subjects.add(subject)
+            target = f"subject:{subject.id}"
+            await self._record(unit.audit, "workstation.subject.create", actor, target)
         return subject
 
     async def get_subject(self, subject_id: str) -> tuple[FaceSubject, int]:
@@ -191,9 +195,9 @@ class WorkstationService:
         return embedder.model_ref, vectors
 
     async def enrol(
-        self, actor: str, subject_id: str, photos: Sequence[bytes], *, ip: str | None = None
+        self, actor: Actor, subject_id: str, photos: Sequence[bytes]
     ) -> tuple[FaceEmbedding, ...]:
-        """Add one descriptor per photo (all or none); the photos are not kept.
+        """Add one descriptor per photo (all or none, audited); the photos are not kept.
 
         Raises:
             NotFoundError: No such subject.
@@ -210,41 +214,48 @@ class WorkstationService:
             FaceEmbedding(id=new_id(), subject_id=subject_id, model=model, vector=v, created_at=now)
             for v in vectors
         )
-        await self._db.face_subjects.add_embeddings(made)
-        await self._record(
-            "workstation.subject.enrol",
-            actor,
-            f"subject:{subject_id}",
-            ip=ip,
-            photos=len(made),
-            model=model,
-        )
+        async with self._db.unit_of_work() as unit:
+            await unit.face_subjects.add_embeddings(made)
+            await self._record(
+                unit.audit,
+                "workstation.subject.enrol",
+                actor,
+                f"subject:{subject_id}",
+                photos=len(made),
+                model=model,
+            )
         await self._changed(await self._clients_naming(subject_id))
         return made
 
-    async def delete_subject(self, actor: str, subject_id: str, *, ip: str | None = None) -> int:
-        """Delete a subject, erase its descriptors, drop it from clients; the count erased."""
-        erased = await self._db.face_subjects.delete(subject_id)
-        naming = await self._clients_naming(subject_id)
-        for client_id in naming:
-            client = await self._db.verify_clients.get(client_id)
-            kept = [s for s in client.subjects if s != subject_id]
-            await self._db.verify_clients.update(client_id, subjects=kept)
-        await self._record(
-            "workstation.subject.delete",
-            actor,
-            f"subject:{subject_id}",
-            ip=ip,
-            erased_embeddings=erased,
-            clients=len(naming),
-        )
+    async def delete_subject(self, actor: Actor, subject_id: str) -> int:
+        """Delete a subject, erase its descriptors, drop it from clients (one unit, audited).
+
+        Returns:
+            How many descriptors were erased.
+        """
+        async with self._db.unit_of_work() as unit:
+            erased = await unit.face_subjects.delete(subject_id)
+            naming = await self._clients_naming(subject_id, unit.verify_clients)
+            for client_id in naming:
+                client = await unit.verify_clients.get(client_id)
+                kept = [s for s in client.subjects if s != subject_id]
+                await unit.verify_clients.update(client_id, subjects=kept)
+            await self._record(
+                unit.audit,
+                "workstation.subject.delete",
+                actor,
+                f"subject:{subject_id}",
+                erased_embeddings=erased,
+                clients=len(naming),
+            )
         await self._changed(naming)
         return erased
 
-    async def _clients_naming(self, subject_id: str) -> list[str]:
-        clients = await all_pages(
-            lambda skip: self._db.verify_clients.list(limit=MAX_PAGE, offset=skip)
-        )
+    async def _clients_naming(
+        self, subject_id: str, repository: VerifyClientRepository | None = None
+    ) -> list[str]:
+        clients_of = repository if repository is not None else self._db.verify_clients
+        clients = await all_pages(lambda skip: clients_of.list(limit=MAX_PAGE, offset=skip))
         return [c.id for c in clients if subject_id in c.subjects]
 
     async def enrolled_faces(self, client: VerifyClient) -> EnrolledFaces | None:
@@ -264,10 +275,8 @@ class WorkstationService:
             except NotFoundError as exc:
                 raise ValidationError(f"subject {subject_id} does not exist") from exc
 
-    async def register(
-        self, actor: str, name: str, subjects: Sequence[str], *, ip: str | None = None
-    ) -> IssuedClient:
-        """Register a client; its key (256 random bits) is in the answer only."""
+    async def register(self, actor: Actor, name: str, subjects: Sequence[str]) -> IssuedClient:
+        """Register a client (audited); its key (256 random bits) is in the answer only."""
         await self._check_subjects(subjects)
         secret = secrets.token_urlsafe(32)
         client = VerifyClient(
@@ -277,14 +286,15 @@ class WorkstationService:
             subjects=tuple(subjects),
             created_at=self._clock(),
         )
-        await self._db.verify_clients.add(client)
-        await self._record(
-            "workstation.client.register",
-            actor,
-            f"verify-client:{client.id}",
-            ip=ip,
-            subjects=list(client.subjects),
-        )
+        async with self._db.unit_of_work() as unit:
+            await unit.verify_clients.add(client)
+            await self._record(
+                unit.audit,
+                "workstation.client.register",
+                actor,
+                f"verify-client:{client.id}",
+                subjects=list(client.subjects),
+            )
         return IssuedClient(client, secret)
 
     async def get_client(self, client_id: str) -> VerifyClient:
@@ -297,41 +307,43 @@ class WorkstationService:
 
     async def update_client(
         self,
-        actor: str,
+        actor: Actor,
         client_id: str,
         *,
         name: str | None = None,
         subjects: Sequence[str] | None = None,
-        ip: str | None = None,
     ) -> VerifyClient:
-        """Rename a client or change the subjects allowed at it."""
+        """Rename a client or change the subjects allowed at it (audited)."""
         if subjects is not None:
             await self._check_subjects(subjects)
-        client = await self._db.verify_clients.update(client_id, name=name, subjects=subjects)
-        await self._record(
-            "workstation.client.update",
-            actor,
-            f"verify-client:{client_id}",
-            ip=ip,
-            subjects=list(client.subjects),
-        )
+        async with self._db.unit_of_work() as unit:
+            client = await unit.verify_clients.update(client_id, name=name, subjects=subjects)
+            await self._record(
+                unit.audit,
+                "workstation.client.update",
+                actor,
+                f"verify-client:{client_id}",
+                subjects=list(client.subjects),
+            )
         await self._changed([client_id])
         return client
 
-    async def set_status(
-        self, actor: str, client_id: str, status: ClientStatus, *, ip: str | None = None
-    ) -> VerifyClient:
-        """Pause, block or unblock (``active``) a client; a live session of it ends at once
-        when it is paused or blocked."""
-        client = await self._db.verify_clients.set_status(client_id, status)
-        await self._record(_STATUS_ACTIONS[status], actor, f"verify-client:{client_id}", ip=ip)
+    async def set_status(self, actor: Actor, client_id: str, status: ClientStatus) -> VerifyClient:
+        """Pause, block or unblock (``active``) a client (audited); a live session of it ends at
+        once when it is paused or blocked."""
+        async with self._db.unit_of_work() as unit:
+            client = await unit.verify_clients.set_status(client_id, status)
+            target = f"verify-client:{client_id}"
+            await self._record(unit.audit, _STATUS_ACTIONS[status], actor, target)
         await self._changed([client_id])
         return client
 
-    async def delete_client(self, actor: str, client_id: str, *, ip: str | None = None) -> None:
-        """Remove a client (its decision history stays)."""
-        await self._db.verify_clients.delete(client_id)
-        await self._record("workstation.client.delete", actor, f"verify-client:{client_id}", ip=ip)
+    async def delete_client(self, actor: Actor, client_id: str) -> None:
+        """Remove a client (audited; its decision history stays)."""
+        async with self._db.unit_of_work() as unit:
+            await unit.verify_clients.delete(client_id)
+            target = f"verify-client:{client_id}"
+            await self._record(unit.audit, "workstation.client.delete", actor, target)
         await self._changed([client_id])
 
     async def authenticate(
@@ -358,13 +370,16 @@ class WorkstationService:
             with contextlib.suppress(RateLimitedError):
                 self._failures.hit(address)
             target = f"verify-client:{client_id}"[:300]
-            await self._record(
-                "workstation.client.connect",
-                target[:200],
-                target,
-                ip=ip,
-                outcome="failure",
-                reason="unknown client or wrong key",
+            await self._audit.append(
+                AuditEntry(
+                    "workstation.client.connect",
+                    target[:200],
+                    self._clock(),
+                    target,
+                    "failure",
+                    {"reason": "unknown client or wrong key"},
+                    ip,
+                )
             )
             raise AuthenticationError("unknown client or wrong key")
         await self._db.verify_clients.touch(client.id, self._clock())

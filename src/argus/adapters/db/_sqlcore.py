@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from argus.domain.errors import ConflictError, NotFoundError, StorageError
 
 __all__ = [
+    "Bind",
     "count_rows",
     "delete_by_id",
     "insert_for",
@@ -30,6 +31,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+Bind = AsyncEngine | AsyncConnection
+"""What a repository runs on: the engine (one transaction per call) or the open
+connection of a unit of work (every call joins its transaction)."""
 
 
 def new_error_id() -> str:
@@ -71,17 +76,23 @@ def _connection_failure(exc: BaseException) -> OSError | None:
 
 
 @asynccontextmanager
-async def transaction(engine: AsyncEngine, what: str) -> AsyncIterator[AsyncConnection]:
+async def transaction(bind: Bind, what: str) -> AsyncIterator[AsyncConnection]:
     """One transaction, with database errors translated into ``ArgusError``s.
 
-    A unique or foreign-key violation becomes ``ConflictError``, any other
-    database or connection failure ``StorageError``; ``what`` names the
-    operation in the message. Neither message quotes the database: its text
-    (statement, parameters, constraint details) is logged under an error id.
+    On an engine it begins and commits a transaction of its own; on the
+    connection of a unit of work it joins the unit's transaction, which the
+    unit commits or rolls back. A unique or foreign-key violation becomes
+    ``ConflictError``, any other database or connection failure
+    ``StorageError``; ``what`` names the operation in the message. Neither
+    message quotes the database: its text (statement, parameters, constraint
+    details) is logged under an error id.
     """
     try:
-        async with engine.begin() as connection:
-            yield connection
+        if isinstance(bind, AsyncConnection):
+            yield bind
+        else:
+            async with bind.begin() as connection:
+                yield connection
     except sqlalchemy.exc.IntegrityError as exc:
         error_id = new_error_id()
         log.info("%s: constraint violated (error %s): %s", what, error_id, exc.orig)
@@ -90,7 +101,7 @@ async def transaction(engine: AsyncEngine, what: str) -> AsyncIterator[AsyncConn
         raise storage_failure(what, exc) from exc
 
 
-async def delete_by_id(engine: AsyncEngine, table: sa.Table, kind: str, entity_id: str) -> None:
+async def delete_by_id(engine: Bind, table: sa.Table, kind: str, entity_id: str) -> None:
     """Delete the row of ``table`` with this id in its own transaction.
 
     Raises:
@@ -109,6 +120,6 @@ async def count_rows(connection: AsyncConnection, table: sa.Table, *where: Any) 
     return int(total or 0)
 
 
-def insert_for(engine: AsyncEngine) -> Callable[[sa.Table], Any]:
+def insert_for(engine: Bind) -> Callable[[sa.Table], Any]:
     """The dialect's ``insert`` (with ``on_conflict_do_nothing``) for ``engine``."""
     return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert

@@ -11,14 +11,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from argus.domain.alerts import Alert, Incident, IncidentStatus
 from argus.domain.checks import aware_utc
 from argus.domain.errors import ConflictError, NotFoundError
 from argus.domain.rules import Rule
 from argus.ports.alerts import AlertFilter
-from argus.ports.repositories import Page, check_page
+from argus.ports.paging import Page, check_page
 
 __all__ = ["MemoryAlertRepository", "MemoryIncidentRepository", "MemoryRuleRepository"]
 
@@ -63,6 +63,10 @@ class MemoryRuleRepository:
     def __init__(self, check: Callable[[], None]) -> None:
         self._check = check
         self._rules: dict[str, Rule] = {}
+
+    def tables(self) -> tuple[dict[str, Any], ...]:
+        """The containers of its state (a unit of work restores them on rollback)."""
+        return (self._rules,)
 
     async def add(self, rule: Rule) -> None:
         self._check()
@@ -122,6 +126,10 @@ class MemoryAlertRepository:
     def __init__(self, check: Callable[[], None]) -> None:
         self._check = check
         self._alerts: dict[str, Alert] = {}
+
+    def tables(self) -> tuple[dict[str, Any], ...]:
+        """The containers of its state (a unit of work restores them on rollback)."""
+        return (self._alerts,)
 
     def _holder(self, alert: Alert) -> Alert | None:
         """The other stored alert of ``alert``'s rule and event, if any."""
@@ -196,6 +204,10 @@ class MemoryIncidentRepository:
     def __init__(self, check: Callable[[], None]) -> None:
         self._check = check
         self._incidents: dict[str, Incident] = {}
+
+    def tables(self) -> tuple[dict[str, Any], ...]:
+        """The containers of its state (a unit of work restores them on rollback)."""
+        return (self._incidents,)
 
     async def add(self, incident: Incident) -> None:
         self._check()

@@ -20,16 +20,16 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from argus.adapters.db._sqlcore import count_rows, delete_by_id, insert_for, transaction
+from argus.adapters.db._sqlcore import Bind, count_rows, delete_by_id, insert_for, transaction
 from argus.adapters.db.tables import alerts, incidents, rules
 from argus.domain.alerts import OPEN_ALERT_STATES, Alert, Incident, IncidentStatus
 from argus.domain.checks import aware_utc
 from argus.domain.errors import ConflictError, NotFoundError, StorageError, ValidationError
 from argus.domain.rules import Rule
 from argus.ports.alerts import AlertFilter
-from argus.ports.repositories import Page, check_page
+from argus.ports.paging import Page, check_page
 
 __all__ = ["SqlAlertRepository", "SqlIncidentRepository", "SqlRuleRepository"]
 
@@ -87,7 +87,7 @@ def _rule(row: Row) -> Rule:
 class SqlRuleRepository:
     """Rules in the ``rules`` table (see ``RuleRepository``)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Bind) -> None:
         self._engine = engine
 
     async def add(self, rule: Rule) -> None:
@@ -187,7 +187,7 @@ def _alert_conditions(where: AlertFilter) -> builtins.list[Any]:
 class SqlAlertRepository:
     """Alerts in the ``alerts`` table (see ``AlertRepository``)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Bind) -> None:
         self._engine = engine
         self._insert = insert_for(engine)
 
@@ -295,7 +295,7 @@ def _incident(row: Row) -> Incident:
 class SqlIncidentRepository:
     """Incidents in the ``incidents`` table (see ``IncidentRepository``)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Bind) -> None:
         self._engine = engine
 
     async def add(self, incident: Incident) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator
+from typing import Any
 
 from argus.domain.audit import (
     GENESIS_HASH,
@@ -19,7 +20,7 @@ from argus.domain.audit import (
     verify_stream,
 )
 from argus.ports.audit import AuditFilter, check_records_args
-from argus.ports.repositories import MAX_PAGE, Page, check_page
+from argus.ports.paging import MAX_PAGE, Page, check_page
 
 __all__ = ["MemoryAuditLog", "matches"]
 
@@ -51,6 +52,10 @@ class MemoryAuditLog:
     def __init__(self, chain_key: bytes) -> None:
         self._key = chain_key
         self._records: builtins.list[AuditRecord] = []
+
+    def tables(self) -> tuple[builtins.list[Any], ...]:
+        """The containers of its state (a unit of work restores them on rollback)."""
+        return (self._records,)
 
     async def append(self, entry: AuditEntry) -> AuditRecord:
         last = self._records[-1] if self._records else None

@@ -25,9 +25,9 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from argus.adapters.db._sqlcore import count_rows, transaction
+from argus.adapters.db._sqlcore import Bind, count_rows, transaction
 from argus.adapters.db.tables import audit_log
 from argus.domain.audit import (
     GENESIS_HASH,
@@ -40,7 +40,7 @@ from argus.domain.audit import (
 )
 from argus.domain.errors import StorageError
 from argus.ports.audit import AuditFilter, check_records_args
-from argus.ports.repositories import MAX_PAGE, Page, check_page
+from argus.ports.paging import MAX_PAGE, Page, check_page
 
 __all__ = ["AUDIT_LOCK_ID", "SqlAuditLog"]
 
@@ -48,22 +48,6 @@ AUDIT_LOCK_ID = int.from_bytes(b"argusaud", "big")
 """The PostgreSQL advisory lock that serialises appends (``argusaud`` as a 64-bit integer)."""
 
 Row = sa.Row[Any]
-
-
-def _row(record: AuditRecord) -> dict[str, Any]:
-    entry = record.entry
-    return {
-        "seq": record.seq,
-        "at": entry.at,
-        "actor": entry.actor,
-        "action": entry.action,
-        "target": entry.target,
-        "outcome": entry.outcome,
-        "ip": entry.ip,
-        "details": entry.details,
-        "prev_hash": record.prev_hash,
-        "hash": record.hash,
-    }
 
 
 def _record(row: Row) -> AuditRecord:
@@ -126,7 +110,7 @@ class SqlAuditLog:
         chain_key: The key the chain's hashes are made with (``chain_key``).
     """
 
-    def __init__(self, engine: AsyncEngine, chain_key: bytes) -> None:
+    def __init__(self, engine: Bind, chain_key: bytes) -> None:
         self._engine = engine
         self._key = chain_key
         self._lock = asyncio.Lock()
@@ -147,7 +131,7 @@ class SqlAuditLog:
             ).first()
             head = None if last is None else (int(last.seq), str(last.hash))
             record = next_record(self._key, head, checked)
-            await connection.execute(sa.insert(audit_log).values(_row(record)))
+            await connection.execute(sa.insert(audit_log).values(record.fields()))
         return record
 
     async def records(

@@ -15,16 +15,17 @@ import secrets
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from argus.domain.cameras import Credentials
 from argus.domain.errors import ConfigError, StorageError
+from argus.domain.keys import derive_key
 
 __all__ = ["CredentialCipher", "load_or_create_secret_key", "resolve_secret_key"]
 
 _VERSION = b"\x01"
+CREDENTIALS_KEY_LABEL = "argus camera credentials v1"
+"""The ``derive_key`` label of the camera-credentials key."""
 _NONCE = 12
 _MIN_SECRET = 16
 
@@ -43,10 +44,7 @@ class CredentialCipher:
     def __init__(self, secret: bytes) -> None:
         if len(secret) < _MIN_SECRET:
             raise ConfigError(f"the secret key must be at least {_MIN_SECRET} bytes")
-        key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"argus camera credentials v1"
-        ).derive(secret)
-        self._aead = AESGCM(key)
+        self._aead = AESGCM(derive_key(secret, CREDENTIALS_KEY_LABEL))
 
     def encrypt(self, credentials: Credentials, *, context: str) -> bytes:
         """Encrypt ``credentials`` bound to ``context`` (the camera id)."""

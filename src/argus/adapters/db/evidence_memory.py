@@ -6,14 +6,14 @@ the SQL store (``evidence_sql``).
 
 from __future__ import annotations
 
-import builtins
-from datetime import datetime
+from dataclasses import replace
 
 from argus.domain.checks import aware_utc
 from argus.domain.errors import ConflictError, NotFoundError
 from argus.domain.evidence import EvidenceItem
 from argus.domain.evidence_status import EvidenceEntry, EvidenceGap
-from argus.ports.repositories import Page, check_page
+from argus.ports.evidence import ALL_EVIDENCE, EvidenceFilter
+from argus.ports.paging import Page, check_page
 
 __all__ = ["MemoryEvidenceRepository"]
 
@@ -40,49 +40,20 @@ class MemoryEvidenceRepository:
         return self._get(evidence_id)
 
     async def list(
-        self,
-        *,
-        alert_id: str | None = None,
-        incident_id: str | None = None,
-        camera_id: str | None = None,
-        created_before: datetime | None = None,
-        locked: bool | None = None,
-        limit: int = 100,
-        offset: int = 0,
+        self, where: EvidenceFilter = ALL_EVIDENCE, *, limit: int = 100, offset: int = 0
     ) -> Page[EvidenceItem]:
         check_page(limit, offset)
-        before = None if created_before is None else aware_utc(created_before, "created_before")
-        found: builtins.list[EvidenceItem] = [
-            item
-            for item in self._items.values()
-            if (alert_id is None or item.alert_id == alert_id)
-            and (incident_id is None or item.incident_id == incident_id)
-            and (camera_id is None or item.camera_id == camera_id)
-            and (before is None or item.created_at < before)
-            and (locked is None or item.locked == locked)
-        ]
+        if where.created_before is not None:
+            where = replace(where, created_before=aware_utc(where.created_before, "created_before"))
+        found = [item for item in self._items.values() if where.matches(item)]
         found.sort(key=lambda item: (item.created_at, item.id))
         return Page(tuple(found[offset : offset + limit]), len(found))
 
     async def browse(
-        self,
-        *,
-        alert_id: str | None = None,
-        incident_id: str | None = None,
-        camera_id: str | None = None,
-        locked: bool | None = None,
-        limit: int = 100,
-        offset: int = 0,
+        self, where: EvidenceFilter = ALL_EVIDENCE, *, limit: int = 100, offset: int = 0
     ) -> Page[EvidenceEntry]:
         # Items in a dict cannot be edited behind the repository's back: none is tampered.
-        page = await self.list(
-            alert_id=alert_id,
-            incident_id=incident_id,
-            camera_id=camera_id,
-            locked=locked,
-            limit=limit,
-            offset=offset,
-        )
+        page = await self.list(where, limit=limit, offset=offset)
         return Page(tuple(page.items), page.total)
 
     async def record_gap(self, gap: EvidenceGap) -> None:

@@ -18,7 +18,6 @@ so a lock taken by another server between a check and a delete still holds.
 from __future__ import annotations
 
 import builtins
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,7 +30,8 @@ from argus.domain.checks import aware_utc
 from argus.domain.errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from argus.domain.evidence import EvidenceItem
 from argus.domain.evidence_status import EvidenceEntry, EvidenceGap, TamperedEvidence
-from argus.ports.repositories import Page, check_page
+from argus.ports.evidence import ALL_EVIDENCE, EvidenceFilter
+from argus.ports.paging import Page, check_page
 
 __all__ = ["SqlEvidenceRepository"]
 
@@ -83,6 +83,23 @@ def _entry(row: sa.Row[Any]) -> EvidenceEntry:
     )
 
 
+def _conditions(where: EvidenceFilter) -> builtins.list[Any]:
+    """``where`` as SQL conditions on the columns."""
+    conditions: builtins.list[Any] = []
+    if where.alert_id is not None:
+        conditions.append(evidence.c.alert_id == where.alert_id)
+    if where.incident_id is not None:
+        conditions.append(evidence.c.incident_id == where.incident_id)
+    if where.camera_id is not None:
+        conditions.append(evidence.c.camera_id == where.camera_id)
+    if where.created_before is not None:
+        before = aware_utc(where.created_before, "created_before")
+        conditions.append(evidence.c.created_at < before)
+    if where.locked is not None:
+        conditions.append(evidence.c.locked.is_(where.locked))
+    return conditions
+
+
 def _gap(row: sa.Row[Any]) -> EvidenceGap:
     return _parse("evidence gap", EvidenceGap.from_dict, row.body)
 
@@ -111,81 +128,33 @@ class SqlEvidenceRepository:
         return _item(row)
 
     async def _rows(
-        self,
-        *,
-        alert_id: str | None,
-        incident_id: str | None,
-        camera_id: str | None,
-        created_before: datetime | None,
-        locked: bool | None,
-        limit: int,
-        offset: int,
+        self, where: EvidenceFilter, limit: int, offset: int
     ) -> tuple[builtins.list[sa.Row[Any]], int]:
+        """The one query behind ``list`` and ``browse``: a page of rows and the total."""
         check_page(limit, offset)
-        where: builtins.list[Any] = []
-        if alert_id is not None:
-            where.append(evidence.c.alert_id == alert_id)
-        if incident_id is not None:
-            where.append(evidence.c.incident_id == incident_id)
-        if camera_id is not None:
-            where.append(evidence.c.camera_id == camera_id)
-        if created_before is not None:
-            where.append(evidence.c.created_at < aware_utc(created_before, "created_before"))
-        if locked is not None:
-            where.append(evidence.c.locked.is_(locked))
+        conditions = _conditions(where)
         query = (
             sa.select(evidence)
-            .where(*where)
+            .where(*conditions)
             .order_by(evidence.c.created_at, evidence.c.id)
             .limit(limit)
             .offset(offset)
         )
         async with transaction(self._engine, "listing evidence") as connection:
-            total = await count_rows(connection, evidence, *where)
+            total = await count_rows(connection, evidence, *conditions)
             rows = (await connection.execute(query)).all()
         return builtins.list(rows), total
 
     async def list(
-        self,
-        *,
-        alert_id: str | None = None,
-        incident_id: str | None = None,
-        camera_id: str | None = None,
-        created_before: datetime | None = None,
-        locked: bool | None = None,
-        limit: int = 100,
-        offset: int = 0,
+        self, where: EvidenceFilter = ALL_EVIDENCE, *, limit: int = 100, offset: int = 0
     ) -> Page[EvidenceItem]:
-        rows, total = await self._rows(
-            alert_id=alert_id,
-            incident_id=incident_id,
-            camera_id=camera_id,
-            created_before=created_before,
-            locked=locked,
-            limit=limit,
-            offset=offset,
-        )
+        rows, total = await self._rows(where, limit, offset)
         return Page(tuple(_item(row) for row in rows), total)
 
     async def browse(
-        self,
-        *,
-        alert_id: str | None = None,
-        incident_id: str | None = None,
-        camera_id: str | None = None,
-        locked: bool | None = None,
-        limit: int = 100,
-        offset: int = 0,
+        self, where: EvidenceFilter = ALL_EVIDENCE, *, limit: int = 100, offset: int = 0
     ) -> Page[EvidenceEntry]:
-        rows, total = await self._rows(
-            alert_id=alert_id,
-            incident_id=incident_id,
-            camera_id=camera_id,
-            created_before=None,
-            locked=locked,
-            limit=limit,
-            offset=offset,
-        )
+        rows, total = await self._rows(where, limit, offset)
         return Page(tuple(_entry(row) for row in rows), total)
 
     async def record_gap(self, gap: EvidenceGap) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from argus.domain.errors import ConflictError, NotFoundError
 from argus.domain.identity import ApiKey, User
 from argus.ports.identity import RefreshToken
-from argus.ports.repositories import Page, check_page
+from argus.ports.paging import Page, check_page
 
 __all__ = [
     "MemoryApiKeyRepository",

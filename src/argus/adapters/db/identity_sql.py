@@ -21,7 +21,7 @@ from argus.adapters.db.tables import (
 from argus.domain.errors import NotFoundError
 from argus.domain.identity import ApiKey, User
 from argus.ports.identity import RefreshToken
-from argus.ports.repositories import Page, check_page
+from argus.ports.paging import Page, check_page
 
 __all__ = [
     "SqlApiKeyRepository",

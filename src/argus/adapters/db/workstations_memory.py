@@ -18,7 +18,7 @@ from argus.domain.workstations import (
     VerifyClient,
     check_client_status,
 )
-from argus.ports.repositories import Page, check_page
+from argus.ports.paging import Page, check_page
 from argus.ports.workstations import VersionedState
 
 __all__ = [
@@ -40,6 +40,13 @@ class MemorySubjectRepository:
         self._check = check
         self._subjects: dict[str, FaceSubject] = {}
         self._embeddings: dict[str, FaceEmbedding] = {}
+
+    def tables(self) -> tuple[dict[str, Any], ...]:
+        """The containers of its state (a unit of work restores them on rollback)."""
+        return (
+            self._subjects,
+            self._embeddings,
+        )
 
     async def add(self, subject: FaceSubject) -> None:
         self._check()
@@ -96,6 +103,10 @@ class MemoryVerifyClientRepository:
     def __init__(self, check: Callable[[], None] = _no_check) -> None:
         self._check = check
         self._clients: dict[str, VerifyClient] = {}
+
+    def tables(self) -> tuple[dict[str, Any], ...]:
+        """The containers of its state (a unit of work restores them on rollback)."""
+        return (self._clients,)
 
     async def add(self, client: VerifyClient) -> None:
         self._check()

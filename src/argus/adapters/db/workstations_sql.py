@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from argus.adapters.db._sqlcore import count_rows, delete_by_id, transaction
+from argus.adapters.db._sqlcore import Bind, count_rows, delete_by_id, transaction
 from argus.adapters.db.tables import (
     capacity_state,
     face_embeddings,
@@ -32,7 +31,7 @@ from argus.domain.workstations import (
     VerifyClient,
     check_client_status,
 )
-from argus.ports.repositories import Page, check_page
+from argus.ports.paging import Page, check_page
 from argus.ports.workstations import VersionedState
 
 __all__ = [
@@ -70,7 +69,7 @@ def _embedding(row: Row) -> FaceEmbedding:
 class SqlSubjectRepository:
     """Subjects in ``face_subjects``, descriptors in ``face_embeddings``."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Bind) -> None:
         self._engine = engine
 
     async def add(self, subject: FaceSubject) -> None:
@@ -176,7 +175,7 @@ def _client(row: Row) -> VerifyClient:
 class SqlVerifyClientRepository:
     """Clients in ``verify_clients`` (see ``VerifyClientRepository``)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Bind) -> None:
         self._engine = engine
 
     async def add(self, client: VerifyClient) -> None:
@@ -275,7 +274,7 @@ def _decision(row: Row) -> DecisionRecord:
 class SqlDecisionRepository:
     """The decision history in ``verify_decisions`` (see ``DecisionRepository``)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Bind) -> None:
         self._engine = engine
 
     async def add(self, record: DecisionRecord) -> None:
@@ -321,7 +320,7 @@ class SqlCapacityStore:
         name: The row's key, so several systems could share a database.
     """
 
-    def __init__(self, engine: AsyncEngine, name: str = "workstations") -> None:
+    def __init__(self, engine: Bind, name: str = "workstations") -> None:
         self._engine = engine
         self._name = name
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from argus.domain.errors import ConfigError
 from argus.domain.nms import nms
-from argus.errors import ConfigError
 
 __all__ = ["DetectionFilter"]
 

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from argus.domain.errors import ConfigError, ValidationError
 from argus.domain.letterbox import Letterbox, letterbox
-from argus.errors import ConfigError, ValidationError
 
 __all__ = ["PAD_VALUE", "check_image", "check_images", "check_model_ref", "letterbox_into"]
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from argus.errors import DetectorError
+from argus.domain.errors import DetectorError
 
 __all__ = ["DecodedBoxes", "Layout", "decode", "detect_layout", "parse_layout"]
 

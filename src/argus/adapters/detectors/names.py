@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from argus.adapters.detectors.ort_session import open_session
-from argus.errors import ModelError
+from argus.domain.errors import ModelError
 
 __all__ = ["load_class_names", "names_from_metadata", "parse_names", "read_names_file"]
 

@@ -24,8 +24,8 @@ from argus.adapters.detectors.layouts import Layout, decode, detect_layout, pars
 from argus.adapters.detectors.names import names_from_metadata
 from argus.adapters.detectors.ort_session import ORT_ERRORS, open_session
 from argus.domain.detections import Detections
+from argus.domain.errors import ConfigError, DetectorError, ModelError
 from argus.domain.letterbox import Letterbox
-from argus.errors import ConfigError, DetectorError, ModelError
 
 __all__ = ["DEFAULT_INPUT_SIZE", "OnnxYoloDetector"]
 

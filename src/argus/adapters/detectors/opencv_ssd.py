@@ -35,7 +35,7 @@ from argus.adapters.detectors.filtering import DetectionFilter
 from argus.adapters.detectors.images import check_images, check_model_ref
 from argus.adapters.detectors.names import read_names_file
 from argus.domain.detections import Detections
-from argus.errors import ConfigError, DetectorError, ModelError
+from argus.domain.errors import ConfigError, DetectorError, ModelError
 
 __all__ = [
     "SSD_INPUT_SIZE",

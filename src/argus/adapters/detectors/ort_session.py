@@ -7,7 +7,7 @@ from pathlib import Path
 import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
-from argus.errors import ConfigError, ModelError
+from argus.domain.errors import ConfigError, ModelError
 
 __all__ = ["ORT_ERRORS", "PROVIDERS", "open_session"]
 

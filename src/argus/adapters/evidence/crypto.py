@@ -33,12 +33,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from argus.domain.errors import ConfigError, IntegrityError, ValidationError
 from argus.domain.evidence import EvidenceItem, check_kid, signed_metadata
+from argus.domain.keys import derive_key
 from argus.ports.evidence import SealedEvidence
 
 __all__ = ["KEY_FILE", "Keyring", "load_keyring", "parse_master_keys", "rotate_key_file"]
@@ -108,9 +107,7 @@ class Keyring:
 
     def mac(self, item: EvidenceItem, ciphertext: bytes) -> bytes:
         """HMAC-SHA256 over ``ciphertext`` and ``signed_metadata(item)``, keyed by its data key."""
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HMAC_INFO).derive(
-            self._unwrap(item)
-        )
+        key = derive_key(self._unwrap(item), _HMAC_INFO.decode())
         digest = hmac.new(key, _HMAC_LABEL, hashlib.sha256)
         digest.update(len(ciphertext).to_bytes(8, "big"))
         digest.update(ciphertext)

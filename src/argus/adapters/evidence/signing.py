@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Self
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from argus.domain.errors import ConfigError
 from argus.domain.evidence import key_fingerprint
+from argus.domain.keys import derive_key
 
 __all__ = ["Ed25519Signer"]
 
@@ -45,7 +45,7 @@ class Ed25519Signer:
         """
         if len(secret) < _MIN_SECRET:
             raise ConfigError(f"the secret key must be at least {_MIN_SECRET} bytes")
-        seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret)
+        seed = derive_key(secret, _INFO.decode())
         return cls(Ed25519PrivateKey.from_private_bytes(seed))
 
     @property

@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from argus.domain.errors import ValidationError
 from argus.domain.face_align import chip_transform
-from argus.errors import ValidationError
 
 __all__ = ["extract_chip"]
 

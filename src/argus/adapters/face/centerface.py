@@ -22,9 +22,9 @@ import numpy.typing as npt
 
 from argus.adapters.detectors.ort_session import ORT_ERRORS, open_session
 from argus.adapters.modelpacks.centerface import CENTERFACE_OUTPUTS
+from argus.domain.errors import ConfigError, DetectorError, ValidationError
 from argus.domain.faces import FaceDetections
 from argus.domain.nms import nms
-from argus.errors import ConfigError, DetectorError, ValidationError
 
 __all__ = ["STRIDE", "CenterFaceDetector", "decode_centerface", "input_geometry"]
 

@@ -10,8 +10,8 @@ import numpy.typing as npt
 
 from argus.adapters.detectors.ort_session import ORT_ERRORS, open_session
 from argus.adapters.face.align import extract_chip
+from argus.domain.errors import DetectorError, ModelError, ValidationError
 from argus.domain.faces import Face
-from argus.errors import DetectorError, ModelError, ValidationError
 
 __all__ = ["CHIP_PADDING", "CHIP_SIZE", "DlibResnetEmbedder"]
 

@@ -20,8 +20,8 @@ from argus.adapters.modelpacks.dlib_resnet import DlibResnetBuilder
 from argus.adapters.modelpacks.store import sha256_file, validate_pack_name
 from argus.adapters.modelpacks.torch_pickle import load_checkpoint
 from argus.adapters.modelpacks.yolov7_onnx import convert_checkpoint, write_onnx
+from argus.domain.errors import ConfigError, DetectorError, ModelBuildError, ModelError
 from argus.domain.models import ModelFile, ModelManifest
-from argus.errors import ConfigError, DetectorError, ModelBuildError, ModelError
 from argus.ports.modelstore import PackBuilder
 
 __all__ = [

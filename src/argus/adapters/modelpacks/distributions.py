@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
-from argus.errors import ModelBuildError
+from argus.domain.errors import ModelBuildError
 
 __all__ = ["distribution_file"]
 

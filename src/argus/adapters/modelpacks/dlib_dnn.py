@@ -23,7 +23,7 @@ Primitive encodings (``dlib/serialize.h``, ``dlib/dnn/tensor.h``):
 Only the layer kinds the face-recognition ResNet uses are understood (``con_``,
 ``affine_``, ``relu_``, ``add_prev_``, ``max_pool_``, ``avg_pool_``, ``fc_`` and
 ``loss_metric_`` over ``input_rgb_image_sized``); any other raises
-:class:`~argus.errors.ModelBuildError` naming it. Tag ids are not stored in the
+:class:`~argus.domain.errors.ModelBuildError` naming it. Tag ids are not stored in the
 file: the caller matches the records against the architecture it expects.
 """
 
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from argus.errors import ModelBuildError
+from argus.domain.errors import ModelBuildError
 
 __all__ = ["DlibInput", "DlibLayer", "DlibNet", "parse_dlib_net", "read_dlib_net"]
 

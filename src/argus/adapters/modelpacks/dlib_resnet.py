@@ -43,8 +43,8 @@ from argus.adapters.modelpacks.distributions import distribution_file
 from argus.adapters.modelpacks.dlib_dnn import DlibLayer, DlibNet, read_dlib_net
 from argus.adapters.modelpacks.store import sha256_file
 from argus.adapters.modelpacks.yolov7_onnx import IR_VERSION, OPSET, write_onnx
+from argus.domain.errors import ConfigError, ModelBuildError
 from argus.domain.models import ModelFile, ModelManifest
-from argus.errors import ConfigError, ModelBuildError
 
 __all__ = [
     "DLIB_MODELS_DISTRIBUTION",

@@ -8,8 +8,8 @@ import os
 import re
 from pathlib import Path
 
+from argus.domain.errors import ModelNotFoundError, ValidationError
 from argus.domain.models import ModelManifest
-from argus.errors import ModelNotFoundError, ValidationError
 from argus.ports.modelstore import FileProblem
 
 __all__ = ["FileModelStore", "MemoryModelStore", "sha256_file", "validate_pack_name"]

@@ -13,7 +13,7 @@ global the file names, so this module unpickles with an explicit allow-list:
   ``torch.nn.modules.*``) become :class:`ModuleRecord` subclasses: inert records
   that only store the pickled ``__dict__`` and never call anything.
 
-Every other global raises :class:`~argus.errors.UnsafePickleError` naming it, before
+Every other global raises :class:`~argus.domain.errors.UnsafePickleError` naming it, before
 anything is called. Calling (REDUCE, INST, OBJ) a record class or a storage marker
 is refused too, so the only code a pickle can reach is the handful of functions
 defined here.
@@ -21,20 +21,24 @@ defined here.
 
 from __future__ import annotations
 
-import io
-import pickle
 import re
 import zipfile
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from argus.errors import ModelBuildError, UnsafePickleError
+from argus.adapters.modelpacks.torch_records import ModuleRecord
+from argus.adapters.modelpacks.torch_unpickler import (
+    MAX_PICKLE_BYTES,
+    MAX_STORAGE_BYTES,
+    Storage,
+    StorageType,
+    loads_pickle,
+)
+from argus.domain.errors import ModelBuildError, UnsafePickleError
 
 __all__ = [
     "Checkpoint",
@@ -42,273 +46,6 @@ __all__ = [
     "load_checkpoint",
     "loads_pickle",
 ]
-
-#: Module paths whose CapWords globals are turned into inert records.
-RECORD_MODULE_PREFIXES: tuple[str, ...] = ("models.", "utils.", "torch.nn.modules.")
-_MODULE_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
-_CLASS_NAME = re.compile(r"[A-Z][A-Za-z0-9_]*\Z")
-_MAX_PICKLE_BYTES = 64 * 1024 * 1024
-_MAX_STORAGE_BYTES = 4 * 1024**3
-
-
-@dataclass(frozen=True, slots=True)
-class _StorageType:
-    """What ``torch.<Name>Storage`` stands for: a name and a numpy dtype."""
-
-    name: str
-    dtype: np.dtype[Any]
-
-    def __call__(self, *_args: object, **_kwargs: object) -> None:
-        raise UnsafePickleError(f"checkpoint tried to call storage type torch.{self.name}")
-
-
-_STORAGE_DTYPES: dict[str, str] = {
-    "HalfStorage": "f2",
-    "FloatStorage": "f4",
-    "DoubleStorage": "f8",
-    "BFloat16Storage": "u2",  # widened to float32 in _storage_array
-    "LongStorage": "i8",
-    "IntStorage": "i4",
-    "ShortStorage": "i2",
-    "CharStorage": "i1",
-    "ByteStorage": "u1",
-    "BoolStorage": "?",
-    "UntypedStorage": "u1",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _Storage:
-    """One storage of the archive as a flat, native-endian numpy array."""
-
-    type_name: str
-    data: npt.NDArray[Any]
-
-
-class ModuleRecord:
-    """Inert stand-in for a pickled ``nn.Module`` (or other model-code class).
-
-    Subclasses are made per class path by the unpickler; ``class_path`` says which
-    (``models.common.Conv``). ``state`` is the pickled ``__dict__``.
-    """
-
-    class_path: ClassVar[str] = ""
-    state: dict[str, Any]
-
-    def __init__(self, *_args: object, **_kwargs: object) -> None:
-        # NEWOBJ builds records through __new__ only; reaching __init__ means the
-        # pickle called the class (REDUCE/INST/OBJ), which real checkpoints never do.
-        raise UnsafePickleError(f"checkpoint tried to call class {self.class_path}")
-
-    def __call__(self, *_args: object, **_kwargs: object) -> None:
-        raise UnsafePickleError(f"checkpoint tried to call an instance of {self.class_path}")
-
-    def __setstate__(self, state: object) -> None:
-        if isinstance(state, tuple) and len(state) == 2 and isinstance(state[1], dict):
-            state = {**(state[0] or {}), **state[1]}  # (dict, slots) form
-        if not isinstance(state, dict):
-            raise UnsafePickleError(f"unexpected state for {self.class_path}: {type(state)}")
-        self.state = dict(state)
-
-    def __repr__(self) -> str:
-        return f"ModuleRecord({self.class_path})"
-
-    @property
-    def class_name(self) -> str:
-        """Last component of ``class_path`` (``Conv``)."""
-        return self.class_path.rsplit(".", 1)[-1]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """Return an attribute of the pickled module, or ``default``."""
-        return getattr(self, "state", {}).get(key, default)
-
-    def _dict_attr(self, key: str) -> Mapping[str, Any]:
-        value = self.get(key)
-        return value if isinstance(value, Mapping) else {}
-
-    @property
-    def children(self) -> dict[str, ModuleRecord]:
-        """Sub-modules in registration order (``_modules``)."""
-        return {k: v for k, v in self._dict_attr("_modules").items() if isinstance(v, ModuleRecord)}
-
-    @property
-    def tensors(self) -> dict[str, npt.NDArray[Any]]:
-        """This module's own parameters and buffers (``None`` entries skipped)."""
-        out: dict[str, npt.NDArray[Any]] = {}
-        for key in ("_parameters", "_buffers"):
-            out.update({k: v for k, v in self._dict_attr(key).items() if isinstance(v, np.ndarray)})
-        return out
-
-    def named_tensors(self, prefix: str = "") -> Iterator[tuple[str, npt.NDArray[Any]]]:
-        """Yield ``(dotted.name, array)`` for this module and its children, like a state dict."""
-        for name, arr in self.tensors.items():
-            yield prefix + name, arr
-        for name, child in self.children.items():
-            yield from child.named_tensors(f"{prefix}{name}.")
-
-
-_RECORD_CLASSES: dict[str, type[ModuleRecord]] = {}
-
-
-def _record_class(path: str) -> type[ModuleRecord]:
-    cls = _RECORD_CLASSES.get(path)
-    if cls is None:
-        name = path.rsplit(".", 1)[-1]
-        cls = type(name, (ModuleRecord,), {"class_path": path, "__module__": __name__})
-        _RECORD_CLASSES[path] = cls
-    return cls
-
-
-def _storage_array(
-    storage: object, offset: object, size: object, stride: object
-) -> npt.NDArray[Any]:
-    if not isinstance(storage, _Storage):
-        raise UnsafePickleError(f"tensor rebuild got {type(storage).__name__}, not a storage")
-    shape = _int_tuple(size, "size")
-    strides = _int_tuple(stride, "stride")
-    if not isinstance(offset, int) or offset < 0 or len(shape) != len(strides):
-        raise ModelBuildError(f"bad tensor geometry: offset={offset} size={shape} stride={strides}")
-    flat = storage.data
-    if any(s < 0 for s in shape) or any(s < 0 for s in strides):
-        raise ModelBuildError(f"negative size or stride: {shape} {strides}")
-    if int(np.prod(shape, dtype=np.float64)) * flat.itemsize > _MAX_STORAGE_BYTES:
-        raise ModelBuildError(f"tensor of shape {shape} is larger than allowed")
-    if 0 in shape:
-        arr: npt.NDArray[Any] = np.zeros(shape, dtype=flat.dtype)
-    else:
-        last = offset + sum((n - 1) * s for n, s in zip(shape, strides, strict=True))
-        if last >= flat.size:
-            raise ModelBuildError(f"tensor reaches element {last} of a {flat.size}-element storage")
-        base = flat[offset:]
-        byte_strides = tuple(s * flat.itemsize for s in strides)
-        arr = np.lib.stride_tricks.as_strided(base, shape=shape, strides=byte_strides).copy()
-    if storage.type_name == "BFloat16Storage":
-        arr = (arr.astype(np.uint32) << 16).view(np.float32)
-    return arr
-
-
-def _int_tuple(value: object, what: str) -> tuple[int, ...]:
-    if not isinstance(value, tuple | list) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
-    ):
-        raise ModelBuildError(f"tensor {what} must be a tuple of ints, got {value!r}")
-    return tuple(value)
-
-
-def _rebuild_tensor_v2(
-    storage: object, offset: object, size: object, stride: object, *_rest: object
-) -> npt.NDArray[Any]:
-    return _storage_array(storage, offset, size, stride)
-
-
-def _rebuild_tensor(
-    storage: object, offset: object, size: object, stride: object
-) -> npt.NDArray[Any]:
-    return _storage_array(storage, offset, size, stride)
-
-
-def _rebuild_parameter(data: object, *_rest: object) -> npt.NDArray[Any]:
-    if not isinstance(data, np.ndarray):
-        raise UnsafePickleError(f"parameter rebuild got {type(data).__name__}, not a tensor")
-    return data
-
-
-def _ordered_dict(*args: object) -> OrderedDict[Any, Any]:
-    if not args:
-        return OrderedDict()
-    if len(args) == 1 and isinstance(args[0], list | tuple | dict):
-        return OrderedDict(args[0])
-    raise UnsafePickleError("collections.OrderedDict called with unexpected arguments")
-
-
-def _plain_set(*args: object) -> set[Any]:
-    if not args:
-        return set()
-    if len(args) == 1 and isinstance(args[0], list | tuple):
-        return set(args[0])
-    raise UnsafePickleError("set called with unexpected arguments")
-
-
-def _plain_frozenset(*args: object) -> frozenset[Any]:
-    return frozenset(_plain_set(*args))
-
-
-def _torch_size(*args: object) -> tuple[int, ...]:
-    return _int_tuple(args[0] if args else (), "size")
-
-
-_ALLOWED_CALLABLES: dict[str, Callable[..., Any]] = {
-    "torch._utils._rebuild_tensor_v2": _rebuild_tensor_v2,
-    "torch._utils._rebuild_tensor": _rebuild_tensor,
-    "torch._utils._rebuild_parameter": _rebuild_parameter,
-    "collections.OrderedDict": _ordered_dict,
-    "builtins.set": _plain_set,
-    "__builtin__.set": _plain_set,
-    "builtins.frozenset": _plain_frozenset,
-    "__builtin__.frozenset": _plain_frozenset,
-    "torch.Size": _torch_size,
-}
-
-
-def _is_record_global(module: str, name: str) -> bool:
-    return (
-        module.startswith(RECORD_MODULE_PREFIXES)
-        and _MODULE_PATH.match(module) is not None
-        and _CLASS_NAME.match(name) is not None
-    )
-
-
-class _SafeUnpickler(pickle.Unpickler):
-    """Unpickler whose globals come only from the allow-list above."""
-
-    def __init__(self, file: io.BytesIO, storages: Callable[[str, _StorageType, int], _Storage]):
-        super().__init__(file)
-        self._storages = storages
-
-    def find_class(self, module: str, name: str) -> Any:
-        path = f"{module}.{name}"
-        if path in _ALLOWED_CALLABLES:
-            return _ALLOWED_CALLABLES[path]
-        if module == "torch" and name in _STORAGE_DTYPES:
-            return _StorageType(name, np.dtype(_STORAGE_DTYPES[name]))
-        if _is_record_global(module, name):
-            return _record_class(path)
-        raise UnsafePickleError(f"checkpoint references global {path!r}, which is not allowed")
-
-    def persistent_load(self, pid: Any) -> Any:
-        if (
-            not isinstance(pid, tuple)
-            or len(pid) != 5
-            or pid[0] != "storage"
-            or not isinstance(pid[1], _StorageType)
-            or not isinstance(pid[2], str)
-            or not isinstance(pid[4], int)
-        ):
-            raise UnsafePickleError(f"unexpected persistent id {pid!r:.80}")
-        return self._storages(pid[2], pid[1], pid[4])
-
-
-def _no_storages(key: str, _stype: _StorageType, _numel: int) -> _Storage:
-    raise ModelBuildError(f"pickle references storage {key!r} but no archive holds it")
-
-
-def loads_pickle(
-    data: bytes, storages: Callable[[str, _StorageType, int], _Storage] = _no_storages
-) -> Any:
-    """Unpickle ``data`` through the allow-list; see the module doc.
-
-    Raises:
-        UnsafePickleError: a global outside the allow-list, or a forbidden call.
-        ModelBuildError: the pickle is malformed.
-    """
-    if len(data) > _MAX_PICKLE_BYTES:
-        raise ModelBuildError(f"pickle of {len(data)} bytes is larger than allowed")
-    try:
-        return _SafeUnpickler(io.BytesIO(data), storages).load()
-    except (UnsafePickleError, ModelBuildError):
-        raise
-    except Exception as exc:  # a malformed pickle can raise almost anything
-        raise ModelBuildError(f"cannot unpickle checkpoint: {type(exc).__name__}: {exc}") from exc
 
 
 class _ZipStorages:
@@ -318,9 +55,9 @@ class _ZipStorages:
         self._archive = archive
         self._root = root
         self._order: Literal["<", ">"] = ">" if big_endian else "<"
-        self._cache: dict[str, _Storage] = {}
+        self._cache: dict[str, Storage] = {}
 
-    def __call__(self, key: str, stype: _StorageType, numel: int) -> _Storage:
+    def __call__(self, key: str, stype: StorageType, numel: int) -> Storage:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -330,14 +67,14 @@ class _ZipStorages:
             info = self._archive.getinfo(f"{self._root}/data/{key}")
         except KeyError as exc:
             raise ModelBuildError(f"storage {key!r} missing from checkpoint") from exc
-        if info.file_size > _MAX_STORAGE_BYTES:
+        if info.file_size > MAX_STORAGE_BYTES:
             raise ModelBuildError(f"storage {key!r} of {info.file_size} bytes is too large")
         raw = self._archive.read(info)
         dtype = stype.dtype.newbyteorder(self._order) if stype.dtype.itemsize > 1 else stype.dtype
         if numel < 0 or numel * dtype.itemsize > len(raw):
             raise ModelBuildError(f"storage {key!r}: {numel} elements do not fit {len(raw)} bytes")
         arr = np.frombuffer(raw, dtype=dtype, count=numel).astype(stype.dtype.newbyteorder("="))
-        storage = _Storage(stype.name, arr)
+        storage = Storage(stype.name, arr)
         self._cache[key] = storage
         return storage
 
@@ -434,7 +171,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
                 f"{root}/byteorder" in names and archive.read(f"{root}/byteorder").strip() == b"big"
             )
             info = archive.getinfo(f"{root}/data.pkl")
-            if info.file_size > _MAX_PICKLE_BYTES:
+            if info.file_size > MAX_PICKLE_BYTES:
                 raise ModelBuildError(f"data.pkl of {info.file_size} bytes is larger than allowed")
             data = archive.read(info)
             raw = loads_pickle(data, _ZipStorages(archive, root, big))

@@ -34,7 +34,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from argus.adapters.modelpacks.torch_pickle import Checkpoint, ModuleRecord, load_checkpoint
-from argus.errors import ModelBuildError
+from argus.domain.errors import ModelBuildError
 
 __all__ = ["OPSET", "convert_checkpoint", "convert_yolov7", "write_onnx"]
 

@@ -1,6 +1,6 @@
 """The embedded edge worker: camera pipelines supervised in threads."""
 
-from argus.adapters.pipelines.edge import EdgePipelines, PipelineDetail, TrackCallback
+from argus.adapters.pipelines.edge import EdgePipelines, PipelineDetail
 from argus.adapters.pipelines.scene import (
     DEMO_CAMERA_ID,
     DEMO_DEFAULTS,
@@ -9,7 +9,7 @@ from argus.adapters.pipelines.scene import (
     demo_camera,
 )
 from argus.adapters.pipelines.sources import SourceOptions, open_camera
-from argus.adapters.pipelines.worker import RestartPolicy, TrackSnapshot, WorkerDeps
+from argus.adapters.pipelines.worker import RestartPolicy, WorkerDeps
 
 __all__ = [
     "DEMO_CAMERA_ID",
@@ -19,8 +19,6 @@ __all__ = [
     "PipelineDetail",
     "RestartPolicy",
     "SourceOptions",
-    "TrackCallback",
-    "TrackSnapshot",
     "WorkerDeps",
     "camera_scene",
     "demo_camera",

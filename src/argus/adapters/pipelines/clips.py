@@ -40,8 +40,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from argus.domain.errors import ConfigError, SourceError
 from argus.domain.sampler import FrameSampler
-from argus.errors import ConfigError, SourceError
 from argus.ports.pipelines import Capture
 
 __all__ = ["FrameRing", "RingFrame", "check_window", "cut_capture", "encode_clip"]

@@ -10,8 +10,8 @@ and sharing saves loading the model per camera and per restart.
 Events leave the video threads through an ``EventOutbox`` that publishes them
 on the bus from the application's event loop (subject ``events`` by default,
 the one the event store consumes). Tracks and counts of each frame are kept
-per camera (``latest``) and pushed to subscribers on the loop
-(``subscribe_tracks``) for the live channels.
+per camera (``latest``, a ``LiveFrame``) and pushed to subscribers on the
+loop (``subscribe_live``) for the live channels.
 
 Each running camera also has a ``FrameRing`` of its recent frames, kept
 across restarts of its pipeline while its stream stays the same, from which
@@ -28,94 +28,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argus.adapters.pipelines.clips import FrameRing, check_window, cut_capture
+from argus.adapters.pipelines.detectors import DetectorCache
 from argus.adapters.pipelines.outbox import EventOutbox
+from argus.adapters.pipelines.rings import CameraRings
 from argus.adapters.pipelines.scene import DetectDefaults, camera_scene
-from argus.adapters.pipelines.worker import (
-    CameraWorker,
-    RestartPolicy,
-    TrackSnapshot,
-    WorkerDeps,
-)
+from argus.adapters.pipelines.snapshots import SnapshotCache
+from argus.adapters.pipelines.supervision import PipelineDetail, RestartPolicy
+from argus.adapters.pipelines.worker import CameraWorker, WorkerDeps
 from argus.domain.backoff import BackoffPolicy
 from argus.domain.cameras import Camera, Line, Zone, utc_now
+from argus.domain.errors import ArgusError
 from argus.domain.events import Envelope
-from argus.errors import ArgusError
+from argus.domain.live import LiveFrame
 from argus.ports.bus import EventBus
-from argus.ports.detector import Detector
 from argus.ports.pipelines import CameraStatus, Capture, LiveCallback
-from argus.scene import DetectSpec, Scene
+from argus.scene import Scene
 
-__all__ = ["EdgePipelines", "PipelineDetail", "TrackCallback"]
+__all__ = ["EdgePipelines", "PipelineDetail"]
 
 log = logging.getLogger(__name__)
 
 _CAPTURE_POLL_S = 0.1
 """Seconds between checks of a ring while a capture waits for its post-roll."""
-
-TrackCallback = Callable[[TrackSnapshot], None]
-"""Receives a camera's tracks and counts after every analysed frame, on the event loop."""
-
-
-def live_frame(snapshot: TrackSnapshot) -> dict[str, object]:
-    """A track snapshot as the JSON-ready live frame of ``LiveCallback``."""
-    detections = snapshot.detections
-    names = detections.class_names
-    tracks = [
-        {
-            "id": int(track),
-            "class_name": names[int(cls)] if 0 <= int(cls) < len(names) else str(int(cls)),
-            "confidence": round(float(score), 3),
-            "box": [round(float(v), 1) for v in box],
-        }
-        for box, score, cls, track in zip(
-            detections.xyxy,
-            detections.confidence,
-            detections.class_id,
-            detections.tracker_id,
-            strict=True,
-        )
-    ]
-    return {
-        "frame_index": snapshot.frame_index,
-        "timestamp": round(snapshot.timestamp, 3),
-        "width": snapshot.width,
-        "height": snapshot.height,
-        "tracks": tracks,
-        "counts": snapshot.counts,
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineDetail:
-    """Counters of one camera's pipeline beyond ``CameraStatus`` (for metrics).
-
-    Attributes:
-        status: The camera's status.
-        frames_in: Frames received in the current run.
-        frames_decoded: Frames decoded in the current run.
-        frames_detected: Frames through the detector in the current run.
-        restarts: Pipeline restarts after failures.
-        events_published: Events the bus acknowledged.
-        events_dropped: Events dropped because the outbox was full.
-        outbox_depth: Events of all cameras waiting to be published.
-    """
-
-    status: CameraStatus
-    frames_in: int
-    frames_decoded: int
-    frames_detected: int
-    restarts: int
-    events_published: int
-    events_dropped: int
-    outbox_depth: int
 
 
 @dataclass(slots=True)
@@ -124,36 +64,6 @@ class _Entry:
     scene: Scene | None
     worker: CameraWorker | None
     error: str | None = None
-
-
-class _DetectorCache:
-    """One detector per distinct detect setting, built on first use (thread-safe)."""
-
-    def __init__(self, build: Callable[[DetectSpec], Detector]) -> None:
-        self._build = build
-        self._lock = threading.Lock()
-        self._detectors: dict[object, Detector] = {}
-
-    @staticmethod
-    def _key(spec: DetectSpec) -> object:
-        # ``fps`` does not change the detector, so cameras at different rates share it.
-        return (
-            spec.model,
-            spec.input_size,
-            spec.confidence,
-            spec.iou,
-            spec.classes,
-            tuple(sorted(spec.class_confidence.items())),
-        )
-
-    def get(self, spec: DetectSpec) -> Detector:
-        key = self._key(spec)
-        with self._lock:
-            detector = self._detectors.get(key)
-            if detector is None:
-                detector = self._build(spec)
-                self._detectors[key] = detector
-            return detector
 
 
 class EdgePipelines:
@@ -215,7 +125,7 @@ class EdgePipelines:
             bus, subject, self._loop, capacity=outbox_capacity, retry=publish_retry
         )
         if share_detectors:
-            cache = _DetectorCache(deps.detector)
+            cache = DetectorCache(deps.detector)
             deps = WorkerDeps(detector=cache.get, tracker=deps.tracker, source=deps.source)
         self._deps = deps
         self._defaults = defaults if defaults is not None else DetectDefaults()
@@ -224,23 +134,14 @@ class EdgePipelines:
         self._stop_timeout = stop_timeout
         self._stop_grace = min(stop_grace, stop_timeout)
         self._reaping: set[asyncio.Task[None]] = set()
-        self._new_ring: Callable[[], FrameRing] | None = None
-        if ring_seconds > 0:
-            self._new_ring = functools.partial(
-                FrameRing,
-                seconds=ring_seconds,
-                fps=ring_fps,
-                max_bytes=ring_max_bytes,
-                max_width=ring_max_width,
-            )
-            self._new_ring()  # bad bounds fail here, not at the first camera
+        self._rings = CameraRings(
+            seconds=ring_seconds, fps=ring_fps, max_bytes=ring_max_bytes, max_width=ring_max_width
+        )
         self._capture_margin = capture_margin
-        self._rings: dict[str, FrameRing] = {}
         self._entries: dict[str, _Entry] = {}
-        self._tracks: dict[str, TrackSnapshot] = {}
-        self._subscribers: dict[str, list[TrackCallback]] = {}
-        self._jpeg: dict[str, tuple[int, int, bytes]] = {}
-        self._jpeg_lock = threading.Lock()
+        self._tracks: dict[str, LiveFrame] = {}
+        self._subscribers: dict[str, list[LiveCallback]] = {}
+        self._snapshots = SnapshotCache()
         self._lock = asyncio.Lock()
         self._closed = False
 
@@ -289,37 +190,30 @@ class EdgePipelines:
                     scene,
                     self._deps,
                     on_events=self._on_events,
-                    on_tracks=self._on_tracks,
+                    on_live=self._on_live,
                     policy=self._restart,
-                    ring=self._ring_for(camera, old),
+                    ring=self._rings.ring_for(
+                        camera.id,
+                        same_stream=old is not None
+                        and camera.source_url() == old.camera.source_url(),
+                    ),
                 )
             else:
-                self._rings.pop(camera.id, None)
+                self._rings.drop(camera.id)
             self._entries[camera.id] = _Entry(camera, scene, worker, error)
             self._tracks.pop(camera.id, None)
-            with self._jpeg_lock:
-                self._jpeg.pop(camera.id, None)
+            self._snapshots.forget(camera.id)
             if worker is not None:
                 worker.start()
                 log.info("camera %s: pipeline started", camera.id)
-
-    def _ring_for(self, camera: Camera, old: _Entry | None) -> FrameRing | None:
-        """The camera's ring: the one it has while its stream stays the same, else a new one."""
-        if self._new_ring is None:
-            return None
-        ring = self._rings.get(camera.id)
-        if ring is None or old is None or camera.source_url() != old.camera.source_url():
-            ring = self._rings[camera.id] = self._new_ring()
-        return ring
 
     async def remove(self, camera_id: str) -> None:
         """Stop and forget a camera's pipeline (no error when none runs)."""
         async with self._lock:
             entry = self._entries.pop(camera_id, None)
-            self._rings.pop(camera_id, None)
+            self._rings.drop(camera_id)
             self._tracks.pop(camera_id, None)
-            with self._jpeg_lock:
-                self._jpeg.pop(camera_id, None)
+            self._snapshots.forget(camera_id)
             if entry is not None and entry.worker is not None:
                 await self._stop(entry.worker)
 
@@ -341,22 +235,22 @@ class EdgePipelines:
     def _on_events(self, camera_id: str, envelopes: tuple[Envelope, ...]) -> None:
         self._outbox.put(camera_id, envelopes)
 
-    def _on_tracks(self, snapshot: TrackSnapshot) -> None:
-        self._tracks[snapshot.camera_id] = snapshot
-        if self._subscribers.get(snapshot.camera_id):
+    def _on_live(self, frame: LiveFrame) -> None:
+        self._tracks[frame.camera_id] = frame
+        if self._subscribers.get(frame.camera_id):
             # A closed loop has nobody listening any more.
             with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._dispatch, snapshot)
+                self._loop.call_soon_threadsafe(self._dispatch, frame)
 
-    def _dispatch(self, snapshot: TrackSnapshot) -> None:
-        for callback in list(self._subscribers.get(snapshot.camera_id, ())):
+    def _dispatch(self, frame: LiveFrame) -> None:
+        for callback in list(self._subscribers.get(frame.camera_id, ())):
             try:
-                callback(snapshot)
+                callback(frame)
             except Exception:
-                log.exception("track subscriber of camera %s failed", snapshot.camera_id)
+                log.exception("live subscriber of camera %s failed", frame.camera_id)
 
-    def subscribe_tracks(self, camera_id: str, callback: TrackCallback) -> Callable[[], None]:
-        """Call ``callback`` on the event loop with the camera's tracks after every frame.
+    def subscribe_live(self, camera_id: str, callback: LiveCallback) -> Callable[[], None]:
+        """Call ``callback`` on the event loop with the camera's live frame after every frame.
 
         Returns:
             A function that cancels the subscription (safe to call twice).
@@ -372,11 +266,7 @@ class EdgePipelines:
 
         return cancel
 
-    def subscribe_live(self, camera_id: str, callback: LiveCallback) -> Callable[[], None]:
-        """``subscribe_tracks`` with each snapshot in the port's JSON-ready form."""
-        return self.subscribe_tracks(camera_id, lambda snapshot: callback(live_frame(snapshot)))
-
-    def latest(self, camera_id: str) -> TrackSnapshot | None:
+    def latest(self, camera_id: str) -> LiveFrame | None:
         """The camera's latest tracks and counts, ``None`` before its first frame."""
         return self._tracks.get(camera_id)
 
@@ -442,20 +332,7 @@ class EdgePipelines:
         frame = entry.worker.latest_frame
         if frame is None:
             return None
-        key = (id(entry.worker), frame.index)
-        with self._jpeg_lock:
-            cached = self._jpeg.get(camera_id)
-            if cached is not None and cached[:2] == key:
-                return cached[2]
-        import cv2
-
-        ok, data = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
-        if not ok:
-            return None
-        jpeg = bytes(data.tobytes())
-        with self._jpeg_lock:
-            self._jpeg[camera_id] = (*key, jpeg)
-        return jpeg
+        return self._snapshots.jpeg(camera_id, entry.worker, frame)
 
     async def capture(
         self, camera_id: str, at: datetime, *, pre_s: float, post_s: float

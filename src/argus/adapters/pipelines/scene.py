@@ -1,10 +1,9 @@
 """Stored camera configuration as a scene, and the demo camera of ``make run``.
 
 A stored ``Camera`` with its ``Line``/``Zone`` values says what the control
-plane knows; the analysis pipeline reads a ``Scene``. The two share their
-semantics (see ``argus.domain.cameras``), so the conversion only renames.
-Detector settings a camera does not store (input size, confidence, classes)
-come from the edge worker's defaults.
+plane knows; the analysis pipeline reads a ``Scene``, whose lines and zones
+are those same domain values. Detector settings a camera does not store
+(input size, confidence, classes) come from the edge worker's defaults.
 """
 
 from __future__ import annotations
@@ -16,8 +15,8 @@ from pathlib import Path
 from pydantic import ValidationError as PydanticValidationError
 
 from argus.domain.cameras import Camera, Line, Zone
-from argus.errors import ConfigError
-from argus.scene import CameraSpec, DetectSpec, LineSpec, Scene, TrackerSpec, ZoneSpec
+from argus.domain.errors import ConfigError
+from argus.scene import CameraSpec, DetectSpec, Scene, TrackerSpec
 
 __all__ = ["DEMO_CAMERA_ID", "DEMO_DEFAULTS", "DetectDefaults", "camera_scene", "demo_camera"]
 
@@ -83,34 +82,8 @@ def camera_scene(
                 classes=d.classes,
             ),
             tracker=TrackerSpec(min_hits=d.min_hits, lost_seconds=d.lost_seconds),
-            lines=tuple(
-                LineSpec(
-                    name=line.name,
-                    start=line.start,
-                    end=line.end,
-                    in_label=line.in_label,
-                    out_label=line.out_label,
-                    anchors=line.anchors,
-                    min_crossing_frames=line.min_crossing_frames,
-                    expected_direction=line.expected_direction,
-                    classes=line.classes,
-                )
-                for line in lines
-            ),
-            zones=tuple(
-                ZoneSpec(
-                    name=zone.name,
-                    polygon=zone.polygon,
-                    anchors=zone.anchors,
-                    loiter_seconds=zone.loiter_seconds,
-                    crowd_threshold=zone.crowd_threshold,
-                    crowd_clear_seconds=zone.crowd_clear_seconds,
-                    min_frames=zone.min_frames,
-                    classes=zone.classes,
-                    criticality=zone.criticality,
-                )
-                for zone in zones
-            ),
+            lines=tuple(lines),
+            zones=tuple(zones),
         )
     except PydanticValidationError as exc:
         raise ConfigError(f"camera {camera.id}: cannot build its scene: {exc}") from exc

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from argus.adapters.video.factory import open_source
+from argus.adapters.video.policy import LIVE_SCHEMES
 from argus.domain.backoff import BackoffPolicy
 from argus.domain.cameras import Camera
 from argus.ports.video import VideoSource
@@ -58,7 +59,7 @@ def open_camera(camera: Camera, options: SourceOptions | None = None) -> VideoSo
     url = camera.source_url()
     scheme = urlsplit(url).scheme.lower()
     kwargs: dict[str, Any] = {"source_id": camera.id}
-    if scheme in {"rtsp", "rtsps", "http", "https"}:
+    if scheme in LIVE_SCHEMES:
         kwargs.update(
             open_timeout=opts.open_timeout,
             read_timeout=opts.read_timeout,

@@ -15,10 +15,11 @@ its rate allows, as JPEG) for evidence clips. Frames are dated like the
 events raised on them: the run's start on the wall clock plus stream seconds
 since the run's first frame.
 
-It also counts where tracks stand on a coarse ``OccupancyGrid`` and hands
-the counts out as one ``heatmap.minute`` event per wall-clock minute (and
-when a run ends), through the same callback as the other events. The event
-store sums them into the heatmap of any period, on any control-plane replica.
+It also feeds a ``MinuteHeatmap`` (the service's producer of
+``heatmap.minute`` events) and hands its envelope out once per wall-clock
+minute (and when a run ends), through the same callback as the other events.
+After every frame it hands the camera's ``LiveFrame`` (tracks and counts) to
+``on_live``.
 """
 
 from __future__ import annotations
@@ -28,57 +29,31 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from argus.adapters.pipelines.clips import FrameRing
-from argus.domain.analytics.occupancy import OccupancyGrid
-from argus.domain.backoff import Backoff, BackoffPolicy
+from argus.adapters.pipelines.supervision import RateMeter, RestartPolicy, WorkerView
+from argus.domain.backoff import Backoff
 from argus.domain.cameras import Camera
-from argus.domain.detections import Detections
-from argus.domain.events import Envelope, EventSource, new_event_id
+from argus.domain.errors import ArgusError
+from argus.domain.events import Envelope
 from argus.domain.frames import Frame, SourceState
-from argus.errors import ArgusError
+from argus.domain.live import LiveFrame, live_frame
 from argus.ports.detector import Detector
 from argus.ports.pipelines import INFERENCE_BUCKETS, CameraState
 from argus.ports.tracker import Tracker
 from argus.ports.video import VideoSource
 from argus.scene import DetectSpec, Scene, TrackerSpec
 from argus.services.analysis import AnalyzedFrame, Analyzer
+from argus.services.heatmap_minutes import MinuteHeatmap
 
-__all__ = [
-    "CameraWorker",
-    "RestartPolicy",
-    "TrackSnapshot",
-    "WorkerDeps",
-    "WorkerView",
-]
+__all__ = ["CameraWorker", "RestartPolicy", "WorkerDeps", "WorkerView"]
 
 log = logging.getLogger(__name__)
 
 Phase = Literal["starting", "running", "waiting", "stopped"]
-
-
-@dataclass(frozen=True, slots=True)
-class RestartPolicy:
-    """How a failed pipeline is restarted.
-
-    Attributes:
-        backoff: Delays between restarts.
-        budget: Restarts tolerated within ``window_s`` before each further
-            restart waits ``backoff.max_delay``.
-        window_s: The budget's sliding window in seconds.
-        stable_s: A run that delivered frames this long resets the backoff.
-        stall_s: Seconds without a frame after which an ``online`` camera is
-            reported ``offline``.
-    """
-
-    backoff: BackoffPolicy = field(default_factory=lambda: BackoffPolicy(1.0, 30.0))
-    budget: int = 5
-    window_s: float = 300.0
-    stable_s: float = 30.0
-    stall_s: float = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,88 +69,6 @@ class WorkerDeps:
     detector: Callable[[DetectSpec], Detector]
     tracker: Callable[[TrackerSpec, float], Tracker]
     source: Callable[[Camera], VideoSource]
-
-
-@dataclass(frozen=True, slots=True)
-class TrackSnapshot:
-    """A camera's latest tracked detections and counts (for live channels).
-
-    Attributes:
-        camera_id: The camera.
-        frame_index: Index of the frame in its source.
-        timestamp: Seconds of the stream.
-        width: Frame width in pixels.
-        height: Frame height in pixels.
-        detections: Confirmed tracks in that frame.
-        counts: Per line: counts per direction (and per class); per zone:
-            occupancy, maximum and visits (``SceneAnalytics.summary()``).
-    """
-
-    camera_id: str
-    frame_index: int
-    timestamp: float
-    width: int
-    height: int
-    detections: Detections
-    counts: dict[str, dict[str, object]]
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerView:
-    """What a worker is doing, read from outside its thread.
-
-    Attributes:
-        state: The camera state it implies.
-        last_error: The latest error (of the stream or of a failed run).
-        frames_in: Frames received in the current run.
-        frames_decoded: Frames decoded in the current run.
-        frames_detected: Frames through the detector in the current run.
-        restarts: Runs started after a failure.
-        rates: ``(fps_in, fps_decoded, fps_detected)`` over the recent window.
-        inference_counts: Frames per ``INFERENCE_BUCKETS`` bucket, all runs.
-        inference_sum: Seconds of inference over those frames.
-    """
-
-    state: CameraState
-    last_error: str | None
-    frames_in: int
-    frames_decoded: int
-    frames_detected: int
-    restarts: int
-    rates: tuple[float, float, float]
-    inference_counts: tuple[int, ...] = ()
-    inference_sum: float = 0.0
-
-
-class _RateMeter:
-    """Recent frame rates from samples of cumulative counters."""
-
-    def __init__(self, window_s: float = 5.0) -> None:
-        self._window = window_s
-        self._samples: deque[tuple[float, int, int, int]] = deque(maxlen=128)
-
-    def reset(self) -> None:
-        self._samples.clear()
-
-    def sample(self, now: float, counts: tuple[int, int, int]) -> None:
-        if self._samples and now - self._samples[-1][0] < 0.25:
-            return
-        self._samples.append((now, *counts))
-
-    def rates(self, now: float, counts: tuple[int, int, int]) -> tuple[float, float, float]:
-        # The oldest sample inside the window; the newest one when all are older
-        # (frames stopped), so the rates decay towards zero.
-        start = next((s for s in self._samples if s[0] >= now - self._window), None)
-        if start is None and self._samples:
-            start = self._samples[-1]
-        if start is None or now - start[0] < 0.5:
-            return (0.0, 0.0, 0.0)
-        elapsed = now - start[0]
-        return (
-            max(0, counts[0] - start[1]) / elapsed,
-            max(0, counts[1] - start[2]) / elapsed,
-            max(0, counts[2] - start[3]) / elapsed,
-        )
 
 
 def _utc_now() -> datetime:
@@ -195,45 +88,6 @@ class _RunClock:
         return self.start + timedelta(seconds=timestamp - self.first)
 
 
-class _MinuteHeatmap:
-    """The occupancy grid of one run, handed out as an envelope per wall-clock minute."""
-
-    def __init__(self, scene: Scene, clock: Callable[[], datetime]) -> None:
-        self._source = EventSource(scene.camera.edge_node_id, scene.camera.id)
-        self._anchor = scene.heatmap.anchor
-        self._clock = clock
-        self._grid: OccupancyGrid | None = None
-        self._minute: datetime | None = None
-
-    def add(self, frame: Frame, detections: Detections) -> Envelope | None:
-        """Count a frame; return the previous minute's envelope when this frame starts a new one.
-
-        A new frame size also closes the minute, so one event covers one size.
-        """
-        minute = self._clock().astimezone(UTC).replace(second=0, microsecond=0)
-        grid = self._grid
-        done = None
-        if grid is not None and (
-            minute != self._minute
-            or (grid.frame_width, grid.frame_height) != (frame.width, frame.height)
-        ):
-            done = self.flush()
-        if self._grid is None:
-            self._grid = OccupancyGrid(frame.width, frame.height, anchor=self._anchor)
-            self._minute = minute
-        self._grid.add(detections)
-        return done
-
-    def flush(self) -> Envelope | None:
-        """Return the counts so far as an envelope dated at their minute, and start over."""
-        grid, minute = self._grid, self._minute
-        self._grid = self._minute = None
-        event = grid.take() if grid is not None else None
-        if event is None or minute is None:
-            return None
-        return Envelope.wrap(event, self._source, minute, new_event_id(minute))
-
-
 class CameraWorker:
     """Runs one camera's pipeline in a daemon thread until ``stop``.
 
@@ -242,7 +96,7 @@ class CameraWorker:
         scene: What to analyse.
         deps: Factories of the pipeline parts.
         on_events: Called in the worker thread with each frame's envelopes.
-        on_tracks: Called in the worker thread with each frame's tracks.
+        on_live: Called in the worker thread with each frame's tracks and counts.
         policy: Restart behaviour.
         clock: Wall-clock UTC time, which dates the ``heatmap.minute`` events.
         ring: Where every analysed frame is pushed, dated like its events;
@@ -256,7 +110,7 @@ class CameraWorker:
         deps: WorkerDeps,
         *,
         on_events: Callable[[str, tuple[Envelope, ...]], None],
-        on_tracks: Callable[[TrackSnapshot], None],
+        on_live: Callable[[LiveFrame], None],
         policy: RestartPolicy | None = None,
         clock: Callable[[], datetime] = _utc_now,
         ring: FrameRing | None = None,
@@ -265,7 +119,7 @@ class CameraWorker:
         self.scene = scene
         self._deps = deps
         self._on_events = on_events
-        self._on_tracks = on_tracks
+        self._on_live = on_live
         self._policy = policy or RestartPolicy()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -282,7 +136,7 @@ class CameraWorker:
         self._restarts = 0
         self._restart_times: deque[float] = deque()
         self._latest: Frame | None = None
-        self._meter = _RateMeter()
+        self._meter = RateMeter()
         self._clock = clock
         self._ring = ring
         self._run_clock = _RunClock(_utc_now())
@@ -435,7 +289,7 @@ class CameraWorker:
         # lets frames be dated exactly like the events raised on them.
         run_clock = self._run_clock = _RunClock(_utc_now())
         analyzer = Analyzer(scene, detector, tracker, clock=lambda: run_clock.start)
-        heatmap = _MinuteHeatmap(scene, self._clock) if scene.heatmap.enabled else None
+        heatmap = MinuteHeatmap(scene, self._clock) if scene.heatmap.enabled else None
         try:
             for analyzed in analyzer.run(source):
                 self._on_frame(analyzed, analyzer, source, heatmap)
@@ -462,7 +316,7 @@ class CameraWorker:
         analyzed: AnalyzedFrame,
         analyzer: Analyzer,
         source: VideoSource,
-        heatmap: _MinuteHeatmap | None,
+        heatmap: MinuteHeatmap | None,
     ) -> None:
         now = time.monotonic()
         taken_at = self._run_clock.date(analyzed.frame.timestamp)
@@ -484,9 +338,9 @@ class CameraWorker:
             self._on_events(self.camera.id, envelopes)
         frame = analyzed.frame
         counts = analyzer.analytics.summary() if analyzer.analytics is not None else {}
-        self._on_tracks(
-            TrackSnapshot(
-                camera_id=self.camera.id,
+        self._on_live(
+            live_frame(
+                self.camera.id,
                 frame_index=frame.index,
                 timestamp=frame.timestamp,
                 width=frame.width,

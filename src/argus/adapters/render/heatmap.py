@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from argus.domain.errors import ValidationError
 from argus.domain.event_stats import HeatmapGrid
-from argus.errors import ValidationError
 
 __all__ = ["encode_png", "heatmap_png", "render_heatmap", "write_png"]
 

@@ -1,6 +1,6 @@
 """PyAV at the boundary: open a container, decode its video, translate errors.
 
-Every ``av.FFmpegError`` is turned into an ``argus.errors.SourceError`` here
+Every ``av.FFmpegError`` is turned into an ``argus.domain.errors.SourceError`` here
 (``raise ... from exc``). Messages use FFmpeg's error text, never the URL that
 PyAV puts in ``str(exc)``, so a camera password in an RTSP URL cannot leak
 into ``stats.last_error`` or logs.
@@ -18,8 +18,8 @@ from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
 
 from argus.adapters.video._base import Image
+from argus.domain.errors import SourceDecodeError, SourceError, SourceOpenError
 from argus.domain.frames import SourceStats
-from argus.errors import SourceDecodeError, SourceError, SourceOpenError
 
 __all__ = ["decode_video", "describe", "open_input", "translate"]
 

@@ -29,8 +29,8 @@ import numpy as np
 import numpy.typing as npt
 
 from argus.domain.backoff import Backoff, BackoffPolicy, RandomSource
+from argus.domain.errors import ConfigError, SourceClosedError, SourceError, SourceOpenError
 from argus.domain.frames import Frame, SourceState, SourceStats
-from argus.errors import ConfigError, SourceClosedError, SourceError, SourceOpenError
 
 __all__ = [
     "BaseSource",

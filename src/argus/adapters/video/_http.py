@@ -23,7 +23,7 @@ from typing import TypeVar
 import httpcore
 import httpx
 
-from argus.errors import SourceError, SourceOpenError
+from argus.domain.errors import SourceError, SourceOpenError
 
 __all__ = [
     "HttpOptions",

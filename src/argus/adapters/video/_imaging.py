@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from argus.adapters.video._base import Image
-from argus.errors import SourceDecodeError
+from argus.domain.errors import SourceDecodeError
 
 __all__ = ["decode_image", "encode_jpeg"]
 

@@ -15,7 +15,7 @@ from argus.adapters.video.mjpeg import MjpegSource
 from argus.adapters.video.rtsp import RtspSource
 from argus.adapters.video.sampled import SampledSource
 from argus.adapters.video.snapshot import SnapshotSource
-from argus.errors import ConfigError, SourceOpenError
+from argus.domain.errors import ConfigError, SourceOpenError
 from argus.ports.video import VideoSource
 
 __all__ = ["HttpMode", "open_source"]

@@ -12,8 +12,8 @@ from av.container import InputContainer
 
 from argus.adapters.video._av import decode_video, open_input
 from argus.adapters.video._base import BaseSource, Clock, Image, Timeline
+from argus.domain.errors import ConfigError, SourceDecodeError, SourceOpenError
 from argus.domain.frames import SourceState
-from argus.errors import ConfigError, SourceDecodeError, SourceOpenError
 
 __all__ = ["VIDEO_FORMATS", "FileSource", "probe_frame_count", "probe_frame_rate"]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from argus.adapters.video._base import BaseSource, Image
 from argus.adapters.video._imaging import decode_image
+from argus.domain.errors import ConfigError, SourceDecodeError, SourceOpenError
 from argus.domain.frames import SourceState
-from argus.errors import ConfigError, SourceDecodeError, SourceOpenError
 
 __all__ = ["IMAGE_EXTENSIONS", "ImageDirectorySource"]
 

@@ -24,7 +24,7 @@ from argus.adapters.video._multipart import (
     boundary_from_content_type,
 )
 from argus.domain.backoff import BackoffPolicy, RandomSource
-from argus.errors import ConfigError, SourceDecodeError, SourceOpenError
+from argus.domain.errors import ConfigError, SourceDecodeError, SourceOpenError
 
 __all__ = ["MjpegSource"]
 

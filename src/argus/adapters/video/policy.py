@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from argus.adapters.video._base import redact_url
-from argus.errors import SourceOpenError
+from argus.domain.errors import SourceOpenError
 
 __all__ = [
     "LIVE_SCHEMES",

@@ -12,7 +12,7 @@ from av.container import InputContainer
 from argus.adapters.video._av import decode_video, open_input
 from argus.adapters.video._base import Clock, Image, LiveSource, check_timeout, redact_url
 from argus.domain.backoff import BackoffPolicy, RandomSource
-from argus.errors import ConfigError, SourceOpenError
+from argus.domain.errors import ConfigError, SourceOpenError
 
 __all__ = ["RtspSource", "Transport"]
 

@@ -20,7 +20,7 @@ from argus.adapters.video._http import (
 )
 from argus.adapters.video._imaging import decode_image
 from argus.domain.backoff import BackoffPolicy, RandomSource
-from argus.errors import ConfigError
+from argus.domain.errors import ConfigError
 
 __all__ = ["SnapshotSource"]
 

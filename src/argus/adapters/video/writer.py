@@ -11,7 +11,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from argus.errors import ConfigError, SourceError
+from argus.domain.errors import ConfigError, SourceError
 
 __all__ = ["VideoFileWriter"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 
-from argus.api.deps import AlertsDep, RuntimeDep
+from argus.api.deps import AlertsDep
 from argus.api.schemas.alerts import (
     AlertAction,
     AlertConfirm,
@@ -24,13 +24,10 @@ from argus.api.schemas.alerts import (
     IncidentPublic,
 )
 from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, ErrorBody, Moment
-from argus.api.security import Caller, audited
-from argus.domain.alerts import Alert, AlertState, Severity
-from argus.domain.errors import NotFoundError
-from argus.domain.identity import Principal
+from argus.api.security import Acting, Caller
+from argus.domain.alerts import AlertState, Severity
 from argus.ports.alerts import AlertFilter
-from argus.ports.repositories import MAX_PAGE
-from argus.services.alerts import AlertService
+from argus.ports.paging import MAX_PAGE
 
 __all__ = ["router"]
 
@@ -47,14 +44,6 @@ _STEP_REFUSED: dict[int | str, dict[str, object]] = {
 AlertId = Annotated[str, Path(min_length=1, max_length=64, description="Alert id.")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
-
-
-async def scoped_alert(alerts: AlertService, alert_id: str, who: Principal) -> Alert:
-    """The alert, as ``NotFoundError`` when its camera is outside the caller's scope."""
-    alert = await alerts.get_alert(alert_id)
-    if not who.sees_camera(alert.camera_id):
-        raise NotFoundError(f"no alert {alert_id}")
-    return alert
 
 
 @router.get("/alerts", summary="Query alerts")
@@ -93,32 +82,27 @@ async def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", summary="Get an alert")
-async def get_alert(alert_id: AlertId, alerts: AlertsDep, who: Caller) -> AlertPublic:
+async def get_alert(alert_id: AlertId, alerts: AlertsDep, actor: Acting) -> AlertPublic:
     """One alert with its risk components and history."""
-    return AlertPublic.of(await scoped_alert(alerts, alert_id, who))
+    return AlertPublic.of(await alerts.get_alert(alert_id, actor))
 
 
 @router.post(
     "/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert", responses=_STEP_REFUSED
 )
 async def acknowledge(
-    request: Request, alert_id: AlertId, body: AlertAction, who: Caller, runtime: RuntimeDep
+    alert_id: AlertId, body: AlertAction, actor: Acting, alerts: AlertsDep
 ) -> AlertPublic:
     """An operator takes a waiting alert; its escalation stops."""
-    await scoped_alert(runtime.alerts, alert_id, who)
-    alert = await runtime.alerts.acknowledge(alert_id, who.actor, body.note)
-    await audited(runtime, request, who, "alert.acknowledge", f"alert:{alert_id}")
-    return AlertPublic.of(alert)
+    return AlertPublic.of(await alerts.acknowledge(actor, alert_id, body.note))
 
 
 @router.post("/alerts/{alert_id}/confirm", summary="Confirm an alert", responses=_STEP_REFUSED)
 async def confirm(
-    request: Request, alert_id: AlertId, body: AlertConfirm, who: Caller, runtime: RuntimeDep
+    alert_id: AlertId, body: AlertConfirm, actor: Acting, alerts: AlertsDep
 ) -> AlertConfirmed:
     """Confirm an acknowledged alert as real: it closes and opens an incident."""
-    await scoped_alert(runtime.alerts, alert_id, who)
-    alert, incident = await runtime.alerts.confirm(alert_id, who.actor, body.note, title=body.title)
-    await audited(runtime, request, who, "alert.confirm", f"alert:{alert_id}", incident=incident.id)
+    alert, incident = await alerts.confirm(actor, alert_id, body.note, title=body.title)
     return AlertConfirmed(alert=AlertPublic.of(alert), incident=IncidentPublic.of(incident))
 
 
@@ -126,13 +110,10 @@ async def confirm(
     "/alerts/{alert_id}/dismiss", summary="Dismiss a false positive", responses=_STEP_REFUSED
 )
 async def dismiss(
-    request: Request, alert_id: AlertId, body: AlertAction, who: Caller, runtime: RuntimeDep
+    alert_id: AlertId, body: AlertAction, actor: Acting, alerts: AlertsDep
 ) -> AlertPublic:
     """Close an acknowledged alert as a false positive; it is kept as feedback."""
-    await scoped_alert(runtime.alerts, alert_id, who)
-    alert = await runtime.alerts.dismiss(alert_id, who.actor, body.note)
-    await audited(runtime, request, who, "alert.dismiss", f"alert:{alert_id}")
-    return AlertPublic.of(alert)
+    return AlertPublic.of(await alerts.dismiss(actor, alert_id, body.note))
 
 
 @router.get("/feedback", summary="False positives")

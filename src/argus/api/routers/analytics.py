@@ -28,7 +28,6 @@ from argus.api.schemas.analytics import (
 )
 from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, Moment, Name
 from argus.api.security import Caller
-from argus.bootstrap import heatmap_painter
 from argus.domain.errors import ValidationError
 from argus.domain.event_stats import COUNTED_TYPES, DWELL_TYPE, Interval
 from argus.ports.repositories import EventFilter
@@ -53,16 +52,9 @@ ClassFilter = Annotated[
 ]
 
 
-def get_analytics(runtime: RuntimeDep, who: Caller) -> AnalyticsService:
-    """The analytics service over the running app's event store, charged to the caller."""
-    services = runtime.services
-    return AnalyticsService(
-        services.database.events,
-        services.pipelines,
-        heatmap_painter(),
-        budget=runtime.analytics_budget,
-        principal=f"{who.kind}:{who.id}",
-    )
+def get_analytics(runtime: RuntimeDep) -> AnalyticsService:
+    """The app's analytics service (each query is charged to its caller)."""
+    return runtime.analytics
 
 
 AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]
@@ -122,7 +114,7 @@ async def counts(
         since=start,
         until=end,
     )
-    buckets = await analytics.counts(where, interval, zone)
+    buckets = await analytics.counts(who, where, interval, zone)
     items = [CountBucketPublic.of(b) for b in buckets]
     return CountList(interval=interval, tz=tz, since=start, until=end, items=items)
 
@@ -144,7 +136,7 @@ async def dwell(
     where = EventFilter(
         camera_ids=who.camera_filter(camera_id), types=(DWELL_TYPE,), since=start, until=end
     )
-    stats = await analytics.dwell(where, zone)
+    stats = await analytics.dwell(who, where, zone)
     return DwellList(since=start, until=end, items=[DwellStatsPublic.of(s) for s in stats])
 
 
@@ -159,7 +151,7 @@ async def detections(
     """Events per camera, type and class with the detector's mean confidence (at most 366 days)."""
     start, end = _period(analytics, since, until)
     stats = await analytics.detections(
-        EventFilter(camera_ids=who.camera_filter(camera_id), since=start, until=end)
+        who, EventFilter(camera_ids=who.camera_filter(camera_id), since=start, until=end)
     )
     return DetectionsList(since=start, until=end, items=[DetectionStatsPublic.of(s) for s in stats])
 
@@ -176,9 +168,13 @@ async def detections(
     },
 )
 async def heatmap(
-    camera_id: CameraId, analytics: AnalyticsDep, since: Since = None, until: Until = None
+    camera_id: CameraId,
+    analytics: AnalyticsDep,
+    who: Caller,
+    since: Since = None,
+    until: Until = None,
 ) -> Response:
     """The camera's heatmap of the period (at most 366 days); 404 when it has no heatmap data."""
     start, end = _period(analytics, since, until)
-    png = await analytics.heatmap_png(camera_id, start, end)
+    png = await analytics.heatmap_png(who, camera_id, start, end)
     return Response(content=png, media_type="image/png")

@@ -13,7 +13,7 @@ from argus.api.security import Caller, audited
 from argus.domain.audit import parse_head
 from argus.domain.errors import ValidationError
 from argus.ports.audit import AuditFilter
-from argus.ports.repositories import MAX_PAGE
+from argus.ports.paging import MAX_PAGE
 
 __all__ = ["router"]
 

@@ -70,7 +70,7 @@ async def sign_in(
     """OAuth2 password flow, with the TOTP (or a recovery code) in ``otp`` when MFA is on."""
     del grant_type  # only "password" is accepted
     _no_store(response)
-    pair = await runtime.auth.login(username, password, otp, ip=client_ip(request))
+    pair = await runtime.auth.sessions.login(username, password, otp, ip=client_ip(request))
     return TokenResponse.of(pair)
 
 
@@ -80,7 +80,9 @@ async def refresh(
 ) -> TokenResponse:
     """Exchange a refresh token for new tokens; reusing an old one ends the session."""
     _no_store(response)
-    return TokenResponse.of(await runtime.auth.refresh(body.refresh_token, ip=client_ip(request)))
+    return TokenResponse.of(
+        await runtime.auth.sessions.refresh(body.refresh_token, ip=client_ip(request))
+    )
 
 
 @router.post("/logout", status_code=204, summary="Sign out")
@@ -93,7 +95,7 @@ async def logout(
     idempotent). The session's access tokens are refused at once, and its
     open sockets and video streams close.
     """
-    await runtime.auth.logout(
+    await runtime.auth.sessions.logout(
         body.refresh_token if body is not None else None,
         access_token=_bearer_token(request),
         ip=client_ip(request),
@@ -104,7 +106,7 @@ async def logout(
 @router.get("/me", summary="Who am I")
 async def me(who: AccountHolder, runtime: RuntimeDep) -> UserPublic:
     """The signed-in user (API keys have no account: 403)."""
-    return UserPublic.of(await runtime.auth.me(who))
+    return UserPublic.of(await runtime.auth.accounts.me(who))
 
 
 @router.post("/password", summary="Change my password")
@@ -117,7 +119,7 @@ async def change_password(
 ) -> TokenResponse:
     """Change one's own password; other sessions end and new tokens are returned."""
     _no_store(response)
-    pair = await runtime.auth.change_password(
+    pair = await runtime.auth.sessions.change_password(
         who, body.current_password, body.new_password, ip=client_ip(request)
     )
     return TokenResponse.of(pair)
@@ -138,7 +140,7 @@ async def mfa_enrol(
     """
     _no_store(response)
     reauth = body if body is not None else MfaReauth()
-    enrolment = await runtime.auth.mfa_begin(
+    enrolment = await runtime.auth.mfa.begin(
         who, password=reauth.password, otp=reauth.otp, ip=client_ip(request)
     )
     return MfaEnrolmentPublic(
@@ -157,7 +159,7 @@ async def mfa_enrol(
 )
 async def mfa_qr(who: AccountHolder, runtime: RuntimeDep) -> Response:
     """The enrolment's QR code as a PNG (409 when none was started)."""
-    png = await runtime.auth.mfa_qr(who)
+    png = await runtime.auth.mfa.qr(who)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
@@ -167,7 +169,7 @@ async def mfa_confirm(
 ) -> RecoveryCodes:
     """Activate MFA with a current code; returns recovery codes (once) and new tokens."""
     _no_store(response)
-    codes, pair = await runtime.auth.mfa_confirm(who, body.code, ip=client_ip(request))
+    codes, pair = await runtime.auth.mfa.confirm(who, body.code, ip=client_ip(request))
     return RecoveryCodes(recovery_codes=codes, tokens=TokenResponse.of(pair))
 
 
@@ -179,7 +181,7 @@ async def mfa_disable(
 
     Refused when the policy requires MFA for the role.
     """
-    await runtime.auth.mfa_disable(who, body.password, body.otp, ip=client_ip(request))
+    await runtime.auth.mfa.disable(who, body.password, body.otp, ip=client_ip(request))
     return Response(status_code=204)
 
 
@@ -194,7 +196,7 @@ async def recovery_codes(
     """Replace the recovery codes (the old ones stop working); needs ``password`` and ``otp``."""
     _no_store(response)
     reauth = body if body is not None else MfaReauth()
-    codes = await runtime.auth.regenerate_recovery_codes(
+    codes = await runtime.auth.mfa.regenerate_recovery_codes(
         who, password=reauth.password, otp=reauth.otp, ip=client_ip(request)
     )
     return RecoveryCodes(recovery_codes=codes)

@@ -3,7 +3,6 @@ snapshot, live video and status."""
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -20,15 +19,14 @@ from argus.api.schemas.cameras import (
     CameraUpdate,
 )
 from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, ErrorBody
-from argus.api.security import Caller, audited, principal_of_headers
+from argus.api.security import Acting, Caller, principal_of_headers
 from argus.api.streams import MAX_STREAMS, MjpegResponse, mjpeg_parts
 from argus.domain.errors import PermissionDeniedError
 from argus.domain.identity import Principal
-from argus.ports.repositories import MAX_PAGE
+from argus.ports.paging import MAX_PAGE
 
 __all__ = ["router"]
 
-log = logging.getLogger(__name__)
 
 router = APIRouter(
     prefix="/cameras", tags=["cameras"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES}
@@ -48,43 +46,20 @@ Frames = Annotated[
 
 
 @router.post("", status_code=201, summary="Register a camera")
-async def create_camera(
-    request: Request, body: CameraCreate, who: Caller, runtime: RuntimeDep
-) -> CameraPublic:
+async def create_camera(body: CameraCreate, actor: Acting, cameras: CamerasDep) -> CameraPublic:
     """Register a camera and start its pipeline (not for camera-scoped accounts)."""
-    who.require_camera(None)
-    camera = await runtime.cameras.create_camera(body.model_dump())
-    await audited(runtime, request, who, "camera.create", f"camera:{camera.id}", name=camera.name)
-    return CameraPublic.of(camera)
+    return CameraPublic.of(await cameras.create_camera(actor, body.command()))
 
 
 @router.post("/probe", summary="Try a stream")
-async def probe_camera(
-    request: Request, body: CameraProbe, who: Caller, runtime: RuntimeDep
-) -> CameraProbeResult:
+async def probe_camera(body: CameraProbe, actor: Acting, cameras: CamerasDep) -> CameraProbeResult:
     """Open a stream and read its first frame before registering it as a camera.
 
     A stream that cannot be read is an answer too: ``ok`` false with the reason
     (refused, timed out, not a video). The credentials are used for this try
     only; neither they nor the password appear in the answer.
     """
-    who.require_camera(None)
-    probe = await runtime.cameras.probe(
-        body.stream_url,
-        body.credentials.model_dump() if body.credentials else None,
-        timeout_s=body.timeout_s,
-    )
-    log.info(
-        "%s probed a stream: ok=%s in %.2f s (%s)",
-        who.actor,
-        probe.ok,
-        probe.elapsed_s,
-        probe.error or "first frame read",
-    )
-    await audited(
-        runtime, request, who, "camera.probe", "camera:probe", url=body.stream_url, ok=probe.ok
-    )
-    return CameraProbeResult.of(probe)
+    return CameraProbeResult.of(await cameras.probe(actor, body.command()))
 
 
 @router.get("", summary="List cameras")
@@ -114,7 +89,7 @@ async def get_camera(camera_id: CameraId, cameras: CamerasDep) -> CameraPublic:
 
 @router.patch("/{camera_id}", summary="Change a camera")
 async def update_camera(
-    request: Request, camera_id: CameraId, body: CameraUpdate, who: Caller, runtime: RuntimeDep
+    camera_id: CameraId, body: CameraUpdate, actor: Acting, cameras: CamerasDep
 ) -> CameraPublic:
     """Change some fields; only this camera's pipeline restarts.
 
@@ -122,33 +97,14 @@ async def update_camera(
     unless ``credentials`` comes in the same request (audited as
     ``camera.credentials.drop``): a login is never sent to a new host.
     """
-    changes = body.changes()
-    change = await runtime.cameras.update_camera(camera_id, changes)
-    target = f"camera:{camera_id}"
-    await audited(runtime, request, who, "camera.update", target, fields=sorted(changes))
-    if change.credentials_dropped:
-        scheme, host, port = change.old_origin
-        old_origin = f"{scheme}://{host}:{port}" if host else "a local path"
-        await audited(
-            runtime,
-            request,
-            who,
-            "camera.credentials.drop",
-            target,
-            reason="the stream moved to another scheme, host or port without a new login",
-            old_origin=old_origin,
-            new_url=change.camera.stream_url,
-        )
+    change = await cameras.update_camera(actor, camera_id, body.command())
     return CameraPublic.of(change.camera)
 
 
 @router.delete("/{camera_id}", status_code=204, summary="Remove a camera")
-async def delete_camera(
-    request: Request, camera_id: CameraId, who: Caller, runtime: RuntimeDep
-) -> None:
+async def delete_camera(camera_id: CameraId, actor: Acting, cameras: CamerasDep) -> None:
     """Delete the camera with its lines and zones and stop its pipeline."""
-    await runtime.cameras.delete_camera(camera_id)
-    await audited(runtime, request, who, "camera.delete", f"camera:{camera_id}")
+    await cameras.delete_camera(actor, camera_id)
 
 
 @router.get(

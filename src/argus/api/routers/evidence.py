@@ -13,10 +13,9 @@ deleting needs an admin (locked evidence cannot be deleted at all).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
 
 from argus.api.deps import RuntimeDep
 from argus.api.routers.incidents import scoped_incident
@@ -29,14 +28,12 @@ from argus.api.schemas.evidence import (
     EvidencePublic,
     PublicKey,
 )
-from argus.api.security import Caller, audited, client_ip
-from argus.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
-from argus.domain.evidence import EvidenceItem, key_fingerprint
-from argus.domain.evidence_status import EvidenceEntry, EvidenceGap, TamperedEvidence
-from argus.domain.identity import Principal
-from argus.ports.repositories import MAX_PAGE, Page
+from argus.api.security import Acting, Caller
+from argus.domain.errors import ValidationError
+from argus.domain.evidence import key_fingerprint
+from argus.ports.evidence import EvidenceFilter
+from argus.ports.paging import MAX_PAGE
 from argus.services.evidence import EvidenceService
-from argus.services.paging import all_pages
 
 __all__ = ["UPLOAD_LIMIT", "UPLOAD_PATH", "bundle_router", "incident_router", "router"]
 
@@ -79,42 +76,17 @@ EvidenceId = Annotated[str, Path(min_length=1, max_length=64, description="Evide
 IncidentId = Annotated[str, Path(min_length=1, max_length=64, description="Incident id.")]
 
 
-async def _scoped(evidence: EvidenceService, evidence_id: str, who: Principal) -> EvidenceItem:
-    item = await evidence.get(evidence_id)
-    if not who.sees_camera(item.camera_id):
-        raise NotFoundError(f"no evidence {evidence_id}")
-    return item
+def _evidence(runtime: RuntimeDep) -> EvidenceService:
+    return runtime.evidence
 
 
-def _sees(who: Principal, entry: EvidenceEntry) -> bool:
-    """A tampered row is shown only to callers who see every camera it names."""
-    if isinstance(entry, TamperedEvidence):
-        return all(who.sees_camera(camera) for camera in entry.cameras)
-    return who.sees_camera(entry.camera_id)
-
-
-def _page(items: list[EvidenceEntry], limit: int, offset: int) -> EvidenceList:
-    return EvidenceList(
-        items=[EvidencePublic.of_entry(i) for i in items[offset : offset + limit]],
-        total=len(items),
-        limit=limit,
-        offset=offset,
-    )
-
-
-async def _alert_gaps(
-    evidence: EvidenceService, alert_id: str | None, who: Principal
-) -> list[EvidenceGapPublic]:
-    if alert_id is None:
-        return []
-    page = await evidence.gaps(alert_id=alert_id, limit=MAX_PAGE)
-    return [EvidenceGapPublic.of(g) for g in page.items if who.sees_camera(g.camera_id)]
+EvidenceDep = Annotated[EvidenceService, Depends(_evidence)]
 
 
 @router.get("", summary="List evidence")
 async def list_evidence(
-    runtime: RuntimeDep,
-    who: Caller,
+    evidence: EvidenceDep,
+    actor: Acting,
     alert_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     incident_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     camera_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
@@ -127,79 +99,53 @@ async def list_evidence(
     A row edited in the database is listed with ``tampered: true``; with
     ``alert_id``, ``gaps`` says why the alert's evidence is missing, if it is.
     """
-    evidence = runtime.evidence
-    gaps = await _alert_gaps(evidence, alert_id, who)
-    if who.cameras is None:
-        page: Page[EvidenceEntry] = await evidence.browse(
-            alert_id=alert_id,
-            incident_id=incident_id,
-            camera_id=camera_id,
-            locked=locked,
-            limit=limit,
-            offset=offset,
-        )
-        return EvidenceList(
-            items=[EvidencePublic.of_entry(i) for i in page.items],
-            total=page.total,
-            limit=limit,
-            offset=offset,
-            gaps=gaps,
-        )
-    everything = await all_pages(
-        lambda skip: evidence.browse(
-            alert_id=alert_id,
-            incident_id=incident_id,
-            camera_id=camera_id,
-            locked=locked,
-            limit=MAX_PAGE,
-            offset=skip,
-        )
+    where = EvidenceFilter(
+        alert_id=alert_id, incident_id=incident_id, camera_id=camera_id, locked=locked
     )
-    listed = _page([i for i in everything if _sees(who, i)], limit, offset)
-    return listed.model_copy(update={"gaps": gaps})
+    page = await evidence.browse(where, actor=actor, limit=limit, offset=offset)
+    gaps = (
+        []
+        if alert_id is None
+        else (await evidence.gaps(alert_id=alert_id, actor=actor, limit=MAX_PAGE)).items
+    )
+    return EvidenceList.of_page(page, limit, offset, gaps=gaps)
 
 
 @router.get("/gaps", summary="Evidence gaps")
 async def list_gaps(
-    runtime: RuntimeDep,
-    who: Caller,
+    evidence: EvidenceDep,
+    actor: Acting,
     alert_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     camera_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> EvidenceGapList:
     """Alerts whose evidence could not be captured (shed, no frames, failed), newest first."""
-    evidence = runtime.evidence
-    if who.cameras is None:
-        page: Page[EvidenceGap] = await evidence.gaps(
-            alert_id=alert_id, camera_id=camera_id, limit=limit, offset=offset
-        )
-        found, total = list(page.items), page.total
-    else:
-        everything = await all_pages(
-            lambda skip: evidence.gaps(
-                alert_id=alert_id, camera_id=camera_id, limit=MAX_PAGE, offset=skip
-            )
-        )
-        seen = [g for g in everything if who.sees_camera(g.camera_id)]
-        found, total = seen[offset : offset + limit], len(seen)
+    page = await evidence.gaps(
+        alert_id=alert_id, camera_id=camera_id, actor=actor, limit=limit, offset=offset
+    )
     return EvidenceGapList(
-        items=[EvidenceGapPublic.of(g) for g in found], total=total, limit=limit, offset=offset
+        items=[EvidenceGapPublic.of(g) for g in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
     )
 
 
 @router.get("/keys/signing", summary="Bundle signing key")
-async def public_key(runtime: RuntimeDep, who: Caller) -> PublicKey:
+async def public_key(evidence: EvidenceDep, actor: Acting) -> PublicKey:
     """The Ed25519 key export bundles are signed with; pin it when verifying offline."""
-    del who
-    key = runtime.evidence.public_key
+    del actor
+    key = evidence.public_key
     return PublicKey(public_key_hex=key.hex(), fingerprint=key_fingerprint(key))
 
 
 @router.get("/{evidence_id}", summary="Evidence metadata")
-async def get_evidence(evidence_id: EvidenceId, runtime: RuntimeDep, who: Caller) -> EvidencePublic:
+async def get_evidence(
+    evidence_id: EvidenceId, evidence: EvidenceDep, actor: Acting
+) -> EvidencePublic:
     """One item's metadata (not verified: its content and /verify are)."""
-    return EvidencePublic.of(await _scoped(runtime.evidence, evidence_id, who))
+    return EvidencePublic.of(await evidence.get(evidence_id, actor=actor))
 
 
 @router.get(
@@ -214,12 +160,9 @@ async def get_evidence(evidence_id: EvidenceId, runtime: RuntimeDep, who: Caller
         **_TAMPERED,
     },
 )
-async def content(
-    request: Request, evidence_id: EvidenceId, runtime: RuntimeDep, who: Caller
-) -> Response:
+async def content(evidence_id: EvidenceId, evidence: EvidenceDep, actor: Acting) -> Response:
     """Verify, decrypt and return the content; audited as ``evidence.read``."""
-    await _scoped(runtime.evidence, evidence_id, who)
-    item, data = await runtime.evidence.read(evidence_id, actor=who.actor, ip=client_ip(request))
+    item, data = await evidence.read(evidence_id, actor=actor)
     return Response(
         data,
         media_type=item.content_type,
@@ -233,44 +176,27 @@ async def content(
 
 
 @router.get("/{evidence_id}/verify", summary="Check integrity", responses=_TAMPERED)
-async def verify(
-    request: Request, evidence_id: EvidenceId, runtime: RuntimeDep, who: Caller
-) -> EvidencePublic:
+async def verify(evidence_id: EvidenceId, evidence: EvidenceDep, actor: Acting) -> EvidencePublic:
     """Check the object and its metadata without returning the content (409 if altered)."""
-    await _scoped(runtime.evidence, evidence_id, who)
-    item = await runtime.evidence.verify(evidence_id, actor=who.actor, ip=client_ip(request))
-    return EvidencePublic.of(item)
+    return EvidencePublic.of(await evidence.verify(evidence_id, actor=actor))
 
 
 @router.post("/{evidence_id}/lock", summary="Lock evidence")
-async def lock(
-    request: Request, evidence_id: EvidenceId, runtime: RuntimeDep, who: Caller
-) -> EvidencePublic:
+async def lock(evidence_id: EvidenceId, evidence: EvidenceDep, actor: Acting) -> EvidencePublic:
     """Keep the item past retention and refuse its deletion until unlocked."""
-    await _scoped(runtime.evidence, evidence_id, who)
-    item = await runtime.evidence.lock(evidence_id, actor=who.actor, ip=client_ip(request))
-    return EvidencePublic.of(item)
+    return EvidencePublic.of(await evidence.lock(evidence_id, actor=actor))
 
 
 @router.post("/{evidence_id}/unlock", summary="Unlock evidence")
-async def unlock(
-    request: Request, evidence_id: EvidenceId, runtime: RuntimeDep, who: Caller
-) -> EvidencePublic:
+async def unlock(evidence_id: EvidenceId, evidence: EvidenceDep, actor: Acting) -> EvidencePublic:
     """Let retention and deletion apply again."""
-    await _scoped(runtime.evidence, evidence_id, who)
-    item = await runtime.evidence.unlock(evidence_id, actor=who.actor, ip=client_ip(request))
-    return EvidencePublic.of(item)
+    return EvidencePublic.of(await evidence.unlock(evidence_id, actor=actor))
 
 
 @router.delete("/{evidence_id}", status_code=204, summary="Delete evidence", responses=_TAMPERED)
-async def delete(
-    request: Request, evidence_id: EvidenceId, runtime: RuntimeDep, who: Caller
-) -> None:
+async def delete(evidence_id: EvidenceId, evidence: EvidenceDep, actor: Acting) -> None:
     """Delete an unlocked item and its object (admin; 409 when locked)."""
-    if who.role != "admin":
-        raise PermissionDeniedError(f"{who.actor} may not delete evidence (admins only)")
-    await _scoped(runtime.evidence, evidence_id, who)
-    await runtime.evidence.delete(evidence_id, actor=who.actor, ip=client_ip(request))
+    await evidence.delete(evidence_id, actor=actor)
 
 
 @bundle_router.post(
@@ -282,14 +208,10 @@ async def delete(
         **_TAMPERED,
     },
 )
-async def export(
-    request: Request, body: EvidenceExport, runtime: RuntimeDep, who: Caller
-) -> Response:
+async def export(body: EvidenceExport, evidence: EvidenceDep, actor: Acting) -> Response:
     """A zip of the verified items, their metadata and audit trail, signed with the
     installation key; ``argus evidence verify BUNDLE`` checks it offline."""
-    for evidence_id in dict.fromkeys(body.ids):
-        await _scoped(runtime.evidence, evidence_id, who)
-    bundle = await runtime.evidence.export(body.ids, actor=who.actor, ip=client_ip(request))
+    bundle = await evidence.export(body.ids, actor=actor)
     return Response(
         bundle,
         media_type="application/zip",
@@ -305,29 +227,14 @@ async def incident_evidence(
     incident_id: IncidentId,
     runtime: RuntimeDep,
     who: Caller,
+    actor: Acting,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> EvidenceList:
     """Items attached to the incident and those of its linked alerts, oldest first."""
     incident = await scoped_incident(runtime.alerts, incident_id, who)
-    evidence = runtime.evidence
-    found: dict[str, EvidenceEntry] = {
-        i.id: i
-        for i in await all_pages(
-            lambda skip: evidence.browse(incident_id=incident.id, limit=MAX_PAGE, offset=skip)
-        )
-    }
-    for alert_id in incident.alert_ids:
-        for item in (await evidence.browse(alert_id=alert_id, limit=MAX_PAGE)).items:
-            found[item.id] = item
-    ordered = sorted(found.values(), key=_created)
-    return _page([i for i in ordered if _sees(who, i)], limit, offset)
-
-
-def _created(entry: EvidenceEntry) -> tuple[datetime, str]:
-    if isinstance(entry, TamperedEvidence):
-        return entry.created_at or datetime.min.replace(tzinfo=UTC), entry.id
-    return entry.created_at, entry.id
+    page = await runtime.evidence.of_incident(incident, actor=actor, limit=limit, offset=offset)
+    return EvidenceList.of_page(page, limit, offset)
 
 
 @incident_router.post(
@@ -337,10 +244,10 @@ def _created(entry: EvidenceEntry) -> tuple[datetime, str]:
     responses={413: {"model": ErrorBody, "description": f"The file is over {UPLOAD_LIMIT} bytes."}},
 )
 async def upload(
-    request: Request,
     incident_id: IncidentId,
     runtime: RuntimeDep,
     who: Caller,
+    actor: Acting,
     file: Annotated[UploadFile, File(description="The file (at most 25 MiB).")],
     kind: Annotated[str, Form(pattern="^(document|frame)$")] = "document",
 ) -> EvidencePublic:
@@ -359,22 +266,12 @@ async def upload(
         raise ValidationError(f"the file is over {UPLOAD_LIMIT} bytes")
     if not data:
         raise ValidationError("the file is empty")
-    item = await runtime.evidence.store(
+    item = await runtime.evidence.upload(
+        incident,
         data,
         "frame" if kind == "frame" else "document",
         content_type,
-        actor=who.actor,
-        incident_id=incident.id,
-        camera_id=incident.camera_id,
-    )
-    await audited(
-        runtime,
-        request,
-        who,
-        "evidence.upload",
-        f"evidence:{item.id}",
-        incident=incident.id,
         filename=name,
-        size=item.size,
+        actor=actor,
     )
     return EvidencePublic.of(item)

@@ -26,14 +26,14 @@ async def live() -> Liveness:
 
 async def _database(runtime: RuntimeDep) -> Check:
     try:
-        await asyncio.wait_for(runtime.services.database.ping(), _PING_TIMEOUT)
+        await asyncio.wait_for(runtime.database.ping(), _PING_TIMEOUT)
     except (ArgusError, TimeoutError) as exc:
         return Check(ok=False, detail=f"database: {exc or 'ping timed out'}")
     return Check(ok=True, detail="database answers")
 
 
 def _pipelines(runtime: RuntimeDep) -> Check:
-    states = Counter(s.state for s in runtime.services.pipelines.statuses())
+    states = Counter(s.state for s in runtime.pipelines.statuses())
     summary = ", ".join(f"{n} {state}" for state, n in sorted(states.items())) or "no cameras"
     # A failing camera is reported, not fatal: it retries while the server stays ready.
     return Check(ok=True, detail=summary)

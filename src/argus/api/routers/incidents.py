@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 
-from argus.api.deps import AlertsDep, RuntimeDep
+from argus.api.deps import AlertsDep
 from argus.api.schemas.alerts import (
     IncidentCreate,
     IncidentList,
@@ -21,11 +21,11 @@ from argus.api.schemas.alerts import (
     IncidentUpdate,
 )
 from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, ErrorBody
-from argus.api.security import Caller, audited
+from argus.api.security import Acting, Caller
+from argus.domain.actor import Actor
 from argus.domain.alerts import Incident, IncidentStatus
-from argus.domain.errors import NotFoundError
 from argus.domain.identity import Principal
-from argus.ports.repositories import MAX_PAGE
+from argus.ports.paging import MAX_PAGE
 from argus.services.alerts import AlertService
 
 __all__ = ["router"]
@@ -50,27 +50,18 @@ _MOVE_REFUSED: dict[int | str, dict[str, object]] = {
 
 async def scoped_incident(alerts: AlertService, incident_id: str, who: Principal) -> Incident:
     """The incident, as ``NotFoundError`` when its camera is outside the caller's scope."""
-    incident = await alerts.get_incident(incident_id)
-    if not who.sees_camera(incident.camera_id):
-        raise NotFoundError(f"no incident {incident_id}")
-    return incident
+    return await alerts.incidents.get(Actor(principal=who), incident_id)
 
 
 @router.post("", status_code=201, summary="Open an incident")
-async def create_incident(
-    request: Request, body: IncidentCreate, who: Caller, runtime: RuntimeDep
-) -> IncidentPublic:
+async def create_incident(body: IncidentCreate, actor: Acting, alerts: AlertsDep) -> IncidentPublic:
     """Open an incident by hand; linked alerts must exist (confirming an alert opens one too).
 
     A camera-scoped caller may link only alerts of its cameras; another camera's
     alert answers exactly like an unknown id (422), so the answer does not tell
     whether it exists.
     """
-    fields = body.fields()
-    who.require_camera(fields.get("camera_id"))
-    incident = await runtime.alerts.create_incident(fields, who.actor, cameras=who.cameras)
-    await audited(runtime, request, who, "incident.create", f"incident:{incident.id}")
-    return IncidentPublic.of(incident)
+    return IncidentPublic.of(await alerts.incidents.create(actor, body.command()))
 
 
 @router.get("", summary="List incidents")
@@ -85,7 +76,7 @@ async def list_incidents(
     ] = None,
 ) -> IncidentList:
     """Incidents, newest first."""
-    page = await alerts.list_incidents(
+    page = await alerts.incidents.list(
         limit=limit, offset=offset, status=status, camera_ids=who.camera_filter(camera_id)
     )
     items = [IncidentPublic.of(i) for i in page.items]
@@ -93,70 +84,37 @@ async def list_incidents(
 
 
 @router.get("/{incident_id}", summary="Get an incident")
-async def get_incident(incident_id: IncidentId, alerts: AlertsDep, who: Caller) -> IncidentPublic:
+async def get_incident(incident_id: IncidentId, alerts: AlertsDep, actor: Acting) -> IncidentPublic:
     """One incident with its notes and status history."""
-    return IncidentPublic.of(await scoped_incident(alerts, incident_id, who))
+    return IncidentPublic.of(await alerts.incidents.get(actor, incident_id))
 
 
 @router.patch("/{incident_id}", summary="Change an incident", responses=_CHANGED)
 async def update_incident(
-    request: Request,
-    incident_id: IncidentId,
-    body: IncidentUpdate,
-    who: Caller,
-    runtime: RuntimeDep,
+    incident_id: IncidentId, body: IncidentUpdate, actor: Acting, alerts: AlertsDep
 ) -> IncidentPublic:
     """Change the title, description or camera; link alerts and evidence (whole lists)."""
-    await scoped_incident(runtime.alerts, incident_id, who)
-    changes = body.changes()
-    if "camera_id" in changes:
-        who.require_camera(changes["camera_id"])
-    incident = await runtime.alerts.update_incident(incident_id, changes, cameras=who.cameras)
-    await audited(
-        runtime, request, who, "incident.update", f"incident:{incident_id}", fields=sorted(changes)
-    )
-    return IncidentPublic.of(incident)
+    return IncidentPublic.of(await alerts.incidents.update(actor, incident_id, body.command()))
 
 
 @router.delete("/{incident_id}", status_code=204, summary="Remove an incident")
-async def delete_incident(
-    request: Request, incident_id: IncidentId, who: Caller, runtime: RuntimeDep
-) -> None:
+async def delete_incident(incident_id: IncidentId, actor: Acting, alerts: AlertsDep) -> None:
     """Delete the incident; its alerts stay."""
-    await scoped_incident(runtime.alerts, incident_id, who)
-    await runtime.alerts.delete_incident(incident_id)
-    await audited(runtime, request, who, "incident.delete", f"incident:{incident_id}")
+    await alerts.incidents.delete(actor, incident_id)
 
 
 @router.post("/{incident_id}/status", summary="Move an incident", responses=_MOVE_REFUSED)
 async def set_status(
-    request: Request,
-    incident_id: IncidentId,
-    body: IncidentStatusChange,
-    who: Caller,
-    runtime: RuntimeDep,
+    incident_id: IncidentId, body: IncidentStatusChange, actor: Acting, alerts: AlertsDep
 ) -> IncidentPublic:
     """Move the incident to another status; the step is kept in its history."""
-    await scoped_incident(runtime.alerts, incident_id, who)
-    incident = await runtime.alerts.set_incident_status(
-        incident_id, body.status, who.actor, body.note
-    )
-    await audited(
-        runtime, request, who, "incident.status", f"incident:{incident_id}", status=body.status
-    )
-    return IncidentPublic.of(incident)
+    moved = await alerts.incidents.set_status(actor, incident_id, body.status, body.note)
+    return IncidentPublic.of(moved)
 
 
 @router.post("/{incident_id}/notes", status_code=201, summary="Add a note", responses=_CHANGED)
 async def add_note(
-    request: Request,
-    incident_id: IncidentId,
-    body: IncidentNoteCreate,
-    who: Caller,
-    runtime: RuntimeDep,
+    incident_id: IncidentId, body: IncidentNoteCreate, actor: Acting, alerts: AlertsDep
 ) -> IncidentPublic:
     """Append an operator's note; answers the incident with every note."""
-    await scoped_incident(runtime.alerts, incident_id, who)
-    incident = await runtime.alerts.add_incident_note(incident_id, who.actor, body.text)
-    await audited(runtime, request, who, "incident.note", f"incident:{incident_id}")
-    return IncidentPublic.of(incident)
+    return IncidentPublic.of(await alerts.incidents.add_note(actor, incident_id, body.text))

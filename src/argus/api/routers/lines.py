@@ -1,22 +1,21 @@
-"""``/api/v1/cameras/{camera_id}/lines``: counting lines of a camera."""
+"""``/api/v1/cameras/{camera_id}/lines``: counting lines of a camera.
+
+Each handler is one call to ``CameraService.lines`` (``SceneItems``, shared with the
+zones), which checks the camera scope, writes with its audit record and
+restarts the camera's pipeline.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from argus.api.deps import CameraId, CamerasDep, ItemId, RuntimeDep
+from argus.api.deps import CameraId, CamerasDep, ItemId
 from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES
-from argus.api.schemas.geometry import (
-    LineCreate,
-    LineList,
-    LinePublic,
-    LineUpdate,
-    create_fields,
-)
-from argus.api.security import Caller, audited
-from argus.ports.repositories import MAX_PAGE
+from argus.api.schemas.geometry import LineCreate, LineList, LinePublic, LineUpdate
+from argus.api.security import Acting
+from argus.ports.paging import MAX_PAGE
 
 __all__ = ["router"]
 
@@ -29,12 +28,10 @@ router = APIRouter(
 
 @router.post("", status_code=201, summary="Add a line")
 async def create_line(
-    request: Request, camera_id: CameraId, body: LineCreate, who: Caller, runtime: RuntimeDep
+    camera_id: CameraId, body: LineCreate, actor: Acting, cameras: CamerasDep
 ) -> LinePublic:
     """Add a line; the camera's pipeline restarts with it."""
-    item = await runtime.cameras.create_line(camera_id, create_fields(body))
-    await audited(runtime, request, who, "line.create", f"camera:{camera_id}/line:{item.id}")
-    return LinePublic.of(item)
+    return LinePublic.of(await cameras.lines.create(actor, camera_id, body.command()))
 
 
 @router.get("", summary="List lines")
@@ -45,36 +42,29 @@ async def list_lines(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> LineList:
     """The camera's lines by name."""
-    page = await cameras.list_lines(camera_id, limit=limit, offset=offset)
-    items = [LinePublic.of(line) for line in page.items]
+    page = await cameras.lines.list(camera_id, limit=limit, offset=offset)
+    items = [LinePublic.of(item) for item in page.items]
     return LineList(items=items, total=page.total, limit=limit, offset=offset)
 
 
 @router.get("/{line_id}", summary="Get a line")
 async def get_line(camera_id: CameraId, line_id: ItemId, cameras: CamerasDep) -> LinePublic:
     """One line of the camera."""
-    return LinePublic.of(await cameras.get_line(camera_id, line_id))
+    return LinePublic.of(await cameras.lines.get(camera_id, line_id))
 
 
 @router.patch("/{line_id}", summary="Change a line")
 async def update_line(
-    request: Request,
-    camera_id: CameraId,
-    line_id: ItemId,
-    body: LineUpdate,
-    who: Caller,
-    runtime: RuntimeDep,
+    camera_id: CameraId, line_id: ItemId, body: LineUpdate, actor: Acting, cameras: CamerasDep
 ) -> LinePublic:
     """Change some fields; the camera's pipeline restarts."""
-    item = await runtime.cameras.update_line(camera_id, line_id, body.changes())
-    await audited(runtime, request, who, "line.update", f"camera:{camera_id}/line:{line_id}")
-    return LinePublic.of(item)
+    changes = body.command()
+    return LinePublic.of(await cameras.lines.update(actor, camera_id, line_id, changes))
 
 
 @router.delete("/{line_id}", status_code=204, summary="Remove a line")
 async def delete_line(
-    request: Request, camera_id: CameraId, line_id: ItemId, who: Caller, runtime: RuntimeDep
+    camera_id: CameraId, line_id: ItemId, actor: Acting, cameras: CamerasDep
 ) -> None:
     """Delete the line; the camera's pipeline restarts without it."""
-    await runtime.cameras.delete_line(camera_id, line_id)
-    await audited(runtime, request, who, "line.delete", f"camera:{camera_id}/line:{line_id}")
+    await cameras.lines.delete(actor, camera_id, line_id)

@@ -1,4 +1,5 @@
-"""``/ws``: typed live messages both ways (see ``argus.api.schemas.live``)."""
+"""``/ws``: typed live messages both ways (``argus.api.schemas.live`` from clients,
+``argus.api.schemas.live_server`` to them)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,12 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from argus.api.deps import Runtime
-from argus.api.live import CHANNEL_PATTERN, Client
 from argus.api.schemas.live import (
     AckMessage,
     AuthMessage,
@@ -21,7 +21,20 @@ from argus.api.schemas.live import (
     UnsubscribeMessage,
     client_messages,
 )
-from argus.api.security import audited, authenticate_token
+from argus.api.schemas.live_server import (
+    AckOkMessage,
+    AuthOkMessage,
+    CameraStatusMessage,
+    ErrorCode,
+    LiveErrorMessage,
+    PongMessage,
+    SubscribedMessage,
+    UnsubscribedMessage,
+    WelcomeMessage,
+    server_message,
+)
+from argus.api.security import authenticate_token, client_ip
+from argus.domain.actor import Actor
 from argus.domain.errors import (
     ArgusError,
     AuthenticationError,
@@ -31,6 +44,15 @@ from argus.domain.errors import (
     ValidationError,
 )
 from argus.domain.identity import Principal
+from argus.services.live import (
+    CHANNEL_PATTERN,
+    AlertUpdate,
+    Client,
+    CountsUpdate,
+    Outbound,
+    StatusUpdate,
+    TracksUpdate,
+)
 
 __all__ = ["router"]
 
@@ -42,11 +64,11 @@ MAX_MESSAGE = 64 * 1024
 """Largest client message, in characters."""
 
 
-def _error(code: str, message: str, request_id: str | None = None) -> dict[str, Any]:
-    return {"type": "error", "code": code, "message": message, "request_id": request_id}
+def _error(code: ErrorCode, message: str, request_id: str | None = None) -> LiveErrorMessage:
+    return LiveErrorMessage(code=code, message=message, request_id=request_id)
 
 
-_ERROR_CODES: tuple[tuple[type[ArgusError], str], ...] = (
+_ERROR_CODES: tuple[tuple[type[ArgusError], ErrorCode], ...] = (
     (ValidationError, "invalid"),
     (NotFoundError, "not_found"),
     (ConflictError, "conflict"),
@@ -56,6 +78,14 @@ _ERROR_CODES: tuple[tuple[type[ArgusError], str], ...] = (
 )
 
 Message = SubscribeMessage | UnsubscribeMessage | AckMessage | PingMessage | AuthMessage
+Reply = (
+    SubscribedMessage
+    | UnsubscribedMessage
+    | AuthOkMessage
+    | AckOkMessage
+    | PongMessage
+    | LiveErrorMessage
+)
 
 AUTH_TIMEOUT = 10.0
 """Seconds a connection may take to sign in."""
@@ -72,7 +102,7 @@ class _Session:
     token: str
 
 
-def _parse(text: str) -> Message | dict[str, Any]:
+def _parse(text: str) -> Message | LiveErrorMessage:
     """The message, or the error reply to it."""
     if len(text) > MAX_MESSAGE:
         return _error("invalid", f"message longer than {MAX_MESSAGE} characters")
@@ -85,47 +115,54 @@ def _parse(text: str) -> Message | dict[str, Any]:
         return _error("invalid", detail)
 
 
-async def _handle(
-    text: str, session: _Session, websocket: WebSocket, runtime: Runtime
-) -> dict[str, Any]:
+def _error_code(exc: ArgusError) -> ErrorCode:
+    return next(code for kind, code in _ERROR_CODES if isinstance(exc, kind))
+
+
+async def _handle(text: str, session: _Session, websocket: WebSocket, runtime: Runtime) -> Reply:
     """The reply to one client message."""
     message = _parse(text)
-    if isinstance(message, dict):
+    if isinstance(message, LiveErrorMessage):
         return message
     try:
-        reply = await _dispatch(message, session, websocket, runtime)
+        return await _dispatch(message, session, websocket, runtime)
     except ArgusError as exc:
-        code = next(code for kind, code in _ERROR_CODES if isinstance(exc, kind))
-        return _error(code, str(exc), message.request_id)
-    return {**reply, "request_id": message.request_id}
+        return _error(_error_code(exc), str(exc), message.request_id)
 
 
 async def _dispatch(
     message: Message, session: _Session, websocket: WebSocket, runtime: Runtime
-) -> dict[str, Any]:
-    hub, client = runtime.live, session.client
+) -> Reply:
+    hub, client, request_id = runtime.live, session.client, message.request_id
     if isinstance(message, SubscribeMessage):
-        return {"type": "subscribed", "channels": hub.subscribe(client, message.channels)}
+        channels = hub.subscribe(client, message.channels)
+        return SubscribedMessage(channels=channels, request_id=request_id)
     if isinstance(message, UnsubscribeMessage):
-        return {"type": "unsubscribed", "channels": hub.unsubscribe(client, message.channels)}
+        channels = hub.unsubscribe(client, message.channels)
+        return UnsubscribedMessage(channels=channels, request_id=request_id)
     if isinstance(message, AuthMessage):
         principal = await authenticate_token(runtime, message.token)
         _usable(principal)
         if client.principal is not None and principal.id != client.principal.id:
             raise PermissionDeniedError("a connection cannot change who it is; open a new one")
         client.principal, session.token = principal, message.token
-        return {"type": "auth.ok", "actor": principal.actor}
+        return AuthOkMessage(actor=principal.actor, request_id=request_id)
     if isinstance(message, AckMessage):
         who = client.principal
         assert who is not None  # signed in before any message is dispatched
         who.require("operate")
-        alert = await runtime.alerts.get_alert(message.alert_id)
-        if not who.sees_camera(alert.camera_id):
-            raise NotFoundError(f"no alert {message.alert_id}")
-        alert = await runtime.alerts.acknowledge(message.alert_id, who.actor, message.note)
-        await audited(runtime, websocket, who, "alert.acknowledge", f"alert:{alert.id}", via="ws")
-        return {"type": "ack.ok", "alert": alert.to_dict()}
-    return {"type": "pong"}
+        actor = Actor(principal=who, ip=client_ip(websocket))
+        alert = await runtime.alerts.acknowledge(actor, message.alert_id, message.note, via="ws")
+        return AckOkMessage(alert=alert.to_dict(), request_id=request_id)
+    return PongMessage(request_id=request_id)
+
+
+def _wire(item: Outbound) -> dict[str, object]:
+    """The JSON object of a queued hub update or reply."""
+    if isinstance(item, TracksUpdate | CountsUpdate | StatusUpdate | AlertUpdate):
+        return server_message(item).model_dump(mode="json")
+    assert isinstance(item, BaseModel)  # a reply, built below
+    return item.model_dump(mode="json")
 
 
 def _usable(principal: Principal) -> None:
@@ -154,9 +191,8 @@ async def _sign_in(websocket: WebSocket, runtime: Runtime) -> _Session | None:
             return None
         message = _parse(text)
         if not isinstance(message, AuthMessage):
-            await websocket.send_json(
-                _error("unauthorized", "the first message must be {type: auth, token}")
-            )
+            refused = _error("unauthorized", "the first message must be {type: auth, token}")
+            await websocket.send_json(refused.model_dump(mode="json"))
             await websocket.close(code=UNAUTHORIZED, reason="sign in first")
             return None
         token, request_id = message.token, message.request_id
@@ -165,8 +201,8 @@ async def _sign_in(websocket: WebSocket, runtime: Runtime) -> _Session | None:
         _usable(principal)
         runtime.user_limit.hit(f"{principal.kind}:{principal.id}")
     except ArgusError as exc:
-        code = next(code for kind, code in _ERROR_CODES if isinstance(exc, kind))
-        await websocket.send_json(_error(code, str(exc), request_id))
+        refused = _error(_error_code(exc), str(exc), request_id)
+        await websocket.send_json(refused.model_dump(mode="json"))
         await websocket.close(code=UNAUTHORIZED, reason="not signed in")
         return None
     return _Session(client=runtime.live.connect(principal), token=token)
@@ -187,7 +223,7 @@ async def _watchdog(
         try:
             session.client.principal = await authenticate_token(runtime, session.token)
         except AuthenticationError as exc:
-            await websocket.send_json(_error("unauthorized", str(exc)))
+            await websocket.send_json(_error("unauthorized", str(exc)).model_dump(mode="json"))
             await websocket.close(code=UNAUTHORIZED, reason="token expired or revoked")
             return
 
@@ -205,15 +241,13 @@ async def live(websocket: WebSocket) -> None:
     if session is None:
         return
     client = session.client
-    await websocket.send_json(
-        {
-            "type": "welcome",
-            "server": runtime.services.node_id,
-            "actor": client.principal.actor if client.principal else None,
-            "channels": CHANNEL_PATTERN.pattern,
-            "cameras": hub.statuses(client.principal),
-        }
+    welcome = WelcomeMessage(
+        server=runtime.node_id,
+        actor=client.principal.actor if client.principal else None,
+        channels=CHANNEL_PATTERN.pattern,
+        cameras=[CameraStatusMessage.of(s) for s in hub.statuses(client.principal)],
     )
+    await websocket.send_json(welcome.model_dump(mode="json"))
 
     async def reader() -> None:
         while True:
@@ -228,7 +262,7 @@ async def live(websocket: WebSocket) -> None:
 
     async def writer() -> None:
         while True:
-            await websocket.send_json(await client.queue.get())
+            await websocket.send_json(_wire(await client.queue.get()))
 
     assert client.principal is not None  # signed in by _sign_in
     with runtime.sessions.watching(client.principal.id) as ended:

@@ -1,4 +1,8 @@
-"""``/api/v1/users``, ``/api/v1/api-keys``, ``/api/v1/security/policy``: admin only."""
+"""``/api/v1/users``, ``/api/v1/api-keys``, ``/api/v1/security/policy``: admin only.
+
+Each write passes a typed command and the acting ``Actor`` to the account
+service, which checks, writes and appends the audit record.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +23,8 @@ from argus.api.schemas.auth import (
     UserUpdate,
 )
 from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES
-from argus.api.security import Caller
-from argus.domain.identity import SecurityPolicy
-from argus.ports.repositories import MAX_PAGE
+from argus.api.security import Acting, Caller
+from argus.ports.paging import MAX_PAGE
 
 __all__ = ["router"]
 
@@ -33,22 +36,10 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
 
 
-def _scope(cameras: list[str] | None) -> frozenset[str] | None:
-    return None if cameras is None else frozenset(cameras)
-
-
 @router.post("/users", status_code=201, summary="Create a user")
-async def create_user(body: UserCreate, who: Caller, runtime: RuntimeDep) -> UserPublic:
+async def create_user(body: UserCreate, actor: Acting, runtime: RuntimeDep) -> UserPublic:
     """A new user with a role and, optionally, a camera scope."""
-    user = await runtime.auth.create_user(
-        who,
-        username=body.username,
-        password=body.password,
-        role=body.role,
-        cameras=_scope(body.cameras),
-        must_change_password=body.must_change_password,
-    )
-    return UserPublic.of(user)
+    return UserPublic.of(await runtime.auth.accounts.create_user(body.command(), actor))
 
 
 @router.get("/users", summary="List users")
@@ -57,7 +48,7 @@ async def list_users(
 ) -> UserList:
     """Users by name."""
     del who
-    page = await runtime.auth.list_users(limit=limit, offset=offset)
+    page = await runtime.auth.accounts.list_users(limit=limit, offset=offset)
     return UserList(
         items=[UserPublic.of(u) for u in page.items], total=page.total, limit=limit, offset=offset
     )
@@ -67,47 +58,41 @@ async def list_users(
 async def get_user(user_id: UserId, who: Caller, runtime: RuntimeDep) -> UserPublic:
     """One user."""
     del who
-    return UserPublic.of(await runtime.auth.get_user(user_id))
+    return UserPublic.of(await runtime.auth.accounts.get_user(user_id))
 
 
 @router.patch("/users/{user_id}", summary="Change a user")
 async def update_user(
-    user_id: UserId, body: UserUpdate, who: Caller, runtime: RuntimeDep
+    user_id: UserId, body: UserUpdate, actor: Acting, runtime: RuntimeDep
 ) -> UserPublic:
     """Role, camera scope, disabled, or a new password; the user's sessions end."""
-    changes = body.changes()
-    if "cameras" in changes:
-        changes["cameras"] = _scope(changes["cameras"])
-    return UserPublic.of(await runtime.auth.update_user(who, user_id, changes))
+    return UserPublic.of(await runtime.auth.accounts.update_user(user_id, body.command(), actor))
 
 
 @router.delete("/users/{user_id}", status_code=204, summary="Delete a user")
-async def delete_user(user_id: UserId, who: Caller, runtime: RuntimeDep) -> Response:
+async def delete_user(user_id: UserId, actor: Acting, runtime: RuntimeDep) -> Response:
     """Delete a user and end its sessions."""
-    await runtime.auth.delete_user(who, user_id)
+    await runtime.auth.accounts.delete_user(user_id, actor)
     return Response(status_code=204)
 
 
 @router.post("/users/{user_id}/unlock", summary="Unlock a user")
-async def unlock_user(user_id: UserId, who: Caller, runtime: RuntimeDep) -> UserPublic:
+async def unlock_user(user_id: UserId, actor: Acting, runtime: RuntimeDep) -> UserPublic:
     """Clear a lockout after failed sign-ins."""
-    return UserPublic.of(await runtime.auth.unlock_user(who, user_id))
+    return UserPublic.of(await runtime.auth.accounts.unlock_user(user_id, actor))
 
 
 @router.post("/users/{user_id}/reset-mfa", summary="Reset a user's MFA")
-async def reset_mfa(user_id: UserId, who: Caller, runtime: RuntimeDep) -> UserPublic:
+async def reset_mfa(user_id: UserId, actor: Acting, runtime: RuntimeDep) -> UserPublic:
     """Remove a user's TOTP and recovery codes (lost device); it enrols again."""
-    return UserPublic.of(await runtime.auth.reset_mfa(who, user_id))
+    return UserPublic.of(await runtime.auth.accounts.reset_mfa(user_id, actor))
 
 
 @router.post("/api-keys", status_code=201, summary="Create an API key")
-async def create_key(body: ApiKeyCreate, who: Caller, runtime: RuntimeDep) -> ApiKeyCreated:
+async def create_key(body: ApiKeyCreate, actor: Acting, runtime: RuntimeDep) -> ApiKeyCreated:
     """A key for an edge node or integration; the secret is in this answer only."""
-    issued = await runtime.auth.create_key(
-        who, name=body.name, permissions=frozenset(body.permissions), cameras=_scope(body.cameras)
-    )
-    public = ApiKeyPublic.of(issued.api_key)
-    return ApiKeyCreated(**public.model_dump(), key=issued.key)
+    issued = await runtime.auth.accounts.create_key(body.command(), actor)
+    return ApiKeyCreated.of_issued(issued.api_key, issued.key)
 
 
 @router.get("/api-keys", summary="List API keys")
@@ -116,7 +101,7 @@ async def list_keys(
 ) -> ApiKeyList:
     """API keys, newest first, without secrets."""
     del who
-    page = await runtime.auth.list_keys(limit=limit, offset=offset)
+    page = await runtime.auth.accounts.list_keys(limit=limit, offset=offset)
     return ApiKeyList(
         items=[ApiKeyPublic.of(k) for k in page.items],
         total=page.total,
@@ -126,23 +111,19 @@ async def list_keys(
 
 
 @router.delete("/api-keys/{key_id}", summary="Revoke an API key")
-async def revoke_key(key_id: KeyId, who: Caller, runtime: RuntimeDep) -> ApiKeyPublic:
+async def revoke_key(key_id: KeyId, actor: Acting, runtime: RuntimeDep) -> ApiKeyPublic:
     """The key stops working at once."""
-    return ApiKeyPublic.of(await runtime.auth.revoke_key(who, key_id))
+    return ApiKeyPublic.of(await runtime.auth.accounts.revoke_key(key_id, actor))
 
 
 @router.get("/security/policy", summary="Get the security policy")
 async def get_policy(who: Caller, runtime: RuntimeDep) -> PolicyPublic:
     """Which roles must use MFA."""
     del who
-    policy = await runtime.auth.policy()
-    return PolicyPublic(mfa_required_roles=sorted(policy.mfa_required_roles))
+    return PolicyPublic.of(await runtime.auth.accounts.policy())
 
 
 @router.put("/security/policy", summary="Set the security policy")
-async def set_policy(body: PolicyPublic, who: Caller, runtime: RuntimeDep) -> PolicyPublic:
+async def set_policy(body: PolicyPublic, actor: Acting, runtime: RuntimeDep) -> PolicyPublic:
     """Require MFA per role; users of those roles without MFA must enrol at next sign-in."""
-    policy = await runtime.auth.set_policy(
-        SecurityPolicy(mfa_required_roles=frozenset(body.mfa_required_roles)), who
-    )
-    return PolicyPublic(mfa_required_roles=sorted(policy.mfa_required_roles))
+    return PolicyPublic.of(await runtime.auth.accounts.set_policy(body.policy(), actor))

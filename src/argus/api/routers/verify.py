@@ -1,8 +1,10 @@
 """``/ws/verify``: workstation clients sign in, stream frames and receive decisions.
 
 The protocol (messages, reasons, error codes, close codes) is in
-``argus.api.schemas.verify``. This module only moves messages: admission,
-analysis and decisions are the verify hub's (``argus.services.verify_hub``).
+``argus.api.schemas.verify``; the server's messages are the models of
+``argus.api.schemas.verify_server``. This module only moves messages: admission,
+analysis and decisions are the verify hub's (``argus.services.verify_hub``),
+which queues typed outcomes that this module turns into messages and closes.
 """
 
 from __future__ import annotations
@@ -14,15 +16,34 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from argus.api.deps import Runtime
 from argus.api.schemas.verify import VerifyAuth, VerifyPing, verify_messages
+from argus.api.schemas.verify_server import (
+    CLOSE_CODES,
+    CLOSE_RATE_LIMITED,
+    CLOSE_REFUSED,
+    CLOSE_UNAUTHORIZED,
+    RejectedMessage,
+    VerifyErrorMessage,
+    VerifyPongMessage,
+    verify_message,
+)
 from argus.domain.errors import ArgusError, AuthenticationError, RateLimitedError
 from argus.domain.faces import EnrolledFaces
 from argus.domain.workstations import VerifyClient
-from argus.services.verify_hub import CLOSE_REFUSED, CLOSE_UNAUTHORIZED
-from argus.services.verify_pipeline import VerifySession, error_message
+from argus.services.verify_outcomes import (
+    VerifyAssigned,
+    VerifyClosed,
+    VerifyDecision,
+    VerifyError,
+    VerifyErrorCode,
+    VerifyQueued,
+    VerifyRejected,
+)
+from argus.services.verify_pipeline import Outbound, VerifySession
 
 __all__ = ["AUTH_TIMEOUT", "CLOSE_RATE_LIMITED", "router"]
 
@@ -35,28 +56,29 @@ AUTH_TIMEOUT = 10.0
 MAX_TEXT = 4096
 """Longest text message, in characters."""
 
-CLOSE_RATE_LIMITED = 4429
-"""Close code: too many failed sign-ins from this address."""
-
 _SIGN_IN_FIRST = "sign in first: send {type: auth, client_id, key}"
 
 
-def _parse(text: str) -> VerifyAuth | VerifyPing | dict[str, Any]:
+def _error(code: VerifyErrorCode, message: str) -> VerifyErrorMessage:
+    return VerifyErrorMessage(code=code, message=message)
+
+
+def _parse(text: str) -> VerifyAuth | VerifyPing | VerifyErrorMessage:
     """The message, or the error to answer it with."""
     if len(text) > MAX_TEXT:
-        return error_message("invalid", f"a text message is at most {MAX_TEXT} characters")
+        return _error("invalid", f"a text message is at most {MAX_TEXT} characters")
     try:
         return verify_messages.validate_json(text)
     except PydanticValidationError as exc:
         detail = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in exc.errors()
         )
-        return error_message("invalid", f"{detail} (types: auth, ping; frames are binary)")
+        return _error("invalid", f"{detail} (types: auth, ping; frames are binary)")
 
 
-async def _refuse(websocket: WebSocket, code: int, reason: str, message: dict[str, Any]) -> None:
+async def _refuse(websocket: WebSocket, code: int, reason: str, message: BaseModel) -> None:
     with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await websocket.send_json(message)
+        await websocket.send_json(message.model_dump(mode="json"))
         await websocket.close(code=code, reason=reason)
 
 
@@ -72,7 +94,7 @@ async def _auth_message(websocket: WebSocket) -> VerifyAuth | None:
     message = _parse(text) if text is not None else None
     if isinstance(message, VerifyAuth):
         return message
-    refused = error_message("unauthorized", _SIGN_IN_FIRST)
+    refused = _error("unauthorized", _SIGN_IN_FIRST)
     await _refuse(websocket, CLOSE_UNAUTHORIZED, "sign in first", refused)
     return None
 
@@ -89,20 +111,20 @@ async def _sign_in(
     try:
         client = await service.authenticate(message.client_id, message.key, ip=ip)
     except RateLimitedError as exc:
-        limited = error_message("rate_limited", f"{exc}; retry in {exc.retry_after:.0f} s")
+        limited = _error("rate_limited", f"{exc}; retry in {exc.retry_after:.0f} s")
         await _refuse(websocket, CLOSE_RATE_LIMITED, "too many attempts", limited)
         return None
     except AuthenticationError:
-        rejected = {"type": "rejected", "reason": "unknown client"}
+        rejected = RejectedMessage(reason="unknown client")
         await _refuse(websocket, CLOSE_UNAUTHORIZED, "unknown client", rejected)
         return None
     if client.status != "active":
-        rejected = {"type": "rejected", "reason": client.status}
+        rejected = RejectedMessage(reason=client.status)
         await _refuse(websocket, CLOSE_REFUSED, client.status, rejected)
         return None
     enrolled = await service.enrolled_faces(client)
     if enrolled is None:
-        rejected = {"type": "rejected", "reason": "not enrolled"}
+        rejected = RejectedMessage(reason="not enrolled")
         await _refuse(websocket, CLOSE_REFUSED, "not enrolled", rejected)
         return None
     return client, enrolled
@@ -111,18 +133,29 @@ async def _sign_in(
 def _answer(runtime: Runtime, session: VerifySession, received: Mapping[str, Any]) -> None:
     """Hand a frame to the hub or answer a text message."""
     data = received.get("bytes")
+    reply: Outbound | None
     if data is not None:
         reply = runtime.verify.offer(session, data)
     else:
         message = _parse(received.get("text") or "")
         if isinstance(message, VerifyPing):
-            reply = {"type": "pong"}
+            reply = VerifyPongMessage()
         elif isinstance(message, VerifyAuth):
-            reply = error_message("invalid", "this connection is signed in already")
+            reply = _error("invalid", "this connection is signed in already")
         else:
             reply = message
     if reply is not None:
         session.send(reply)
+
+
+def _wire(item: Outbound) -> dict[str, Any]:
+    """The JSON object of a queued hub outcome or reply (the writer closes on ``VerifyClosed``)."""
+    if isinstance(
+        item, VerifyAssigned | VerifyQueued | VerifyRejected | VerifyError | VerifyDecision
+    ):
+        return verify_message(item).model_dump(mode="json")
+    assert isinstance(item, BaseModel)  # a reply built here
+    return item.model_dump(mode="json")
 
 
 @router.websocket("/ws/verify")
@@ -136,14 +169,14 @@ async def verify(websocket: WebSocket) -> None:
     try:
         signed = await _sign_in(websocket, runtime)
     except ArgusError as exc:
-        await _refuse(websocket, 1011, "unavailable", error_message("unavailable", str(exc)))
+        await _refuse(websocket, 1011, "unavailable", _error("unavailable", str(exc)))
         return
     if signed is None:
         return
     try:
         session = await runtime.verify.join(*signed)
     except ArgusError as exc:
-        await _refuse(websocket, 1011, "unavailable", error_message("unavailable", str(exc)))
+        await _refuse(websocket, 1011, "unavailable", _error("unavailable", str(exc)))
         return
 
     async def reader() -> None:
@@ -155,11 +188,11 @@ async def verify(websocket: WebSocket) -> None:
 
     async def writer() -> None:
         while True:
-            message = await session.outbox.get()
-            if message["type"] == "_close":
-                await websocket.close(code=message["code"], reason=message["reason"])
+            item = await session.outbox.get()
+            if isinstance(item, VerifyClosed):
+                await websocket.close(code=CLOSE_CODES[item.ending], reason=item.reason)
                 return
-            await websocket.send_json(message)
+            await websocket.send_json(_wire(item))
 
     tasks = [asyncio.create_task(reader()), asyncio.create_task(writer())]
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 
 from argus.api.deps import RuntimeDep
 from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, ErrorBody
@@ -31,10 +31,10 @@ from argus.api.schemas.workstations import (
     SubjectList,
     SubjectPublic,
 )
-from argus.api.security import Caller, client_ip
+from argus.api.security import Acting, Caller
 from argus.domain.errors import ValidationError
 from argus.domain.workstations import ClientStatus
-from argus.ports.repositories import MAX_PAGE
+from argus.ports.paging import MAX_PAGE
 
 __all__ = ["MAX_PHOTOS", "MAX_PHOTO_BYTES", "PHOTO_PATH", "PHOTO_UPLOAD_LIMIT", "router"]
 
@@ -58,11 +58,9 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
 
 
 @router.post("/subjects", status_code=201, summary="Create a face subject")
-async def create_subject(
-    request: Request, body: SubjectCreate, who: Caller, runtime: RuntimeDep
-) -> SubjectPublic:
+async def create_subject(body: SubjectCreate, actor: Acting, runtime: RuntimeDep) -> SubjectPublic:
     """A person who may use workstations; enrol their face by uploading photos."""
-    subject = await runtime.workstations.create_subject(who.actor, body.name, ip=client_ip(request))
+    subject = await runtime.workstations.create_subject(actor, body.name)
     return SubjectPublic.of(subject, 0)
 
 
@@ -90,10 +88,10 @@ async def get_subject(subject_id: SubjectId, who: Caller, runtime: RuntimeDep) -
 
 @router.delete("/subjects/{subject_id}", summary="Delete a face subject (GDPR erasure)")
 async def delete_subject(
-    request: Request, subject_id: SubjectId, who: Caller, runtime: RuntimeDep
+    subject_id: SubjectId, actor: Acting, runtime: RuntimeDep
 ) -> SubjectErased:
     """Delete the subject, erase its descriptors and remove it from every client."""
-    erased = await runtime.workstations.delete_subject(who.actor, subject_id, ip=client_ip(request))
+    erased = await runtime.workstations.delete_subject(actor, subject_id)
     return SubjectErased(id=subject_id, erased_embeddings=erased)
 
 
@@ -106,9 +104,8 @@ async def delete_subject(
     },
 )
 async def enrol(
-    request: Request,
     subject_id: SubjectId,
-    who: Caller,
+    actor: Acting,
     runtime: RuntimeDep,
     photos: Annotated[
         list[UploadFile],
@@ -129,7 +126,7 @@ async def enrol(
             raise ValidationError(f"photo {number} is over {MAX_PHOTO_BYTES} bytes")
         data.append(content)
     service = runtime.workstations
-    made = await service.enrol(who.actor, subject_id, data, ip=client_ip(request))
+    made = await service.enrol(actor, subject_id, data)
     _, total = await service.get_subject(subject_id)
     return EnrolmentPublic(
         subject_id=subject_id, added=len(made), embeddings=total, model=made[0].model
@@ -137,13 +134,9 @@ async def enrol(
 
 
 @router.post("/clients", status_code=201, summary="Register a workstation client")
-async def register(
-    request: Request, body: ClientCreate, who: Caller, runtime: RuntimeDep
-) -> ClientCreated:
+async def register(body: ClientCreate, actor: Acting, runtime: RuntimeDep) -> ClientCreated:
     """A client and the subjects allowed at it; its key is in this answer only."""
-    issued = await runtime.workstations.register(
-        who.actor, body.name, body.subjects, ip=client_ip(request)
-    )
+    issued = await runtime.workstations.register(actor, body.name, body.subjects)
     public = ClientPublic.of(issued.client, await runtime.verify.view())
     return ClientCreated(**public.model_dump(), key=issued.key)
 
@@ -174,60 +167,45 @@ async def get_client(client_id: ClientId, who: Caller, runtime: RuntimeDep) -> C
 
 @router.patch("/clients/{client_id}", summary="Change a workstation client")
 async def update_client(
-    request: Request, client_id: ClientId, body: ClientUpdate, who: Caller, runtime: RuntimeDep
+    client_id: ClientId, body: ClientUpdate, actor: Acting, runtime: RuntimeDep
 ) -> ClientPublic:
     """Rename it or change the subjects allowed at it (a live session takes them at once)."""
-    changes = body.changes()
     client = await runtime.workstations.update_client(
-        who.actor,
-        client_id,
-        name=changes.get("name"),
-        subjects=changes.get("subjects"),
-        ip=client_ip(request),
+        actor, client_id, name=body.name, subjects=body.subjects
     )
     return ClientPublic.of(client, await runtime.verify.view())
 
 
 @router.delete("/clients/{client_id}", status_code=204, summary="Delete a workstation client")
-async def delete_client(
-    request: Request, client_id: ClientId, who: Caller, runtime: RuntimeDep
-) -> Response:
+async def delete_client(client_id: ClientId, actor: Acting, runtime: RuntimeDep) -> Response:
     """Remove the client (a live session ends; its decision history stays)."""
-    await runtime.workstations.delete_client(who.actor, client_id, ip=client_ip(request))
+    await runtime.workstations.delete_client(actor, client_id)
     return Response(status_code=204)
 
 
 async def _set_status(
-    request: Request, client_id: str, status: ClientStatus, who: Caller, runtime: RuntimeDep
+    client_id: str, status: ClientStatus, actor: Acting, runtime: RuntimeDep
 ) -> ClientPublic:
-    client = await runtime.workstations.set_status(
-        who.actor, client_id, status, ip=client_ip(request)
-    )
+    client = await runtime.workstations.set_status(actor, client_id, status)
     return ClientPublic.of(client, await runtime.verify.view())
 
 
 @router.post("/clients/{client_id}/pause", summary="Pause a workstation client")
-async def pause(
-    request: Request, client_id: ClientId, who: Caller, runtime: RuntimeDep
-) -> ClientPublic:
+async def pause(client_id: ClientId, actor: Acting, runtime: RuntimeDep) -> ClientPublic:
     """Refuse the client until it is unblocked (a live session ends with 4403)."""
-    return await _set_status(request, client_id, "paused", who, runtime)
+    return await _set_status(client_id, "paused", actor, runtime)
 
 
 @router.post("/clients/{client_id}/block", summary="Block a workstation client")
-async def block(
-    request: Request, client_id: ClientId, who: Caller, runtime: RuntimeDep
-) -> ClientPublic:
+async def block(client_id: ClientId, actor: Acting, runtime: RuntimeDep) -> ClientPublic:
     """Block the client (a live session ends with 4403)."""
-    return await _set_status(request, client_id, "blocked", who, runtime)
+    return await _set_status(client_id, "blocked", actor, runtime)
 
 
 @router.post("/clients/{client_id}/unblock", summary="Unblock a workstation client")
-async def unblock(
-    request: Request, client_id: ClientId, who: Caller, runtime: RuntimeDep
-) -> ClientPublic:
+async def unblock(client_id: ClientId, actor: Acting, runtime: RuntimeDep) -> ClientPublic:
     """Lift a block or a pause: the client may connect again."""
-    return await _set_status(request, client_id, "active", who, runtime)
+    return await _set_status(client_id, "active", actor, runtime)
 
 
 @router.get("/pipelines", summary="Pipelines and the queue")

@@ -1,22 +1,21 @@
-"""``/api/v1/cameras/{camera_id}/zones``: polygon zones of a camera."""
+"""``/api/v1/cameras/{camera_id}/zones``: polygon zones of a camera.
+
+Each handler is one call to ``CameraService.zones`` (``SceneItems``, shared with the
+lines), which checks the camera scope, writes with its audit record and
+restarts the camera's pipeline.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from argus.api.deps import CameraId, CamerasDep, ItemId, RuntimeDep
+from argus.api.deps import CameraId, CamerasDep, ItemId
 from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES
-from argus.api.schemas.geometry import (
-    ZoneCreate,
-    ZoneList,
-    ZonePublic,
-    ZoneUpdate,
-    create_fields,
-)
-from argus.api.security import Caller, audited
-from argus.ports.repositories import MAX_PAGE
+from argus.api.schemas.geometry import ZoneCreate, ZoneList, ZonePublic, ZoneUpdate
+from argus.api.security import Acting
+from argus.ports.paging import MAX_PAGE
 
 __all__ = ["router"]
 
@@ -29,12 +28,10 @@ router = APIRouter(
 
 @router.post("", status_code=201, summary="Add a zone")
 async def create_zone(
-    request: Request, camera_id: CameraId, body: ZoneCreate, who: Caller, runtime: RuntimeDep
+    camera_id: CameraId, body: ZoneCreate, actor: Acting, cameras: CamerasDep
 ) -> ZonePublic:
     """Add a zone; the camera's pipeline restarts with it."""
-    item = await runtime.cameras.create_zone(camera_id, create_fields(body))
-    await audited(runtime, request, who, "zone.create", f"camera:{camera_id}/zone:{item.id}")
-    return ZonePublic.of(item)
+    return ZonePublic.of(await cameras.zones.create(actor, camera_id, body.command()))
 
 
 @router.get("", summary="List zones")
@@ -45,36 +42,29 @@ async def list_zones(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ZoneList:
     """The camera's zones by name."""
-    page = await cameras.list_zones(camera_id, limit=limit, offset=offset)
-    items = [ZonePublic.of(zone) for zone in page.items]
+    page = await cameras.zones.list(camera_id, limit=limit, offset=offset)
+    items = [ZonePublic.of(item) for item in page.items]
     return ZoneList(items=items, total=page.total, limit=limit, offset=offset)
 
 
 @router.get("/{zone_id}", summary="Get a zone")
 async def get_zone(camera_id: CameraId, zone_id: ItemId, cameras: CamerasDep) -> ZonePublic:
     """One zone of the camera."""
-    return ZonePublic.of(await cameras.get_zone(camera_id, zone_id))
+    return ZonePublic.of(await cameras.zones.get(camera_id, zone_id))
 
 
 @router.patch("/{zone_id}", summary="Change a zone")
 async def update_zone(
-    request: Request,
-    camera_id: CameraId,
-    zone_id: ItemId,
-    body: ZoneUpdate,
-    who: Caller,
-    runtime: RuntimeDep,
+    camera_id: CameraId, zone_id: ItemId, body: ZoneUpdate, actor: Acting, cameras: CamerasDep
 ) -> ZonePublic:
     """Change some fields; the camera's pipeline restarts."""
-    item = await runtime.cameras.update_zone(camera_id, zone_id, body.changes())
-    await audited(runtime, request, who, "zone.update", f"camera:{camera_id}/zone:{zone_id}")
-    return ZonePublic.of(item)
+    changes = body.command()
+    return ZonePublic.of(await cameras.zones.update(actor, camera_id, zone_id, changes))
 
 
 @router.delete("/{zone_id}", status_code=204, summary="Remove a zone")
 async def delete_zone(
-    request: Request, camera_id: CameraId, zone_id: ItemId, who: Caller, runtime: RuntimeDep
+    camera_id: CameraId, zone_id: ItemId, actor: Acting, cameras: CamerasDep
 ) -> None:
     """Delete the zone; the camera's pipeline restarts without it."""
-    await runtime.cameras.delete_zone(camera_id, zone_id)
-    await audited(runtime, request, who, "zone.delete", f"camera:{camera_id}/zone:{zone_id}")
+    await cameras.zones.delete(actor, camera_id, zone_id)

@@ -7,7 +7,7 @@ Until users exist, the operator who takes a step is named in the request body
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -24,6 +24,8 @@ from argus.domain.alerts import (
     Transition,
 )
 from argus.domain.rules import Rule
+from argus.services.incidents import IncidentChanges, NewIncident
+from argus.services.writes import UNSET
 
 __all__ = [
     "AlertAction",
@@ -234,9 +236,15 @@ class IncidentCreate(StrictModel):
     alert_ids: AlertIds = Field(default_factory=list)
     evidence: Evidence = Field(default_factory=list)
 
-    def fields(self) -> dict[str, Any]:
-        """The incident's fields."""
-        return self.model_dump()
+    def command(self) -> NewIncident:
+        """The service's command."""
+        return NewIncident(
+            title=self.title,
+            description=self.description,
+            camera_id=self.camera_id,
+            alert_ids=tuple(self.alert_ids),
+            evidence=tuple(self.evidence),
+        )
 
 
 _NOT_NULL = ("title", "description", "alert_ids", "evidence")
@@ -256,6 +264,27 @@ class IncidentUpdate(PartialUpdate):
     camera_id: CameraRef | None = Field(default=None, description="The camera; null clears it.")
     alert_ids: AlertIds | None = None
     evidence: Evidence | None = None
+
+    def command(self) -> IncidentChanges:
+        """The service's command: the fields that were sent."""
+        sent = self.model_fields_set
+        return IncidentChanges(
+            title=self.title if "title" in sent and self.title is not None else UNSET,
+            description=(
+                self.description
+                if "description" in sent and self.description is not None
+                else UNSET
+            ),
+            camera_id=self.camera_id if "camera_id" in sent else UNSET,
+            alert_ids=(
+                tuple(self.alert_ids)
+                if "alert_ids" in sent and self.alert_ids is not None
+                else UNSET
+            ),
+            evidence=(
+                tuple(self.evidence) if "evidence" in sent and self.evidence is not None else UNSET
+            ),
+        )
 
 
 class IncidentStatusChange(StrictModel):

@@ -29,19 +29,7 @@ class AuditRecordPublic(BaseModel):
     @classmethod
     def of(cls, record: AuditRecord) -> Self:
         """The public view of ``record``."""
-        entry = record.entry
-        return cls(
-            seq=record.seq,
-            at=entry.at,
-            actor=entry.actor,
-            action=entry.action,
-            target=entry.target,
-            outcome=entry.outcome,
-            ip=entry.ip,
-            details=dict(entry.details),
-            prev_hash=record.prev_hash,
-            hash=record.hash,
-        )
+        return cls.model_validate(record.fields())
 
 
 class AuditList(BaseModel):

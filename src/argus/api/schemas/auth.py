@@ -8,8 +8,9 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from argus.api.schemas.common import PartialUpdate, StrictModel, Text, non_nullable
-from argus.domain.identity import ApiKey, Permission, Role, User
-from argus.services.auth import TokenPair
+from argus.domain.identity import ApiKey, Permission, Role, SecurityPolicy, User
+from argus.services.auth import NewApiKey, NewUser, TokenPair, UserChanges
+from argus.services.writes import UNSET
 
 __all__ = [
     "ApiKeyCreate",
@@ -38,6 +39,10 @@ CameraScope = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=64)]] | None,
     Field(max_length=1000, description="Cameras the account is limited to; null = all."),
 ]
+
+
+def _scope(cameras: list[str] | None) -> frozenset[str] | None:
+    return None if cameras is None else frozenset(cameras)
 
 
 class TokenResponse(BaseModel):
@@ -175,6 +180,16 @@ class UserCreate(StrictModel):
     cameras: CameraScope = None
     must_change_password: bool = False
 
+    def command(self) -> NewUser:
+        """The service's command."""
+        return NewUser(
+            username=self.username,
+            password=self.password,
+            role=self.role,
+            cameras=_scope(self.cameras),
+            must_change_password=self.must_change_password,
+        )
+
 
 class UserUpdate(PartialUpdate):
     """Changes to a user; any change ends its sessions."""
@@ -194,6 +209,17 @@ class UserUpdate(PartialUpdate):
     disabled: bool | None = None
     password: Password | None = None
     must_change_password: bool | None = None
+
+    def command(self) -> UserChanges:
+        """The service's command: the fields that were sent (``cameras`` may be null: all)."""
+        must_change = self.must_change_password
+        return UserChanges(
+            role=UNSET if self.role is None else self.role,
+            cameras=_scope(self.cameras) if "cameras" in self.model_fields_set else UNSET,
+            disabled=UNSET if self.disabled is None else self.disabled,
+            password=UNSET if self.password is None else self.password,
+            must_change_password=UNSET if must_change is None else must_change,
+        )
 
 
 class ApiKeyPublic(BaseModel):
@@ -226,6 +252,11 @@ class ApiKeyCreated(ApiKeyPublic):
 
     key: str = Field(description="Send as 'X-API-Key: <key>' or 'Authorization: Bearer <key>'.")
 
+    @classmethod
+    def of_issued(cls, api_key: ApiKey, key: str) -> Self:
+        """The public view of a new key with its secret ``key``."""
+        return cls(**ApiKeyPublic.of(api_key).model_dump(), key=key)
+
 
 class ApiKeyList(BaseModel):
     """A page of API keys."""
@@ -246,6 +277,12 @@ class ApiKeyCreate(StrictModel):
     ]
     cameras: CameraScope = None
 
+    def command(self) -> NewApiKey:
+        """The service's command."""
+        return NewApiKey(
+            name=self.name, permissions=frozenset(self.permissions), cameras=_scope(self.cameras)
+        )
+
 
 class PolicyPublic(StrictModel):
     """The installation's security policy."""
@@ -253,3 +290,12 @@ class PolicyPublic(StrictModel):
     mfa_required_roles: Annotated[
         list[Role], Field(max_length=3, description="Roles that must sign in with TOTP.")
     ]
+
+    @classmethod
+    def of(cls, policy: SecurityPolicy) -> Self:
+        """The public view of ``policy``."""
+        return cls(mfa_required_roles=sorted(policy.mfa_required_roles))
+
+    def policy(self) -> SecurityPolicy:
+        """The domain policy."""
+        return SecurityPolicy(mfa_required_roles=frozenset(self.mfa_required_roles))

@@ -16,9 +16,11 @@ from argus.api.schemas.common import (
     no_nul,
     non_nullable,
 )
-from argus.domain.cameras import Camera
+from argus.domain.cameras import Camera, Credentials
 from argus.ports.pipelines import CameraState, CameraStatus
 from argus.services.camera_video import StreamProbe
+from argus.services.cameras import CameraChanges, NewCamera, StreamTry
+from argus.services.writes import UNSET, Unset
 
 __all__ = [
     "CameraCreate",
@@ -70,6 +72,10 @@ class CredentialsIn(StrictModel):
     username: Text = Field(default="", max_length=256, description="User name (may be empty).")
     password: Text = Field(default="", max_length=1024, description="Password.")
 
+    def value(self) -> Credentials:
+        """The domain value."""
+        return Credentials(username=self.username, password=self.password)
+
 
 class CameraCreate(StrictModel):
     """A camera to register."""
@@ -83,6 +89,18 @@ class CameraCreate(StrictModel):
     enabled: bool = Field(default=True, description="Whether its pipeline runs.")
     detect_fps: DetectFps = 5.0
     model: ModelName = "yolov7-tiny"
+
+    def command(self) -> NewCamera:
+        """The service's command."""
+        return NewCamera(
+            name=self.name,
+            stream_url=self.stream_url,
+            location=self.location,
+            credentials=self.credentials.value() if self.credentials else None,
+            enabled=self.enabled,
+            detect_fps=self.detect_fps,
+            model=self.model,
+        )
 
 
 _NOT_NULL = ("name", "stream_url", "location", "enabled", "detect_fps", "model")
@@ -105,6 +123,26 @@ class CameraUpdate(PartialUpdate):
     enabled: bool | None = None
     detect_fps: DetectFps | None = None
     model: ModelName | None = None
+
+    def command(self) -> CameraChanges:
+        """The service's command: the fields that were sent."""
+        sent = self.model_fields_set
+        credentials: Credentials | Unset | None = UNSET
+        if "credentials" in sent:
+            credentials = self.credentials.value() if self.credentials else None
+        return CameraChanges(
+            name=self.name if "name" in sent and self.name is not None else UNSET,
+            stream_url=(
+                self.stream_url if "stream_url" in sent and self.stream_url is not None else UNSET
+            ),
+            location=self.location if "location" in sent and self.location is not None else UNSET,
+            credentials=credentials,
+            enabled=self.enabled if "enabled" in sent and self.enabled is not None else UNSET,
+            detect_fps=(
+                self.detect_fps if "detect_fps" in sent and self.detect_fps is not None else UNSET
+            ),
+            model=self.model if "model" in sent and self.model is not None else UNSET,
+        )
 
 
 class CameraPublic(BaseModel):
@@ -186,6 +224,14 @@ class CameraProbe(StrictModel):
         allow_inf_nan=False,
         description="Seconds allowed to connect and read the first frame.",
     )
+
+    def command(self) -> StreamTry:
+        """The service's command."""
+        return StreamTry(
+            stream_url=self.stream_url,
+            credentials=self.credentials.value() if self.credentials else None,
+            timeout_s=self.timeout_s,
+        )
 
 
 class CameraProbeResult(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Self
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, Field
 from argus.api.schemas.common import StrictModel
 from argus.domain.evidence import EvidenceItem
 from argus.domain.evidence_status import EvidenceEntry, EvidenceGap, TamperedEvidence
+from argus.ports.paging import Page
 
 __all__ = [
     "EvidenceExport",
@@ -143,6 +145,24 @@ class EvidenceList(BaseModel):
         default_factory=list,
         description="With alert_id: the alert's recorded evidence gap, if it has one.",
     )
+
+    @classmethod
+    def of_page(
+        cls,
+        page: Page[EvidenceEntry],
+        limit: int,
+        offset: int,
+        *,
+        gaps: Sequence[EvidenceGap] = (),
+    ) -> Self:
+        """The public view of a page of listed rows (and of the listed alert's gaps)."""
+        return cls(
+            items=[EvidencePublic.of_entry(entry) for entry in page.items],
+            total=page.total,
+            limit=limit,
+            offset=offset,
+            gaps=[EvidenceGapPublic.of(gap) for gap in gaps],
+        )
 
 
 class EvidenceGapList(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from argus.api.schemas.common import Name, PartialUpdate, StrictModel, non_nullable
 from argus.domain.cameras import Line, Zone
 from argus.scene import AnchorName
+from argus.services.scene_items import LineChanges, NewLine, NewZone, ZoneChanges
 
 __all__ = [
     "LineCreate",
@@ -89,6 +90,10 @@ class LineCreate(StrictModel):
         _check_line(self.start, self.end)
         return self
 
+    def command(self) -> NewLine:
+        """The service's command."""
+        return NewLine(**create_fields(self))
+
 
 _LINE_NOT_NULL: tuple[str, ...] = ("name", "start", "end", "in_label", "out_label")
 _LINE_NOT_NULL += ("anchors", "min_crossing_frames")
@@ -118,6 +123,10 @@ class LineUpdate(PartialUpdate):
     def changes(self) -> dict[str, Any]:
         """The fields that were sent, with lists as tuples."""
         return _tuples(self.model_dump(exclude_unset=True))
+
+    def command(self) -> LineChanges:
+        """The service's command: the fields that were sent."""
+        return LineChanges(**self.changes())
 
 
 class LinePublic(BaseModel):
@@ -188,6 +197,10 @@ class ZoneCreate(StrictModel):
         _check_polygon(self.polygon)
         return self
 
+    def command(self) -> NewZone:
+        """The service's command."""
+        return NewZone(**create_fields(self))
+
 
 _ZONE_NOT_NULL: tuple[str, ...] = ("name", "polygon", "anchors", "crowd_clear_seconds")
 _ZONE_NOT_NULL += ("min_frames", "criticality")
@@ -217,6 +230,10 @@ class ZoneUpdate(PartialUpdate):
     def changes(self) -> dict[str, Any]:
         """The fields that were sent, with lists as tuples."""
         return _tuples(self.model_dump(exclude_unset=True))
+
+    def command(self) -> ZoneChanges:
+        """The service's command: the fields that were sent."""
+        return ZoneChanges(**self.changes())
 
 
 class ZonePublic(BaseModel):

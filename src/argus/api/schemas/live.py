@@ -12,9 +12,11 @@ The server answers with JSON objects that also carry a ``type``:
 acknowledged alert), ``auth.ok``, ``pong``, ``error`` (``code``: ``invalid``,
 ``not_found``, ``conflict``, ``unauthorized`` or ``forbidden``, and a
 ``message``), and the channel messages ``alert.created`` / ``alert.updated``
-/ ``alert.escalated`` (``alert``: the alert as ``GET /api/v1/alerts/{id}``
-returns it), ``tracks``, ``counts`` and ``camera.status``. Replies to a
-message echo its ``request_id``.
+/ ``alert.escalated`` / ``alert.evidence`` (``alert``: the alert as
+``GET /api/v1/alerts/{id}`` returns it), ``tracks``, ``counts`` and
+``camera.status``. Replies to a message echo its ``request_id``. Each is a
+model of ``argus.api.schemas.live_server``; the OpenAPI document lists them
+all under ``x-websockets`` (``argus.api.schemas.websockets``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ create here and on update by the domain, after the change is merged.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -22,6 +22,7 @@ from argus.api.schemas.common import (
     non_nullable,
 )
 from argus.domain.rules import CooldownScope, Rule, Schedule
+from argus.services.alert_rules import NewRule, RuleChanges
 
 __all__ = [
     "RuleCreate",
@@ -193,6 +194,10 @@ class RuleCreate(StrictModel):
         _check_conditions(self)
         return self
 
+    def command(self) -> NewRule:
+        """The service's command."""
+        return NewRule(**_command_fields(self.model_dump()))
+
 
 _NOT_NULL: tuple[str, ...] = ("name", "description", "enabled", "event_types", "classes")
 _NOT_NULL += ("cooldown_seconds", "cooldown_scope", "weight")
@@ -225,6 +230,18 @@ class RuleUpdate(PartialUpdate):
     cooldown_seconds: CooldownSeconds | None = None
     cooldown_scope: Scope | None = None
     weight: Weight | None = None
+
+    def command(self) -> RuleChanges:
+        """The service's command: the fields that were sent (null clears a condition)."""
+        return RuleChanges(**_command_fields(self.changes()))
+
+
+def _command_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """Request fields as the domain holds them: lists as tuples, the schedule a ``Schedule``."""
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    if fields.get("schedule") is not None:
+        fields["schedule"] = Schedule.from_dict(fields["schedule"])
+    return fields
 
 
 class RulePublic(BaseModel):

@@ -25,6 +25,10 @@ blocks a connected client, or repeated violations block it), 4409 replaced by
 a newer connection of the same client, 4429 too many failed sign-ins from the
 address (``error {code: rate_limited}``), 4503 system full, 1012 the server is
 shutting down, 1009 a message over the WebSocket layer's 16 MiB.
+
+The server's messages are the models of ``argus.api.schemas.verify_server``
+(which also holds the close codes); the OpenAPI document lists them under
+``x-websockets`` (``argus.api.schemas.websockets``).
 """
 
 from __future__ import annotations

@@ -29,15 +29,22 @@ one object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple
-
 import numpy as np
 import numpy.typing as npt
 
 from argus.domain.detections import Detections
 from argus.domain.errors import ValidationError
 from argus.domain.tracking.config import TrackerConfig
+from argus.domain.tracking.frame_io import (
+    Float,
+    FrameInputs,
+    Ids,
+    Index,
+    Mask,
+    TrackUpdate,
+    frame_inputs,
+    subset,
+)
 from argus.domain.tracking.kalman import BOX, STATE_ROWS, BoxKalman
 from argus.domain.tracking.matching import (
     Assign,
@@ -49,85 +56,13 @@ from argus.domain.tracking.matching import (
 
 __all__ = ["ByteTracker", "TrackUpdate"]
 
-Index = npt.NDArray[np.intp]
-Float = npt.NDArray[np.float64]
-Ids = npt.NDArray[np.int64]
-Mask = npt.NDArray[np.bool_]
-
 _EMPTY = np.zeros(0, dtype=np.intp)
 _INITIAL_CAPACITY = 16
-# 0-d operands: numpy converts a Python float operand on every call.
-_HALF = np.array(0.5)
-_MINUS_ONE = np.array(-1.0)
 # Rows of the per-track integer table: id, first frame in which the track is
 # confirmed if matched in every frame until then, frame last matched, class.
 # A tentative track that misses a frame is removed, so it is confirmed exactly
 # when its last matched frame reaches the confirmation frame.
 _ID, _CONFIRM_AT, _SEEN, _CLASS = 0, 1, 2, 3
-
-
-@dataclass(frozen=True, eq=False)
-class TrackUpdate:
-    """Everything the tracker followed in one frame.
-
-    Attributes:
-        detections: The input detections that belong to a track (confirmed or
-            tentative), in input order, each with its track's unique positive id.
-        confirmed: Read-only mask, shape ``(len(detections),)``: ``True`` for
-            confirmed tracks, ``False`` for tentative ones (not to be counted).
-    """
-
-    detections: Detections
-    confirmed: Mask
-
-    def confirmed_only(self) -> Detections:
-        """Return the detections of confirmed tracks."""
-        return self.detections.select(self.confirmed)
-
-
-def _subset(detections: Detections, index: Index, tracker_id: Ids) -> Detections:
-    """Return detections ``index`` of a validated set with new tracker ids, unvalidated.
-
-    Building a ``Detections`` re-checks every invariant (tens of microseconds,
-    more than a whole tracker update); a subset of a validated set with
-    positive ids cannot break them, so the copy is built directly.
-    """
-    out = object.__new__(Detections)
-    fields = out.__dict__
-    fields.update(detections.__dict__)
-    tracker_id.setflags(write=False)
-    fields["tracker_id"] = tracker_id
-    if index.size < detections.xyxy.shape[0]:  # sorted unique indices, else all in order
-        for name in ("xyxy", "confidence", "class_id"):
-            array = fields[name].take(index, axis=0)
-            array.setflags(write=False)
-            fields[name] = array
-    return out
-
-
-class _Frame(NamedTuple):
-    """One frame's per-detection inputs to matching and correction."""
-
-    score: npt.NDArray[np.float32]
-    class_id: Ids
-    xywh: Float
-    """Boxes ``(cx, cy, w, h)``, shape ``(N, 4)``."""
-    corners: Float
-    """Signed corners ``(x1, y1, -x2, -y2)``, shape ``(4, N)`` (see ``iou_signed``)."""
-    area: Float
-    emb: Float | None
-
-
-def _frame(detections: Detections, emb: Float | None) -> _Frame:
-    """Convert a frame's boxes once, in the exact arithmetic of ``xyxy_to_xywh``."""
-    corners = np.array(detections.xyxy.T, dtype=np.float64, order="C")
-    wh = corners[2:] - corners[:2]
-    centre = wh * _HALF
-    centre += corners[:2]
-    area = wh[0] * wh[1]
-    corners[2:] *= _MINUS_ONE
-    xywh = np.concatenate((centre, wh)).T  # Fortran order: only ever gathered by rows
-    return _Frame(detections.confidence, detections.class_id, xywh, corners, area, emb)
 
 
 class ByteTracker:
@@ -200,7 +135,7 @@ class ByteTracker:
         index, ids, confirmed = self._step(detections, embeddings)
         if np.count_nonzero(confirmed) < confirmed.size:
             index, ids = index.compress(confirmed), ids.compress(confirmed)
-        return _subset(detections, index, ids)
+        return subset(detections, index, ids)
 
     def update_all(
         self, detections: Detections, embeddings: npt.NDArray[np.floating] | None = None
@@ -216,7 +151,7 @@ class ByteTracker:
         """
         index, ids, confirmed = self._step(detections, embeddings)
         confirmed.setflags(write=False)
-        return TrackUpdate(_subset(detections, index, ids), confirmed)
+        return TrackUpdate(subset(detections, index, ids), confirmed)
 
     def _embeddings(self, embeddings: npt.NDArray[np.floating] | None, n: int) -> Float | None:
         if embeddings is None:
@@ -253,7 +188,7 @@ class ByteTracker:
         n_lost = int(np.count_nonzero(lost))
         if count:
             self._kalman.predict(self._state[:, :count], lost if n_lost else None)
-        frame = _frame(detections, emb)
+        frame = frame_inputs(detections, emb)
         rows, cols, ascending, tentative_left = self._associate(frame, lost, n_lost)
         self._correct(rows, cols, frame, whole=ascending and rows.size == count)
         ids = self._table[_ID].take(rows)
@@ -277,7 +212,9 @@ class ByteTracker:
             return cols.take(order), ids.take(order), is_confirmed.take(order)
         return cols, ids, is_confirmed
 
-    def _associate(self, frame: _Frame, lost: Mask, n_lost: int) -> tuple[Index, Index, bool, bool]:
+    def _associate(
+        self, frame: FrameInputs, lost: Mask, n_lost: int
+    ) -> tuple[Index, Index, bool, bool]:
         """Run the three matching stages.
 
         Returns:
@@ -321,7 +258,7 @@ class ByteTracker:
         return rows, cols, ascending, t3.size < n_tentative
 
     def _pairs(
-        self, sim: Float, tracks: Index | None, dets: Index | None, gate: Float, frame: _Frame
+        self, sim: Float, tracks: Index | None, dets: Index | None, gate: Float, frame: FrameInputs
     ) -> tuple[Index, Index]:
         """Match a block of the similarity matrix (``None`` takes all rows or columns).
 
@@ -352,7 +289,7 @@ class ByteTracker:
             cols if dets is None else dets.take(cols),
         )
 
-    def _correct(self, rows: Index, cols: Index, frame: _Frame, *, whole: bool) -> None:
+    def _correct(self, rows: Index, cols: Index, frame: FrameInputs, *, whole: bool) -> None:
         """Apply the matches: Kalman correction, last matched frame, class and appearance.
 
         When ``whole``, ``rows`` is every track in order and the state is
@@ -413,7 +350,7 @@ class ByteTracker:
             embedding[:count] = self._embedding[:count]
             self._embedding = embedding
 
-    def _start(self, born: Index, frame: _Frame) -> tuple[Ids, Mask]:
+    def _start(self, born: Index, frame: FrameInputs) -> tuple[Ids, Mask]:
         """Start tracks at the given detections; return their ids and confirmation."""
         k = born.size
         cfg = self.config

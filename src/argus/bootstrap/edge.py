@@ -1,0 +1,97 @@
+"""The embedded edge worker: one analysis pipeline per enabled camera, inside ``argus serve``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from argus.adapters.pipelines import EdgePipelines, RestartPolicy, SourceOptions
+from argus.adapters.pipelines.scene import DetectDefaults
+from argus.bootstrap.adapters import EVENTS_SUBJECT
+from argus.bootstrap.container import Container, build_container
+from argus.bootstrap.models import DetectorOptions
+from argus.bootstrap.sources import source_options, source_policy
+from argus.config import Settings
+from argus.domain.cameras import Camera
+from argus.ports.bus import EventBus
+from argus.ports.detector import Detector
+from argus.ports.video import VideoSource
+from argus.scene import DetectSpec
+
+__all__ = ["edge_pipelines"]
+
+
+def edge_pipelines(
+    settings: Settings,
+    bus: EventBus,
+    *,
+    container: Container | None = None,
+    sources: SourceOptions | None = None,
+    defaults: DetectDefaults | None = None,
+    restart: RestartPolicy | None = None,
+    subject: str = EVENTS_SUBJECT,
+    share_detectors: bool = True,
+    capture_margin: float = 2.0,
+) -> EdgePipelines:
+    """The embedded edge worker publishing to ``bus`` (a ``PipelinesFactory``).
+
+    Call it on the event loop that runs the bus. Detectors come from the model
+    packs of ``settings`` (built on first use), trackers are Argus's own.
+    Events carry ``settings.node_id`` as their edge node; with
+    ``settings.demo`` and no ``defaults`` every camera gets the demo scene's
+    detector settings (``DEMO_DEFAULTS``). ``capture_margin`` is how long past
+    an evidence clip's post-roll a capture waits for frames that are late.
+
+    ONNX Runtime runs each detector on ``settings.intra_op_threads`` threads,
+    or one when that is 0, and one inter-op thread: at a few detections per
+    second per camera, a pool of one thread per core mostly spins (one camera
+    at 5 fps cost 78 % of a core with the runtime's default pool, 34 % with
+    one thread), and several cameras' pipelines already run in parallel.
+    """
+    from argus.adapters.pipelines import DEMO_DEFAULTS, WorkerDeps, open_camera
+
+    wired = container if container is not None else build_container(settings)
+    intra = settings.intra_op_threads or 1
+    inter = settings.inter_op_threads or 1
+    if defaults is None and settings.demo:
+        defaults = DEMO_DEFAULTS
+
+    def detector(spec: DetectSpec) -> Detector:
+        return wired.detector(
+            DetectorOptions(
+                model=spec.model,
+                input_size=spec.input_size,
+                conf_threshold=spec.confidence,
+                iou_threshold=spec.iou,
+                class_thresholds=dict(spec.class_confidence) or None,
+                classes=spec.classes,
+                intra_op_threads=intra,
+                inter_op_threads=inter,
+            )
+        )
+
+    policy = source_policy(settings)
+    opening = sources if sources is not None else source_options(settings)
+    if opening.connect_to is None:
+        # Every HTTP connection (reconnections and redirects too) keeps to the policy.
+        opening = replace(opening, connect_to=policy.pin)
+
+    def source(camera: Camera) -> VideoSource:
+        # Checked at every start, not only when the camera was saved: the policy, the
+        # files or the host's addresses may have changed since. A local path is opened
+        # in the canonical form that was checked.
+        target = policy.check(camera.stream_url, unresolved_ok=True)
+        return open_camera(replace(camera, stream_url=target), opening)
+
+    deps = WorkerDeps(detector=detector, tracker=wired.tracker, source=source)
+    return EdgePipelines(
+        bus,
+        deps,
+        subject=subject,
+        defaults=defaults,
+        edge_node_id=settings.node_id,
+        restart=restart,
+        share_detectors=share_detectors,
+        capture_margin=capture_margin,
+        # The ring must hold the pre-roll plus the time an alert takes to be raised.
+        ring_seconds=max(30.0, settings.evidence_pre_roll_s + settings.evidence_post_roll_s + 20),
+    )

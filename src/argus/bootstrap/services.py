@@ -1,0 +1,239 @@
+"""Every service of the control plane, built once over open adapters, and the order they start.
+
+``build_control_plane`` only constructs (nothing runs, nothing is opened);
+``ControlPlane.steps`` declares the order its parts start in, which the app's
+``Lifecycle`` follows, stopping them in reverse.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from argus.adapters.render.heatmap import heatmap_png
+from argus.adapters.video._imaging import encode_jpeg
+from argus.api.deps import Runtime
+from argus.api.metrics import ApiMetrics
+from argus.api.streams import StreamSlots
+from argus.bootstrap.adapters import Adapters
+from argus.bootstrap.auth import build_auth_service
+from argus.bootstrap.container import build_container
+from argus.bootstrap.demo import register_demo_camera
+from argus.bootstrap.first_admin import create_first_admin
+from argus.bootstrap.lifecycle import Step
+from argus.bootstrap.models import (
+    ENROLMENT_MAX_PIXELS,
+    enrolment_models,
+    image_decoder,
+    verification_models,
+)
+from argus.bootstrap.policies import escalation_policy, hub_config, risk_policy
+from argus.bootstrap.sources import probe_opener, source_policy
+from argus.config import Settings
+from argus.ports.workstations import CapacityStore
+from argus.services.alerting import AlertWorker
+from argus.services.alerts import AlertService
+from argus.services.analytics import AnalyticsService
+from argus.services.cameras import CameraService, EventService
+from argus.services.evidence import EvidenceService
+from argus.services.evidence_capture import EvidenceCapture
+from argus.services.ingest import EventIngest
+from argus.services.intake import EventIntake
+from argus.services.live import LiveHub
+from argus.services.ratelimit import RateLimiter
+from argus.services.retention import EvidenceRetention
+from argus.services.session_watch import SessionWatch
+from argus.services.verify_decisions import DecisionRecorder
+from argus.services.verify_hub import VerifyHub
+from argus.services.workbudget import WorkBudget
+from argus.services.workstations import WorkstationService
+
+__all__ = ["ControlPlane", "build_control_plane"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ControlPlane:
+    """The services of one control-plane process, built and not yet started.
+
+    Attributes:
+        settings: What they were built from.
+        adapters: The open adapters they run on.
+        runtime: What the API is handed.
+        retention: The evidence retention sweep (no handler calls it).
+    """
+
+    settings: Settings
+    adapters: Adapters
+    runtime: Runtime
+    retention: EvidenceRetention
+
+    def steps(self) -> tuple[Step, ...]:
+        """Its parts in the order they start (they stop in reverse)."""
+        run, settings = self.runtime, self.settings
+        demo = (Step("demo camera", start=self._register_demo),) if settings.demo else ()
+        return (
+            Step("camera metrics", start=self._bind_metrics, stop=self._unbind_metrics),
+            Step("first admin", start=partial(create_first_admin, run.auth, settings)),
+            Step("verify hub", start=run.verify.start, stop=run.verify.stop),
+            *demo,
+            Step("cameras", start=self._resume_cameras),
+            Step("event ingest", start=run.ingest.start, stop=run.ingest.stop),
+            Step("alerting", start=run.alerting.start, stop=run.alerting.stop),
+            Step("live hub", start=run.live.start, stop=run.live.stop),
+            Step("session watch", start=run.sessions.start, stop=run.sessions.stop),
+            Step("evidence capture", start=run.capture.start, stop=run.capture.stop),
+            Step("evidence retention", start=self.retention.start, stop=self.retention.stop),
+            Step("live video streams", stop=run.streams.close),
+        )
+
+    def _bind_metrics(self) -> None:
+        self.runtime.metrics.pipelines = self.adapters.pipelines
+
+    def _unbind_metrics(self) -> None:
+        self.runtime.metrics.pipelines = None
+
+    async def _register_demo(self) -> None:
+        await register_demo_camera(self.adapters.database, build_container(self.settings))
+
+    async def _resume_cameras(self) -> None:
+        resumed = await self.runtime.cameras.resume()
+        log.info("control plane ready: %d camera(s) resumed", resumed)
+
+
+def _workstations(
+    settings: Settings,
+    adapters: Adapters,
+    evidence: EvidenceService,
+    capacity: CapacityStore,
+) -> tuple[WorkstationService, VerifyHub]:
+    """The workstation registry and the verify hub (``/ws/verify``).
+
+    Models are not loaded here: each pipeline loads its own on its first frame,
+    and enrolment loads the face models on its first upload.
+    """
+    database = adapters.database
+    registry = WorkstationService(
+        database,
+        database.audit,
+        partial(enrolment_models, settings),
+        image_decoder(ENROLMENT_MAX_PIXELS),
+    )
+    hub = VerifyHub(
+        registry,
+        database,
+        capacity,
+        recorder=DecisionRecorder(database, evidence, database.audit),
+        models=partial(verification_models, settings),
+        decode=image_decoder(settings.workstation_max_frame_pixels),
+        config=hub_config(settings),
+        node_id=adapters.node_id,
+    )
+    return registry, hub
+
+
+def build_control_plane(
+    settings: Settings,
+    adapters: Adapters,
+    metrics: ApiMetrics,
+    *,
+    evidence: EvidenceService,
+    capacity: CapacityStore,
+) -> ControlPlane:
+    """Build every service of the control plane over open adapters; nothing starts yet.
+
+    Args:
+        settings: Policies, limits and timings.
+        adapters: The store, bus and pipelines.
+        metrics: The app's metrics, fed by the ingest and the alerting.
+        evidence: The open evidence service (its blob store is open).
+        capacity: The open workstation capacity store.
+    """
+    database, bus, subject = adapters.database, adapters.bus, adapters.events_subject
+    ingest = EventIngest(
+        bus,
+        database.events,
+        subject,
+        on_stored=metrics.events_stored.inc,
+        on_duplicate=metrics.event_duplicates.inc,
+    )
+    metrics.ingest_depth.set_function(lambda: ingest.depth)
+    alerts = AlertService(
+        database,
+        bus.publish,
+        node_id=adapters.node_id,
+        escalation=escalation_policy(settings),
+        risk=risk_policy(settings),
+    )
+    sessions = SessionWatch(bus, adapters.node_id)
+    workstations, verify = _workstations(settings, adapters, evidence, capacity)
+    runtime = Runtime(
+        node_id=adapters.node_id,
+        database=database,
+        pipelines=adapters.pipelines,
+        cameras=CameraService(
+            database,
+            adapters.pipelines,
+            open_probe=probe_opener(settings),
+            encode_jpeg=encode_jpeg,
+            check_source=source_policy(settings).check,
+        ),
+        events=EventService(database),
+        intake=EventIntake(
+            database.events,
+            bus,
+            subject,
+            limit=RateLimiter(
+                settings.ingest_events_per_s,
+                settings.ingest_events_burst,
+                what="events from this key",
+            ),
+        ),
+        ingest=ingest,
+        analytics=AnalyticsService(
+            database.events,
+            adapters.pipelines,
+            heatmap_png,
+            budget=WorkBudget(
+                settings.analytics_queries_per_principal,
+                settings.analytics_queries_total,
+                what="analytics queries",
+            ),
+        ),
+        metrics=metrics,
+        alerts=alerts,
+        alerting=AlertWorker(
+            alerts,
+            bus,
+            subject,
+            escalation_tick=settings.escalation_tick_s,
+            on_alert=metrics.alert_raised,
+        ),
+        live=LiveHub(bus, adapters.pipelines),
+        auth=build_auth_service(settings, database, adapters.secret, on_revoked=sessions.announce),
+        audit=database.audit,
+        user_limit=RateLimiter(
+            settings.rate_limit_user_per_s,
+            settings.rate_limit_user_burst,
+            what="requests from this user or key",
+        ),
+        evidence=evidence,
+        capture=EvidenceCapture(
+            bus,
+            adapters.pipelines,
+            evidence,
+            pre_s=settings.evidence_pre_roll_s,
+            post_s=settings.evidence_post_roll_s,
+            node_id=adapters.node_id,
+            max_concurrent=settings.evidence_captures,
+            max_queue=settings.evidence_queue,
+        ),
+        workstations=workstations,
+        verify=verify,
+        streams=StreamSlots(per_principal=settings.streams_per_principal, sessions=sessions),
+        sessions=sessions,
+    )
+    retention = EvidenceRetention(evidence.purge_expired, settings.evidence_retention_days)
+    return ControlPlane(settings, adapters, runtime, retention)

@@ -1,0 +1,97 @@
+"""Settings of the process itself: data directory, inference threads, database and bus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from argus.config.bus import BusUrl, parse_bus_url
+from argus.domain.errors import ConfigError
+
+__all__ = ["RuntimeSettings", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    """Return the per-user data directory (``$XDG_DATA_HOME/argus`` on Linux)."""
+    return Path(platformdirs.user_data_dir("argus", appauthor=False))
+
+
+class RuntimeSettings(BaseSettings):
+    """Where state lives, how inference runs, and which database and bus to open."""
+
+    model_config = SettingsConfigDict(env_prefix="ARGUS_", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where model packs and other state live (ARGUS_DATA_DIR).",
+    )
+    default_model: str = Field(
+        default="yolov7-tiny", description="Model pack used when none is named."
+    )
+    default_input_size: int = Field(
+        default=416, ge=32, le=2048, description="Square network input in pixels."
+    )
+    intra_op_threads: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="ONNX Runtime intra-op threads (0 lets the runtime choose).",
+    )
+    inter_op_threads: int = Field(
+        default=0, ge=0, le=256, description="ONNX Runtime inter-op threads (0 = runtime default)."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="Database URL (ARGUS_DATABASE_URL): sqlite:///path or "
+        "postgresql://user:password@host/db; default: the SQLite file argus.db in data_dir.",
+    )
+    bus_url: str = Field(
+        default="memory://",
+        description="Event bus (ARGUS_BUS_URL): memory:// (in-process, the default), "
+        "nats://host:4222 (NATS JetStream) or redis://host:6379/0 (Redis Streams).",
+    )
+    bus_prefix: str = Field(
+        default="argus",
+        pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+        description="Namespace on the broker (ARGUS_BUS_PREFIX): NATS subjects prefix.> in "
+        "the stream named PREFIX in upper case; Redis stream keys prefix:subject.",
+    )
+    bus_ack_wait_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds before a bus delivery that was not acknowledged (its consumer "
+        "died) is delivered again.",
+    )
+    node_id: str = Field(
+        default="argus",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="This server's id (ARGUS_NODE_ID): the edge_node_id of the events its "
+        "embedded worker produces and of the envelopes it publishes.",
+    )
+
+    @field_validator("bus_url")
+    @classmethod
+    def _known_bus(cls, value: str) -> str:
+        try:
+            return parse_bus_url(value).url
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from exc
+
+    @property
+    def bus(self) -> BusUrl:
+        """``bus_url`` parsed."""
+        return parse_bus_url(self.bus_url)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """``database_url``, or the default SQLite file under ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'argus.db'}"
+
+    @property
+    def models_dir(self) -> Path:
+        """Directory holding one sub-directory per model pack."""
+        return self.data_dir / "models"

@@ -1,0 +1,156 @@
+"""``AlertWorker``: raises alerts from the event subject and escalates due alerts.
+
+Two background loops over an ``AlertService``: a durable bus consumer on the
+event subject (shared by every server, which split the work) that calls
+``on_event`` for each event, and a timer that calls ``escalate_due``. An event
+whose alerts the store refuses is tried again with backoff, a bounded number of
+times, then left unacknowledged for the bus to deliver again; ``check``
+reports the outage until an alert is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from argus.domain.alerts import Alert
+from argus.domain.backoff import Backoff, BackoffPolicy
+from argus.domain.errors import StorageError, ValidationError
+from argus.domain.events import Envelope
+from argus.ports.bus import EventBus, Subscription
+from argus.services.alerts import ALERT_DURABLE_NAME, AlertService
+from argus.services.background import TaskGroup
+from argus.services.consumers import ConsumerState, IdempotentConsumer, consume_resubscribing
+
+__all__ = ["AlertWorker"]
+
+log = logging.getLogger(__name__)
+
+
+class AlertWorker:
+    """Raises alerts from the event subject and escalates due alerts, in the background.
+
+    Args:
+        service: The alert service.
+        bus: The event bus.
+        subject: The subject pipelines publish events on.
+        escalation_tick: Seconds between escalation sweeps.
+        on_alert: Called with each raised alert (metrics: latency from the event).
+        retry_attempts: Tries of an event whose alerts the store refuses before it
+            is left unacknowledged for the bus to deliver again.
+        retry_max_delay: Longest wait between two tries, in seconds.
+    """
+
+    def __init__(
+        self,
+        service: AlertService,
+        bus: EventBus,
+        subject: str,
+        *,
+        escalation_tick: float = 1.0,
+        on_alert: Callable[[Alert], None] | None = None,
+        retry_attempts: int = 30,
+        retry_max_delay: float = 5.0,
+    ) -> None:
+        if retry_attempts < 1:
+            raise ValidationError(f"retry_attempts must be at least 1, got {retry_attempts}")
+        self._service = service
+        self._bus = bus
+        self._subject = subject
+        self._tick = escalation_tick
+        self._on_alert = on_alert
+        self._tasks = TaskGroup()
+        self._consumer = IdempotentConsumer(self._raise_alerts)
+        self._attempts = retry_attempts
+        self._retry = Backoff(
+            BackoffPolicy(initial=min(0.2, retry_max_delay), max_delay=retry_max_delay)
+        )
+        self.state = ConsumerState()
+        self.store_error: str | None = None
+        """Why the store refused the latest alert; ``None`` once one is stored again."""
+
+    def start(self) -> None:
+        """Start both loops (once)."""
+        self._tasks.start(
+            ("argus-alerting", self._consume_forever),
+            ("argus-escalation", self._escalate_forever),
+        )
+
+    async def _consume_forever(self) -> None:
+        await consume_resubscribing(
+            lambda: self._bus.subscribe(self._subject, durable=ALERT_DURABLE_NAME),
+            self._consume,
+            self.state,
+            what="alerting consumer",
+        )
+
+    async def _consume(self, subscription: Subscription) -> None:
+        # Replays the in-memory set misses are no-ops too: alerts are unique per rule and event.
+        async for delivery in subscription:
+            await self._consumer.process(delivery)
+
+    async def _raise_alerts(self, envelope: Envelope) -> None:
+        alerts = await self._raise_retrying(envelope)
+        for alert in alerts:
+            if self._on_alert is not None:
+                self._on_alert(alert)
+
+    async def _raise_retrying(self, envelope: Envelope) -> list[Alert]:
+        """``on_event``, tried again with backoff while the store refuses the alerts.
+
+        Raises:
+            StorageError: The store refused every try; the delivery stays
+                unacknowledged and the service remembers the event's matches.
+        """
+        tries = 0
+        while True:
+            try:
+                alerts = await self._service.on_event(envelope)
+            except StorageError as exc:
+                self.store_error = str(exc) or type(exc).__name__
+                tries += 1
+                if tries >= self._attempts:
+                    raise
+                delay = self._retry.next_delay()
+                log.warning(
+                    "storing the alerts of event %s failed (%s); retrying in %.2f s",
+                    envelope.event_id,
+                    self.store_error,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            self._retry.reset()
+            self.store_error = None
+            return alerts
+
+    async def _escalate_forever(self) -> None:
+        while True:
+            try:
+                await self._service.escalate_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # top of a task loop: log and try again next tick
+                log.exception("escalation sweep failed")
+            await asyncio.sleep(self._tick)
+
+    def check(self) -> tuple[bool, str]:
+        """Whether alerting is consuming, and a one-line reason."""
+        if not self._tasks.started:
+            return False, "alerting not started"
+        if self._tasks.finished:
+            return False, f"alerting stopped: {self.state.last_error or 'finished'}"
+        if self.store_error is not None:
+            waiting = self._service.unfinished
+            return False, (
+                f"alerts cannot be stored ({self.store_error}); "
+                f"{waiting} event(s) waiting, retrying"
+            )
+        if not self.state.subscribed:
+            return False, f"alerting not subscribed: {self.state.last_error or 'starting'}"
+        return True, f"alerting on {self._subject!r}"
+
+    async def stop(self) -> None:
+        """Cancel both loops and wait for them."""
+        await self._tasks.stop()

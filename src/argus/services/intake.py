@@ -1,0 +1,93 @@
+"""``EventIntake``: batches of envelopes posted by edge nodes, stored, then announced.
+
+An edge node that cannot reach the bus (or prefers HTTP) posts its events in
+batches. A batch is stored in one transaction, idempotently on ``event_id``,
+and ``accept`` returns only after the commit, so the producer may drop its
+copies once answered. Stored events are then published on the event subject
+(best effort) so that alerting and live clients see them as they see the
+embedded worker's; the event store's own bus consumer skips them as duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from argus.domain.errors import BusError, ValidationError
+from argus.domain.events import Envelope
+from argus.domain.identity import Principal
+from argus.ports.bus import EventBus
+from argus.ports.repositories import EventRepository, InsertResult
+from argus.services.ratelimit import RateLimiter
+
+__all__ = ["EventIntake"]
+
+log = logging.getLogger(__name__)
+
+
+class EventIntake:
+    """Stores batches of envelopes from edge nodes, then announces them on the bus.
+
+    Args:
+        events: The event store.
+        bus: The event bus.
+        subject: The subject the pipelines publish events on.
+        limit: Events per second per sender; ``None`` = unlimited.
+    """
+
+    def __init__(
+        self,
+        events: EventRepository,
+        bus: EventBus,
+        subject: str,
+        *,
+        limit: RateLimiter | None = None,
+    ) -> None:
+        self._events = events
+        self._bus = bus
+        self._subject = subject
+        self._limit = limit
+
+    async def accept(
+        self, envelopes: Sequence[Envelope], *, sender: Principal | None = None
+    ) -> InsertResult:
+        """Store a batch in one transaction; return once it is committed.
+
+        ``sender`` (when given) must see every envelope's camera, and pays one
+        token of its bucket per envelope, before anything is stored.
+
+        Every distinct event of the batch is then published, duplicates too:
+        a producer retries a batch when the answer was lost, possibly after
+        the commit but before the publish, and consumers are idempotent on
+        ``event_id``. A failed publish is logged; the events stay stored.
+
+        Raises:
+            PermissionDeniedError: An envelope's camera is outside the sender's scope.
+            RateLimitedError: The sender's bucket holds too few events for the batch.
+            ValidationError: The batch is larger than the bucket could ever hold.
+            StorageError: The batch was not stored (nothing of it was).
+        """
+        if sender is not None:
+            for envelope in envelopes:
+                sender.require_camera(envelope.source.camera_id)
+            self._pay(sender, len(envelopes))
+        result = await self._events.add_many(envelopes)
+        published: set[str] = set()
+        try:
+            for envelope in envelopes:
+                if envelope.event_id not in published:
+                    published.add(envelope.event_id)
+                    await self._bus.publish(self._subject, envelope)
+        except BusError as exc:
+            log.warning("ingested events are stored but were not published: %s", exc)
+        return result
+
+    def _pay(self, sender: Principal, events: int) -> None:
+        if self._limit is None or not events:
+            return
+        if events > self._limit.burst:
+            raise ValidationError(
+                f"the batch holds {events} events, more than the {self._limit.burst} one key "
+                "may post at once (ingest_events_burst); split it into smaller batches"
+            )
+        self._limit.hit(sender.actor, events)
