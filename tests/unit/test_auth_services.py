@@ -9,7 +9,7 @@ with their audit records. ``test_auth_crypto.py`` checks the real adapters.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,12 +17,13 @@ import pytest
 
 from argus.adapters.db.memory import MemoryDatabase
 from argus.domain.actor import Actor
-from argus.domain.audit import AuditRecord
+from argus.domain.audit import AuditEntry, AuditRecord
 from argus.domain.errors import (
     AuthenticationError,
     ConfigError,
     PermissionDeniedError,
     RateLimitedError,
+    StorageError,
     ValidationError,
 )
 from argus.domain.identity import Principal, Role, SecurityPolicy
@@ -333,3 +334,51 @@ async def test_a_password_reset_with_mfa_is_audited_twice(
     assert actions[-2:] == ["user.password_reset", "mfa.reset"]
     pair = await auth.sessions.login("ann", password)
     assert pair.restricted == "password_change"
+
+
+async def test_an_account_write_whose_audit_record_fails_is_undone(
+    database: MemoryDatabase, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    told: list[tuple[str, str | None]] = []
+
+    async def on_revoked(principal_id: str, session: str | None) -> None:
+        told.append((principal_id, session))
+
+    auth = AuthService(database, database.audit, fake_crypto(), clock=clock, on_revoked=on_revoked)
+    ann = await _user(auth)
+    pair = await auth.sessions.login("ann", PASSWORD)
+    issued = await auth.accounts.create_key(
+        NewApiKey(name="edge", permissions=frozenset({"ingest"})), ADMIN
+    )
+    before, records = await database.users.get(ann.id), await _records(database)
+
+    async def broken(entry: AuditEntry) -> AuditRecord:
+        raise StorageError("the audit trail is unavailable")
+
+    monkeypatch.setattr(database.audit, "append", broken)
+    writes: list[Callable[[], Awaitable[object]]] = [
+        lambda: auth.accounts.create_user(NewUser("bob", PASSWORD, "viewer"), ADMIN),
+        lambda: auth.accounts.update_user(ann.id, UserChanges(role="viewer"), ADMIN),
+        lambda: auth.accounts.unlock_user(ann.id, ADMIN),
+        lambda: auth.accounts.reset_password(ann.id, ADMIN, reset_mfa=True),
+        lambda: auth.accounts.reset_mfa(ann.id, ADMIN),
+        lambda: auth.accounts.delete_user(ann.id, ADMIN),
+        lambda: auth.accounts.create_key(
+            NewApiKey(name="x", permissions=frozenset({"view"})), ADMIN
+        ),
+        lambda: auth.accounts.revoke_key(issued.api_key.id, ADMIN),
+        lambda: auth.accounts.set_policy(SecurityPolicy(frozenset({"operator"})), ADMIN),
+    ]
+    for write in writes:
+        with pytest.raises(StorageError, match="audit trail"):
+            await write()
+    monkeypatch.undo()
+    assert await database.users.get(ann.id) == before
+    assert await database.users.find("bob") is None
+    assert (await database.api_keys.list()).total == 1
+    assert (await auth.accounts.policy()) == SecurityPolicy()
+    assert await _records(database) == records
+    assert told == []  # nothing ended, so nothing was announced
+    assert (await auth.authenticate_key(issued.key)).permissions == frozenset({"ingest"})
+    assert pair.refresh_token is not None
+    await auth.sessions.refresh(pair.refresh_token)  # the session was not ended either

@@ -23,6 +23,12 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from argus.ports.alerts import AlertRepository, IncidentRepository, RuleRepository
     from argus.ports.audit import AuditLog
+    from argus.ports.identity import (
+        ApiKeyRepository,
+        RefreshTokenRepository,
+        SettingsStore,
+        UserRepository,
+    )
     from argus.ports.repositories import CameraRepository, LineRepository, ZoneRepository
     from argus.ports.workstations import SubjectRepository, VerifyClientRepository
 
@@ -76,4 +82,24 @@ class UnitOfWork(Protocol):
     @property
     def verify_clients(self) -> VerifyClientRepository:
         """Workstation clients."""
+        ...
+
+    @property
+    def users(self) -> UserRepository:
+        """Users."""
+        ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository:
+        """Refresh tokens and the revocation set of sign-in sessions."""
+        ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository:
+        """API keys."""
+        ...
+
+    @property
+    def settings(self) -> SettingsStore:
+        """Installation-wide settings (the security policy)."""
         ...

@@ -33,6 +33,10 @@ class MemoryUserRepository:
         self._check = check
         self._users: dict[str, User] = {}
 
+    def tables(self) -> tuple[dict[str, User], ...]:
+        """The containers of its state (a unit of work restores them on rollback)."""
+        return (self._users,)
+
     def _taken(self, user: User) -> bool:
         return any(u.username == user.username and u.id != user.id for u in self._users.values())
 
@@ -87,6 +91,10 @@ class MemoryRefreshTokenRepository:
         self._tokens: dict[str, RefreshToken] = {}
         self._revoked_sessions: set[str] = set()
 
+    def tables(self) -> tuple[dict[str, RefreshToken] | set[str], ...]:
+        """The containers of its state (a unit of work restores them on rollback)."""
+        return (self._tokens, self._revoked_sessions)
+
     async def add(self, token: RefreshToken) -> None:
         self._check()
         if token.id in self._tokens:
@@ -132,6 +140,10 @@ class MemoryApiKeyRepository:
         self._check = check
         self._keys: dict[str, ApiKey] = {}
 
+    def tables(self) -> tuple[dict[str, ApiKey], ...]:
+        """The containers of its state (a unit of work restores them on rollback)."""
+        return (self._keys,)
+
     async def add(self, key: ApiKey) -> None:
         self._check()
         if key.id in self._keys:
@@ -166,6 +178,10 @@ class MemorySettingsStore:
     def __init__(self, check: Callable[[], None] = _no_check) -> None:
         self._check = check
         self._values: dict[str, dict[str, Any]] = {}
+
+    def tables(self) -> tuple[dict[str, dict[str, Any]], ...]:
+        """The containers of its state (a unit of work restores them on rollback)."""
+        return (self._values,)
 
     async def get(self, key: str) -> dict[str, Any] | None:
         self._check()

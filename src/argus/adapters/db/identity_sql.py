@@ -1,4 +1,8 @@
-"""SQL stores of users, refresh tokens, API keys and installation settings."""
+"""SQL stores of users, refresh tokens, API keys and installation settings.
+
+Each store runs on a ``Bind``: the engine (one transaction per call) or the
+connection of a unit of work (every call joins its transaction).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from argus.adapters.db._sqlcore import count_rows, delete_by_id, insert_for, transaction
+from argus.adapters.db._sqlcore import Bind, count_rows, delete_by_id, insert_for, transaction
 from argus.adapters.db.alerts_sql import _parse, _update_version
 from argus.adapters.db.tables import (
     api_keys,
@@ -46,7 +49,7 @@ def _user_row(user: User) -> dict[str, Any]:
 class SqlUserRepository:
     """Users in the ``users`` table (see ``UserRepository``)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Bind) -> None:
         self._engine = engine
 
     async def add(self, user: User) -> None:
@@ -103,7 +106,7 @@ def _token(row: sa.Row[Any]) -> RefreshToken:
 class SqlRefreshTokenRepository:
     """Refresh tokens in ``refresh_tokens`` (see ``RefreshTokenRepository``)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Bind) -> None:
         self._engine = engine
 
     async def add(self, token: RefreshToken) -> None:
@@ -180,7 +183,7 @@ class SqlRefreshTokenRepository:
 class SqlApiKeyRepository:
     """API keys in ``api_keys`` (see ``ApiKeyRepository``)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Bind) -> None:
         self._engine = engine
 
     async def add(self, key: ApiKey) -> None:
@@ -239,7 +242,7 @@ class SqlApiKeyRepository:
 class SqlSettingsStore:
     """JSON values in ``system_settings`` (see ``SettingsStore``)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Bind) -> None:
         self._engine = engine
         self._insert = insert_for(engine)
 

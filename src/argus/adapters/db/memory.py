@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 
-Table = dict[str, Any] | list[Any]
+Table = dict[str, Any] | list[Any] | set[Any]
 """A container of a memory repository's state."""
 
 
@@ -73,6 +73,10 @@ class MemoryUnitOfWork:
         self.audit = database.audit
         self.face_subjects = database.face_subjects
         self.verify_clients = database.verify_clients
+        self.users = database.users
+        self.refresh_tokens = database.refresh_tokens
+        self.api_keys = database.api_keys
+        self.settings = database.settings
 
     def tables(self) -> tuple[Table, ...]:
         """Every container a unit may change."""
@@ -87,6 +91,10 @@ class MemoryUnitOfWork:
             *self.audit.tables(),
             *self.face_subjects.tables(),
             *self.verify_clients.tables(),
+            *self.users.tables(),
+            *self.refresh_tokens.tables(),
+            *self.api_keys.tables(),
+            *self.settings.tables(),
         )
 
 
@@ -96,6 +104,9 @@ def _restore(table: Table, saved: Table) -> None:
         table.update(saved)
     elif isinstance(table, list) and isinstance(saved, list):
         table[:] = saved
+    elif isinstance(table, set) and isinstance(saved, set):
+        table.clear()
+        table.update(saved)
 
 
 class MemoryDatabase:

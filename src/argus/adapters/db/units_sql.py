@@ -25,6 +25,12 @@ from argus.adapters.db.alerts_sql import (
 )
 from argus.adapters.db.audit_sql import SqlAuditLog
 from argus.adapters.db.crypto import CredentialCipher
+from argus.adapters.db.identity_sql import (
+    SqlApiKeyRepository,
+    SqlRefreshTokenRepository,
+    SqlSettingsStore,
+    SqlUserRepository,
+)
 from argus.adapters.db.scene_sql import SqlCameraRepository, SqlLineRepository, SqlZoneRepository
 from argus.adapters.db.tables import cameras
 from argus.adapters.db.workstations_sql import SqlSubjectRepository, SqlVerifyClientRepository
@@ -53,6 +59,10 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(connection, audit_key)
         self.face_subjects = SqlSubjectRepository(connection)
         self.verify_clients = SqlVerifyClientRepository(connection)
+        self.users = SqlUserRepository(connection)
+        self.refresh_tokens = SqlRefreshTokenRepository(connection)
+        self.api_keys = SqlApiKeyRepository(connection)
+        self.settings = SqlSettingsStore(connection)
 
 
 @asynccontextmanager

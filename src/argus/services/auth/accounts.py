@@ -1,8 +1,11 @@
 """``AccountService``: administration of users, API keys and the security policy.
 
 Each write takes a typed command and the ``Actor`` performing it; the service
-checks, writes and appends the audit record. Changing a user ends its
-sessions; a user deleted or an API key revoked stops working at once.
+checks, then writes and appends the audit record in one unit of work (the
+database's, so the record commits with the write, or neither does). Password
+hashing runs before the unit and the announcement of ended sessions after it
+commits. Changing a user ends its sessions; a user deleted or an API key
+revoked stops working at once.
 """
 
 from __future__ import annotations
@@ -45,8 +48,9 @@ class AccountService:
     """Users, API keys and the security policy, every write audited.
 
     Args:
-        database: Users, refresh tokens, API keys and settings.
-        trail: The audit trail.
+        database: Users, refresh tokens, API keys and settings; its units of
+            work hold each write with its audit record.
+        trail: Stamps the audit records (appended to the unit's audit trail).
         passwords: Password hashing.
         policy: The security policy's store.
         revocations: Ends sessions.
@@ -89,13 +93,18 @@ class AccountService:
         chosen = one_time_password() if password is None else password
         check_password_strength(chosen, username)
         user = self._new_user(NewUser(username, chosen, "admin", must_change_password=one_time))
+        added = False
         try:
-            await self._db.users.add(user)
+            async with self._db.unit_of_work() as unit:
+                await unit.users.add(user)
+                added = True
+                await self._trail.within(unit.audit).record(
+                    "user.create", SYSTEM_ACTOR.audit_name, target=_user(user.id), role="admin"
+                )
         except ConflictError:
+            if added:
+                raise
             return None  # another server made it first
-        await self._trail.record(
-            "user.create", SYSTEM_ACTOR.audit_name, target=_user(user.id), role="admin"
-        )
         return chosen if one_time else None
 
     async def create_user(self, command: NewUser, actor: Actor) -> User:
@@ -107,16 +116,17 @@ class AccountService:
         """
         check_password_strength(command.password, command.username)
         user = self._new_user(command)
-        await self._db.users.add(user)
-        await self._trail.record(
-            "user.create",
-            actor.audit_name,
-            target=_user(user.id),
-            ip=actor.ip,
-            username=command.username,
-            role=command.role,
-            cameras=None if command.cameras is None else sorted(command.cameras),
-        )
+        async with self._db.unit_of_work() as unit:
+            await unit.users.add(user)
+            await self._trail.within(unit.audit).record(
+                "user.create",
+                actor.audit_name,
+                target=_user(user.id),
+                ip=actor.ip,
+                username=command.username,
+                role=command.role,
+                cameras=None if command.cameras is None else sorted(command.cameras),
+            )
         return user
 
     def _new_user(self, command: NewUser) -> User:
@@ -172,25 +182,28 @@ class AccountService:
             fields["password_hash"] = self._passwords.hash(password)
         if _is(actor, user) and (fields.get("role", "admin") != "admin" or changes.disabled):
             raise PermissionDeniedError("an admin cannot demote or disable itself")
-        updated, _ = await self._revocations.save_ending_sessions(user, **fields)
-        await self._trail.record(
-            "user.update",
-            actor.audit_name,
-            target=_user(user.id),
-            ip=actor.ip,
-            password_reset="password_hash" in fields,
-            details=shown,
-        )
+        async with self._db.unit_of_work() as unit:
+            updated, _ = await self._revocations.within(unit).save_ending_sessions(user, **fields)
+            await self._trail.within(unit.audit).record(
+                "user.update",
+                actor.audit_name,
+                target=_user(user.id),
+                ip=actor.ip,
+                password_reset="password_hash" in fields,
+                details=shown,
+            )
+        await self._revocations.announce(user.id, None)
         return updated
 
     async def unlock_user(self, user_id: str, actor: Actor) -> User:
         """Clear a lockout."""
-        user = await self._db.users.get(user_id)
-        updated = user.evolve(self._clock(), failed_logins=0, locked_until=None)
-        await self._db.users.update(updated)
-        await self._trail.record(
-            "user.unlock", actor.audit_name, target=_user(user.id), ip=actor.ip
-        )
+        async with self._db.unit_of_work() as unit:
+            user = await unit.users.get(user_id)
+            updated = user.evolve(self._clock(), failed_logins=0, locked_until=None)
+            await unit.users.update(updated)
+            await self._trail.within(unit.audit).record(
+                "user.unlock", actor.audit_name, target=_user(user.id), ip=actor.ip
+            )
         return updated
 
     async def reset_password(
@@ -208,39 +221,47 @@ class AccountService:
         """
         user = await self._db.users.get(user_id)
         password = one_time_password()
-        updated, revoked = await self._revocations.save_ending_sessions(
-            user,
-            password_hash=self._passwords.hash(password),
-            must_change_password=True,
-            failed_logins=0,
-            locked_until=None,
-            **(MFA_OFF if reset_mfa else {}),
-        )
+        password_hash = self._passwords.hash(password)
         name, target = actor.audit_name, _user(user.id)
-        await self._trail.record(
-            "user.password_reset",
-            name,
-            target=target,
-            ip=actor.ip,
-            username=user.username,
-            revoked=revoked,
-        )
-        if reset_mfa:
-            await self._trail.record(
-                "mfa.reset",
+        async with self._db.unit_of_work() as unit:
+            updated, revoked = await self._revocations.within(unit).save_ending_sessions(
+                user,
+                password_hash=password_hash,
+                must_change_password=True,
+                failed_logins=0,
+                locked_until=None,
+                **(MFA_OFF if reset_mfa else {}),
+            )
+            trail = self._trail.within(unit.audit)
+            await trail.record(
+                "user.password_reset",
                 name,
                 target=target,
                 ip=actor.ip,
                 username=user.username,
-                had_mfa=user.mfa_enabled,
+                revoked=revoked,
             )
+            if reset_mfa:
+                await trail.record(
+                    "mfa.reset",
+                    name,
+                    target=target,
+                    ip=actor.ip,
+                    username=user.username,
+                    had_mfa=user.mfa_enabled,
+                )
+        await self._revocations.announce(user.id, None)
         return updated, password
 
     async def reset_mfa(self, user_id: str, actor: Actor) -> User:
         """Remove a user's MFA (lost phone and codes); it enrols again."""
-        user = await self._db.users.get(user_id)
-        await self._revocations.clear_mfa(user)
-        await self._trail.record("mfa.reset", actor.audit_name, target=_user(user.id), ip=actor.ip)
+        async with self._db.unit_of_work() as unit:
+            user = await unit.users.get(user_id)
+            await self._revocations.within(unit).clear_mfa(user)
+            await self._trail.within(unit.audit).record(
+                "mfa.reset", actor.audit_name, target=_user(user.id), ip=actor.ip
+            )
+        await self._revocations.announce(user.id, None)
         return await self._db.users.get(user_id)
 
     async def delete_user(self, user_id: str, actor: Actor) -> None:
@@ -251,16 +272,18 @@ class AccountService:
         """
         if actor.principal is not None and user_id == actor.principal.id:
             raise PermissionDeniedError("an admin cannot delete itself")
-        user = await self._db.users.get(user_id)
-        await self._db.users.delete(user_id)
-        await self._revocations.end_all(user_id)
-        await self._trail.record(
-            "user.delete",
-            actor.audit_name,
-            target=_user(user_id),
-            ip=actor.ip,
-            username=user.username,
-        )
+        async with self._db.unit_of_work() as unit:
+            user = await unit.users.get(user_id)
+            await unit.users.delete(user_id)
+            await self._revocations.within(unit).end_all(user_id)
+            await self._trail.within(unit.audit).record(
+                "user.delete",
+                actor.audit_name,
+                target=_user(user_id),
+                ip=actor.ip,
+                username=user.username,
+            )
+        await self._revocations.announce(user_id, None)
 
     # --- API keys --------------------------------------------------------------------------
 
@@ -276,16 +299,17 @@ class AccountService:
             created_by=actor.audit_name,
             cameras=command.cameras,
         )
-        await self._db.api_keys.add(api_key)
-        await self._trail.record(
-            "apikey.create",
-            actor.audit_name,
-            target=f"apikey:{key_id}",
-            ip=actor.ip,
-            name=command.name,
-            permissions=sorted(command.permissions),
-            cameras=None if command.cameras is None else sorted(command.cameras),
-        )
+        async with self._db.unit_of_work() as unit:
+            await unit.api_keys.add(api_key)
+            await self._trail.within(unit.audit).record(
+                "apikey.create",
+                actor.audit_name,
+                target=f"apikey:{key_id}",
+                ip=actor.ip,
+                name=command.name,
+                permissions=sorted(command.permissions),
+                cameras=None if command.cameras is None else sorted(command.cameras),
+            )
         return IssuedKey(key=f"ak_{key_id}.{secret}", api_key=api_key)
 
     async def list_keys(self, *, limit: int, offset: int) -> Page[ApiKey]:
@@ -294,11 +318,12 @@ class AccountService:
 
     async def revoke_key(self, key_id: str, actor: Actor) -> ApiKey:
         """Revoke an API key (idempotent)."""
-        key = await self._db.api_keys.revoke(key_id, self._clock())
+        async with self._db.unit_of_work() as unit:
+            key = await unit.api_keys.revoke(key_id, self._clock())
+            await self._trail.within(unit.audit).record(
+                "apikey.revoke", actor.audit_name, target=f"apikey:{key_id}", ip=actor.ip
+            )
         await self._revocations.announce(key_id, None)
-        await self._trail.record(
-            "apikey.revoke", actor.audit_name, target=f"apikey:{key_id}", ip=actor.ip
-        )
         return key
 
     # --- security policy -------------------------------------------------------------------
@@ -309,10 +334,11 @@ class AccountService:
 
     async def set_policy(self, policy: SecurityPolicy, actor: Actor) -> SecurityPolicy:
         """Replace the security policy."""
-        await self._policy.replace(policy)
-        await self._trail.record(
-            "policy.update", actor.audit_name, target="policy", ip=actor.ip, **policy.to_dict()
-        )
+        async with self._db.unit_of_work() as unit:
+            await self._policy.within(unit.settings).replace(policy)
+            await self._trail.within(unit.audit).record(
+                "policy.update", actor.audit_name, target="policy", ip=actor.ip, **policy.to_dict()
+            )
         return policy
 
 

@@ -26,6 +26,10 @@ class PolicyStore:
         self._settings = settings
         self._clock = clock
 
+    def within(self, settings: SettingsStore) -> PolicyStore:
+        """The same store over ``settings`` (a unit of work's: it commits with the unit)."""
+        return PolicyStore(settings, self._clock)
+
     async def current(self) -> SecurityPolicy:
         """The security policy (defaults when none was set)."""
         stored = await self._settings.get(POLICY_KEY)

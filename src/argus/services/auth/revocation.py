@@ -15,6 +15,7 @@ from typing import Any
 
 from argus.domain.identity import User
 from argus.ports.identity import RefreshTokenRepository, UserRepository
+from argus.ports.unit_of_work import UnitOfWork
 
 __all__ = ["MFA_OFF", "RevocationHook", "Revocations"]
 
@@ -50,6 +51,14 @@ class Revocations:
         self._refresh_tokens = refresh_tokens
         self._clock = clock
         self._on_revoked = on_revoked
+
+    def within(self, unit: UnitOfWork) -> Revocations:
+        """Revocations stored through ``unit``'s repositories, announcing nothing.
+
+        What they store commits with the unit; the caller calls ``announce``
+        once the unit has committed (a hook never runs inside a unit).
+        """
+        return Revocations(unit.users, unit.refresh_tokens, self._clock)
 
     async def announce(self, principal_id: str, session: str | None) -> None:
         """Tell the hook that a session (``None``: every session) of a principal ended."""

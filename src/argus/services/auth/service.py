@@ -39,7 +39,9 @@ class AuthService:
 
     Args:
         database: Users, refresh tokens, API keys and settings live here.
-        audit: Every security-relevant step is appended here.
+        audit: Every security-relevant step is appended here; account
+            administration appends through ``database``'s units of work, so
+            pass ``database.audit``.
         crypto: Password hashing, token signing, TOTP and the secret box, keyed
             from the installation secret (``argus.adapters.crypto.auth_crypto``).
         config: Lifetimes and limits.

@@ -24,6 +24,10 @@ class AuthTrail:
         self._audit = audit
         self._clock = clock
 
+    def within(self, audit: AuditLog) -> AuthTrail:
+        """The same trail appending to ``audit`` (a unit of work's: it commits with the unit)."""
+        return AuthTrail(audit, self._clock)
+
     async def record(
         self,
         action: str,
