@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket
@@ -29,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from argus.api.deps import Runtime, RuntimeDep
 from argus.domain.actor import Actor
-from argus.domain.audit import AuditEntry, AuditOutcome
+from argus.domain.audit import AuditOutcome
 from argus.domain.errors import (
     AuthenticationError,
     BusError,
@@ -38,6 +37,7 @@ from argus.domain.errors import (
     StorageError,
 )
 from argus.domain.identity import Permission, Principal
+from argus.services.writes import record
 
 __all__ = [
     "PUBLIC_PATHS",
@@ -80,17 +80,8 @@ async def audited(
     **details: Any,
 ) -> None:
     """Append an API action to the audit trail (who, from where, on what)."""
-    await runtime.audit.append(
-        AuditEntry(
-            action=action,
-            actor=who.actor,
-            at=datetime.now(UTC),
-            target=target,
-            outcome=outcome,
-            details=details,
-            ip=client_ip(request),
-        )
-    )
+    actor = Actor(principal=who, ip=client_ip(request))
+    await record(runtime.audit, actor, action, target, outcome=outcome, **details)
 
 
 def client_ip(request: Request | WebSocket) -> str:

@@ -24,11 +24,12 @@ from datetime import datetime
 from typing import Any
 
 from argus.domain.actor import Actor
-from argus.domain.audit import AuditEntry, AuditOutcome
+from argus.domain.audit import AuditOutcome
 from argus.domain.errors import ConflictError, IntegrityError, NotFoundError
 from argus.domain.evidence import EvidenceItem
 from argus.ports.audit import AuditLog
 from argus.ports.evidence import BlobStore, EvidenceKeyring, EvidenceRepository, SealedEvidence
+from argus.services.writes import record as record_action
 
 __all__ = ["ATTEMPTS", "EvidenceVault", "Fetched", "sha256_hex"]
 
@@ -84,16 +85,14 @@ class EvidenceVault:
         **details: Any,
     ) -> None:
         """Append ``action`` on ``evidence:<evidence_id>`` by ``actor`` (and its address)."""
-        await self.audit.append(
-            AuditEntry(
-                action=action,
-                actor=actor.audit_name,
-                at=self.clock(),
-                target=f"evidence:{evidence_id}",
-                outcome=outcome,
-                details=details,
-                ip=actor.ip,
-            )
+        await record_action(
+            self.audit,
+            actor,
+            action,
+            f"evidence:{evidence_id}",
+            outcome=outcome,
+            at=self.clock(),
+            **details,
         )
 
     async def visible(self, evidence_id: str, actor: Actor) -> None:

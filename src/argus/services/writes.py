@@ -78,13 +78,14 @@ def audit_entry(
     target: str,
     *,
     outcome: AuditOutcome = "success",
+    at: datetime | None = None,
     **details: Any,
 ) -> AuditEntry:
-    """The audit entry of an actor's action now (who, from where, on what)."""
+    """The audit entry of an actor's action (who, from where, on what) at ``at`` or now."""
     return AuditEntry(
         action=action,
         actor=actor.audit_name,
-        at=datetime.now(UTC),
+        at=at if at is not None else datetime.now(UTC),
         target=target,
         outcome=outcome,
         details=details,
@@ -99,7 +100,8 @@ async def record(
     target: str,
     *,
     outcome: AuditOutcome = "success",
+    at: datetime | None = None,
     **details: Any,
 ) -> None:
     """Append an actor's action to ``audit`` (a unit's log: it commits with the unit)."""
-    await audit.append(audit_entry(actor, action, target, outcome=outcome, **details))
+    await audit.append(audit_entry(actor, action, target, outcome=outcome, at=at, **details))
