@@ -16,7 +16,7 @@ import pytest
 
 from argus.adapters.db.memory import MemoryDatabase
 from argus.adapters.pipelines.scene import demo_camera
-from argus.bootstrap.demo import demo_rules
+from argus.bootstrap.demo import add_demo_scene
 from argus.bootstrap.policies import risk_policy
 from argus.config import Settings
 from argus.domain.alerts import Alert
@@ -56,13 +56,7 @@ async def demo_service(settings: Settings, clock: Clock) -> AlertService:
     """The demo camera, its line, zone and rules, and the alert service ``argus serve`` builds."""
     db = MemoryDatabase()
     camera, lines, zones = demo_camera(Path("bikes.mp4"))
-    await db.cameras.add(camera)
-    for line in lines:
-        await db.lines.add(line)
-    for zone in zones:
-        await db.zones.add(zone)
-    for rule in demo_rules(camera.id):
-        await db.rules.add(rule)
+    await add_demo_scene(db, camera, lines, zones)
     return AlertService(db, _ignore, risk=risk_policy(settings), clock=clock)
 
 

@@ -12,7 +12,7 @@ from argus.domain.errors import ConflictError, NotFoundError
 from argus.domain.rules import Rule
 from argus.ports.repositories import Database
 
-__all__ = ["demo_camera", "demo_rules", "register_demo_camera"]
+__all__ = ["add_demo_scene", "demo_camera", "demo_rules", "register_demo_camera"]
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +52,29 @@ async def register_demo_camera(database: Database, container: Container) -> bool
     else:
         return False
     try:
-        await database.cameras.add(camera)
-        for line in lines:
-            await database.lines.add(line)
-        for zone in zones:
-            await database.zones.add(zone)
-        for rule in demo_rules(camera.id):
-            await database.rules.add(rule)
+        await add_demo_scene(database, camera, lines, zones)
     except ConflictError:
         log.info("the demo camera was registered concurrently by another server")
         return False
     log.info("registered the demo camera %r (%s)", camera.id, camera.stream_url)
     return True
+
+
+async def add_demo_scene(
+    database: Database, camera: Camera, lines: list[Line], zones: list[Zone]
+) -> None:
+    """Store the demo camera, its lines and zones, and its rules (``demo_rules``).
+
+    Raises:
+        ConflictError: One of them is stored already.
+    """
+    await database.cameras.add(camera)
+    for line in lines:
+        await database.lines.add(line)
+    for zone in zones:
+        await database.zones.add(zone)
+    for rule in demo_rules(camera.id):
+        await database.rules.add(rule)
 
 
 def demo_rules(camera_id: str) -> list[Rule]:
