@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from argus.adapters.pipelines import EdgePipelines, RestartPolicy, SourceOptions
+from argus.adapters.pipelines.edge import EventSink
 from argus.adapters.pipelines.scene import DetectDefaults
 from argus.bootstrap.adapters import EVENTS_SUBJECT
 from argus.bootstrap.container import Container, build_container
@@ -31,6 +32,7 @@ def edge_pipelines(
     subject: str = EVENTS_SUBJECT,
     share_detectors: bool = True,
     capture_margin: float = 2.0,
+    sink: EventSink | None = None,
 ) -> EdgePipelines:
     """The embedded edge worker publishing to ``bus`` (a ``PipelinesFactory``).
 
@@ -39,7 +41,8 @@ def edge_pipelines(
     Events carry ``settings.node_id`` as their edge node; with
     ``settings.demo`` and no ``defaults`` every camera gets the demo scene's
     detector settings (``DEMO_DEFAULTS``). ``capture_margin`` is how long past
-    an evidence clip's post-roll a capture waits for frames that are late.
+    an evidence clip's post-roll a capture waits for frames that are late;
+    ``sink`` takes the events instead of ``bus`` (an edge node's durable outbox).
 
     ONNX Runtime runs each detector on ``settings.intra_op_threads`` threads,
     or one when that is 0, and one inter-op thread: at a few detections per
@@ -92,6 +95,7 @@ def edge_pipelines(
         restart=restart,
         share_detectors=share_detectors,
         capture_margin=capture_margin,
+        sink=sink,
         # The ring must hold the pre-roll plus the time an alert takes to be raised.
         ring_seconds=max(30.0, settings.evidence_pre_roll_s + settings.evidence_post_roll_s + 20),
     )

@@ -50,9 +50,12 @@ from argus.ports.bus import EventBus
 from argus.ports.pipelines import CameraStatus, Capture, LiveCallback
 from argus.scene import Scene
 
-__all__ = ["EdgePipelines", "PipelineDetail"]
+__all__ = ["EdgePipelines", "EventSink", "PipelineDetail"]
 
 log = logging.getLogger(__name__)
+
+EventSink = Callable[[str, tuple[Envelope, ...]], None]
+"""Takes a camera's envelopes of one frame, in its video thread; returns once they are kept."""
 
 _CAPTURE_POLL_S = 0.1
 """Seconds between checks of a ring while a capture waits for its post-roll."""
@@ -97,6 +100,9 @@ class EdgePipelines:
         ring_max_width: Kept frames wider than this are scaled down to it.
         capture_margin: Seconds ``capture`` waits beyond the post-roll for
             late frames.
+        sink: Where events go instead of the bus, called in the video thread
+            (an edge node's durable outbox: an event is on disk before the next
+            frame is read). ``None`` publishes through the in-memory outbox.
     """
 
     def __init__(
@@ -119,8 +125,10 @@ class EdgePipelines:
         ring_max_bytes: int = 32 * 1024 * 1024,
         ring_max_width: int = 1280,
         capture_margin: float = 2.0,
+        sink: EventSink | None = None,
     ) -> None:
         self._loop = loop if loop is not None else asyncio.get_running_loop()
+        self._sink = sink
         self._outbox = EventOutbox(
             bus, subject, self._loop, capacity=outbox_capacity, retry=publish_retry
         )
@@ -233,6 +241,9 @@ class EdgePipelines:
             log.warning("camera %s: pipeline thread did not stop in time", worker.camera.id)
 
     def _on_events(self, camera_id: str, envelopes: tuple[Envelope, ...]) -> None:
+        if self._sink is not None:
+            self._sink(camera_id, envelopes)
+            return
         self._outbox.put(camera_id, envelopes)
 
     def _on_live(self, frame: LiveFrame) -> None:
