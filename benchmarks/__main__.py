@@ -17,6 +17,7 @@ from benchmarks import (
     api_load,
     decode,
     detector,
+    edge_outbox,
     face,
     ingest,
     live_video,
@@ -25,6 +26,7 @@ from benchmarks import (
     pipeline,
     rollups,
     security,
+    tamper,
     tracker,
     verify_socket,
 )
@@ -47,6 +49,8 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "security": security.run,
     "verify": verify_socket.run,
     "rollups": rollups.run,
+    "edge_outbox": edge_outbox.run,
+    "tamper": tamper.run,
 }
 """Every benchmark, in the order they run."""
 

@@ -50,7 +50,7 @@ def _rule(n: int = 0, **changes: Any) -> Rule:
         created_at=T0 + timedelta(seconds=n),
         updated_at=T0 + timedelta(seconds=n),
         camera_id="cam-1",
-        event_types=("zone.loitering", "zone.exit"),
+        event_types=("zone.loitering", "zone.exited"),
         classes=("person",),
         zone="yard",
         min_dwell_seconds=30.5,

@@ -441,6 +441,7 @@ OVERSIZED = 2 << 20
 LIMITS = {
     ("POST", "/api/v1/incidents/{incident_id}/evidence"): UPLOAD_LIMIT + 65536,
     ("POST", "/api/v1/workstations/subjects/{subject_id}/photos"): PHOTO_UPLOAD_LIMIT,
+    ("POST", "/api/v1/edge/sync"): Settings.model_fields["edge_sync_max_bytes"].default,
 }
 """Routes with a limit other than ``MAX_BODY`` (the uploads)."""
 

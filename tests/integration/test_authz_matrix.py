@@ -99,7 +99,16 @@ OPERATIONS = _operations(DOCUMENT)
 # --- the expected permission of every operation --------------------------------------------
 
 Need = Literal[
-    "public", "signed_in", "user", "view", "operate", "configure", "ingest", "admin", "admin_role"
+    "public",
+    "signed_in",
+    "user",
+    "view",
+    "operate",
+    "configure",
+    "ingest",
+    "edge",
+    "admin",
+    "admin_role",
 ]
 """``public``: no credentials; ``signed_in``: any user or key; ``user``: a user, not a key;
 a permission name: the guard's permission; ``admin_role``: ``operate`` and the admin role
@@ -228,13 +237,20 @@ TABLE: Mapping[Operation, Access] = {
     ("GET", "/api/v1/workstations/pipelines"): ADMIN_ONLY,
     ("GET", "/api/v1/workstations/decisions"): ADMIN_ONLY,
     # Probes.
+    # Edge nodes: Guard("edge", "edge"); nodes and the event type catalogue: Guard("view", "view").
+    ("POST", "/api/v1/edge/register"): Access("edge"),
+    ("GET", "/api/v1/edge/config"): Access("edge"),
+    ("POST", "/api/v1/edge/sync"): Access("edge"),
+    ("GET", "/api/v1/nodes"): VIEW,
+    ("GET", "/api/v1/nodes/{node_id}"): VIEW,
+    ("GET", "/api/v1/event-types"): VIEW,
     ("GET", "/health/live"): PUBLIC,
     ("GET", "/health/ready"): PUBLIC,
 }
 
 # --- callers ------------------------------------------------------------------------------
 
-EVERYTHING = frozenset({"view", "operate", "configure", "ingest", "admin"})
+EVERYTHING = frozenset({"view", "operate", "configure", "ingest", "edge", "admin"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +436,7 @@ async def _build(app: Api) -> World:
         "key_id": key["id"],
         "subject_id": subject["id"],
         "client_id": desk["id"],
+        "node_id": "node-1",  # never registered: a 404 past authorisation
     }
     world.a.update(shared)
     world.b.update(shared)

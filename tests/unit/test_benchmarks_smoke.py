@@ -27,6 +27,8 @@ from benchmarks._common import Section
         "benchmarks.alert_latency",
         "benchmarks.security",
         "benchmarks.verify_socket",
+        "benchmarks.edge_outbox",
+        "benchmarks.tamper",
     ],
 )
 def test_benchmark_modules_import_and_expose_run(module: str) -> None:

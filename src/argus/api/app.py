@@ -32,12 +32,14 @@ from argus.api.routers import (
     audit,
     auth,
     cameras,
+    edge,
     events,
     evidence,
     health,
     incidents,
     lines,
     live,
+    nodes,
     rules,
     users,
     verify,
@@ -101,6 +103,7 @@ def create_app(settings: Settings, runtime: RuntimeFactory) -> FastAPI:
         overrides={
             evidence.UPLOAD_PATH: evidence.UPLOAD_LIMIT + 65536,
             workstations.PHOTO_PATH: workstations.PHOTO_UPLOAD_LIMIT,
+            edge.SYNC_PATH: settings.edge_sync_max_bytes,
         },
     )
     app.add_middleware(
@@ -138,6 +141,8 @@ def create_app(settings: Settings, runtime: RuntimeFactory) -> FastAPI:
         (users.router, Guard("admin", "admin")),
         (audit.router, Guard("admin", "admin")),
         (workstations.router, Guard("admin", "admin")),
+        (edge.router, Guard("edge", "edge")),
+        (nodes.router, Guard("view", "view")),
     )
     for router, guard in guarded:
         api.include_router(router, dependencies=[Depends(guard), checked])

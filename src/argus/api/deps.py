@@ -27,6 +27,9 @@ from argus.services.alerts import AlertService
 from argus.services.analytics import AnalyticsService
 from argus.services.auth import AuthService
 from argus.services.cameras import CameraService, EventService
+from argus.services.edge_nodes import NodeService
+from argus.services.edge_registry import EdgeRegistry
+from argus.services.edge_sync_intake import EdgeSyncIntake
 from argus.services.evidence import EvidenceService
 from argus.services.evidence_capture import EvidenceCapture
 from argus.services.ingest import EventIngest
@@ -79,6 +82,9 @@ class Runtime:
         verify: The workstation verify hub behind ``/ws/verify``.
         streams: The open live video streams (``GET /cameras/{id}/stream``).
         sessions: Wakes open sockets and streams when a session of their caller ends.
+        edge: Registers edge nodes and serves their configuration.
+        edge_sync: Stores the sync batches of edge nodes.
+        nodes: Edge nodes and their health, as operators see them.
     """
 
     node_id: str
@@ -102,6 +108,9 @@ class Runtime:
     verify: VerifyHub
     streams: StreamSlots
     sessions: SessionWatch
+    edge: EdgeRegistry
+    edge_sync: EdgeSyncIntake
+    nodes: NodeService
 
 
 RuntimeFactory = Callable[[ApiMetrics], AbstractAsyncContextManager[Runtime]]

@@ -16,6 +16,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from argus.api.metrics_edge import NodeCollector, NodeView
 from argus.domain.alerts import Alert
 from argus.ports.pipelines import INFERENCE_BUCKETS, CameraStatus, PipelineSupervisor
 
@@ -102,11 +103,13 @@ class ApiMetrics:
         registry: The app's registry.
         scrape_token: The Prometheus scraper's bearer token (``ARGUS_METRICS_TOKEN``), if any.
         pipelines: Whose statuses the camera gauges report (set once services are open).
+        nodes: The edge nodes' view the node gauges report (set once services are open).
     """
 
     def __init__(self, *, scrape_token: str | None = None) -> None:
         self.registry = CollectorRegistry()
         self.pipelines: PipelineSupervisor | None = None
+        self.nodes: NodeView | None = None
         self.scrape_token = scrape_token
         self.requests = Counter(
             "argus_http_requests",
@@ -144,6 +147,7 @@ class ApiMetrics:
             registry=self.registry,
         )
         self.registry.register(_PipelineCollector(self))
+        self.registry.register(NodeCollector(lambda: self.nodes))
 
     def alert_raised(self, alert: Alert) -> None:
         """Count a raised alert and observe its latency from the event."""

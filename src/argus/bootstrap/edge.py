@@ -96,6 +96,7 @@ def edge_pipelines(
         share_detectors=share_detectors,
         capture_margin=capture_margin,
         sink=sink,
+        tamper_checks_per_s=0.0 if settings.demo else settings.tamper_checks_per_s,
         # The ring must hold the pre-roll plus the time an alert takes to be raised.
         ring_seconds=max(30.0, settings.evidence_pre_roll_s + settings.evidence_post_roll_s + 20),
     )

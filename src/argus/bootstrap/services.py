@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
+from argus.adapters.crypto.seal import open_sealed
 from argus.adapters.render.heatmap import heatmap_png
 from argus.adapters.video._imaging import encode_jpeg
 from argus.api.deps import Runtime
@@ -31,16 +32,22 @@ from argus.bootstrap.models import (
 from argus.bootstrap.policies import escalation_policy, hub_config, risk_policy
 from argus.bootstrap.sources import probe_opener, source_policy
 from argus.config import Settings
+from argus.domain.node_events import HealthLimits
 from argus.ports.workstations import CapacityStore
 from argus.services.alerting import AlertWorker
 from argus.services.alerts import AlertService
 from argus.services.analytics import AnalyticsService
 from argus.services.cameras import CameraService, EventService
+from argus.services.edge_evidence_intake import EdgeEvidenceIntake
+from argus.services.edge_nodes import NodeService
+from argus.services.edge_registry import EdgeRegistry
+from argus.services.edge_sync_intake import EdgeSyncIntake
 from argus.services.evidence import EvidenceService
 from argus.services.evidence_capture import EvidenceCapture
 from argus.services.ingest import EventIngest
 from argus.services.intake import EventIntake
 from argus.services.live import LiveHub
+from argus.services.node_watch import NodeWatch
 from argus.services.ratelimit import RateLimiter
 from argus.services.retention import EvidenceRetention
 from argus.services.session_watch import SessionWatch
@@ -63,12 +70,14 @@ class ControlPlane:
         adapters: The open adapters they run on.
         runtime: What the API is handed.
         retention: The evidence retention sweep (no handler calls it).
+        watch: The edge node offline watch and health retention sweep.
     """
 
     settings: Settings
     adapters: Adapters
     runtime: Runtime
     retention: EvidenceRetention
+    watch: NodeWatch
 
     def steps(self) -> tuple[Step, ...]:
         """Its parts in the order they start (they stop in reverse)."""
@@ -86,14 +95,17 @@ class ControlPlane:
             Step("session watch", start=run.sessions.start, stop=run.sessions.stop),
             Step("evidence capture", start=run.capture.start, stop=run.capture.stop),
             Step("evidence retention", start=self.retention.start, stop=self.retention.stop),
+            Step("edge node watch", start=self.watch.start, stop=self.watch.stop),
             Step("live video streams", stop=run.streams.close),
         )
 
     def _bind_metrics(self) -> None:
         self.runtime.metrics.pipelines = self.adapters.pipelines
+        self.runtime.metrics.nodes = lambda: self.watch.snapshot
 
     def _unbind_metrics(self) -> None:
         self.runtime.metrics.pipelines = None
+        self.runtime.metrics.nodes = None
 
     async def _register_demo(self) -> None:
         await register_demo_camera(self.adapters.database, build_container(self.settings))
@@ -134,6 +146,50 @@ def _workstations(
     return registry, hub
 
 
+@dataclass(frozen=True, slots=True)
+class _Edge:
+    """The control plane's side of edge nodes."""
+
+    registry: EdgeRegistry
+    evidence: EdgeEvidenceIntake
+    sync: EdgeSyncIntake
+    nodes: NodeService
+    watch: NodeWatch
+
+
+def _edge(settings: Settings, adapters: Adapters, evidence: EvidenceService) -> _Edge:
+    """Registration, configuration, sync, the offline watch and the node read side."""
+    database, bus, subject = adapters.database, adapters.bus, adapters.events_subject
+    registry = EdgeRegistry(
+        database,
+        health_interval_s=settings.edge_health_interval_s,
+        pre_roll_s=settings.evidence_pre_roll_s,
+        post_roll_s=settings.evidence_post_roll_s,
+    )
+    intake = EdgeEvidenceIntake(
+        database, evidence, bus, open_sealed=open_sealed, node_id=adapters.node_id
+    )
+    watch = NodeWatch(
+        database,
+        bus,
+        subject,
+        interval_s=settings.edge_health_interval_s,
+        retention_days=settings.node_health_retention_days,
+    )
+    limits = HealthLimits(
+        disk_low_bytes=settings.edge_disk_low_bytes,
+        disk_low_ratio=settings.edge_disk_low_ratio,
+        outbox_backlog_items=settings.edge_outbox_backlog_items,
+        outbox_backlog_age_s=settings.edge_outbox_backlog_age_s,
+        fps_low_ratio=settings.edge_fps_low_ratio,
+        max_clock_skew_s=settings.edge_max_clock_skew_s,
+    )
+    sync = EdgeSyncIntake(
+        database, bus, subject, registry, intake, limits=limits, on_report=watch.observe
+    )
+    return _Edge(registry, intake, sync, NodeService(database), watch)
+
+
 def build_control_plane(
     settings: Settings,
     adapters: Adapters,
@@ -169,6 +225,7 @@ def build_control_plane(
     )
     sessions = SessionWatch(bus, adapters.node_id)
     workstations, verify = _workstations(settings, adapters, evidence, capacity)
+    edge = _edge(settings, adapters, evidence)
     runtime = Runtime(
         node_id=adapters.node_id,
         database=database,
@@ -179,6 +236,7 @@ def build_control_plane(
             open_probe=probe_opener(settings),
             encode_jpeg=encode_jpeg,
             check_source=source_policy(settings).check,
+            remote_status=edge.nodes.camera_status,
         ),
         events=EventService(database),
         intake=EventIntake(
@@ -210,6 +268,7 @@ def build_control_plane(
             subject,
             escalation_tick=settings.escalation_tick_s,
             on_alert=metrics.alert_raised,
+            on_raised=edge.evidence.attach,
         ),
         live=LiveHub(bus, adapters.pipelines),
         auth=build_auth_service(settings, database, adapters.secret, on_revoked=sessions.announce),
@@ -234,6 +293,9 @@ def build_control_plane(
         verify=verify,
         streams=StreamSlots(per_principal=settings.streams_per_principal, sessions=sessions),
         sessions=sessions,
+        edge=edge.registry,
+        edge_sync=edge.sync,
+        nodes=edge.nodes,
     )
     retention = EvidenceRetention(evidence.purge_expired, settings.evidence_retention_days)
-    return ControlPlane(settings, adapters, runtime, retention)
+    return ControlPlane(settings, adapters, runtime, retention, edge.watch)

@@ -12,6 +12,7 @@ from argus import __version__
 from argus.cli.analyze import analyze
 from argus.cli.audit import audit_app
 from argus.cli.detect import detect
+from argus.cli.edge import edge
 from argus.cli.eval import eval_app
 from argus.cli.evidence import evidence_app
 from argus.cli.models import models_app
@@ -41,6 +42,7 @@ app.add_typer(users_app, name="users")
 app.command(name="detect")(detect)
 app.command(name="analyze")(analyze)
 app.command(name="serve")(serve)
+app.command(name="edge")(edge)
 
 
 def _version(value: bool) -> None:

@@ -43,6 +43,14 @@ class RuntimeSettings(BaseSettings):
     inter_op_threads: int = Field(
         default=0, ge=0, le=256, description="ONNX Runtime inter-op threads (0 = runtime default)."
     )
+    tamper_checks_per_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=10,
+        description="Tamper checks per second per camera (ARGUS_TAMPER_CHECKS_PER_S): covered, "
+        "blurred, moved, frozen, black, white or noisy views raise camera.tamper; 0 turns "
+        "them off. Off in demo mode: the demo clip is a montage whose every cut looks moved.",
+    )
     database_url: str | None = Field(
         default=None,
         description="Database URL (ARGUS_DATABASE_URL): sqlite:///path or "

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from argus.config.alerting import AlertingSettings
+from argus.config.nodes import NodeSettings
 from argus.config.placeholders import is_placeholder
 from argus.config.runtime import RuntimeSettings
 from argus.config.security import SecuritySettings
@@ -19,9 +20,14 @@ __all__ = ["Settings"]
 
 # pydantic lists inherited fields in reverse MRO order: the bases are named last group first
 # so that the fields keep their documented order (runtime, sources, security, alerting,
-# workstation, then the ones below).
+# workstation, nodes, then the ones below).
 class Settings(
-    WorkstationSettings, AlertingSettings, SecuritySettings, SourceSettings, RuntimeSettings
+    NodeSettings,
+    WorkstationSettings,
+    AlertingSettings,
+    SecuritySettings,
+    SourceSettings,
+    RuntimeSettings,
 ):
     """Argus settings, read from ``ARGUS_*`` environment variables.
 

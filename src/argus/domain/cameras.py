@@ -23,6 +23,7 @@ from argus.domain.checks import aware_utc as _utc
 from argus.domain.checks import finite as _finite
 from argus.domain.checks import names as _names
 from argus.domain.checks import text as _text
+from argus.domain.edge_values import check_node_id
 from argus.domain.errors import ValidationError
 from argus.domain.events import new_event_id
 
@@ -104,6 +105,8 @@ class Camera:
         model: Model pack name.
         created_at: When it was registered (UTC).
         updated_at: When it was last changed (UTC).
+        edge_node_id: The ``argus edge`` node that runs its pipeline; ``None``: the
+            embedded worker of ``argus serve`` runs it.
     """
 
     id: str
@@ -116,10 +119,13 @@ class Camera:
     model: str = "yolov7-tiny"
     created_at: datetime = field(default_factory=utc_now)
     updated_at: datetime = field(default_factory=utc_now)
+    edge_node_id: str | None = None
 
     def __post_init__(self) -> None:
         _text(self.id, "id", _ID_MAX)
         _text(self.name, "name", _NAME_MAX)
+        if self.edge_node_id is not None:
+            check_node_id(self.edge_node_id, "edge_node_id")
         _text(self.stream_url, "stream_url", _URL_MAX)
         if urlsplit(self.stream_url).password is not None:
             raise ValidationError(

@@ -19,7 +19,7 @@ __all__ = ["check_event_id", "event_id_time", "new_event_id"]
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _DECODE = {c: i for i, c in enumerate(_CROCKFORD)}
-_EVENT_ID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
+_EVENT_ID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 _RANDOM_BITS = 80
 _MAX_TIME_MS = (1 << 48) - 1
 
@@ -98,6 +98,6 @@ def check_event_id(event_id: object) -> str:
     Raises:
         ValidationError: It is not a 26-character ULID.
     """
-    if not isinstance(event_id, str) or not _EVENT_ID.match(event_id):
+    if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
         raise ValidationError(f"event_id must be a 26-character ULID, got {event_id!r}")
     return event_id

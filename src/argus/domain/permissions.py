@@ -28,10 +28,11 @@ __all__ = [
 Role = Literal["viewer", "operator", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
 
-Permission = Literal["view", "operate", "configure", "ingest", "admin"]
+Permission = Literal["view", "operate", "configure", "ingest", "edge", "admin"]
 """``view``: read; ``operate``: act on alerts, incidents, evidence; ``configure``: cameras,
-lines, zones, rules; ``ingest``: post events as an edge node; ``admin``: users, keys, policy,
-audit."""
+lines, zones, rules; ``ingest``: post events as an edge node; ``edge``: register as an
+``argus edge`` node, read its configuration and sync its outbox; ``admin``: users, keys,
+policy, audit."""
 PERMISSIONS: tuple[Permission, ...] = get_args(Permission)
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
@@ -40,7 +41,9 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     "admin": frozenset(PERMISSIONS),
 }
 
-API_KEY_PERMISSIONS: frozenset[Permission] = frozenset({"view", "operate", "configure", "ingest"})
+API_KEY_PERMISSIONS: frozenset[Permission] = frozenset(
+    {"view", "operate", "configure", "ingest", "edge"}
+)
 """What an API key may be granted: everything but ``admin``."""
 
 

@@ -22,6 +22,7 @@ from typing import Literal
 from argus.domain.checks import aware_utc, finite, names, text, unit_interval
 from argus.domain.codec import field_number
 from argus.domain.errors import ValidationError
+from argus.domain.event_types import check_event_types
 from argus.domain.events import Envelope
 from argus.domain.schedule import Schedule
 
@@ -70,7 +71,8 @@ class Rule:
         id: Stable id.
         name: Display name.
         camera_id: Only events of this camera; all cameras when ``None``.
-        event_types: Only these event types (``"zone.loitering"``); any when empty.
+        event_types: Only these event types (``"zone.loitering"``); any when empty. Each
+            must be in the catalogue (``argus.domain.event_types``).
         classes: Only events about these object classes; any when empty.
         line: Only events of the line with this name.
         direction: Only line events in this direction.
@@ -122,7 +124,11 @@ class Rule:
         object.__setattr__(self, "updated_at", aware_utc(self.updated_at, "updated_at"))
         if self.camera_id is not None:
             text(self.camera_id, "camera_id", 64)
-        object.__setattr__(self, "event_types", _optional_names(self.event_types, "event_types"))
+        object.__setattr__(
+            self,
+            "event_types",
+            check_event_types(_optional_names(self.event_types, "event_types")),
+        )
         object.__setattr__(self, "classes", _optional_names(self.classes, "classes"))
         for key in ("line", "zone"):
             value = getattr(self, key)

@@ -51,6 +51,14 @@ class CameraStatus:
         inference_counts: Frames per ``INFERENCE_BUCKETS`` bucket (not
             cumulative; one more entry for slower frames); empty when unknown.
         inference_sum: Seconds of inference over those frames.
+        tamper: The camera's tamper state (``argus.domain.tamper``): ``ok``,
+            ``learning`` after a (re)start, or the raised kind (``covered``,
+            ``blurred``, ``moved``, ``frozen``, ``black``, ``white``, ``noise``).
+        tamper_score: How far the latest tamper check was from the camera's
+            baseline, 0..1.
+        decode_errors: Frames the camera's stream failed to decode, all runs.
+        last_frame_at: When the latest frame was analysed (UTC), ``None``
+            before the first.
     """
 
     camera_id: str
@@ -65,6 +73,10 @@ class CameraStatus:
     queue_depth: int = 0
     inference_counts: tuple[int, ...] = ()
     inference_sum: float = 0.0
+    tamper: str = "ok"
+    tamper_score: float = 0.0
+    decode_errors: int = 0
+    last_frame_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

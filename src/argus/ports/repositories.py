@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         SettingsStore,
         UserRepository,
     )
+    from argus.ports.nodes import NodeRepository
     from argus.ports.unit_of_work import UnitOfWork
     from argus.ports.workstations import (
         CapacityStore,
@@ -119,9 +120,15 @@ class CameraRepository(Protocol):
         ...
 
     async def list(
-        self, *, limit: int = 50, offset: int = 0, enabled: bool | None = None
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        enabled: bool | None = None,
+        edge_node_id: str | None = None,
     ) -> Page[Camera]:
-        """Cameras in creation order (then id), optionally only (not) enabled ones."""
+        """Cameras in creation order (then id), optionally only (not) enabled ones, and
+        only those assigned to edge node ``edge_node_id`` when it is given."""
         ...
 
     async def update(self, camera: Camera) -> None:
@@ -332,6 +339,11 @@ class Database(Protocol):
     @property
     def capacity(self) -> CapacityStore:
         """The shared capacity document of the verification pipelines."""
+        ...
+
+    @property
+    def nodes(self) -> NodeRepository:
+        """Edge nodes, their health reports and evidence links (``argus.ports.nodes``)."""
         ...
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:

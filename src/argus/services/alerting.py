@@ -5,14 +5,15 @@ event subject (shared by every server, which split the work) that calls
 ``on_event`` for each event, and a timer that calls ``escalate_due``. An event
 whose alerts the store refuses is tried again with backoff, a bounded number of
 times, then left unacknowledged for the bus to deliver again; ``check``
-reports the outage until an alert is stored.
+reports the outage until an alert is stored. A clearing event (``node.online``
+...) then clears the alerts of the condition it ends (``alert_clearing``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from argus.domain.alerts import Alert
 from argus.domain.backoff import Backoff, BackoffPolicy
@@ -37,6 +38,8 @@ class AlertWorker:
         subject: The subject pipelines publish events on.
         escalation_tick: Seconds between escalation sweeps.
         on_alert: Called with each raised alert (metrics: latency from the event).
+        on_raised: Awaited with each raised alert, on the one server that raised it
+            (edge evidence received before the alert is attached here); it must not raise.
         retry_attempts: Tries of an event whose alerts the store refuses before it
             is left unacknowledged for the bus to deliver again.
         retry_max_delay: Longest wait between two tries, in seconds.
@@ -50,6 +53,7 @@ class AlertWorker:
         *,
         escalation_tick: float = 1.0,
         on_alert: Callable[[Alert], None] | None = None,
+        on_raised: Callable[[Alert], Awaitable[object]] | None = None,
         retry_attempts: int = 30,
         retry_max_delay: float = 5.0,
     ) -> None:
@@ -60,6 +64,7 @@ class AlertWorker:
         self._subject = subject
         self._tick = escalation_tick
         self._on_alert = on_alert
+        self._on_raised = on_raised
         self._tasks = TaskGroup()
         self._consumer = IdempotentConsumer(self._raise_alerts)
         self._attempts = retry_attempts
@@ -95,6 +100,11 @@ class AlertWorker:
         for alert in alerts:
             if self._on_alert is not None:
                 self._on_alert(alert)
+            if self._on_raised is not None:
+                await self._on_raised(alert)
+        # After raising: a failure leaves the delivery unacknowledged, and raising is
+        # idempotent per rule and event, so the redelivery only clears.
+        await self._service.clear_by(envelope)
 
     async def _raise_retrying(self, envelope: Envelope) -> list[Alert]:
         """``on_event``, tried again with backoff while the store refuses the alerts.

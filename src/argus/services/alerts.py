@@ -67,6 +67,7 @@ from argus.domain.rules import Match, Rule
 from argus.ports.alerts import AlertFilter
 from argus.ports.paging import MAX_PAGE, Page, all_pages
 from argus.ports.repositories import Database
+from argus.services.alert_clearing import clear_alerts
 from argus.services.alert_rules import RuleService
 from argus.services.incidents import IncidentService
 from argus.services.writes import record, require_visible
@@ -241,6 +242,13 @@ class AlertService:
         except Exception:  # the change is stored; live clients catch up over REST
             self.publish_failures += 1
             log.exception("could not publish %s for alert %s", kind, alert.id)
+
+    async def clear_by(self, envelope: Envelope) -> list[Alert]:
+        """Clear (store, audit, announce) the alerts a clearing event ends (``alert_clearing``)."""
+        cleared = await clear_alerts(self._db, envelope, self._clock())
+        for alert in cleared:
+            await self._announce("alert.updated", alert)
+        return cleared
 
     # --- the lifecycle ----------------------------------------------------------------------
 

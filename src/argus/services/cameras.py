@@ -10,6 +10,10 @@ Writes take the acting ``Actor`` and a typed command (``NewCamera``,
 scope, stores the change and its audit record in one unit of work, then
 restarts the pipeline. Lines and zones are ``lines`` and ``zones``
 (``SceneItems``).
+
+A camera assigned to an edge node (``Camera.edge_node_id``) is run by that
+node, never by the embedded worker: applying it removes any local pipeline,
+and its status comes from the node's health reports (``remote_status``).
 """
 
 from __future__ import annotations
@@ -17,20 +21,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from urllib.parse import urlsplit
 
 from argus.domain.actor import Actor
-from argus.domain.cameras import Camera, Credentials, Line, Zone, new_id, utc_now
+from argus.domain.cameras import Camera, Line, Zone, new_id, utc_now
 from argus.domain.errors import NotFoundError, SourceError, ValidationError
 from argus.domain.events import Envelope
 from argus.ports.paging import MAX_PAGE, Page, all_pages, check_page
 from argus.ports.pipelines import CameraStatus, PipelineSupervisor
 from argus.ports.repositories import Database, EventFilter
 from argus.ports.video import JpegEncoder, ProbeOpener
+from argus.services.camera_commands import CameraChange, CameraChanges, NewCamera, StreamTry
 from argus.services.camera_video import SourceCheck, StreamProbe, probe_stream, watch_frames
 from argus.services.scene_items import SceneItems, line_items, zone_items
-from argus.services.writes import UNSET, Unset, record, require_camera, set_fields
+from argus.services.writes import record, require_camera, set_fields
 
 __all__ = [
     "CameraChange",
@@ -38,6 +43,7 @@ __all__ = [
     "CameraService",
     "EventService",
     "NewCamera",
+    "RemoteStatus",
     "StreamTry",
     "stream_origin",
 ]
@@ -46,6 +52,9 @@ log = logging.getLogger(__name__)
 
 
 _DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
+
+RemoteStatus = Callable[[Camera], Awaitable[CameraStatus | None]]
+"""The status of a camera run by an edge node (from its health reports), ``None`` if unknown."""
 
 
 def stream_origin(stream_url: str) -> tuple[str, str | None, int | None]:
@@ -64,63 +73,6 @@ def stream_origin(stream_url: str) -> tuple[str, str | None, int | None]:
     return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS.get(scheme)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class CameraChange:
-    """What ``update_camera`` did.
-
-    Attributes:
-        camera: The camera as stored now.
-        credentials_dropped: Its stored login was removed because the stream
-            moved to another scheme, host or port without a new login.
-        old_origin: ``stream_origin`` of the URL before the change.
-    """
-
-    camera: Camera
-    credentials_dropped: bool
-    old_origin: tuple[str, str | None, int | None]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class NewCamera:
-    """A camera to register (see ``Camera`` for the fields)."""
-
-    name: str
-    stream_url: str
-    location: str = ""
-    credentials: Credentials | None = None
-    enabled: bool = True
-    detect_fps: float = 5.0
-    model: str = "yolov7-tiny"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class CameraChanges:
-    """Fields of a camera to change; ``UNSET`` keeps one, ``credentials=None`` removes the login."""
-
-    name: str | Unset = UNSET
-    stream_url: str | Unset = UNSET
-    location: str | Unset = UNSET
-    credentials: Credentials | Unset | None = UNSET
-    enabled: bool | Unset = UNSET
-    detect_fps: float | Unset = UNSET
-    model: str | Unset = UNSET
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class StreamTry:
-    """A stream to try before a camera is saved.
-
-    Attributes:
-        stream_url: The URL or path, without a password.
-        credentials: The login to try it with (used for this try only).
-        timeout_s: Seconds allowed to connect and read the first frame.
-    """
-
-    stream_url: str
-    credentials: Credentials | None = None
-    timeout_s: float = 10.0
-
-
 class CameraService:
     """Registers cameras, lines and zones and keeps their pipelines in step.
 
@@ -134,6 +86,8 @@ class CameraService:
         open_probe: Opens a stream for ``probe`` (without retries).
         encode_jpeg: Encodes the first frame ``probe`` reads.
         check_source: The administrator's policy on stream targets.
+        remote_status: The status of a camera assigned to an edge node (from
+            the node's health); without it such a camera reads ``offline``.
     """
 
     def __init__(
@@ -144,9 +98,11 @@ class CameraService:
         open_probe: ProbeOpener,
         encode_jpeg: JpegEncoder,
         check_source: SourceCheck,
+        remote_status: RemoteStatus | None = None,
     ) -> None:
         self._db = database
         self._pipelines = pipelines
+        self._remote_status = remote_status
         self._open_probe = open_probe
         self._encode_jpeg = encode_jpeg
         self._check_source = check_source
@@ -205,6 +161,12 @@ class CameraService:
     async def get_camera(self, camera_id: str) -> Camera:
         """One camera (``NotFoundError`` if unknown)."""
         return await self._db.cameras.get(camera_id)
+
+    async def cameras_for_node(self, node_id: str) -> list[Camera]:
+        """The cameras assigned to edge node ``node_id``, in creation order."""
+        return await all_pages(
+            lambda skip: self._db.cameras.list(limit=MAX_PAGE, offset=skip, edge_node_id=node_id)
+        )
 
     async def update_camera(
         self, actor: Actor, camera_id: str, changes: CameraChanges
@@ -314,9 +276,17 @@ class CameraService:
         return probe
 
     async def status(self, camera_id: str) -> CameraStatus:
-        """The camera's pipeline status (``disabled`` or ``offline`` when none runs)."""
+        """The camera's pipeline status (``disabled`` or ``offline`` when none runs).
+
+        A camera assigned to an edge node reports what ``remote_status`` says
+        (the node's latest health), ``offline`` when it knows nothing.
+        """
         camera = await self._db.cameras.get(camera_id)
-        status = self._pipelines.status(camera_id)
+        if camera.edge_node_id is not None and self._remote_status is not None:
+            remote = await self._remote_status(camera)
+            if remote is not None:
+                return remote
+        status = None if camera.edge_node_id is not None else self._pipelines.status(camera_id)
         if status is not None:
             return status
         return CameraStatus(
@@ -354,6 +324,10 @@ class CameraService:
         await self._apply(await self._db.cameras.get(camera_id))
 
     async def _apply(self, camera: Camera) -> None:
+        if camera.edge_node_id is not None:
+            # Its node runs it (and reads its lines and zones from the config API).
+            await self._pipelines.remove(camera.id)
+            return
         lines = await all_pages(
             lambda skip: self._db.lines.list(camera.id, limit=MAX_PAGE, offset=skip)
         )

@@ -30,6 +30,7 @@ from argus.adapters.db.identity_memory import (
     MemorySettingsStore,
     MemoryUserRepository,
 )
+from argus.adapters.db.nodes_memory import MemoryNodeRepository
 from argus.adapters.db.scene_memory import (
     MemoryCameraRepository,
     MemoryLineRepository,
@@ -131,6 +132,7 @@ class MemoryDatabase:
         self._verify_clients = MemoryVerifyClientRepository(self._state.check)
         self._verify_decisions = MemoryDecisionRepository(self._state.check)
         self._capacity = MemoryCapacityStore(self._state.check)
+        self._nodes = MemoryNodeRepository(self._state.check)
         self._unit_lock = asyncio.Lock()
         self._unit = MemoryUnitOfWork(self)
 
@@ -218,6 +220,11 @@ class MemoryDatabase:
     def capacity(self) -> MemoryCapacityStore:
         """The capacity document (one process)."""
         return self._capacity
+
+    @property
+    def nodes(self) -> MemoryNodeRepository:
+        """Edge nodes."""
+        return self._nodes
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[MemoryUnitOfWork]:

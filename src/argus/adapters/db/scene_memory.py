@@ -72,12 +72,19 @@ class MemoryCameraRepository:
             raise NotFoundError(f"no camera {camera_id}") from None
 
     async def list(
-        self, *, limit: int = 50, offset: int = 0, enabled: bool | None = None
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        enabled: bool | None = None,
+        edge_node_id: str | None = None,
     ) -> Page[Camera]:
         self._state.check()
         cameras = sorted(self._state.cameras.values(), key=lambda c: (c.created_at, c.id))
         if enabled is not None:
             cameras = [c for c in cameras if c.enabled is enabled]
+        if edge_node_id is not None:
+            cameras = [c for c in cameras if c.edge_node_id == edge_node_id]
         return _page(cameras, limit, offset)
 
     async def update(self, camera: Camera) -> None:

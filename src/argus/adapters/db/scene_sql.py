@@ -56,6 +56,7 @@ class SqlCameraRepository:
             "model": camera.model,
             "created_at": camera.created_at,
             "updated_at": camera.updated_at,
+            "edge_node_id": camera.edge_node_id,
         }
 
     def _camera(self, row: Row) -> Camera:
@@ -71,6 +72,7 @@ class SqlCameraRepository:
             model=row.model,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            edge_node_id=row.edge_node_id,
         )
 
     async def add(self, camera: Camera) -> None:
@@ -87,10 +89,19 @@ class SqlCameraRepository:
         return self._camera(row)
 
     async def list(
-        self, *, limit: int = 50, offset: int = 0, enabled: bool | None = None
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        enabled: bool | None = None,
+        edge_node_id: str | None = None,
     ) -> Page[Camera]:
         check_page(limit, offset)
-        where = [] if enabled is None else [cameras.c.enabled.is_(enabled)]
+        where: list[sa.ColumnElement[bool]] = []
+        if enabled is not None:
+            where.append(cameras.c.enabled.is_(enabled))
+        if edge_node_id is not None:
+            where.append(cameras.c.edge_node_id == edge_node_id)
         query = (
             sa.select(cameras)
             .where(*where)

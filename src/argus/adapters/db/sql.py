@@ -41,6 +41,7 @@ from argus.adapters.db.identity_sql import (
     SqlSettingsStore,
     SqlUserRepository,
 )
+from argus.adapters.db.nodes_sql import EvidenceKeyCipher, SqlNodeRepository
 from argus.adapters.db.scene_sql import SqlCameraRepository, SqlLineRepository, SqlZoneRepository
 from argus.adapters.db.units_sql import SqlUnitOfWork, open_unit
 from argus.adapters.db.workstations_sql import (
@@ -116,7 +117,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class SqlDatabase:
     """The SQL store (see ``Database``); build it with ``await SqlDatabase.open(...)``."""
 
-    def __init__(self, engine: AsyncEngine, cipher: CredentialCipher, audit_key: bytes) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        cipher: CredentialCipher,
+        audit_key: bytes,
+        node_cipher: EvidenceKeyCipher,
+    ) -> None:
         self.engine = engine
         self._cipher = cipher
         self._audit_key = audit_key
@@ -137,6 +144,7 @@ class SqlDatabase:
         self._verify_clients = SqlVerifyClientRepository(engine)
         self._verify_decisions = SqlDecisionRepository(engine)
         self._capacity = SqlCapacityStore(engine)
+        self._nodes = SqlNodeRepository(engine, node_cipher)
         self._closed = False
 
     @classmethod
@@ -154,8 +162,8 @@ class SqlDatabase:
         Args:
             url: ``sqlite:///path``, ``postgresql://user:pass@host/db`` (async
                 drivers are picked automatically).
-            secret_key: The installation secret; camera credentials are
-                encrypted under a key derived from it.
+            secret_key: The installation secret; camera credentials and edge
+                nodes' evidence keys are encrypted under keys derived from it.
             schema: PostgreSQL schema for Argus's tables (created if missing);
                 ``None`` for the default (``public``). Not for SQLite.
             run_migrations: Upgrade the schema to the newest revision.
@@ -180,7 +188,7 @@ class SqlDatabase:
         engine = create_async_engine(parsed, **options)
         if parsed.get_backend_name() == "sqlite":
             sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        database = cls(engine, cipher, chain_key(secret_key))
+        database = cls(engine, cipher, chain_key(secret_key), EvidenceKeyCipher(secret_key))
         try:
             if schema is not None:
                 async with _transaction(engine, f"creating schema {schema}") as connection:
@@ -283,6 +291,11 @@ class SqlDatabase:
     def capacity(self) -> SqlCapacityStore:
         """The capacity document (one row, compare-and-set on its version)."""
         return self._capacity
+
+    @property
+    def nodes(self) -> SqlNodeRepository:
+        """Edge nodes (their evidence keys encrypted under a key derived from the secret)."""
+        return self._nodes
 
     def unit_of_work(self) -> AbstractAsyncContextManager[SqlUnitOfWork]:
         """Repositories bound to one transaction (see ``argus.ports.unit_of_work``)."""

@@ -95,7 +95,11 @@ cameras = sa.Table(
     sa.Column("model", sa.String(200), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # The edge node that runs it; NULL: the embedded worker (no foreign key: a camera
+    # may be assigned before its node first registers).
+    sa.Column("edge_node_id", sa.String(64), nullable=True),
     sa.Index(None, "created_at", "id"),
+    sa.Index(None, "edge_node_id"),
 )
 
 lines = sa.Table(
@@ -389,3 +393,7 @@ capacity_state = sa.Table(
     sa.Column("state", JSON_TYPE, nullable=False),  # CapacityManager.to_dict() and leases
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+# The edge tables (``tables_edge``) join ``metadata`` here, so this module describes the whole
+# schema; a plain module import works whichever of the two is imported first.
+import argus.adapters.db.tables_edge  # noqa: E402, F401

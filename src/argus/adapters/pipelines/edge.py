@@ -27,7 +27,6 @@ those too).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,10 +34,12 @@ from datetime import datetime, timedelta
 
 from argus.adapters.pipelines.clips import FrameRing, check_window, cut_capture
 from argus.adapters.pipelines.detectors import DetectorCache
+from argus.adapters.pipelines.live_feed import LiveFeed
 from argus.adapters.pipelines.outbox import EventOutbox
 from argus.adapters.pipelines.rings import CameraRings
 from argus.adapters.pipelines.scene import DetectDefaults, camera_scene
 from argus.adapters.pipelines.snapshots import SnapshotCache
+from argus.adapters.pipelines.status import worker_status
 from argus.adapters.pipelines.supervision import PipelineDetail, RestartPolicy
 from argus.adapters.pipelines.worker import CameraWorker, WorkerDeps
 from argus.domain.backoff import BackoffPolicy
@@ -46,6 +47,7 @@ from argus.domain.cameras import Camera, Line, Zone, utc_now
 from argus.domain.errors import ArgusError
 from argus.domain.events import Envelope
 from argus.domain.live import LiveFrame
+from argus.domain.tamper import TamperPolicy
 from argus.ports.bus import EventBus
 from argus.ports.pipelines import CameraStatus, Capture, LiveCallback
 from argus.scene import Scene
@@ -103,6 +105,9 @@ class EdgePipelines:
         sink: Where events go instead of the bus, called in the video thread
             (an edge node's durable outbox: an event is on disk before the next
             frame is read). ``None`` publishes through the in-memory outbox.
+        tamper: Thresholds of every camera's tamper monitor (defaults when ``None``).
+        tamper_checks_per_s: Tamper checks per camera and second of stream
+            time; 0 turns tamper detection off.
     """
 
     def __init__(
@@ -126,6 +131,8 @@ class EdgePipelines:
         ring_max_width: int = 1280,
         capture_margin: float = 2.0,
         sink: EventSink | None = None,
+        tamper: TamperPolicy | None = None,
+        tamper_checks_per_s: float = 2.0,
     ) -> None:
         self._loop = loop if loop is not None else asyncio.get_running_loop()
         self._sink = sink
@@ -146,9 +153,10 @@ class EdgePipelines:
             seconds=ring_seconds, fps=ring_fps, max_bytes=ring_max_bytes, max_width=ring_max_width
         )
         self._capture_margin = capture_margin
+        self._tamper = tamper
+        self._tamper_rate = tamper_checks_per_s
         self._entries: dict[str, _Entry] = {}
-        self._tracks: dict[str, LiveFrame] = {}
-        self._subscribers: dict[str, list[LiveCallback]] = {}
+        self._live = LiveFeed(self._loop)
         self._snapshots = SnapshotCache()
         self._lock = asyncio.Lock()
         self._closed = False
@@ -198,18 +206,20 @@ class EdgePipelines:
                     scene,
                     self._deps,
                     on_events=self._on_events,
-                    on_live=self._on_live,
+                    on_live=self._live.publish,
                     policy=self._restart,
                     ring=self._rings.ring_for(
                         camera.id,
                         same_stream=old is not None
                         and camera.source_url() == old.camera.source_url(),
                     ),
+                    tamper=self._tamper,
+                    tamper_checks_per_s=self._tamper_rate,
                 )
             else:
                 self._rings.drop(camera.id)
             self._entries[camera.id] = _Entry(camera, scene, worker, error)
-            self._tracks.pop(camera.id, None)
+            self._live.forget(camera.id)
             self._snapshots.forget(camera.id)
             if worker is not None:
                 worker.start()
@@ -220,7 +230,7 @@ class EdgePipelines:
         async with self._lock:
             entry = self._entries.pop(camera_id, None)
             self._rings.drop(camera_id)
-            self._tracks.pop(camera_id, None)
+            self._live.forget(camera_id)
             self._snapshots.forget(camera_id)
             if entry is not None and entry.worker is not None:
                 await self._stop(entry.worker)
@@ -246,40 +256,17 @@ class EdgePipelines:
             return
         self._outbox.put(camera_id, envelopes)
 
-    def _on_live(self, frame: LiveFrame) -> None:
-        self._tracks[frame.camera_id] = frame
-        if self._subscribers.get(frame.camera_id):
-            # A closed loop has nobody listening any more.
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._dispatch, frame)
-
-    def _dispatch(self, frame: LiveFrame) -> None:
-        for callback in list(self._subscribers.get(frame.camera_id, ())):
-            try:
-                callback(frame)
-            except Exception:
-                log.exception("live subscriber of camera %s failed", frame.camera_id)
-
     def subscribe_live(self, camera_id: str, callback: LiveCallback) -> Callable[[], None]:
         """Call ``callback`` on the event loop with the camera's live frame after every frame.
 
         Returns:
             A function that cancels the subscription (safe to call twice).
         """
-        self._subscribers.setdefault(camera_id, []).append(callback)
-
-        def cancel() -> None:
-            callbacks = self._subscribers.get(camera_id, [])
-            if callback in callbacks:
-                callbacks.remove(callback)
-            if not callbacks:
-                self._subscribers.pop(camera_id, None)
-
-        return cancel
+        return self._live.subscribe(camera_id, callback)
 
     def latest(self, camera_id: str) -> LiveFrame | None:
         """The camera's latest tracks and counts, ``None`` before its first frame."""
-        return self._tracks.get(camera_id)
+        return self._live.latest(camera_id)
 
     def status(self, camera_id: str) -> CameraStatus | None:
         """The camera's latest status, or ``None`` when it has no pipeline."""
@@ -296,21 +283,10 @@ class EdgePipelines:
             return CameraStatus(camera_id, "disabled", entry.error, 0.0, 0.0, 0.0, utc_now())
         if entry.worker is None:
             return CameraStatus(camera_id, "error", entry.error, 0.0, 0.0, 0.0, utc_now())
-        view = entry.worker.view()
-        fps_in, fps_decoded, fps_detected = view.rates
-        return CameraStatus(
-            camera_id,
-            view.state,
-            view.last_error,
-            round(fps_in, 2),
-            round(fps_decoded, 2),
-            round(fps_detected, 2),
-            utc_now(),
-            restarts=view.restarts,
+        return worker_status(
+            entry.worker,
             events_dropped=self._outbox.dropped[camera_id],
             queue_depth=self._outbox.depth,
-            inference_counts=view.inference_counts,
-            inference_sum=view.inference_sum,
         )
 
     def detail(self, camera_id: str) -> PipelineDetail | None:
@@ -345,6 +321,27 @@ class EdgePipelines:
             return None
         return self._snapshots.jpeg(camera_id, entry.worker, frame)
 
+    def tamper_frames(self, camera_id: str) -> tuple[bytes, bytes] | None:
+        """The camera's tamper evidence as JPEGs: ``(before, after)``.
+
+        ``before`` is a recent frame of the view the tamper monitor learned as
+        normal (its reference, refreshed about every minute while the view is
+        fine), ``after`` the latest checked frame. Encoded on request (call it
+        off the event loop when that matters: two JPEG encodings).
+
+        Returns:
+            The two JPEGs, or ``None`` when the camera has no running pipeline,
+            tamper checks are off, or no frame was checked yet.
+        """
+        entry = self._entries.get(camera_id)
+        monitor = entry.worker.tamper if entry is not None and entry.worker is not None else None
+        if monitor is None:
+            return None
+        before, after = monitor.reference_jpeg(), monitor.current_jpeg()
+        if before is None or after is None:
+            return None
+        return before, after
+
     async def capture(
         self, camera_id: str, at: datetime, *, pre_s: float, post_s: float
     ) -> Capture | None:
@@ -357,13 +354,9 @@ class EdgePipelines:
         encoded in a worker thread). A camera removed meanwhile still yields
         the frames it had buffered.
 
-        Returns:
-            The capture, or ``None`` when the camera has no pipeline (or no
-            ring) here or no buffered frame falls in the window.
-
-        Raises:
-            ConfigError: A naive ``at`` or a negative ``pre_s`` / ``post_s``.
-            SourceError: Encoding the clip failed.
+        Returns ``None`` when the camera has no pipeline (or no ring) here or
+        no buffered frame falls in the window. Raises ``ConfigError`` for a
+        naive ``at`` or a negative roll, ``SourceError`` when encoding fails.
         """
         check_window(at, pre_s, post_s)
         ring = self._rings.get(camera_id)
@@ -401,6 +394,5 @@ class EdgePipelines:
             await asyncio.gather(*(self._reap(w) for w in workers), *self._reaping)
             self._entries.clear()
             self._rings.clear()
-            self._tracks.clear()
-            self._subscribers.clear()
+            self._live.clear()
             await self._outbox.close()

@@ -20,6 +20,11 @@ It also feeds a ``MinuteHeatmap`` (the service's producer of
 minute (and when a run ends), through the same callback as the other events.
 After every frame it hands the camera's ``LiveFrame`` (tracks and counts) to
 ``on_live``.
+
+A few times per second (``tamper_checks_per_s``) it hands the frame to the
+camera's ``TamperMonitor`` (kept across runs, so its baseline survives a
+reconnect); ``camera.tamper`` / ``camera.tamper_cleared`` envelopes leave
+through ``on_events``. Stream loss is the health report's business.
 """
 
 from __future__ import annotations
@@ -35,12 +40,15 @@ from typing import Literal
 
 from argus.adapters.pipelines.clips import FrameRing
 from argus.adapters.pipelines.supervision import RateMeter, RestartPolicy, WorkerView
+from argus.adapters.pipelines.tamper import TamperHook, TamperMonitor
+from argus.adapters.video.sampled import SampledSource
 from argus.domain.backoff import Backoff
 from argus.domain.cameras import Camera
 from argus.domain.errors import ArgusError
-from argus.domain.events import Envelope
+from argus.domain.events import Envelope, EventSource
 from argus.domain.frames import Frame, SourceState
 from argus.domain.live import LiveFrame, live_frame
+from argus.domain.tamper import TamperPolicy
 from argus.ports.detector import Detector
 from argus.ports.pipelines import INFERENCE_BUCKETS, CameraState
 from argus.ports.tracker import Tracker
@@ -101,6 +109,9 @@ class CameraWorker:
         clock: Wall-clock UTC time, which dates the ``heatmap.minute`` events.
         ring: Where every analysed frame is pushed, dated like its events;
             none when ``None``.
+        tamper: Thresholds of the camera's tamper monitor.
+        tamper_checks_per_s: Tamper checks per second of stream time; 0 turns
+            tamper detection off.
     """
 
     def __init__(
@@ -114,6 +125,8 @@ class CameraWorker:
         policy: RestartPolicy | None = None,
         clock: Callable[[], datetime] = _utc_now,
         ring: FrameRing | None = None,
+        tamper: TamperPolicy | None = None,
+        tamper_checks_per_s: float = 2.0,
     ) -> None:
         self.camera = camera
         self.scene = scene
@@ -140,6 +153,33 @@ class CameraWorker:
         self._clock = clock
         self._ring = ring
         self._run_clock = _RunClock(_utc_now())
+        self._tamper = (
+            TamperHook(
+                TamperMonitor(tamper),
+                EventSource(scene.camera.edge_node_id, scene.camera.id),
+                every_s=1.0 / tamper_checks_per_s,
+            )
+            if tamper_checks_per_s > 0
+            else None
+        )
+        self._last_frame_time: datetime | None = None
+        self._decode_errors_before = 0  # decode errors of the runs that ended
+        self._decode_errors_run = 0
+
+    @property
+    def tamper(self) -> TamperMonitor | None:
+        """The camera's tamper monitor, ``None`` when tamper checks are off."""
+        return self._tamper.monitor if self._tamper is not None else None
+
+    @property
+    def decode_errors(self) -> int:
+        """Frames the stream failed to decode, over every run of this worker."""
+        return self._decode_errors_before + self._decode_errors_run
+
+    @property
+    def last_frame_at(self) -> datetime | None:
+        """When the latest frame was taken (dated like its events), ``None`` before the first."""
+        return self._last_frame_time
 
     @property
     def ring(self) -> FrameRing | None:
@@ -297,6 +337,8 @@ class CameraWorker:
                     return
         finally:
             source.close()
+            self._decode_errors_before += self._decode_errors_run
+            self._decode_errors_run = 0
             # The last, partial minute: its frames were analysed, whether the run
             # stopped or failed (a restart starts a new grid, so nothing counts twice).
             last = heatmap.flush() if heatmap is not None else None
@@ -324,8 +366,11 @@ class CameraWorker:
         self._observe_inference(analyzer.times.detect)
         self._latest = analyzed.frame
         self._last_frame_at = now
+        self._last_frame_time = taken_at
         self._had_frames = True
         stats = source.stats
+        skipped = source.skipped if isinstance(source, SampledSource) else 0
+        self._decode_errors_run = max(0, stats.frames_dropped - skipped)
         self._meter.sample(now, (stats.frames_in, stats.frames_decoded, self._detected))
         minute = heatmap.add(analyzed.frame, analyzed.detections) if heatmap is not None else None
         if self._stop.is_set():
@@ -334,6 +379,9 @@ class CameraWorker:
             # Before the events leave: an alert on them finds their frame buffered.
             self._ring.push(taken_at, analyzed.frame.image)
         envelopes = analyzed.events if minute is None else (*analyzed.events, minute)
+        tampers = self._tamper.check(analyzed.frame.image, taken_at) if self._tamper else ()
+        if tampers:
+            envelopes = (*envelopes, *tampers)
         if envelopes:
             self._on_events(self.camera.id, envelopes)
         frame = analyzed.frame

@@ -131,7 +131,8 @@ class AlertPublic(BaseModel):
     severity: Severity = Field(description="low < 0.3 <= medium < 0.7 <= high.")
     risk_components: list[RiskComponentPublic] = Field(description="Why the score is what it is.")
     state: AlertState = Field(
-        description="new, notified, escalated, acknowledged, confirmed or false_positive."
+        description="new, notified, escalated, acknowledged, confirmed, false_positive or "
+        "cleared (the condition ended by itself)."
     )
     created_at: datetime
     updated_at: datetime

@@ -272,8 +272,8 @@ class ApiKeyCreate(StrictModel):
 
     name: Annotated[Text, Field(min_length=1, max_length=200)]
     permissions: Annotated[
-        list[Literal["view", "operate", "configure", "ingest"]],
-        Field(min_length=1, max_length=4, description="What the key may do (never admin)."),
+        list[Literal["view", "operate", "configure", "ingest", "edge"]],
+        Field(min_length=1, max_length=5, description="What the key may do (never admin)."),
     ]
     cameras: CameraScope = None
 

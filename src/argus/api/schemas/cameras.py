@@ -64,6 +64,15 @@ DetectFps = Annotated[
     float, Field(gt=0, le=120, description="Frames per second to analyse.", allow_inf_nan=False)
 ]
 ModelName = Annotated[Text, Field(min_length=1, max_length=200, description="Model pack name.")]
+EdgeNodeId = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$",
+        description="The `argus edge` node that runs this camera; null: the embedded worker "
+        "of `argus serve` runs it.",
+        examples=["node-1"],
+    ),
+]
 
 
 class CredentialsIn(StrictModel):
@@ -89,6 +98,7 @@ class CameraCreate(StrictModel):
     enabled: bool = Field(default=True, description="Whether its pipeline runs.")
     detect_fps: DetectFps = 5.0
     model: ModelName = "yolov7-tiny"
+    edge_node_id: EdgeNodeId | None = None
 
     def command(self) -> NewCamera:
         """The service's command."""
@@ -100,6 +110,7 @@ class CameraCreate(StrictModel):
             enabled=self.enabled,
             detect_fps=self.detect_fps,
             model=self.model,
+            edge_node_id=self.edge_node_id,
         )
 
 
@@ -123,6 +134,9 @@ class CameraUpdate(PartialUpdate):
     enabled: bool | None = None
     detect_fps: DetectFps | None = None
     model: ModelName | None = None
+    edge_node_id: EdgeNodeId | None = Field(
+        default=None, description="Assign the camera to this edge node; null: run it locally."
+    )
 
     def command(self) -> CameraChanges:
         """The service's command: the fields that were sent."""
@@ -142,6 +156,7 @@ class CameraUpdate(PartialUpdate):
                 self.detect_fps if "detect_fps" in sent and self.detect_fps is not None else UNSET
             ),
             model=self.model if "model" in sent and self.model is not None else UNSET,
+            edge_node_id=self.edge_node_id if "edge_node_id" in sent else UNSET,
         )
 
 
@@ -158,6 +173,9 @@ class CameraPublic(BaseModel):
     model: str
     created_at: datetime
     updated_at: datetime
+    edge_node_id: str | None = Field(
+        default=None, description="The edge node that runs it; null: the embedded worker."
+    )
 
     @classmethod
     def of(cls, camera: Camera) -> CameraPublic:
@@ -173,6 +191,7 @@ class CameraPublic(BaseModel):
             model=camera.model,
             created_at=camera.created_at,
             updated_at=camera.updated_at,
+            edge_node_id=camera.edge_node_id,
         )
 
 
@@ -195,6 +214,14 @@ class CameraStatusPublic(BaseModel):
     fps_decoded: float = Field(description="Frames per second decoded.")
     fps_detected: float = Field(description="Frames per second through the detector.")
     updated_at: datetime
+    tamper: str = Field(
+        default="ok",
+        description="ok, learning (no baseline yet), or the tampering seen: covered, blurred, "
+        "moved, frozen, black, white or noise.",
+    )
+    tamper_score: float = Field(
+        default=0.0, description="How far the view is from its baseline, 0 to 1."
+    )
 
     @classmethod
     def of(cls, status: CameraStatus) -> CameraStatusPublic:
@@ -207,6 +234,8 @@ class CameraStatusPublic(BaseModel):
             fps_decoded=status.fps_decoded,
             fps_detected=status.fps_detected,
             updated_at=status.updated_at,
+            tamper=status.tamper,
+            tamper_score=status.tamper_score,
         )
 
 

@@ -29,7 +29,10 @@ class EvidencePublic(BaseModel):
     """Metadata of one evidence object (its content is at ``content_url``)."""
 
     id: str
-    kind: str = Field(description="snapshot, clip, frame or document.")
+    kind: str = Field(
+        description="snapshot, clip, frame, document, or before/after (an edge camera's view "
+        "before and after it was tampered with or lost)."
+    )
     content_type: str
     created_at: datetime
     size: int = Field(description="Bytes of the plaintext.")

@@ -7,6 +7,7 @@ import { alertsView, startAlertBadge } from "./pages/alerts.js";
 import { incidentsView } from "./pages/incidents.js";
 import { analyticsView } from "./pages/analytics.js";
 import { configView } from "./pages/config.js";
+import { nodesView } from "./pages/nodes.js";
 
 const view = document.getElementById("view");
 const top = document.getElementById("top");
@@ -17,7 +18,7 @@ function can(user, action) { return Boolean(user && ACTIONS[user.role]?.includes
 
 const PAGES = {
   live: liveView, alerts: alertsView, incidents: incidentsView,
-  analytics: analyticsView, config: configView,
+  analytics: analyticsView, nodes: nodesView, config: configView,
 };
 let cleanup = null;
 let routing = 0;

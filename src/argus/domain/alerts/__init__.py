@@ -15,6 +15,10 @@ The lifecycle is a state machine; ``Alert.transition`` refuses what
      │        ▼   │          │
      └────► escalated ───────┘   (repeats up to the policy's limit)
 
+Any of new, notified, escalated and acknowledged may also move to ``cleared``
+(terminal) when a clearing event (``node.online`` after ``node.offline``, see
+``argus.domain.event_types``) reports that the condition ended by itself.
+
 An alert awaiting acknowledgement has an ``ack_deadline`` (stored, so timers
 survive a restart); ``EscalationPolicy.escalate`` moves a due alert to
 ``escalated`` and sets the next deadline, until ``max_escalations``.
@@ -28,6 +32,7 @@ from argus.domain.alerts.incident import Incident, IncidentNote
 from argus.domain.alerts.lifecycle import (
     ALERT_STATES,
     ALERT_TRANSITIONS,
+    CLEARABLE_ALERT_STATES,
     INCIDENT_STATUSES,
     INCIDENT_TRANSITIONS,
     OPEN_ALERT_STATES,
@@ -44,6 +49,7 @@ from argus.domain.alerts.risk import Risk, RiskComponent, RiskContext, RiskPolic
 __all__ = [
     "ALERT_STATES",
     "ALERT_TRANSITIONS",
+    "CLEARABLE_ALERT_STATES",
     "INCIDENT_STATUSES",
     "INCIDENT_TRANSITIONS",
     "OPEN_ALERT_STATES",

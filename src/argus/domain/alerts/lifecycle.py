@@ -14,6 +14,7 @@ from argus.domain.errors import ConflictError
 __all__ = [
     "ALERT_STATES",
     "ALERT_TRANSITIONS",
+    "CLEARABLE_ALERT_STATES",
     "INCIDENT_STATUSES",
     "INCIDENT_TRANSITIONS",
     "OPEN_ALERT_STATES",
@@ -29,7 +30,9 @@ __all__ = [
 
 
 Severity = Literal["low", "medium", "high"]
-AlertState = Literal["new", "notified", "acknowledged", "escalated", "confirmed", "false_positive"]
+AlertState = Literal[
+    "new", "notified", "acknowledged", "escalated", "confirmed", "false_positive", "cleared"
+]
 IncidentStatus = Literal["open", "in_progress", "resolved", "closed"]
 
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
@@ -37,14 +40,24 @@ ALERT_STATES: tuple[AlertState, ...] = get_args(AlertState)
 INCIDENT_STATUSES: tuple[IncidentStatus, ...] = get_args(IncidentStatus)
 
 ALERT_TRANSITIONS: Mapping[AlertState, frozenset[AlertState]] = {
-    "new": frozenset({"notified", "escalated"}),
-    "notified": frozenset({"acknowledged", "escalated"}),
-    "escalated": frozenset({"escalated", "acknowledged"}),
-    "acknowledged": frozenset({"confirmed", "false_positive"}),
+    "new": frozenset({"notified", "escalated", "cleared"}),
+    "notified": frozenset({"acknowledged", "escalated", "cleared"}),
+    "escalated": frozenset({"escalated", "acknowledged", "cleared"}),
+    "acknowledged": frozenset({"confirmed", "false_positive", "cleared"}),
     "confirmed": frozenset(),
     "false_positive": frozenset(),
+    "cleared": frozenset(),
 }
-"""Which state each state may move to."""
+"""Which state each state may move to.
+
+``cleared`` is terminal: the condition an alert reported ended by itself (a
+clearing event such as ``node.online`` arrived) before an operator closed it.
+"""
+
+CLEARABLE_ALERT_STATES: frozenset[AlertState] = frozenset(
+    {"new", "notified", "escalated", "acknowledged"}
+)
+"""States a clearing event closes (every state that may move to ``cleared``)."""
 
 OPEN_ALERT_STATES: frozenset[AlertState] = frozenset({"new", "notified", "escalated"})
 """States that wait for an operator (and can escalate)."""

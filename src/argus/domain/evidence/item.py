@@ -22,7 +22,8 @@ from argus.domain.evidence.checks import (
 
 __all__ = ["EVIDENCE_KINDS", "SIGNED_FIELDS", "EvidenceItem", "EvidenceKind", "signed_metadata"]
 
-EvidenceKind = Literal["snapshot", "clip", "frame", "document"]
+EvidenceKind = Literal["snapshot", "clip", "frame", "document", "before", "after"]
+"""``before``/``after``: the view before and after a camera was tampered with or lost (edge)."""
 EVIDENCE_KINDS: tuple[EvidenceKind, ...] = get_args(EvidenceKind)
 
 SIGNED_FIELDS: tuple[str, ...] = (

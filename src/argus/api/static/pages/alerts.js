@@ -39,10 +39,23 @@ function order(a, b) {
 
 const GAP_TEXT = { shed: "capture queue full", no_frames: "no video buffered", failed: "capture failed" };
 
+/** Tamper and offline alerts: the view before the change and after it, side by side. */
+async function beforeAfter(pair) {
+  const side = async (kind) => {
+    const item = pair[kind];
+    const picture = item
+      ? h("img", { src: await blobUrl(`/evidence/${item.id}/content`), alt: `Alert ${kind}` })
+      : h("div", { class: "no-video" }, "not received yet");
+    return h("figure", { "data-kind": kind }, picture, h("figcaption", {}, kind));
+  };
+  return h("div", { class: "before-after" }, await side("before"), await side("after"));
+}
+
 /** The alert's snapshot at once; its clip (larger) when asked for. Both decrypted by the server. */
 async function evidence(alert, box) {
   try {
     const list = await get(`/evidence?alert_id=${encodeURIComponent(alert.id)}`);
+    const pair = { before: null, after: null };
     for (const gap of list.gaps ?? []) {
       box.append(h("p", { class: "evidence-gap", role: "note", "data-gap": gap.reason },
         `Evidence missing (${GAP_TEXT[gap.reason] ?? gap.reason}): ${gap.detail}`));
@@ -51,6 +64,8 @@ async function evidence(alert, box) {
       if (item.tampered) {
         box.append(h("p", { class: "evidence-gap", role: "note", "data-tampered": item.id },
           `Evidence ${item.kind} failed its integrity check and is not shown`));
+      } else if (item.kind === "before" || item.kind === "after") {
+        pair[item.kind] ??= item;
       } else if (item.content_type.startsWith("video")) {
         const play = h("button", { type: "button", class: "clip", onclick: async () => {
           try {
@@ -63,6 +78,7 @@ async function evidence(alert, box) {
         box.append(h("img", { src: await blobUrl(`/evidence/${item.id}/content`), alt: `Alert ${item.kind}` }));
       }
     }
+    if (pair.before || pair.after) box.append(await beforeAfter(pair));
   } catch { /* evidence may not be stored yet: alert.evidence redraws the card */ }
 }
 
@@ -117,7 +133,7 @@ export async function alertsView(me) {
     cameras.map((c) => h("option", { value: c.id }, c.name)));
   const severity = h("select", { name: "severity" }, ["", "high", "medium", "low"].map((s) => h("option", { value: s }, s || "All")));
   const state = h("select", { name: "state" }, h("option", { value: "open" }, "Open"),
-    ["new", "notified", "acknowledged", "escalated", "confirmed", "false_positive"].map((s) => h("option", { value: s }, s)),
+    ["new", "notified", "acknowledged", "escalated", "confirmed", "false_positive", "cleared"].map((s) => h("option", { value: s }, s)),
     h("option", { value: "" }, "All"));
   const names = new Map(cameras.map((c) => [c.id, c.name]));
   const cameraName = (id) => names.get(id) ?? `camera ${id}`;

@@ -1,10 +1,15 @@
 // Live: one tile per camera, its video over MJPEG, overlays (tracks, counts, status) from /ws.
+// Status (with the offline and tamper badges) also by polling: edge cameras report through
+// their node's health, which no local pipeline announces on /ws.
 import { get } from "../api.js";
 import { on, subscribe, unsubscribe } from "../live.js";
 import { play } from "../mjpeg.js";
 import { h } from "../dom.js";
 
 const VIDEO_FPS = 10;
+const STATUS_POLL_MS = 5000;
+const DOWN = ["offline", "error"];
+const TAMPER_ALARMS = ["covered", "blurred", "moved", "frozen", "black", "white", "noise"];
 
 function drawOverlay(canvas, tile) {
   const { frame, lines, zones, counts } = tile;
@@ -66,7 +71,10 @@ export async function liveView() {
     const state = h("p", { class: "status", role: "status" });
     const video = h("p", { class: "status video-state" });
     const legend = h("ul", { class: "counts", "aria-label": `Counts of ${camera.name}` });
-    const tile = { camera, img, waiting, canvas, state, video, legend, lines: lines.items, zones: zones.items, frame: null, counts: null };
+    const down = h("span", { class: "tile-badge down", hidden: true });
+    const tamper = h("span", { class: "tile-badge tamper", hidden: true });
+    const badges = h("div", { class: "tile-badges", "aria-live": "polite" }, down, tamper);
+    const tile = { camera, img, waiting, canvas, state, video, legend, down, tamper, status: null, lines: lines.items, zones: zones.items, frame: null, counts: null };
     tiles.set(camera.id, tile);
     showStatus(tile, status);
     img.addEventListener("load", () => {
@@ -75,7 +83,9 @@ export async function liveView() {
       if (!tile.frame) drawOverlay(canvas, tile);
     });
     grid.append(h("article", { class: "card cam", "aria-label": camera.name },
-      h("h2", {}, camera.name), h("figure", {}, img, waiting, canvas), state, video, legend));
+      h("h2", {}, camera.name), h("figure", {}, img, waiting, canvas, badges), state, video,
+      camera.edge_node_id ? h("p", { class: "status" }, "Runs on edge node ", h("a", { href: "#/nodes" }, camera.edge_node_id)) : "",
+      legend));
   }
   function showCounts(tile) {
     const items = [];
@@ -89,8 +99,22 @@ export async function liveView() {
     }
     tile.legend.replaceChildren(...items);
   }
-  function showStatus(tile, status) {
-    if (!status) { tile.state.textContent = "status unknown"; return; }
+  function showBadges(tile, status) {
+    const isDown = DOWN.includes(status.state);
+    tile.down.hidden = !isDown;
+    tile.down.textContent = isDown ? status.state.toUpperCase() : "";
+    const tampered = TAMPER_ALARMS.includes(status.tamper);
+    tile.tamper.hidden = !tampered;
+    tile.tamper.textContent = tampered ? `TAMPER: ${status.tamper}` : "";
+    tile.tamper.dataset.tamper = status.tamper ?? "";
+    tile.tamper.title = tampered && status.tamper_score !== undefined ? `score ${Number(status.tamper_score).toFixed(2)}` : "";
+  }
+  function showStatus(tile, update) {
+    if (!update) { if (!tile.status) tile.state.textContent = "status unknown"; return; }
+    // A /ws message carries no tamper fields: the latest polled ones are kept.
+    const status = { ...tile.status, ...update };
+    tile.status = status;
+    showBadges(tile, status);
     tile.state.dataset.state = status.state;
     const fps = (v) => Number(v ?? 0).toFixed(1);
     tile.state.textContent = `${status.state} · ${fps(status.fps_in)} fps in, ${fps(status.fps_detected)} analysed`
@@ -112,7 +136,23 @@ export async function liveView() {
     on("counts", (m) => { const t = tiles.get(m.camera_id); if (t) { t.counts = m.counts; showCounts(t); } }),
     on("camera.status", (m) => { const t = tiles.get(m.camera_id); if (t) showStatus(t, m); }),
   ];
+  let polling = true;
+  let poll = null;
+  const pollStatus = async () => {
+    await Promise.all([...tiles.values()].map(async (tile) => {
+      const status = await get(`/cameras/${tile.camera.id}/status`).catch(() => null);
+      if (polling && status) showStatus(tile, status);
+    }));
+    if (polling) poll = setTimeout(pollStatus, STATUS_POLL_MS);
+  };
+  if (tiles.size) poll = setTimeout(pollStatus, STATUS_POLL_MS);
   const node = h("div", {}, h("h1", {}, "Live"),
     cameras.length ? grid : h("p", {}, "No cameras yet. Add one under Configuration."));
-  return { node, cleanup() { players.forEach((stop) => stop()); unsubscribe(channels); stops.forEach((s) => s()); } };
+  return { node, cleanup() {
+    polling = false;
+    clearTimeout(poll);
+    players.forEach((stop) => stop());
+    unsubscribe(channels);
+    stops.forEach((s) => s());
+  } };
 }

@@ -1,0 +1,157 @@
+"""The catalogue of event types: every type that can reach the rules, and what clears what.
+
+Rules match envelopes on the event subject; a rule may only name a type in
+this catalogue (``check_event_types``), so a rule that could never fire is
+refused instead of stored. The catalogue holds what the pipelines emit
+(``argus.domain.event_payloads``), what the tamper monitor emits on a node,
+and the health events the control plane derives from node reports. A type
+with ``clears`` closes the open alerts of the type it names, for the same
+source (``camera.online`` clears ``camera.offline``). ``GET /api/v1/event-types``
+serves it.
+
+Node-level events carry ``EventSource(node_id, camera_id=f"node:{node_id}")``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal, get_args
+
+from argus.domain.errors import ValidationError
+from argus.domain.event_payloads import (
+    Crowding,
+    LineCrossed,
+    Loitering,
+    Running,
+    WrongWay,
+    ZoneEntered,
+    ZoneExited,
+)
+from argus.domain.heatmap_stats import HEATMAP_TYPE
+
+__all__ = [
+    "EVENT_TYPES",
+    "ORIGINS",
+    "EventOrigin",
+    "EventType",
+    "check_event_types",
+    "clearing_types",
+]
+
+EventOrigin = Literal["pipeline", "node", "health"]
+"""Who emits it: a camera pipeline, the node itself (tamper), or the health watch."""
+ORIGINS: tuple[EventOrigin, ...] = get_args(EventOrigin)
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """One event type of the catalogue.
+
+    Attributes:
+        name: The type, e.g. ``"camera.offline"``.
+        description: What it means, for operators.
+        origin: Who emits it.
+        clears: The type whose open alerts this one clears, if any.
+    """
+
+    name: str
+    description: str
+    origin: EventOrigin
+    clears: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON-ready form."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "origin": self.origin,
+            "clears": self.clears,
+        }
+
+
+_TYPES = (
+    EventType(LineCrossed.type, "An object crossed a counting line.", "pipeline"),
+    EventType(
+        WrongWay.type, "An object crossed a line against its expected direction.", "pipeline"
+    ),
+    EventType(ZoneEntered.type, "An object entered a zone.", "pipeline"),
+    EventType(ZoneExited.type, "An object left a zone (with its dwell time).", "pipeline"),
+    EventType(
+        Loitering.type, "An object stayed in a zone longer than its loiter time.", "pipeline"
+    ),
+    EventType(Crowding.type, "A zone's occupancy reached its crowd threshold.", "pipeline"),
+    EventType(Running.type, "A tracked person moved at running speed.", "pipeline"),
+    EventType(HEATMAP_TYPE, "A camera's per-minute occupancy heatmap (a summary).", "pipeline"),
+    EventType(
+        "camera.offline", "A camera's stream was lost or stopped delivering frames.", "health"
+    ),
+    EventType("camera.online", "A camera's stream is back.", "health", clears="camera.offline"),
+    EventType("camera.fps_low", "A camera's analysed frame rate collapsed.", "health"),
+    EventType(
+        "camera.fps_recovered",
+        "A camera's analysed frame rate recovered.",
+        "health",
+        clears="camera.fps_low",
+    ),
+    EventType(
+        "camera.tamper",
+        "A camera was covered, defocused, moved, frozen or shows black, white or noise "
+        "frames (payload: kind, score, state).",
+        "node",
+    ),
+    EventType(
+        "camera.tamper_cleared",
+        "A tampered camera's view returned to its baseline.",
+        "node",
+        clears="camera.tamper",
+    ),
+    EventType("node.offline", "An edge node sent no health report for three intervals.", "health"),
+    EventType(
+        "node.online", "An offline edge node reported again.", "health", clears="node.offline"
+    ),
+    EventType("node.disk_low", "An edge node's data disk is nearly full.", "health"),
+    EventType(
+        "node.disk_ok", "An edge node's data disk has room again.", "health", clears="node.disk_low"
+    ),
+    EventType(
+        "node.outbox_backlog", "An edge node's outbox holds old or many unsent items.", "health"
+    ),
+    EventType(
+        "node.outbox_drained",
+        "An edge node's outbox backlog is gone.",
+        "health",
+        clears="node.outbox_backlog",
+    ),
+    EventType("node.clock_skew", "An edge node's clock is off from the server's.", "health"),
+    EventType(
+        "node.clock_ok",
+        "An edge node's clock agrees with the server's again.",
+        "health",
+        clears="node.clock_skew",
+    ),
+)
+
+EVENT_TYPES: Mapping[str, EventType] = MappingProxyType({t.name: t for t in _TYPES})
+"""Every known event type by name, in catalogue order."""
+
+
+def clearing_types(cleared: str) -> tuple[str, ...]:
+    """The types that clear ``cleared`` (empty when none does)."""
+    return tuple(t.name for t in _TYPES if t.clears == cleared)
+
+
+def check_event_types(names: Iterable[str]) -> tuple[str, ...]:
+    """``names`` as a tuple when every one is in the catalogue.
+
+    Raises:
+        ValidationError: Some are not; the message names them and the catalogue.
+    """
+    checked = tuple(names)
+    unknown = sorted({name for name in checked if name not in EVENT_TYPES})
+    if unknown:
+        raise ValidationError(
+            f"unknown event types {unknown}; known types are {sorted(EVENT_TYPES)}"
+        )
+    return checked
