@@ -47,6 +47,7 @@ from argus.services.evidence_capture import EvidenceCapture
 from argus.services.ingest import EventIngest
 from argus.services.intake import EventIntake
 from argus.services.live import LiveHub
+from argus.services.local_health import LocalCameraWatch
 from argus.services.node_watch import NodeWatch
 from argus.services.ratelimit import RateLimiter
 from argus.services.retention import EvidenceRetention
@@ -71,6 +72,7 @@ class ControlPlane:
         runtime: What the API is handed.
         retention: The evidence retention sweep (no handler calls it).
         watch: The edge node offline watch and health retention sweep.
+        local_health: Camera health events of the embedded worker's cameras.
     """
 
     settings: Settings
@@ -78,6 +80,7 @@ class ControlPlane:
     runtime: Runtime
     retention: EvidenceRetention
     watch: NodeWatch
+    local_health: LocalCameraWatch
 
     def steps(self) -> tuple[Step, ...]:
         """Its parts in the order they start (they stop in reverse)."""
@@ -96,6 +99,11 @@ class ControlPlane:
             Step("evidence capture", start=run.capture.start, stop=run.capture.stop),
             Step("evidence retention", start=self.retention.start, stop=self.retention.stop),
             Step("edge node watch", start=self.watch.start, stop=self.watch.stop),
+            Step(
+                "local camera health",
+                start=self.local_health.start,
+                stop=self.local_health.stop,
+            ),
             Step("live video streams", stop=run.streams.close),
         )
 
@@ -155,6 +163,7 @@ class _Edge:
     sync: EdgeSyncIntake
     nodes: NodeService
     watch: NodeWatch
+    local_health: LocalCameraWatch
 
 
 def _edge(settings: Settings, adapters: Adapters, evidence: EvidenceService) -> _Edge:
@@ -187,7 +196,16 @@ def _edge(settings: Settings, adapters: Adapters, evidence: EvidenceService) -> 
     sync = EdgeSyncIntake(
         database, bus, subject, registry, intake, limits=limits, on_report=watch.observe
     )
-    return _Edge(registry, intake, sync, NodeService(database), watch)
+    local_health = LocalCameraWatch(
+        database,
+        bus,
+        subject,
+        adapters.pipelines.statuses,
+        node_id=adapters.node_id,
+        limits=limits,
+        interval_s=settings.edge_health_interval_s,
+    )
+    return _Edge(registry, intake, sync, NodeService(database), watch, local_health)
 
 
 def build_control_plane(
@@ -298,4 +316,4 @@ def build_control_plane(
         nodes=edge.nodes,
     )
     retention = EvidenceRetention(evidence.purge_expired, settings.evidence_retention_days)
-    return ControlPlane(settings, adapters, runtime, retention, edge.watch)
+    return ControlPlane(settings, adapters, runtime, retention, edge.watch, edge.local_health)
