@@ -35,6 +35,7 @@ from argus.domain.errors import ValidationError
 from argus.domain.event_ids import check_event_id
 
 __all__ = [
+    "MAX_CLOCK_OFFSET_S",
     "MAX_REPORT_CAMERAS",
     "NODE_STATES",
     "TAMPER_STATES",
@@ -57,6 +58,8 @@ NODE_STATES: tuple[NodeState, ...] = get_args(NodeState)
 TAMPER_STATES: tuple[TamperState, ...] = get_args(TamperState)
 MAX_REPORT_CAMERAS = 512
 """Most cameras one health report may carry."""
+MAX_CLOCK_OFFSET_S = 100 * 365.25 * 86_400
+"""Largest clock offset a report may state (a century: a node booted at 1970 is fine)."""
 
 _CAMERA_FIELDS = (
     "camera_id",
@@ -224,9 +227,12 @@ class NodeHealth:
             optional_non_negative(self.outbox_oldest_age_s, "outbox_oldest_age_s"),
         )
         if self.clock_offset_s is not None:
-            object.__setattr__(
-                self, "clock_offset_s", finite(self.clock_offset_s, "clock_offset_s")
-            )
+            offset = finite(self.clock_offset_s, "clock_offset_s")
+            if abs(offset) > MAX_CLOCK_OFFSET_S:
+                raise ValidationError(
+                    f"clock_offset_s must be within +-{MAX_CLOCK_OFFSET_S:.0f} s, got {offset}"
+                )
+            object.__setattr__(self, "clock_offset_s", offset)
         object.__setattr__(self, "outbox_dropped", int_map(self.outbox_dropped, "outbox_dropped"))
         object.__setattr__(self, "versions", str_map(self.versions, "versions"))
         if not isinstance(self.cameras, tuple | list) or len(self.cameras) > MAX_REPORT_CAMERAS:

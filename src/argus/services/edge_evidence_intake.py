@@ -14,7 +14,9 @@ covers, and to the node's evidence id itself, which makes a replayed item a
 ``duplicate``: the marker is written last, so an item stored but not yet
 marked is stored once more on replay (an extra copy, never a loss).
 
-An alert gets the evidence of its event whichever arrives first:
+An alert gets the evidence of its event whichever arrives first, and only an
+alert of the item's own camera (a node naming another camera's event ids
+attaches nothing to that camera's alerts):
 
 * evidence that arrives after the alert is stored with that alert's id (one
   copy per further alert of the same event);
@@ -25,8 +27,9 @@ An alert gets the evidence of its event whichever arrives first:
 
 Either way ``alert.evidence`` is announced on the alert subject, as the
 capture of local cameras does, so dashboards update. Both sides write before
-they read the other's write, so at least one of them sees the other; when both
-do, ``attach`` finds the alert's copy (same SHA-256 and kind) and stores none.
+they read the other's write (the intake links, then reads the alerts again), so
+at least one of them sees the other; when both do, the second finds the
+alert's copy (same SHA-256 and kind) and stores none, or, racing, one more copy.
 """
 
 from __future__ import annotations
@@ -126,19 +129,39 @@ class EdgeEvidenceIntake:
             data = self._open(node.evidence_key, item.blob, item.aad())
         except IntegrityError as exc:
             return False, f"sealed evidence does not open: {exc}"
-        alerts = await alerts_of_events(self._db, item.event_ids)
         kind: EvidenceKind = item.kind  # the vault knows the edge kinds (before/after) too
+        alerts = await self._alerts_of(item)
         first = await self._store(data, item, kind, alerts[0].id if alerts else None)
         for event_id in item.event_ids:
             await self._db.nodes.link_evidence(event_id, first.id, item.kind)
-        for alert in alerts[1:]:
-            await self._store(data, item, kind, alert.id)
-        for alert in alerts:
+        # Read again after linking: an alert raised meanwhile may have read the links
+        # before they were written (``attach`` then found nothing); one of both sees it.
+        for alert in await self._alerts_of(item):
+            if alert.id == first.alert_id:
+                copy = first
+            elif await self._holds(alert, first):
+                continue  # ``attach`` gave it this item already
+            else:
+                copy = await self._store(data, item, kind, alert.id)
             self.attached += 1
-            await self._announce(alert, {item.kind: first.id})
+            await self._announce(alert, {item.kind: copy.id})
         # The marker last: an item stored but not marked is stored again on replay.
         await self._db.nodes.link_evidence(item.evidence_id, first.id, item.kind)
         return True, None
+
+    async def _alerts_of(self, item: EdgeEvidence) -> list[Alert]:
+        """The alerts of the item's events on its own camera (never another camera's)."""
+        found = await alerts_of_events(self._db, item.event_ids)
+        return [a for a in found if a.camera_id == item.camera_id]
+
+    async def _holds(self, alert: Alert, item: EvidenceItem) -> bool:
+        """True when ``alert`` has a copy of ``item`` (same SHA-256 and kind)."""
+        have = await all_pages(
+            lambda skip: self._evidence.list(
+                EvidenceFilter(alert_id=alert.id), limit=MAX_PAGE, offset=skip
+            )
+        )
+        return any((e.sha256, e.kind) == (item.sha256, item.kind) for e in have)
 
     async def _store(
         self, data: bytes, item: EdgeEvidence, kind: EvidenceKind, alert_id: str | None
@@ -179,6 +202,8 @@ class EdgeEvidenceIntake:
                 continue  # purged by retention
             if source.alert_id == alert.id or (source.sha256, source.kind) in held:
                 continue
+            if source.camera_id != alert.camera_id:
+                continue  # a node named an event of another camera: not its evidence
             _, data = await self._evidence.read(evidence_id, actor=SYSTEM_ACTOR)
             copy = await self._evidence.store(
                 data,

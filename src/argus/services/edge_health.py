@@ -37,6 +37,7 @@ from argus.domain.edge import (
 )
 from argus.domain.errors import ArgusError
 from argus.domain.event_ids import new_event_id
+from argus.domain.node_health import MAX_CLOCK_OFFSET_S
 from argus.ports.edge_outbox import EdgeOutbox, OutboxStats
 from argus.ports.pipelines import CameraStatus
 from argus.services.background import TaskGroup
@@ -103,6 +104,13 @@ def _tamper(value: object) -> TamperState:
         if value == state:
             return state
     return "ok"
+
+
+def _bounded(offset: float | None) -> float | None:
+    """An offset the report may carry: a clock off by more than a century says that much."""
+    if offset is None:
+        return None
+    return max(-MAX_CLOCK_OFFSET_S, min(MAX_CLOCK_OFFSET_S, offset))
 
 
 def camera_health(status: CameraStatus, now: datetime) -> CameraHealth:
@@ -199,7 +207,7 @@ class HealthReporter:
             outbox_oldest_age_s=stats.oldest_age_s,
             outbox_dropped=dict(stats.dropped),
             quarantined=stats.quarantined,
-            clock_offset_s=self._link.clock_offset_s,
+            clock_offset_s=_bounded(self._link.clock_offset_s),
             versions=self._versions,
             cameras=tuple(camera_health(s, now) for s in statuses),
         )

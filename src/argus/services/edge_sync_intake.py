@@ -7,14 +7,17 @@
 failure does (the node keeps the batch and sends it again, harmlessly).
 
 * **Events** must come from this node (``source.edge_node_id``) and name a
-  camera assigned to it (or ``node:<node_id>``). They are stored in one
+  camera assigned to it and in its key's camera scope (or ``node:<node_id>``);
+  the types the control plane derives from health (catalogue origin ``health``:
+  ``node.online``, ``camera.online``...) are refused, so a node cannot raise or
+  clear those alerts but through its reports. They are stored in one
   transaction (``add_many``, idempotent on ``event_id``) and then published on
-  the event subject, duplicates too, as ``EventIntake`` does: alerting and
-  live clients see them like the embedded worker's events. While the node's
-  clock is off by more than ``max_clock_skew_s`` (its latest report measured
-  it), an event's timestamp is corrected by that offset and the node's own time
-  is kept in the payload as ``node_time`` (with ``clock_offset_s``); the id,
-  which encodes the node's time, is kept.
+  the event subject, duplicates too, as ``EventIntake`` does: alerting and live
+  clients see them like the embedded worker's events. While the node's clock is
+  off by more than ``max_clock_skew_s`` (its latest report measured it), an
+  event's timestamp is corrected by that offset and the node's own time is kept
+  in the payload as ``node_time`` (with ``clock_offset_s``); the id, which
+  encodes the node's time, is kept.
 * **Health** reports go to the node's time series (idempotent on the report
   id); a new report that is not older than the node's latest one is compared
   with it (``derive_events``) and the condition changes are stored and
@@ -46,6 +49,7 @@ from argus.domain.edge import (
     SyncReply,
 )
 from argus.domain.errors import ArgusError, BusError, ValidationError
+from argus.domain.event_types import EVENT_TYPES
 from argus.domain.events import Envelope, EventSource
 from argus.domain.node_events import (
     DerivedEvent,
@@ -138,7 +142,7 @@ class EdgeSyncIntake:
             StorageError: The store failed (nothing is acknowledged; send it again).
         """
         node = await self._registry.node_of(actor, batch.node_id)
-        cameras = await self._cameras_of(node.node_id)
+        cameras = await self._cameras_of(node.node_id, actor)
         results: dict[int, ItemResult] = {}
         events: list[tuple[int, Envelope]] = []
         for index, item in enumerate(batch.items):
@@ -169,17 +173,22 @@ class EdgeSyncIntake:
             server_time=self._clock(),
         )
 
-    async def _cameras_of(self, node_id: str) -> dict[str, float]:
-        """The node's cameras (and its own ``node:`` id) with their configured analysis rate."""
+    async def _cameras_of(self, node_id: str, actor: Actor) -> dict[str, float]:
+        """The node's cameras in the key's scope (and its ``node:`` id) with their analysis rate."""
         cameras = await all_pages(
             lambda skip: self._db.cameras.list(limit=MAX_PAGE, offset=skip, edge_node_id=node_id)
         )
-        return {node_camera_id(node_id): 0.0} | {c.id: c.detect_fps for c in cameras}
+        who = actor.principal
+        seen = [c for c in cameras if who is None or who.sees_camera(c.id)]
+        return {node_camera_id(node_id): 0.0} | {c.id: c.detect_fps for c in seen}
 
     def _checked_event(
         self, node: EdgeNode, item: OutboxItem, cameras: Mapping[str, float]
     ) -> Envelope:
         envelope = item.envelope()
+        known = EVENT_TYPES.get(envelope.type)
+        if known is not None and known.origin == "health":
+            raise ValidationError(f"{envelope.type} events are derived by the control plane")
         if envelope.source.edge_node_id != node.node_id:
             raise ValidationError(
                 f"source.edge_node_id {envelope.source.edge_node_id!r} is not node {node.node_id}"
@@ -200,7 +209,12 @@ class EdgeSyncIntake:
             "node_time": iso_z(envelope.timestamp),
             "clock_offset_s": offset,
         }
-        moved = envelope.timestamp + timedelta(seconds=offset)
+        try:
+            moved = envelope.timestamp + timedelta(seconds=offset)
+        except OverflowError as exc:
+            raise ValidationError(
+                f"a clock offset of {offset} s moves the event out of range"
+            ) from exc
         return replace(envelope, timestamp=moved, payload=payload)
 
     def _skew(self, node: EdgeNode) -> float | None:
@@ -213,19 +227,21 @@ class EdgeSyncIntake:
     async def _health(
         self, node: EdgeNode, item: OutboxItem, cameras: Mapping[str, float]
     ) -> tuple[ItemResult, EdgeNode]:
+        previous = node.last_report
+        changes: list[Envelope] = []
         try:
             report = item.health()
             if report.node_id != node.node_id:
                 raise ValidationError(f"a report of node {report.node_id}, not {node.node_id}")
+            if previous is None or previous.at <= report.at:
+                derived = derive_events(previous, report, self._limits, cameras)
+                changes = [self._derived(node, report, event) for event in derived]
         except ValidationError as exc:
             return ItemResult(item.id, "rejected", _reason(exc)), node
         now = self._clock()
-        previous = node.last_report
         if previous is None or previous.at <= report.at:
             # Stored before the report: their ids are deterministic, so a retry after a
             # failure stores them once, and a replayed report derives nothing new.
-            derived = derive_events(previous, report, self._limits, cameras)
-            changes = [self._derived(node, report, event) for event in derived]
             if changes:
                 await publish_stored(self._db, self._bus, self._subject, changes)
             latest = report

@@ -6,6 +6,12 @@ and ``accept`` returns only after the commit, so the producer may drop its
 copies once answered. Stored events are then published on the event subject
 (best effort) so that alerting and live clients see them as they see the
 embedded worker's; the event store's own bus consumer skips them as duplicates.
+
+Only pipeline event types are taken: the catalogue's ``node`` and ``health``
+types (``camera.tamper``, ``node.online``...) raise and clear edge alerts, so
+they come only from edge nodes through ``/api/v1/edge/sync`` (which checks the
+camera's node) and from the control plane itself; a batch holding one is
+refused whole (422).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import logging
 from collections.abc import Sequence
 
 from argus.domain.errors import BusError, ValidationError
+from argus.domain.event_types import EVENT_TYPES
 from argus.domain.events import Envelope
 from argus.domain.identity import Principal
 from argus.ports.bus import EventBus
@@ -64,9 +71,17 @@ class EventIntake:
         Raises:
             PermissionDeniedError: An envelope's camera is outside the sender's scope.
             RateLimitedError: The sender's bucket holds too few events for the batch.
-            ValidationError: The batch is larger than the bucket could ever hold.
+            ValidationError: The batch is larger than the bucket could ever hold, or
+                holds a node or health event type (see the module docstring).
             StorageError: The batch was not stored (nothing of it was).
         """
+        for envelope in envelopes:
+            known = EVENT_TYPES.get(envelope.type)
+            if known is not None and known.origin != "pipeline":
+                raise ValidationError(
+                    f"{envelope.type} events come only through /api/v1/edge/sync "
+                    "or from the control plane"
+                )
         if sender is not None:
             for envelope in envelopes:
                 sender.require_camera(envelope.source.camera_id)
