@@ -91,6 +91,7 @@ def test_the_dashboard_runs_under_its_policy(watched: Watched, server: ServeProc
         (re.compile("^Alerts"), "Alerts"),
         (re.compile("^Incidents"), "Incidents"),
         (re.compile("^Analytics"), "Analytics"),
+        (re.compile("^Nodes"), "Nodes"),
         (re.compile("^Configuration"), "Configuration"),
     ):
         page.get_by_role("link", name=link).click()
