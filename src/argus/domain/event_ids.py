@@ -7,15 +7,17 @@ in the same millisecond by one process increase monotonically.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import secrets
 import threading
 from datetime import UTC, datetime
 
+from argus.domain.checks import aware_utc
 from argus.domain.errors import ValidationError
 
-__all__ = ["check_event_id", "event_id_time", "new_event_id"]
+__all__ = ["check_event_id", "derived_event_id", "event_id_time", "new_event_id"]
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _DECODE = {c: i for i, c in enumerate(_CROCKFORD)}
@@ -76,6 +78,25 @@ def new_event_id(now: datetime | None = None) -> str:
             random_part = secrets.randbits(_RANDOM_BITS - 1)
         _STATE.last_ms, _STATE.last_random = ms, random_part
     return _encode((ms << _RANDOM_BITS) | random_part)
+
+
+def derived_event_id(at: datetime, *parts: str) -> str:
+    """A deterministic event id (ULID) for a fact stated at ``at``.
+
+    The time part is ``at`` (milliseconds), the 80 random bits are the first 80
+    bits of the SHA-256 of ``parts``, so the same fact always gets the same id
+    (a replay, or a second server stating it, stores nothing twice) and ids
+    still sort by time.
+
+    Raises:
+        ValidationError: ``at`` is naive or outside the ULID time range.
+    """
+    moment = aware_utc(at, "at")
+    ms = math.floor(moment.timestamp() * 1000)
+    if not 0 <= ms <= _MAX_TIME_MS:
+        raise ValidationError(f"time {moment.isoformat()} cannot be encoded in an event id")
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return _encode((ms << _RANDOM_BITS) | int.from_bytes(digest[:10], "big"))
 
 
 def event_id_time(event_id: str) -> datetime:

@@ -17,32 +17,28 @@ deriving the same fact produces the same id, and the event store keeps it once.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from types import MappingProxyType
 
-from argus.domain.checks import aware_utc
 from argus.domain.edge import CameraHealth, NodeHealth
 from argus.domain.errors import ValidationError
+from argus.domain.event_ids import derived_event_id
+from argus.domain.events import Envelope, EventSource
 
 __all__ = [
     "CAMERA_DOWN_STATES",
     "DerivedEvent",
     "HealthLimits",
     "derive_events",
+    "derived_envelope",
     "derived_event_id",
     "node_camera_id",
 ]
 
 CAMERA_DOWN_STATES = frozenset({"offline", "error"})
 """Camera states that count as a lost stream (``starting`` and ``disabled`` do not)."""
-
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_RANDOM_BITS = 80
-_MAX_TIME_MS = (1 << 48) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,27 +98,17 @@ def node_camera_id(node_id: str) -> str:
     return f"node:{node_id}"
 
 
-def derived_event_id(at: datetime, *parts: str) -> str:
-    """A deterministic event id (ULID) for a fact stated at ``at``.
-
-    The time part is ``at`` (milliseconds), the 80 random bits are the first 80
-    bits of the SHA-256 of ``parts``, so the same fact always gets the same id
-    and ids still sort by time.
-
-    Raises:
-        ValidationError: ``at`` is naive or outside the ULID time range.
-    """
-    moment = aware_utc(at, "at")
-    ms = math.floor(moment.timestamp() * 1000)
-    if not 0 <= ms <= _MAX_TIME_MS:
-        raise ValidationError(f"time {moment.isoformat()} cannot be encoded in an event id")
-    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    value = (ms << _RANDOM_BITS) | (int.from_bytes(digest[:10], "big"))
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+def derived_envelope(report: NodeHealth, event: DerivedEvent) -> Envelope:
+    """``event`` as stored: dated at ``report``, its id derived from the report and the fact."""
+    return Envelope(
+        event_id=derived_event_id(
+            report.at, report.node_id, event.type, event.camera_id, report.report_id
+        ),
+        type=event.type,
+        timestamp=report.at,
+        source=EventSource(report.node_id, event.camera_id),
+        payload=event.payload,
+    )
 
 
 def _disk_low(report: NodeHealth, limits: HealthLimits) -> bool:

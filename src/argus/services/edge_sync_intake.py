@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -48,41 +48,27 @@ from argus.domain.edge import (
     SyncBatch,
     SyncReply,
 )
-from argus.domain.errors import ArgusError, BusError, ValidationError
+from argus.domain.errors import ArgusError, ValidationError
 from argus.domain.event_types import EVENT_TYPES
 from argus.domain.events import Envelope, EventSource
 from argus.domain.node_events import (
     DerivedEvent,
     HealthLimits,
     derive_events,
+    derived_envelope,
     derived_event_id,
     node_camera_id,
 )
 from argus.ports.bus import EventBus
 from argus.ports.paging import MAX_PAGE, all_pages
-from argus.ports.repositories import Database, InsertResult
+from argus.ports.repositories import Database
 from argus.services.edge_evidence_intake import EdgeEvidenceIntake
 from argus.services.edge_registry import EdgeRegistry
+from argus.services.intake import publish_stored
 
 __all__ = ["EdgeSyncIntake", "publish_stored", "state_event"]
 
 log = logging.getLogger(__name__)
-
-
-async def publish_stored(
-    database: Database, bus: EventBus, subject: str, envelopes: Sequence[Envelope]
-) -> InsertResult:
-    """Store ``envelopes`` in one transaction, then publish each distinct one (best effort)."""
-    result = await database.events.add_many(envelopes)
-    published: set[str] = set()
-    try:
-        for envelope in envelopes:
-            if envelope.event_id not in published:
-                published.add(envelope.event_id)
-                await bus.publish(subject, envelope)
-    except BusError as exc:
-        log.warning("edge events are stored but were not published: %s", exc)
-    return result
 
 
 def state_event(
@@ -156,7 +142,7 @@ class EdgeSyncIntake:
             events.append((index, envelope))
         if events:
             stored = await publish_stored(
-                self._db, self._bus, self._subject, [e for _, e in events]
+                self._db.events, self._bus, self._subject, [e for _, e in events]
             )
             fresh = set(stored.inserted)
             for index, envelope in events:
@@ -243,7 +229,7 @@ class EdgeSyncIntake:
             # Stored before the report: their ids are deterministic, so a retry after a
             # failure stores them once, and a replayed report derives nothing new.
             if changes:
-                await publish_stored(self._db, self._bus, self._subject, changes)
+                await publish_stored(self._db.events, self._bus, self._subject, changes)
             latest = report
         else:
             latest = previous  # an older report, sent late: history only
@@ -261,7 +247,7 @@ class EdgeSyncIntake:
             return
         online = state_event(node.node_id, "node.online", now, report.report_id)
         try:
-            await publish_stored(self._db, self._bus, self._subject, [online])
+            await publish_stored(self._db.events, self._bus, self._subject, [online])
         except BaseException:
             # Offline again, so that the retry of this batch announces the return.
             with contextlib.suppress(ArgusError):
@@ -269,16 +255,7 @@ class EdgeSyncIntake:
             raise
 
     def _derived(self, node: EdgeNode, report: NodeHealth, event: DerivedEvent) -> Envelope:
-        at = report.at
-        event_id = derived_event_id(at, node.node_id, event.type, event.camera_id, report.report_id)
-        envelope = Envelope(
-            event_id=event_id,
-            type=event.type,
-            timestamp=at,
-            source=EventSource(node.node_id, event.camera_id),
-            payload=event.payload,
-        )
-        return self._corrected(node, envelope)
+        return self._corrected(node, derived_envelope(report, event))
 
     async def _evidence_item(
         self, node: EdgeNode, item: OutboxItem, cameras: frozenset[str]

@@ -27,9 +27,34 @@ from argus.ports.bus import EventBus
 from argus.ports.repositories import EventRepository, InsertResult
 from argus.services.ratelimit import RateLimiter
 
-__all__ = ["EventIntake"]
+__all__ = ["EventIntake", "publish_stored"]
 
 log = logging.getLogger(__name__)
+
+
+async def publish_stored(
+    events: EventRepository, bus: EventBus, subject: str, envelopes: Sequence[Envelope]
+) -> InsertResult:
+    """Store ``envelopes`` in one transaction, then publish each distinct one (best effort).
+
+    Duplicates are published too: a producer retries a batch when the answer
+    was lost, possibly after the commit but before the publish, and consumers
+    are idempotent on ``event_id``. A failed publish is logged; the events stay
+    stored.
+
+    Raises:
+        StorageError: The batch was not stored (nothing of it was).
+    """
+    result = await events.add_many(envelopes)
+    published: set[str] = set()
+    try:
+        for envelope in envelopes:
+            if envelope.event_id not in published:
+                published.add(envelope.event_id)
+                await bus.publish(subject, envelope)
+    except BusError as exc:
+        log.warning("events are stored but were not published: %s", exc)
+    return result
 
 
 class EventIntake:
@@ -86,16 +111,7 @@ class EventIntake:
             for envelope in envelopes:
                 sender.require_camera(envelope.source.camera_id)
             self._pay(sender, len(envelopes))
-        result = await self._events.add_many(envelopes)
-        published: set[str] = set()
-        try:
-            for envelope in envelopes:
-                if envelope.event_id not in published:
-                    published.add(envelope.event_id)
-                    await self._bus.publish(self._subject, envelope)
-        except BusError as exc:
-            log.warning("ingested events are stored but were not published: %s", exc)
-        return result
+        return await publish_stored(self._events, self._bus, self._subject, envelopes)
 
     def _pay(self, sender: Principal, events: int) -> None:
         if self._limit is None or not events:

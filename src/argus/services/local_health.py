@@ -27,15 +27,15 @@ from argus.domain.cameras import utc_now
 from argus.domain.edge import NodeHealth
 from argus.domain.errors import ArgusError
 from argus.domain.event_ids import new_event_id
-from argus.domain.events import Envelope, EventSource
-from argus.domain.node_events import HealthLimits, derive_events, derived_event_id
+from argus.domain.events import Envelope
+from argus.domain.node_events import HealthLimits, derive_events, derived_envelope
 from argus.ports.bus import EventBus
 from argus.ports.paging import MAX_PAGE, all_pages
 from argus.ports.pipelines import CameraStatus
 from argus.ports.repositories import Database
 from argus.services.background import TaskGroup
 from argus.services.edge_health import camera_health
-from argus.services.edge_sync_intake import publish_stored
+from argus.services.intake import publish_stored
 
 __all__ = ["LocalCameraWatch"]
 
@@ -112,20 +112,9 @@ class LocalCameraWatch:
             if event.type.startswith("camera.")
         ]
         self._previous = report
-        envelopes = tuple(
-            Envelope(
-                event_id=derived_event_id(
-                    now, self._node_id, event.type, event.camera_id, report.report_id
-                ),
-                type=event.type,
-                timestamp=now,
-                source=EventSource(self._node_id, event.camera_id),
-                payload=event.payload,
-            )
-            for event in derived
-        )
+        envelopes = tuple(derived_envelope(report, event) for event in derived)
         if envelopes:
-            await publish_stored(self._db, self._bus, self._subject, envelopes)
+            await publish_stored(self._db.events, self._bus, self._subject, envelopes)
         return envelopes
 
     async def run(self) -> None:

@@ -32,7 +32,8 @@ from argus.domain.events import Envelope
 from argus.ports.bus import EventBus
 from argus.ports.repositories import Database
 from argus.services.background import TaskGroup
-from argus.services.edge_sync_intake import publish_stored, state_event
+from argus.services.edge_sync_intake import state_event
+from argus.services.intake import publish_stored
 
 __all__ = ["MISSED_REPORTS", "NodeWatch"]
 
@@ -128,7 +129,7 @@ class NodeWatch:
             events.append(state_event(node.node_id, "node.offline", at, iso_z(seen), payload=since))
             log.warning("edge node %s is offline: no report since %s", node.node_id, iso_z(seen))
         if events:
-            await publish_stored(self._db, self._bus, self._subject, events)
+            await publish_stored(self._db.events, self._bus, self._subject, events)
         return marked
 
     async def purge_due(self) -> int:
