@@ -13,10 +13,8 @@ batches of the same size into a fresh SQLite store of the same kind.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from benchmarks._auth import SERVER_ENV, sign_in
 from benchmarks._common import REPO_ROOT, progress
+from benchmarks.api_load import _free_port, _wait_ready
 
 if TYPE_CHECKING:
     import httpx
@@ -36,14 +35,13 @@ if TYPE_CHECKING:
     from argus.domain.edge import OutboxItem
     from argus.domain.events import Envelope
 
-__all__ = ["BATCH", "NODE", "T0", "DrainRun", "drain", "envelopes", "items", "serve"]
+__all__ = ["BATCH", "NODE", "T0", "DrainRun", "drain", "envelopes", "items"]
 
 NODE = "bench-node"
 CAMERAS = 3
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 BATCH = 200
 """Items per sync batch: ``ARGUS_EDGE_SYNC_BATCH_ITEMS``'s default."""
-START_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,41 +98,6 @@ def items(made: Sequence[Envelope]) -> list[OutboxItem]:
     from argus.domain.edge import OutboxItem
 
     return [OutboxItem.of_event(envelope) for envelope in made]
-
-
-def serve(port: int, data_dir: str) -> None:
-    """Serve the control plane on ``127.0.0.1:port`` until SIGTERM (the child process)."""
-    import uvicorn
-
-    from argus.bootstrap.adapters import open_adapters
-    from argus.bootstrap.app import build_app
-    from argus.config import Settings
-
-    directory = Path(data_dir)
-    settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'argus.db'}")
-    app = build_app(settings, open_adapters=open_adapters)
-    uvicorn.run(app, host="127.0.0.1", port=port, lifespan="on", log_config=None)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-async def _wait_ready(client: httpx.AsyncClient, server: subprocess.Popen[bytes]) -> None:
-    import httpx
-
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the control plane exited with status {server.returncode}")
-        with contextlib.suppress(httpx.TransportError):
-            if (await client.get("/health/ready")).status_code == 200:
-                return
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"the control plane was not ready within {START_TIMEOUT:.0f} s")
 
 
 async def _enrol(client: httpx.AsyncClient) -> tuple[str, list[str]]:
@@ -217,7 +180,7 @@ def drain(count: int) -> DrainRun:
         command = [
             sys.executable,
             "-c",
-            "import sys; from benchmarks._edge_drain import serve; "
+            "import sys; from benchmarks.api_load import serve; "
             "serve(int(sys.argv[1]), sys.argv[2])",
             str(port),
             str(directory / "plane"),
