@@ -46,6 +46,9 @@ def settings_for(data_dir: Path, **overrides: Any) -> Settings:
         "admin_password": SecretStr(ADMIN_PASSWORD),
         "media_dirs": str(data_dir),
         "camera_deny_networks": TEST_DENY_NETWORKS,
+        # Fixtures are dated (2026-03-01): no sweep by the real clock under a test's feet;
+        # the retention tests sweep explicitly.
+        "retention_sweep": False,
         **GENEROUS_LIMITS,
         **overrides,
     }
@@ -65,6 +68,7 @@ def server_env(**extra: str) -> dict[str, str]:
         "ARGUS_INGEST_EVENTS_PER_S": "1000000",
         "ARGUS_INGEST_EVENTS_BURST": "10000000",
         "ARGUS_CAMERA_DENY_NETWORKS": TEST_DENY_NETWORKS,
+        "ARGUS_RETENTION_SWEEP": "false",
         **extra,
     }
 

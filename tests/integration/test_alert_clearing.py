@@ -31,9 +31,11 @@ class Clock:
 @dataclass
 class Published:
     types: list[str] = field(default_factory=list)
+    payloads: list[dict[str, object]] = field(default_factory=list)
 
     async def __call__(self, subject: str, envelope: Envelope) -> None:
         self.types.append(envelope.type)
+        self.payloads.append(dict(envelope.payload))
 
 
 def node_event(kind: str, at: datetime, node: str = "node-1") -> Envelope:
@@ -79,7 +81,8 @@ async def test_node_online_clears_the_open_node_offline_alert(
     assert online.event_id in step.note
     assert "node.online" in step.note
     assert (await db.alerts.get(other.id)).state == "notified"  # another node: untouched
-    assert published.types[-1] == "alert.updated"
+    assert published.types[-2:] == ["alert.updated", "alert_group.updated"]  # its group closes
+    assert published.payloads[-1]["state"] == "closed"
     clock.now += timedelta(hours=1)
     assert [a.id for a in await alerts.escalate_due()] == [other.id]
     assert (await db.alerts.get(raised.id)).state == "cleared"

@@ -104,8 +104,9 @@ async def test_an_event_raises_one_notified_alert_even_when_redelivered(kit: Kit
     assert alert.severity == "high"
     assert alert.ack_deadline == T0 + timedelta(seconds=60)
     assert {c.name: c.value for c in alert.risk.components}["zone"] == 1.0  # the zone's criticality
-    assert kit.published.types() == ["alert.created"]
+    assert kit.published.types() == ["alert.created", "alert_group.updated"]
     assert kit.published.messages[0][1].payload["state"] == "notified"
+    assert kit.published.messages[1][1].payload["id"] == alert.group_id
     assert all(subject == ALERTS_SUBJECT for subject, _ in kit.published.messages)
     assert await kit.service.on_event(event) == []  # redelivered: nothing new
     assert (await kit.service.list_alerts()).total == 1
@@ -191,7 +192,7 @@ async def test_a_failing_publisher_never_loses_the_alert(kit: Kit) -> None:
     await service.rules.create(ANN, NewRule(name="vault", zone="vault"))
     [alert] = await service.on_event(loitering())
     assert (await kit.db.alerts.get(alert.id)).state == "notified"
-    assert service.publish_failures == 1
+    assert service.publish_failures == 2  # the alert and its group
 
 
 async def test_rule_updates_and_validation(kit: Kit) -> None:
@@ -276,4 +277,5 @@ async def test_a_confirmation_that_conflicts_keeps_neither_incident_nor_link(
     assert stored.incident_id is None
     actions = [r.entry.action for r in await store.audit.records()]
     assert actions == ["rule.create", "alert.acknowledge"]
-    assert published.types() == ["alert.created", "alert.updated"]  # nothing announced
+    # nothing announced for the confirmation
+    assert published.types() == ["alert.created", "alert_group.updated", "alert.updated"]

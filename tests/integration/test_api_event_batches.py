@@ -10,6 +10,7 @@ import pytest
 
 from argus.domain.events import Envelope
 from tests.integration.api_support import STORES, WAIT, api, crossing
+from tests.integration.ingest_support import register_cameras
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -26,6 +27,7 @@ async def test_a_batch_is_stored_once_and_a_retry_reports_duplicates(
 ) -> None:
     first = [crossing("cam-x", second=i) for i in range(3)]
     async with api(kind, tmp_path) as app:
+        await register_cameras(app.plane.database, "cam-x")  # ingest takes registered cameras
         stored = await app.client.post(URL, json=_batch(*first))
         assert stored.status_code == 200, stored.text
         assert stored.json() == {"inserted": [e.event_id for e in first], "duplicates": []}
@@ -47,6 +49,7 @@ async def test_a_batch_is_stored_once_and_a_retry_reports_duplicates(
 async def test_stored_events_are_published_for_live_consumers(tmp_path: Path) -> None:
     sent = [crossing("cam-live", second=i) for i in range(2)]
     async with api("memory", tmp_path) as app:
+        await register_cameras(app.plane.database, "cam-live")
         live = await app.bus.fan_out(app.plane.events_subject)
         async with live:
             response = await app.client.post(URL, json=_batch(*sent, sent[0]))

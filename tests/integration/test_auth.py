@@ -29,6 +29,7 @@ from tests.auth_support import (
     totp_now,
 )
 from tests.integration.api_support import STORES, Api, api, crossing, eventually, open_store
+from tests.integration.ingest_support import register_cameras
 from tests.integration.live_support import LiveClient, live_client, served, token_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -381,6 +382,8 @@ async def test_api_keys_for_edge_nodes(app: Api) -> None:
         envelope = crossing(camera)
         return {"events": [envelope.to_dict()]}
 
+    # Ingest takes events of registered cameras only.
+    await register_cameras(app.plane.database, "cam-a", "cam-b")
     posted = await app.client.post(
         "/api/v1/events", json=batch("cam-a"), headers={"X-API-Key": key}
     )

@@ -220,6 +220,57 @@ TABLE: Mapping[Operation, Access] = {
     ("PUT", "/api/v1/security/policy"): ADMIN_ONLY,
     ("GET", "/api/v1/audit"): ADMIN_ONLY,
     ("GET", "/api/v1/audit/verify"): ADMIN_ONLY,
+    # Retention, legal holds and audit checkpoints: Guard("admin", "admin").
+    ("GET", "/api/v1/retention"): ADMIN_ONLY,
+    ("PUT", "/api/v1/retention"): ADMIN_ONLY,
+    ("POST", "/api/v1/retention/sweep"): ADMIN_ONLY,
+    ("PUT", "/api/v1/incidents/{incident_id}/hold"): ADMIN_ONLY,
+    ("DELETE", "/api/v1/incidents/{incident_id}/hold"): ADMIN_ONLY,
+    ("GET", "/api/v1/audit/checkpoints"): ADMIN_ONLY,
+    # A signed, expiring snapshot link: no credentials (the token is the authorisation).
+    ("GET", "/api/v1/shared/snapshots/{token}"): PUBLIC,
+    # Alert groups and snoozes: Guard("view", "operate"); maintenance: Guard("view", "configure").
+    ("GET", "/api/v1/alert-groups"): VIEW,
+    ("GET", "/api/v1/alert-groups/{group_id}"): VIEW,
+    ("GET", "/api/v1/alert-groups/{group_id}/alerts"): VIEW,
+    ("POST", "/api/v1/alert-groups/{group_id}/acknowledge"): OPERATE,
+    ("POST", "/api/v1/alert-groups/{group_id}/dismiss"): OPERATE,
+    ("GET", "/api/v1/snoozes"): VIEW,
+    ("POST", "/api/v1/snoozes"): OPERATE,
+    ("DELETE", "/api/v1/snoozes/{snooze_id}"): OPERATE,
+    ("GET", "/api/v1/maintenance-windows"): VIEW,
+    ("POST", "/api/v1/maintenance-windows"): CONFIGURE,
+    ("DELETE", "/api/v1/maintenance-windows/{window_id}"): CONFIGURE,
+    # Privacy requests: Guard("admin", "admin").
+    ("POST", "/api/v1/privacy/subjects/{subject_id}/erase"): ADMIN_ONLY,
+    ("POST", "/api/v1/privacy/subjects/{subject_id}/export"): ADMIN_ONLY,
+    ("POST", "/api/v1/privacy/erasures"): ADMIN_ONLY,
+    ("GET", "/api/v1/privacy/requests"): ADMIN_ONLY,
+    # The risk policy and the site: Guard("view", "admin").
+    ("GET", "/api/v1/risk-policy"): VIEW,
+    ("PUT", "/api/v1/risk-policy"): ADMIN_ONLY,
+    ("POST", "/api/v1/risk-policy/preview"): ADMIN_ONLY,
+    ("GET", "/api/v1/site"): VIEW,
+    ("PUT", "/api/v1/site"): ADMIN_ONLY,
+    # Notification channels, routes and the outbox: Guard("configure", "configure"), refused
+    # to camera-scoped callers (a channel carries every camera's alerts).
+    ("GET", "/api/v1/channels"): Access("configure", unscoped=True),
+    ("POST", "/api/v1/channels"): Access("configure", unscoped=True),
+    ("GET", "/api/v1/channels/{channel_id}"): Access("configure", unscoped=True),
+    ("PATCH", "/api/v1/channels/{channel_id}"): Access("configure", unscoped=True),
+    ("DELETE", "/api/v1/channels/{channel_id}"): Access("configure", unscoped=True),
+    ("POST", "/api/v1/channels/{channel_id}/test"): Access("configure", unscoped=True),
+    ("GET", "/api/v1/routes"): Access("configure", unscoped=True),
+    ("POST", "/api/v1/routes"): Access("configure", unscoped=True),
+    ("GET", "/api/v1/routes/{route_id}"): Access("configure", unscoped=True),
+    ("PATCH", "/api/v1/routes/{route_id}"): Access("configure", unscoped=True),
+    ("DELETE", "/api/v1/routes/{route_id}"): Access("configure", unscoped=True),
+    ("GET", "/api/v1/recipient-groups"): Access("configure", unscoped=True),
+    ("PUT", "/api/v1/recipient-groups"): Access("configure", unscoped=True),
+    ("GET", "/api/v1/notifications"): Access("configure", unscoped=True),
+    ("POST", "/api/v1/notifications/{notification_id}/retry"): Access("configure", unscoped=True),
+    # The delivery log of one alert: Guard("view", "operate"), in the alert's camera scope.
+    ("GET", "/api/v1/alerts/{alert_id}/deliveries"): VIEW,
     # Workstations (face subjects, verify clients, capacity, decisions): Guard("admin", "admin").
     ("POST", "/api/v1/workstations/subjects"): ADMIN_ONLY,
     ("GET", "/api/v1/workstations/subjects"): ADMIN_ONLY,
@@ -397,7 +448,9 @@ async def _fill_camera(world: World, camera_id: str) -> dict[str, str]:
         f"/api/v1/incidents/{incident['id']}/evidence", files=_note(camera_id)
     )
     assert evidence["camera_id"] == camera_id
+    group = await world.client.get(f"/api/v1/alerts/{alert_id}", headers=world.admin)
     return {
+        "group_id": group.json()["group_id"],
         "camera_id": camera_id,
         "line_id": line["id"],
         "zone_id": zone["id"],
@@ -419,6 +472,10 @@ async def _build(app: Api) -> World:
         spare_camera="",
         refresh_token=tokens["refresh_token"],
     )
+    # The fixtures are dated 2026-03-01: keep them through the sweep the matrix runs.
+    keep = dict.fromkeys(("events", "alerts", "incidents", "evidence", "heatmap"), 36_500)
+    answer = await world.client.put("/api/v1/retention", headers=world.admin, json=keep)
+    assert answer.status_code == 200, answer.text
     cam_a, cam_b = await _camera(world, "cam-a"), await _camera(world, "cam-b")
     world.spare_camera = await _camera(world, "cam-spare")
     world.a = await _fill_camera(world, cam_a)
@@ -438,6 +495,24 @@ async def _build(app: Api) -> World:
         "client_id": desk["id"],
         "node_id": "node-1",  # never registered: a 404 past authorisation
     }
+    channel = await world.make(
+        "/api/v1/channels",
+        json={"name": "ops", "kind": "webhook", "settings": {"url": "https://93.184.216.34/h"}},
+    )
+    route = await world.make(
+        "/api/v1/routes", json={"name": "ops", "targets": [{"channel_id": channel["id"]}]}
+    )
+    shared.update(
+        {
+            "channel_id": channel["id"],
+            "route_id": route["id"],
+            # Unknown ids and a forged token: a 404 past authorisation.
+            "notification_id": "01J0000000000000000000000N",
+            "snooze_id": "01J0000000000000000000000S",
+            "window_id": "01J0000000000000000000000W",
+            "token": "forged-token-0123456789abcdef",
+        }
+    )
     world.a.update(shared)
     world.b.update(shared)
     edge = await world.make("/api/v1/api-keys", json={"name": "edge", "permissions": ["ingest"]})
@@ -539,6 +614,34 @@ BODIES: Mapping[Operation, Callable[[World], Payload]] = {
         json={"name": "matrix", "subjects": [w.a["subject_id"]]}
     ),
     ("PATCH", "/api/v1/workstations/clients/{client_id}"): _json({"name": "desk-one"}),
+    ("POST", "/api/v1/alert-groups/{group_id}/acknowledge"): _json({}),
+    ("POST", "/api/v1/alert-groups/{group_id}/dismiss"): _json({"note": "not real"}),
+    ("POST", "/api/v1/snoozes"): _json({}),
+    ("POST", "/api/v1/maintenance-windows"): _json({}),
+    ("POST", "/api/v1/privacy/subjects/{subject_id}/erase"): _json({"reason": "matrix"}),
+    ("POST", "/api/v1/privacy/subjects/{subject_id}/export"): _json(
+        {"passphrase": "matrix passphrase"}
+    ),
+    ("POST", "/api/v1/privacy/erasures"): lambda w: Payload(
+        json={
+            "camera_id": w.spare_camera,
+            "since": "2026-01-01T00:00:00Z",
+            "until": "2026-01-02T00:00:00Z",
+            "reason": "matrix",
+        }
+    ),
+    ("PUT", "/api/v1/risk-policy"): _json({}),
+    ("POST", "/api/v1/risk-policy/preview"): _json({}),
+    ("PUT", "/api/v1/site"): _json({}),
+    ("POST", "/api/v1/channels"): _json(
+        {"name": "matrix", "kind": "webhook", "settings": {"url": "https://93.184.216.34/h"}}
+    ),
+    ("PATCH", "/api/v1/channels/{channel_id}"): _json({"enabled": True}),
+    ("POST", "/api/v1/routes"): lambda w: Payload(
+        json={"name": "matrix", "targets": [{"channel_id": w.a["channel_id"], "level": 0}]}
+    ),
+    ("PATCH", "/api/v1/routes/{route_id}"): _json({"enabled": True}),
+    ("PUT", "/api/v1/recipient-groups"): _json({"groups": {}}),
 }
 """A small valid body per operation that takes one (a few invalid on purpose, see above)."""
 
@@ -609,7 +712,24 @@ async def _fresh_client(world: World, _: Who) -> dict[str, str]:
     return {"client_id": (await world.make("/api/v1/workstations/clients", json=body))["id"]}
 
 
+async def _fresh_channel(world: World, _: Who) -> dict[str, str]:
+    body = {
+        "name": _unique("doomed"),
+        "kind": "webhook",
+        "settings": {"url": "https://93.184.216.34/doomed"},
+    }
+    return {"channel_id": (await world.make("/api/v1/channels", json=body))["id"]}
+
+
+async def _fresh_route(world: World, _: Who) -> dict[str, str]:
+    body = {"name": _unique("doomed"), "targets": [{"channel_id": world.a["channel_id"]}]}
+    return {"route_id": (await world.make("/api/v1/routes", json=body))["id"]}
+
+
 VICTIMS: Mapping[Operation, Callable[[World, Who], Awaitable[dict[str, str]]]] = {
+    ("POST", "/api/v1/privacy/subjects/{subject_id}/erase"): _fresh_subject,
+    ("DELETE", "/api/v1/channels/{channel_id}"): _fresh_channel,
+    ("DELETE", "/api/v1/routes/{route_id}"): _fresh_route,
     ("DELETE", "/api/v1/cameras/{camera_id}"): _fresh_camera,
     ("DELETE", "/api/v1/cameras/{camera_id}/lines/{line_id}"): _fresh_line,
     ("DELETE", "/api/v1/cameras/{camera_id}/zones/{zone_id}"): _fresh_zone,
@@ -767,7 +887,7 @@ CAMERA_IN_QUERY = [
         for p in DOCUMENT["paths"][op[1]][op[0].lower()].get("parameters", [])
     )
 ]
-ITEM_IDS = {"alert_id", "incident_id", "event_id", "rule_id", "evidence_id"}
+ITEM_IDS = {"alert_id", "incident_id", "event_id", "rule_id", "evidence_id", "group_id"}
 ITEM_IN_PATH = [
     pytest.param(op, id=f"{op[0]} {op[1]}")
     for op in OPERATIONS

@@ -56,6 +56,7 @@ from argus.services.evidence import EvidenceService
 from argus.services.evidence_capture import EVIDENCE_EVENT, EvidenceCapture
 from tests.auth_support import admin_token, bearer, settings_for
 from tests.integration.api_support import STORES, Api, api, crossing, eventually
+from tests.integration.ingest_support import register_cameras
 from tests.integration.test_repositories_contract import POSTGRES_URL, _drop_schema
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -92,6 +93,7 @@ async def test_a_scoped_key_posting_for_another_camera_is_refused_whole(
     kind: str, tmp_path: Path
 ) -> None:
     async with api(kind, tmp_path) as app:
+        await register_cameras(app.plane.database, "cam-a", "demo")
         key = await _ingest_key(app, "edge-a", ["cam-a"])
         # Its own camera's events hide a forged one of another camera in the same batch.
         mixed = [crossing("cam-a", second=1), crossing("demo", second=2), crossing("cam-a")]
@@ -112,6 +114,7 @@ async def test_a_burst_beyond_the_keys_rate_gets_429_and_nothing_is_dropped(
     # 10 events at once, then one per 1000 s: no refill can happen during the test.
     settings = settings_for(tmp_path, ingest_events_per_s=0.001, ingest_events_burst=10)
     async with api("memory", tmp_path, settings=settings) as app:
+        await register_cameras(app.plane.database, "demo")
         key, other = await _ingest_key(app, "edge-1", None), await _ingest_key(app, "edge-2", None)
         first = [crossing("demo", second=i) for i in range(8)]
         answer = await app.client.post(EVENTS, json=_batch(*first), headers=key)

@@ -32,7 +32,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -55,6 +55,7 @@ from argus.services.alert_rules import NewRule
 from argus.services.alerting import AlertWorker
 from argus.services.alerts import AlertService
 from tests.auth_support import admin_token, bearer, settings_for
+from tests.integration.ingest_support import register_cameras
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -235,7 +236,8 @@ def _crossing(track_id: int) -> Envelope:
         timestamp=float(track_id),
         confidence=0.9,
     )
-    moment = datetime(2026, 3, 1, 12, 0, track_id % 60, tzinfo=UTC)
+    # Recent (not a fixed date): the server's retention sweep keeps events of the past 90 days.
+    moment = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=track_id % 60)
     return Envelope.wrap(event, EventSource("edge-1", "cam-a"), moment)
 
 
@@ -343,6 +345,7 @@ async def test_ingest_over_http_answers_503_with_retry_after_while_the_store_is_
 ) -> None:
     envelopes = [_crossing(n) for n in range(1, 4)]
     batch = {"events": [e.to_dict() for e in envelopes]}
+    await register_cameras(app.database, "cam-a")  # ingest takes registered cameras only
     await app.outage.begin()
     try:
         refused = await app.client.post("/api/v1/events", json=batch)

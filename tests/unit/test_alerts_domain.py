@@ -67,7 +67,7 @@ def test_risk_is_explained_by_its_components() -> None:
     assert parts["confidence"].value == pytest.approx(0.9)
     assert parts["dwell"].value == 1.0  # 120 s = the policy's full dwell
     assert parts["zone"].reason == "zone criticality 1"
-    assert parts["time_of_day"].reason == "daytime"
+    assert parts["time_of_day"].reason == "daytime (12:00 UTC)"
     total = sum(c.weight for c in risk.components)
     assert risk.score == pytest.approx(sum(c.contribution for c in risk.components) / total, 1e-3)
     assert risk.severity == "high"

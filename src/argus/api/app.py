@@ -27,6 +27,7 @@ from argus.api.input_guard import StorableText
 from argus.api.limits import BodyLimit, RateLimitPerIp
 from argus.api.metrics import ApiMetrics, MetricsMiddleware
 from argus.api.routers import (
+    alert_groups,
     alerts,
     analytics,
     audit,
@@ -40,7 +41,12 @@ from argus.api.routers import (
     lines,
     live,
     nodes,
+    notify,
+    policy,
+    privacy,
+    retention,
     rules,
+    shared_links,
     users,
     verify,
     workstations,
@@ -125,6 +131,8 @@ def create_app(settings: Settings, runtime: RuntimeFactory) -> FastAPI:
     # The guard first: a refused caller learns nothing from query validation.
     checked = Depends(single_query_values)
     api.include_router(auth.router, dependencies=[checked])
+    # No guard: the signed token in the path is the credential (PUBLIC_PREFIXES).
+    api.include_router(shared_links.router, dependencies=[checked])
     evidence_guard = Guard("view", "operate")
     guarded = (
         (cameras.router, Guard("view", "configure")),
@@ -134,6 +142,8 @@ def create_app(settings: Settings, runtime: RuntimeFactory) -> FastAPI:
         (events.router, Guard("view", "ingest")),
         (analytics.router, Guard("view", "view")),
         (alerts.router, Guard("view", "operate")),
+        (alert_groups.router, Guard("view", "operate")),
+        (alert_groups.maintenance_router, Guard("view", "configure")),
         (incidents.router, Guard("view", "operate")),
         (evidence.router, evidence_guard),
         (evidence.incident_router, evidence_guard),
@@ -143,6 +153,11 @@ def create_app(settings: Settings, runtime: RuntimeFactory) -> FastAPI:
         (workstations.router, Guard("admin", "admin")),
         (edge.router, Guard("edge", "edge")),
         (nodes.router, Guard("view", "view")),
+        (privacy.router, Guard("admin", "admin")),
+        (policy.router, Guard("view", "admin")),
+        (retention.router, Guard("admin", "admin")),
+        (notify.router, Guard("configure", "configure")),
+        (notify.deliveries_router, Guard("view", "operate")),
     )
     for router, guard in guarded:
         api.include_router(router, dependencies=[Depends(guard), checked])

@@ -35,8 +35,15 @@ from argus.services.evidence_capture import EvidenceCapture
 from argus.services.ingest import EventIngest
 from argus.services.intake import EventIntake
 from argus.services.live import LiveHub
+from argus.services.notifier import Notifier
+from argus.services.notify_config import NotifyConfigService
+from argus.services.notify_dispatch import NotificationDispatcher
+from argus.services.privacy import PrivacyService
 from argus.services.ratelimit import RateLimiter
+from argus.services.retention import RetentionService
+from argus.services.risk_policy import RiskPolicyService
 from argus.services.session_watch import SessionWatch
+from argus.services.snapshot_links import SnapshotLinks
 from argus.services.verify_hub import VerifyHub
 from argus.services.workstations import WorkstationService
 
@@ -85,6 +92,12 @@ class Runtime:
         edge: Registers edge nodes and serves their configuration.
         edge_sync: Stores the sync batches of edge nodes.
         nodes: Edge nodes and their health, as operators see them.
+        retention: The retention policy and sweep, legal holds, audit checkpoints.
+        privacy: Erasure and export requests (face subjects, camera time ranges).
+        risk_policy: The editable risk policy and the site's time zones.
+        notifier: Turns raised and escalated alerts into notification outbox items.
+        dispatcher: Delivers the notification outbox (breaker states, health).
+        snapshot_links: Opens the signed, expiring snapshot links of notifications.
     """
 
     node_id: str
@@ -111,6 +124,13 @@ class Runtime:
     edge: EdgeRegistry
     edge_sync: EdgeSyncIntake
     nodes: NodeService
+    retention: RetentionService
+    privacy: PrivacyService
+    risk_policy: RiskPolicyService
+    notifier: Notifier
+    notify_config: NotifyConfigService
+    dispatcher: NotificationDispatcher
+    snapshot_links: SnapshotLinks
 
 
 RuntimeFactory = Callable[[ApiMetrics], AbstractAsyncContextManager[Runtime]]

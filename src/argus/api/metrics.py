@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from argus.api.metrics_edge import NodeCollector, NodeView
 from argus.domain.alerts import Alert
+from argus.domain.notify import Channel, DeliveryAttempt
 from argus.ports.pipelines import INFERENCE_BUCKETS, CameraStatus, PipelineSupervisor
 
 __all__ = ["ApiMetrics", "MetricsMiddleware"]
@@ -146,6 +147,19 @@ class ApiMetrics:
             buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
             registry=self.registry,
         )
+        self.notification_attempts = Counter(
+            "argus_notification_attempts",
+            "Notification delivery attempts, by channel kind and result",
+            ["kind", "result"],
+            registry=self.registry,
+        )
+        self.notification_latency = Histogram(
+            "argus_notification_attempt_seconds",
+            "Time one delivery attempt took (SMTP, webhook or MQTT round trip)",
+            ["kind"],
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+            registry=self.registry,
+        )
         self.registry.register(_PipelineCollector(self))
         self.registry.register(NodeCollector(lambda: self.nodes))
 
@@ -154,6 +168,11 @@ class ApiMetrics:
         self.alerts_raised.labels(alert.severity).inc()
         latency = (alert.created_at - alert.event_time).total_seconds()
         self.alert_latency.observe(max(0.0, latency))
+
+    def notification_attempt(self, attempt: DeliveryAttempt, channel: Channel) -> None:
+        """Count a delivery attempt and observe how long it took."""
+        self.notification_attempts.labels(channel.kind, "ok" if attempt.ok else "failed").inc()
+        self.notification_latency.labels(channel.kind).observe(attempt.latency_ms / 1000)
 
     def render(self, cameras: frozenset[str] | None = None) -> tuple[bytes, str]:
         """The exposition text and its content type.

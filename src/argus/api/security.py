@@ -41,6 +41,7 @@ from argus.services.writes import record
 
 __all__ = [
     "PUBLIC_PATHS",
+    "PUBLIC_PREFIXES",
     "Account",
     "AccountHolder",
     "AuthenticateFirst",
@@ -226,6 +227,8 @@ class Guard:
 
 PUBLIC_PATHS = frozenset({"/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout"})
 """The API routes that take no credentials (signing in and out)."""
+PUBLIC_PREFIXES = ("/api/v1/shared/snapshots/",)
+"""API routes whose signed path is their credential (snapshot links in notifications)."""
 
 
 class AuthenticateFirst:
@@ -251,6 +254,7 @@ class AuthenticateFirst:
             scope["type"] != "http"
             or not path.startswith("/api/v1/")
             or path in PUBLIC_PATHS
+            or path.startswith(PUBLIC_PREFIXES)
             or not isinstance(runtime, Runtime)
             or not isinstance(state, dict)
         ):

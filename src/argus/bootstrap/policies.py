@@ -7,10 +7,17 @@ the data directory.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
 from argus.bootstrap.adapters import installation_secret
 from argus.config import Settings
 from argus.domain.alerts import EscalationPolicy, RiskPolicy, Severity
 from argus.domain.capacity import CapacityLimits
+from argus.domain.errors import ValidationError
+from argus.domain.site import Site, valid_timezone
 from argus.domain.verification import VerificationPolicy
 from argus.ports.evidence import BundleSigner, EvidenceKeyring
 from argus.services.verify_hub import HubConfig
@@ -20,7 +27,9 @@ __all__ = [
     "evidence_keyring",
     "evidence_signer",
     "hub_config",
+    "local_timezone",
     "risk_policy",
+    "site_defaults",
 ]
 
 
@@ -39,12 +48,53 @@ def escalation_policy(settings: Settings) -> EscalationPolicy:
 
 
 def risk_policy(settings: Settings) -> RiskPolicy:
-    """The risk weights, with the night hours and time zone of the settings."""
+    """The default risk policy: night hours of the settings, judged in the site's zone.
+
+    The policy stored with ``PUT /api/v1/risk-policy`` (``RiskPolicyService``)
+    starts from this one and wins over it.
+    """
     return RiskPolicy(
         night_start=settings.risk_night_start,
         night_end=settings.risk_night_end,
         timezone=settings.risk_timezone,
+        site_timezone=site_defaults(settings).timezone,
     )
+
+
+def site_defaults(settings: Settings) -> Site:
+    """The site before one is stored: ``ARGUS_SITE_TIMEZONE``, else this machine's zone."""
+    return Site(settings.site_timezone or local_timezone())
+
+
+def local_timezone(
+    environ: Mapping[str, str] | None = None,
+    *,
+    timezone_file: Path = Path("/etc/timezone"),
+    localtime: Path = Path("/etc/localtime"),
+) -> str:
+    """This machine's IANA time zone name: ``TZ``, ``/etc/timezone``, the ``/etc/localtime`` link.
+
+    Each source is used only if it names a zone ``zoneinfo`` knows; UTC when
+    none does (a container without time zone configuration).
+    """
+    env = os.environ if environ is None else environ
+    candidates: list[str] = []
+    if env.get("TZ"):
+        candidates.append(env["TZ"].removeprefix(":"))
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        candidates.append(timezone_file.read_text(encoding="utf-8").strip())
+    try:
+        target = str(localtime.resolve(strict=True)) if localtime.is_symlink() else ""
+    except OSError:
+        target = ""
+    if "zoneinfo/" in target:
+        candidates.append(target.rsplit("zoneinfo/", 1)[1].removeprefix("posix/"))
+    for name in candidates:
+        try:
+            return valid_timezone(name, "local time zone")
+        except ValidationError:
+            continue
+    return "UTC"
 
 
 def hub_config(settings: Settings) -> HubConfig:

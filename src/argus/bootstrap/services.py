@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from argus.adapters.crypto.seal import open_sealed
+from argus.adapters.notify.destinations import DestinationPolicy
 from argus.adapters.render.heatmap import heatmap_png
 from argus.adapters.video._imaging import encode_jpeg
 from argus.api.deps import Runtime
@@ -29,9 +31,13 @@ from argus.bootstrap.models import (
     image_decoder,
     verification_models,
 )
-from argus.bootstrap.policies import escalation_policy, hub_config, risk_policy
+from argus.bootstrap.mqtt import build_mqtt_bridge
+from argus.bootstrap.notify import NotifyDelivery, build_notify_delivery
+from argus.bootstrap.policies import escalation_policy, hub_config, risk_policy, site_defaults
+from argus.bootstrap.retention import build_retention
 from argus.bootstrap.sources import probe_opener, source_policy
 from argus.config import Settings
+from argus.domain.cameras import utc_now
 from argus.domain.node_events import HealthLimits
 from argus.ports.workstations import CapacityStore
 from argus.services.alerting import AlertWorker
@@ -48,9 +54,14 @@ from argus.services.ingest import EventIngest
 from argus.services.intake import EventIntake
 from argus.services.live import LiveHub
 from argus.services.local_health import LocalCameraWatch
+from argus.services.mqtt_bridge import MqttBridge
 from argus.services.node_watch import NodeWatch
+from argus.services.notifier import Notifier
+from argus.services.notify_config import NotifyConfigService
+from argus.services.privacy import PrivacyService
 from argus.services.ratelimit import RateLimiter
-from argus.services.retention import EvidenceRetention
+from argus.services.retention import RetentionSweeper
+from argus.services.risk_policy import RiskPolicyService
 from argus.services.session_watch import SessionWatch
 from argus.services.verify_decisions import DecisionRecorder
 from argus.services.verify_hub import VerifyHub
@@ -70,22 +81,27 @@ class ControlPlane:
         settings: What they were built from.
         adapters: The open adapters they run on.
         runtime: What the API is handed.
-        retention: The evidence retention sweep (no handler calls it).
+        retention: The retention sweep of every kind of data (``POST /retention/sweep`` too).
         watch: The edge node offline watch and health retention sweep.
         local_health: Camera health events of the embedded worker's cameras.
+        mqtt: The MQTT state bridge (``ARGUS_MQTT_URL``), ``None`` when it is not set.
+        notify: Notification delivery (the outbox dispatcher and its senders).
     """
 
     settings: Settings
     adapters: Adapters
     runtime: Runtime
-    retention: EvidenceRetention
+    retention: RetentionSweeper
     watch: NodeWatch
     local_health: LocalCameraWatch
+    mqtt: MqttBridge | None = None
+    notify: NotifyDelivery | None = None
 
     def steps(self) -> tuple[Step, ...]:
         """Its parts in the order they start (they stop in reverse)."""
         run, settings = self.runtime, self.settings
         demo = (Step("demo camera", start=self._register_demo),) if settings.demo else ()
+        mqtt = () if self.mqtt is None else (Step("mqtt bridge", self.mqtt.start, self.mqtt.stop),)
         return (
             Step("camera metrics", start=self._bind_metrics, stop=self._unbind_metrics),
             Step("first admin", start=partial(create_first_admin, run.auth, settings)),
@@ -93,11 +109,22 @@ class ControlPlane:
             *demo,
             Step("cameras", start=self._resume_cameras),
             Step("event ingest", start=run.ingest.start, stop=run.ingest.stop),
+            *(
+                ()
+                if self.notify is None
+                else (Step("notify dispatch", start=self.notify.start, stop=self.notify.stop),)
+            ),
+            Step("notifier", start=run.notifier.start, stop=run.notifier.stop),
             Step("alerting", start=run.alerting.start, stop=run.alerting.stop),
             Step("live hub", start=run.live.start, stop=run.live.stop),
+            *mqtt,
             Step("session watch", start=run.sessions.start, stop=run.sessions.stop),
             Step("evidence capture", start=run.capture.start, stop=run.capture.stop),
-            Step("evidence retention", start=self.retention.start, stop=self.retention.stop),
+            *(
+                (Step("retention sweep", start=self.retention.start, stop=self.retention.stop),)
+                if settings.retention_sweep
+                else ()
+            ),
             Step("edge node watch", start=self.watch.start, stop=self.watch.stop),
             Step(
                 "local camera health",
@@ -183,7 +210,7 @@ def _edge(settings: Settings, adapters: Adapters, evidence: EvidenceService) -> 
         bus,
         subject,
         interval_s=settings.edge_health_interval_s,
-        retention_days=settings.node_health_retention_days,
+        retention_days=None,  # the retention sweep purges health by the editable policy
     )
     limits = HealthLimits(
         disk_low_bytes=settings.edge_disk_low_bytes,
@@ -194,7 +221,14 @@ def _edge(settings: Settings, adapters: Adapters, evidence: EvidenceService) -> 
         max_clock_skew_s=settings.edge_max_clock_skew_s,
     )
     sync = EdgeSyncIntake(
-        database, bus, subject, registry, intake, limits=limits, on_report=watch.observe
+        database,
+        bus,
+        subject,
+        registry,
+        intake,
+        limits=limits,
+        on_report=watch.observe,
+        payload_max_bytes=settings.event_payload_max_bytes,
     )
     local_health = LocalCameraWatch(
         database,
@@ -234,16 +268,22 @@ def build_control_plane(
         on_duplicate=metrics.event_duplicates.inc,
     )
     metrics.ingest_depth.set_function(lambda: ingest.depth)
+    risk_policies = RiskPolicyService(
+        database, defaults=risk_policy(settings), site_default=site_defaults(settings)
+    )
     alerts = AlertService(
         database,
         bus.publish,
         node_id=adapters.node_id,
         escalation=escalation_policy(settings),
-        risk=risk_policy(settings),
+        risk_source=risk_policies.current,
+        group_window=timedelta(seconds=settings.alert_group_window_s),
     )
     sessions = SessionWatch(bus, adapters.node_id)
     workstations, verify = _workstations(settings, adapters, evidence, capacity)
     edge = _edge(settings, adapters, evidence)
+    retention = build_retention(settings, database, evidence)
+    delivery = build_notify_delivery(settings, adapters, evidence, metrics.notification_attempt)
     runtime = Runtime(
         node_id=adapters.node_id,
         database=database,
@@ -261,6 +301,8 @@ def build_control_plane(
             database.events,
             bus,
             subject,
+            cameras=database.cameras,
+            payload_max_bytes=settings.event_payload_max_bytes,
             limit=RateLimiter(
                 settings.ingest_events_per_s,
                 settings.ingest_events_burst,
@@ -314,6 +356,32 @@ def build_control_plane(
         edge=edge.registry,
         edge_sync=edge.sync,
         nodes=edge.nodes,
+        privacy=PrivacyService(database, evidence, workstations),
+        risk_policy=risk_policies,
+        notifier=Notifier(
+            database,
+            bus,
+            node_id=adapters.node_id,
+            base_url=settings.public_url,
+            site=risk_policies.site,
+            on_enqueued=delivery.dispatcher.wake,
+        ),
+        retention=retention,
+        notify_config=NotifyConfigService(
+            database,
+            utc_now,
+            check_destination=DestinationPolicy.of(settings.notify_allowed_networks).check_channel,
+        ),
+        dispatcher=delivery.dispatcher,
+        snapshot_links=delivery.links,
     )
-    retention = EvidenceRetention(evidence.purge_expired, settings.evidence_retention_days)
-    return ControlPlane(settings, adapters, runtime, retention, edge.watch, edge.local_health)
+    return ControlPlane(
+        settings,
+        adapters,
+        runtime,
+        retention.sweeper,
+        edge.watch,
+        edge.local_health,
+        build_mqtt_bridge(settings, adapters),
+        delivery,
+    )

@@ -71,30 +71,49 @@ class AlertingSettings(BaseSettings):
     escalation_tick_s: float = Field(
         default=1.0, gt=0, le=60, description="Seconds between sweeps for overdue alerts."
     )
+    alert_group_window_s: float = Field(
+        default=600.0,
+        ge=0,
+        le=86_400,
+        description="Seconds within which alerts of one rule, camera and line or zone join one "
+        "alert group (ARGUS_ALERT_GROUP_WINDOW_S): repeats are counted on the group and do not "
+        "notify or escalate again unless their severity rises. 0 turns grouping off.",
+    )
     risk_night_start: int = Field(
         default=22,
         ge=0,
         le=23,
-        description="Hour (0-23, in risk_timezone) the night starts (ARGUS_RISK_NIGHT_START): "
-        "an alert raised at night gets the full time-of-day risk. Equal start and end hours "
-        "mean no night hours.",
+        description="Default hour (0-23, local time of the camera) the night starts "
+        "(ARGUS_RISK_NIGHT_START): an alert raised at night gets the full time-of-day risk. "
+        "Equal start and end hours mean no night hours. The risk policy stored with "
+        "PUT /api/v1/risk-policy wins over it.",
     )
     risk_night_end: int = Field(
         default=6,
         ge=0,
         le=23,
-        description="Hour (0-23, in risk_timezone) the night ends (ARGUS_RISK_NIGHT_END).",
+        description="Default hour (0-23, local time) the night ends (ARGUS_RISK_NIGHT_END).",
     )
-    risk_timezone: str = Field(
-        default="UTC",
-        description="IANA time zone of the night hours (ARGUS_RISK_TIMEZONE), e.g. Europe/Berlin.",
+    risk_timezone: str | None = Field(
+        default=None,
+        description="One IANA time zone for the night hours of every camera "
+        "(ARGUS_RISK_TIMEZONE), e.g. Europe/Berlin; unset: each camera's zone, else the "
+        "site's (ARGUS_SITE_TIMEZONE).",
+    )
+    site_timezone: str | None = Field(
+        default=None,
+        description="IANA time zone of the site (ARGUS_SITE_TIMEZONE): local time of night "
+        "hours, schedules and quiet hours; unset: this machine's zone (TZ, /etc/timezone, "
+        "/etc/localtime), UTC when it cannot be told. PUT /api/v1/site wins over it.",
     )
 
-    @field_validator("risk_timezone")
+    @field_validator("risk_timezone", "site_timezone")
     @classmethod
-    def _known_timezone(cls, value: str) -> str:
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
         return value

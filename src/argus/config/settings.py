@@ -8,8 +8,12 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from argus.config.alerting import AlertingSettings
+from argus.config.ingest import IngestSettings
+from argus.config.mqtt import MqttSettings
 from argus.config.nodes import NodeSettings
+from argus.config.notify import NotifySettings
 from argus.config.placeholders import is_placeholder
+from argus.config.retention import RetentionSettings
 from argus.config.runtime import RuntimeSettings
 from argus.config.security import SecuritySettings
 from argus.config.sources import SourceSettings, check_networks
@@ -22,6 +26,10 @@ __all__ = ["Settings"]
 # so that the fields keep their documented order (runtime, sources, security, alerting,
 # workstation, nodes, then the ones below).
 class Settings(
+    RetentionSettings,
+    MqttSettings,
+    NotifySettings,
+    IngestSettings,
     NodeSettings,
     WorkstationSettings,
     AlertingSettings,

@@ -10,6 +10,14 @@ source (``camera.online`` clears ``camera.offline``). ``GET /api/v1/event-types`
 serves it.
 
 Node-level events carry ``EventSource(node_id, camera_id=f"node:{node_id}")``.
+
+Each type states its payload's schema (``argus.domain.payload_schema``), and
+``check_event`` is what ingest runs on every posted event: a payload within
+the size limit, of a catalogue type and matching its schema. Types outside
+the catalogue are refused, except under ``custom.`` (``custom.door_opened``):
+a site's own producers may post those with any JSON object as payload (size
+limited). They are stored and listed, but no rule can name them, so they never
+raise an alert.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from typing import Literal, get_args
 from argus.domain.errors import ValidationError
 from argus.domain.event_payloads import (
     Crowding,
+    HeatmapMinute,
     LineCrossed,
     Loitering,
     Running,
@@ -30,12 +39,16 @@ from argus.domain.event_payloads import (
     ZoneExited,
 )
 from argus.domain.heatmap_stats import HEATMAP_TYPE
+from argus.domain.payload_schema import PayloadField, PayloadSchema, check_payload_size, schema_of
+from argus.domain.tamper import TAMPER_KINDS
 
 __all__ = [
+    "CUSTOM_PREFIX",
     "EVENT_TYPES",
     "ORIGINS",
     "EventOrigin",
     "EventType",
+    "check_event",
     "check_event_types",
     "clearing_types",
 ]
@@ -43,6 +56,9 @@ __all__ = [
 EventOrigin = Literal["pipeline", "node", "health"]
 """Who emits it: a camera pipeline, the node itself (tamper), or the health watch."""
 ORIGINS: tuple[EventOrigin, ...] = get_args(EventOrigin)
+
+CUSTOM_PREFIX = "custom."
+"""Types under this prefix are a site's own: any JSON object payload, no rule matches them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +70,15 @@ class EventType:
         description: What it means, for operators.
         origin: Who emits it.
         clears: The type whose open alerts this one clears, if any.
+        payload: The schema its payload must match (``None``: not checked, for the
+            types only the control plane makes).
     """
 
     name: str
     description: str
     origin: EventOrigin
     clears: str | None = None
+    payload: PayloadSchema | None = None
 
     def to_dict(self) -> dict[str, object]:
         """Return the JSON-ready form."""
@@ -68,22 +87,64 @@ class EventType:
             "description": self.description,
             "origin": self.origin,
             "clears": self.clears,
+            "payload": None if self.payload is None else self.payload.to_dict(),
         }
 
 
+_TAMPER = PayloadSchema(
+    (
+        PayloadField("kind", "choice", choices=TAMPER_KINDS),
+        PayloadField("score", "float", minimum=0.0, maximum=1.0),
+        PayloadField("state", "choice", choices=("raised", "cleared")),
+    )
+)
+
 _TYPES = (
-    EventType(LineCrossed.type, "An object crossed a counting line.", "pipeline"),
     EventType(
-        WrongWay.type, "An object crossed a line against its expected direction.", "pipeline"
+        LineCrossed.type,
+        "An object crossed a counting line.",
+        "pipeline",
+        payload=schema_of(LineCrossed),
     ),
-    EventType(ZoneEntered.type, "An object entered a zone.", "pipeline"),
-    EventType(ZoneExited.type, "An object left a zone (with its dwell time).", "pipeline"),
     EventType(
-        Loitering.type, "An object stayed in a zone longer than its loiter time.", "pipeline"
+        WrongWay.type,
+        "An object crossed a line against its expected direction.",
+        "pipeline",
+        payload=schema_of(WrongWay),
     ),
-    EventType(Crowding.type, "A zone's occupancy reached its crowd threshold.", "pipeline"),
-    EventType(Running.type, "A tracked person moved at running speed.", "pipeline"),
-    EventType(HEATMAP_TYPE, "A camera's per-minute occupancy heatmap (a summary).", "pipeline"),
+    EventType(
+        ZoneEntered.type, "An object entered a zone.", "pipeline", payload=schema_of(ZoneEntered)
+    ),
+    EventType(
+        ZoneExited.type,
+        "An object left a zone (with its dwell time).",
+        "pipeline",
+        payload=schema_of(ZoneExited),
+    ),
+    EventType(
+        Loitering.type,
+        "An object stayed in a zone longer than its loiter time.",
+        "pipeline",
+        payload=schema_of(Loitering),
+    ),
+    EventType(
+        Crowding.type,
+        "A zone's occupancy reached its crowd threshold.",
+        "pipeline",
+        payload=schema_of(Crowding),
+    ),
+    EventType(
+        Running.type,
+        "A tracked person moved at running speed.",
+        "pipeline",
+        payload=schema_of(Running),
+    ),
+    EventType(
+        HEATMAP_TYPE,
+        "A camera's per-minute occupancy heatmap (a summary).",
+        "pipeline",
+        payload=schema_of(HeatmapMinute),
+    ),
     EventType(
         "camera.offline", "A camera's stream was lost or stopped delivering frames.", "health"
     ),
@@ -100,12 +161,14 @@ _TYPES = (
         "A camera was covered, defocused, moved, frozen or shows black, white or noise "
         "frames (payload: kind, score, state).",
         "node",
+        payload=_TAMPER,
     ),
     EventType(
         "camera.tamper_cleared",
         "A tampered camera's view returned to its baseline.",
         "node",
         clears="camera.tamper",
+        payload=_TAMPER,
     ),
     EventType("node.offline", "An edge node sent no health report for three intervals.", "health"),
     EventType(
@@ -155,3 +218,34 @@ def check_event_types(names: Iterable[str]) -> tuple[str, ...]:
             f"unknown event types {unknown}; known types are {sorted(EVENT_TYPES)}"
         )
     return checked
+
+
+def check_event(
+    type_name: str, payload: Mapping[str, object], *, max_bytes: int, where: str = "payload"
+) -> None:
+    """Check a posted event's payload: its size, its type, and its type's schema.
+
+    Args:
+        type_name: The event's type.
+        payload: Its payload.
+        max_bytes: The most bytes of compact JSON a payload may take.
+        where: How messages name the payload (``events[3].payload``).
+
+    Raises:
+        ValidationError: The payload is too large, the type is neither in the
+            catalogue nor under ``custom.``, or the payload breaks the schema;
+            the message says which and how.
+    """
+    known = EVENT_TYPES.get(type_name)
+    if known is None:
+        if type_name.startswith(CUSTOM_PREFIX) and len(type_name) > len(CUSTOM_PREFIX):
+            check_payload_size(payload, max_bytes, where)
+            return
+        raise ValidationError(
+            f"unknown event type {type_name!r}: the catalogue (GET /api/v1/event-types) "
+            f"holds {sorted(EVENT_TYPES)}; a site's own types go under {CUSTOM_PREFIX!r} "
+            f"(e.g. {CUSTOM_PREFIX}door_opened)"
+        )
+    if known.payload is not None:
+        known.payload.check(payload, where)
+    check_payload_size(payload, max_bytes, where)

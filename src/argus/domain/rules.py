@@ -27,6 +27,7 @@ from argus.domain.events import Envelope
 from argus.domain.schedule import Schedule
 
 __all__ = [
+    "BoundSeverity",
     "CooldownScope",
     "Match",
     "Rule",
@@ -38,6 +39,9 @@ __all__ = [
 ]
 
 CooldownScope = Literal["track", "camera"]
+BoundSeverity = Literal["low", "medium", "high"]
+"""A severity bound of a rule (``domain.alerts.Severity``; not imported: alerts import rules)."""
+_BOUND_ORDER: tuple[BoundSeverity, ...] = ("low", "medium", "high")
 _MAX_WINDOW = 7 * 24 * 3600.0
 _MAX_COOLDOWN = 7 * 24 * 3600.0
 _MAX_WINDOW_EVENTS = 10_000
@@ -90,6 +94,8 @@ class Rule:
         weight: The rule's share of the risk score, in [0, 1].
         enabled: Disabled rules never fire.
         description: Free text for operators.
+        severity_floor: Its alerts are at least this severe (the risk policy applies it).
+        severity_ceiling: Its alerts are at most this severe.
         created_at: When it was stored (UTC).
         updated_at: When it was last changed (UTC).
     """
@@ -115,6 +121,8 @@ class Rule:
     weight: float = 0.5
     enabled: bool = True
     description: str = ""
+    severity_floor: BoundSeverity | None = None
+    severity_ceiling: BoundSeverity | None = None
 
     def __post_init__(self) -> None:
         text(self.id, "id", 64)
@@ -173,6 +181,12 @@ class Rule:
             raise ValidationError("enabled must be a bool")
         if self.schedule is not None and not isinstance(self.schedule, Schedule):
             raise ValidationError("schedule must be a Schedule")
+        for key in ("severity_floor", "severity_ceiling"):
+            if getattr(self, key) not in (None, *_BOUND_ORDER):
+                raise ValidationError(f"{key} must be one of {_BOUND_ORDER} or null")
+        floor, ceiling = self.severity_floor, self.severity_ceiling
+        if floor and ceiling and _BOUND_ORDER.index(floor) > _BOUND_ORDER.index(ceiling):
+            raise ValidationError("severity_floor must not be above severity_ceiling")
 
     def to_dict(self) -> dict[str, object]:
         """The JSON-ready form (stores and the API)."""
@@ -197,6 +211,8 @@ class Rule:
             "cooldown_seconds": self.cooldown_seconds,
             "cooldown_scope": self.cooldown_scope,
             "weight": self.weight,
+            "severity_floor": self.severity_floor,
+            "severity_ceiling": self.severity_ceiling,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
         }

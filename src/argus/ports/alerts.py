@@ -43,6 +43,7 @@ class AlertFilter:
         since: Created at or after this time (timezone-aware).
         until: Created strictly before this time (timezone-aware).
         camera_ids: Alerts of any of these cameras (a caller's camera scope).
+        group_id: Alerts of this alert group.
     """
 
     camera_id: str | None = None
@@ -52,6 +53,7 @@ class AlertFilter:
     since: datetime | None = None
     until: datetime | None = None
     camera_ids: tuple[str, ...] | None = None
+    group_id: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("since", "until"):
@@ -121,9 +123,22 @@ class AlertRepository(Protocol):
         ...
 
     async def list(
-        self, where: AlertFilter | None = None, *, limit: int = 100, offset: int = 0
+        self,
+        where: AlertFilter | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        cursor: str | None = None,
     ) -> Page[Alert]:
-        """Matching alerts, newest first (by ``created_at``, then id descending)."""
+        """Matching alerts, newest first (by ``created_at``, then id descending).
+
+        Pages by ``offset`` or by ``cursor`` (the ``next_cursor`` of the page
+        before; then ``offset`` must be 0). ``next_cursor`` is set whenever more
+        alerts follow the page, ``total`` counts every match.
+
+        Raises:
+            ValidationError: A malformed cursor, or a cursor with an offset.
+        """
         ...
 
     async def update(self, alert: Alert) -> None:

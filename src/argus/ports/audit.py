@@ -4,6 +4,10 @@ The conventions of ``argus.ports.repositories`` hold: every method is one
 transaction, a failing database raises ``StorageError``, bad arguments
 ``ValidationError``, and offset lists report ``total``. Records come back
 exactly as ``append`` returned them (``details`` as plain JSON, ``at`` in UTC).
+
+Retention prunes the oldest records (``prune_before``): a prefix of the chain,
+replaced by a signed ``AuditCheckpoint`` stored in the same transaction, from
+which ``verify`` then starts.
 """
 
 from __future__ import annotations
@@ -14,11 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from argus.domain.audit import AuditEntry, AuditOutcome, AuditRecord, ChainReport
+from argus.domain.audit import (
+    AuditCheckpoint,
+    AuditEntry,
+    AuditOutcome,
+    AuditRecord,
+    ChainReport,
+)
 from argus.domain.errors import ValidationError
 from argus.ports.paging import Page, check_page
 
-__all__ = ["AuditFilter", "AuditLog", "check_records_args"]
+__all__ = ["AuditFilter", "AuditLog", "check_prune_args", "check_records_args"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +70,27 @@ def check_records_args(after_seq: int, limit: int) -> None:
         raise ValidationError(f"after_seq must be >= 0, got {after_seq}")
 
 
+def check_prune_args(cutoff: datetime, limit: int, at: datetime) -> None:
+    """Validate the arguments of ``AuditLog.prune_before``.
+
+    Raises:
+        ValidationError: A naive time, or ``limit`` below 1.
+    """
+    for name, moment in (("cutoff", cutoff), ("at", at)):
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValidationError(f"{name} must be timezone-aware")
+    if limit < 1:
+        raise ValidationError(f"limit must be >= 1, got {limit}")
+
+
 @runtime_checkable
 class AuditLog(Protocol):
     """An append-only, hash-chained log of security-relevant actions.
 
     ``append`` is safe under concurrency, across processes sharing one store:
     records get consecutive ``seq`` numbers and each chains to the one before.
-    There is no update or delete.
+    There is no update or delete; only retention removes the oldest records,
+    behind a signed checkpoint (``prune_before``).
     """
 
     async def append(self, entry: AuditEntry) -> AuditRecord:
@@ -114,8 +138,30 @@ class AuditLog(Protocol):
         """Every record in ``seq`` order, read ``batch`` at a time (for verification)."""
         ...
 
+    async def prune_before(self, cutoff: datetime, *, limit: int, at: datetime) -> int:
+        """Remove the oldest records older than ``cutoff``, at most ``limit``, behind a checkpoint.
+
+        Only a prefix of the chain goes: pruning stops at the first record at or
+        after ``cutoff``, and the newest record always stays (it is the head the
+        next append chains to). The checkpoint of the last removed record, signed
+        with the chain key and dated ``at``, is stored in the same transaction.
+
+        Returns:
+            How many records were removed (0: nothing was, and no checkpoint written).
+
+        Raises:
+            ValidationError: ``cutoff`` or ``at`` is naive, or ``limit`` is below 1.
+        """
+        ...
+
+    async def checkpoints(self, *, limit: int = 100) -> builtins.list[AuditCheckpoint]:
+        """The checkpoints of past prunes, newest first (the first is where verification starts)."""
+        ...
+
     async def verify(self, *, expected_head: tuple[int, str] | None = None) -> ChainReport:
         """Stream every record through ``verify_chain`` under the log's own chain key.
+
+        Verification starts at the newest checkpoint, if records were pruned.
 
         Raises:
             ValidationError: ``expected_head`` is malformed.

@@ -33,6 +33,7 @@ from argus.domain.events import Envelope
 from argus.ports.paging import Page
 
 if TYPE_CHECKING:
+    from argus.ports.alert_groups import AlertGroupRepository, SuppressionRepository
     from argus.ports.alerts import AlertRepository, IncidentRepository, RuleRepository
     from argus.ports.audit import AuditLog
     from argus.ports.evidence import EvidenceRepository
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
         UserRepository,
     )
     from argus.ports.nodes import NodeRepository
+    from argus.ports.notify import NotifyStore
+    from argus.ports.privacy import ErasureStore
+    from argus.ports.retention import RetentionStore
     from argus.ports.unit_of_work import UnitOfWork
     from argus.ports.workstations import (
         CapacityStore,
@@ -292,6 +296,16 @@ class Database(Protocol):
         ...
 
     @property
+    def alert_groups(self) -> AlertGroupRepository:
+        """Alert groups (``argus.ports.alert_groups``)."""
+        ...
+
+    @property
+    def suppressions(self) -> SuppressionRepository:
+        """Snoozes and maintenance windows (``argus.ports.alert_groups``)."""
+        ...
+
+    @property
     def audit(self) -> AuditLog:
         """The hash-chained audit trail."""
         ...
@@ -344,6 +358,21 @@ class Database(Protocol):
     @property
     def nodes(self) -> NodeRepository:
         """Edge nodes, their health reports and evidence links (``argus.ports.nodes``)."""
+        ...
+
+    @property
+    def privacy(self) -> ErasureStore:
+        """Deletions of events and decisions for privacy requests (``argus.ports.privacy``)."""
+        ...
+
+    @property
+    def notify(self) -> NotifyStore:
+        """Notification channels, routes and the durable outbox (``argus.ports.notify``)."""
+        ...
+
+    @property
+    def retention(self) -> RetentionStore:
+        """Batched deletes of data past its retention (``argus.ports.retention``)."""
         ...
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from argus.ports.alert_groups import AlertGroupRepository, SuppressionRepository
     from argus.ports.alerts import AlertRepository, IncidentRepository, RuleRepository
     from argus.ports.audit import AuditLog
     from argus.ports.identity import (
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
         SettingsStore,
         UserRepository,
     )
+    from argus.ports.notify import NotifyStore
     from argus.ports.repositories import CameraRepository, LineRepository, ZoneRepository
     from argus.ports.workstations import SubjectRepository, VerifyClientRepository
 
@@ -70,6 +72,16 @@ class UnitOfWork(Protocol):
         ...
 
     @property
+    def alert_groups(self) -> AlertGroupRepository:
+        """Alert groups."""
+        ...
+
+    @property
+    def suppressions(self) -> SuppressionRepository:
+        """Snoozes and maintenance windows."""
+        ...
+
+    @property
     def audit(self) -> AuditLog:
         """The audit trail: a record appended here commits with the unit's writes."""
         ...
@@ -102,4 +114,9 @@ class UnitOfWork(Protocol):
     @property
     def settings(self) -> SettingsStore:
         """Installation-wide settings (the security policy)."""
+        ...
+
+    @property
+    def notify(self) -> NotifyStore:
+        """Notification channels, routes and the outbox."""
         ...

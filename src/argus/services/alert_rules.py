@@ -20,7 +20,7 @@ from typing import Literal
 from argus.domain.actor import Actor
 from argus.domain.cameras import new_id
 from argus.domain.events import Envelope
-from argus.domain.rules import CooldownScope, Match, Rule, RuleEngine, Schedule
+from argus.domain.rules import BoundSeverity, CooldownScope, Match, Rule, RuleEngine, Schedule
 from argus.ports.paging import MAX_PAGE, Page, all_pages
 from argus.ports.repositories import Database
 from argus.services.writes import UNSET, Unset, record, require_camera, require_visible, set_fields
@@ -52,6 +52,8 @@ class NewRule:
     cooldown_seconds: float = 0.0
     cooldown_scope: CooldownScope = "track"
     weight: float = 0.5
+    severity_floor: BoundSeverity | None = None
+    severity_ceiling: BoundSeverity | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,8 @@ class RuleChanges:
     cooldown_seconds: float | Unset = UNSET
     cooldown_scope: CooldownScope | Unset = UNSET
     weight: float | Unset = UNSET
+    severity_floor: BoundSeverity | Unset | None = UNSET
+    severity_ceiling: BoundSeverity | Unset | None = UNSET
 
 
 class RuleService:

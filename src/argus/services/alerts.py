@@ -9,16 +9,24 @@ passed). Its ``rules`` (``alert_rules.RuleService``) and ``incidents``
 incidents. ``alerting.AlertWorker`` runs the two background steps: a durable
 bus consumer on the event subject and a timer.
 
-An operator's step takes the acting ``Actor``: the alert must be in its camera
-scope (another answers as an unknown id), and the change and its audit record
-commit in one unit of work; confirming commits the new incident with them.
+The operator's steps on one alert live in ``alert_steps.AlertSteps`` (mixed
+in); on a group of alerts in ``alerts.groups`` (``alert_groups.AlertGroups``);
+snoozes and maintenance windows in ``alerts.suppression``
+(``suppression.SuppressionService``).
+
+Alert storms: a raised alert is stored in one unit of work with its alert
+group (``AlertGroups.place``). An alert that repeats a group already notified
+at its severity (``repeat``), or one raised while a snooze or a maintenance
+window applies (``suppressed``), is stored and announced like any other but
+gets no acknowledgement deadline: it never escalates, and the notifier skips
+it. A repeat more severe than its group so far is a first alert again.
 
 Every alert change is stored first, then published on ``ALERTS_SUBJECT`` as an
 envelope (``alert.created`` once it is ``notified``, ``alert.updated``,
-``alert.escalated``) whose
-payload is ``Alert.to_dict()``; every server's WebSocket hub fans it out to its
-clients. A failed publish is logged and the stored change stands: clients
-catch up from the REST API.
+``alert.escalated``) whose payload is ``Alert.to_dict()``, and every group
+change as ``alert_group.updated`` (``AlertGroup.to_dict()``); every server's
+WebSocket hub fans them out to its clients. A failed publish is logged and
+the stored change stands: clients catch up from the REST API.
 
 Exactly-once alerting over an at-least-once bus: an alert is unique per rule
 and event in the store, so a redelivered event raises nothing new.
@@ -44,33 +52,31 @@ import dataclasses
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
 
-from argus.domain.actor import Actor
 from argus.domain.alerts import (
     Alert,
-    AlertState,
     EscalationPolicy,
-    Incident,
     RiskContext,
     RiskPolicy,
     assess_risk,
     new_alert,
 )
+from argus.domain.alerts.groups import DEFAULT_GROUP_WINDOW, AlertGroup, subject_of
 from argus.domain.cameras import new_id, utc_now
-from argus.domain.errors import ConflictError, NotFoundError
+from argus.domain.errors import ConflictError
 from argus.domain.events import Envelope, EventSource, new_event_id
-from argus.domain.rules import Match, Rule
-from argus.ports.alerts import AlertFilter
-from argus.ports.paging import MAX_PAGE, Page, all_pages
+from argus.domain.rules import Match
+from argus.ports.paging import MAX_PAGE, all_pages
 from argus.ports.repositories import Database
 from argus.services.alert_clearing import clear_alerts
+from argus.services.alert_groups import GROUP_UPDATED, AlertGroups
 from argus.services.alert_rules import RuleService
+from argus.services.alert_steps import AlertSteps
 from argus.services.incidents import IncidentService
-from argus.services.writes import record, require_visible
+from argus.services.suppression import SuppressionService
 
 __all__ = [
     "ALERTS_SUBJECT",
@@ -90,6 +96,12 @@ ALERT_DURABLE_NAME = "argus-alerting"
 AlertPublisher = Callable[[str, Envelope], Awaitable[None]]
 """Publishes an envelope on a subject (``EventBus.publish``)."""
 
+RiskSource = Callable[[], Awaitable[RiskPolicy]]
+"""The risk policy in force now (``RiskPolicyService``), read for every raised alert."""
+
+GROUP_CONFLICT_TRIES = 5
+"""Tries to store an alert whose group another server changed meanwhile."""
+
 UNFINISHED_EVENTS = 10_000
 """Most events whose matched alerts are remembered while the store refuses them."""
 
@@ -100,18 +112,26 @@ class _ZoneCache:
     criticality: dict[str, float] = field(default_factory=dict)
 
 
-class AlertService:
-    """Rules, alerts and incidents over one store.
+class _AlreadyStoredError(Exception):
+    """The rule alerted on the event meanwhile: the unit storing it again rolls back."""
+
+
+class AlertService(AlertSteps):
+    """Rules, alerts, alert groups and incidents over one store.
 
     Args:
         database: The store.
         publish: Publishes alert changes (``bus.publish``).
         node_id: This server's id, the ``edge_node_id`` of published envelopes.
         escalation: Acknowledgement deadlines and repeats.
-        risk: Risk weights.
+        risk: Risk weights, when ``risk_source`` is not given.
+        risk_source: Reads the risk policy in force for every raised alert
+            (``RiskPolicyService.get``, which caches it); ``None`` uses ``risk``.
         clock: The current UTC time (tests pass a fake clock).
-        rules_refresh_seconds: How stale the cached rule set may get before
-            ``on_event`` reloads it (rules changed on another server).
+        rules_refresh_seconds: How stale the cached rule set (and the active
+            snoozes and maintenance windows) may get before ``on_event``
+            reloads it (changed on another server).
+        group_window: How long after a group's last alert a matching alert joins it.
     """
 
     def __init__(
@@ -122,20 +142,29 @@ class AlertService:
         node_id: str = "argus",
         escalation: EscalationPolicy | None = None,
         risk: RiskPolicy | None = None,
+        risk_source: RiskSource | None = None,
         clock: Callable[[], datetime] = utc_now,
         rules_refresh_seconds: float = 2.0,
+        group_window: timedelta = DEFAULT_GROUP_WINDOW,
     ) -> None:
         self._db = database
         self._publish = publish
         self._node_id = node_id
         self.escalation = escalation if escalation is not None else EscalationPolicy()
         self.risk = risk if risk is not None else RiskPolicy()
+        self._risk_source = risk_source
         self._clock = clock
         self._refresh_seconds = rules_refresh_seconds
         self.rules = RuleService(database, clock, rules_refresh_seconds)
         """Stored rules and the engine ``on_event`` evaluates them with."""
         self.incidents = IncidentService(database, clock)
         """Incidents (confirming an alert opens one here too)."""
+        self.groups = AlertGroups(
+            database, self._announce, self._announce_group, clock=clock, window=group_window
+        )
+        """Alert groups: grouping raised alerts, and the operator's group steps."""
+        self.suppression = SuppressionService(database, clock, rules_refresh_seconds)
+        """Snoozes and maintenance windows."""
         self._zones: dict[str, _ZoneCache] = {}
         self.publish_failures = 0
         """Alert changes that were stored but could not be published."""
@@ -196,17 +225,43 @@ class AlertService:
         camera_id = envelope.source.camera_id
         zone = envelope.payload.get("zone")
         criticality = await self._zone_criticality(camera_id, zone) if zone else None
+        policy = await self._risk_source() if self._risk_source is not None else self.risk
         recent = await self._db.alerts.count_since(
-            match.rule.id, camera_id, now - self.risk.repeat_window
+            match.rule.id, camera_id, now - policy.repeat_window
         )
-        risk = assess_risk(match, RiskContext(criticality, recent), self.risk)
+        risk = assess_risk(match, RiskContext(criticality, recent), policy)
         alert = new_alert(new_id(), match, risk, now)
-        alert = dataclasses.replace(alert, ack_deadline=self.escalation.deadline(alert, now))
-        if not await self._db.alerts.add(alert):
-            # Stored meanwhile (another server, or a write whose answer was lost).
-            stored = await self._db.alerts.find(match.rule.id, envelope.event_id)
-            return await self._notify(stored) if stored and stored.state == "new" else None
-        return await self._notify(alert)
+        suppressed = await self.suppression.reason(alert.rule_id, alert.rule_name, camera_id, now)
+        alert = dataclasses.replace(alert, suppressed=suppressed)
+        subject = subject_of(envelope.payload)
+        for attempt in range(GROUP_CONFLICT_TRIES):
+            try:
+                stored, group = await self._store_grouped(alert, subject, now)
+                break
+            except _AlreadyStoredError:
+                # Stored meanwhile (another server, or a write whose answer was lost).
+                found = await self._db.alerts.find(match.rule.id, envelope.event_id)
+                return await self._notify(found) if found and found.state == "new" else None
+            except ConflictError:  # the group changed meanwhile: place the alert again
+                if attempt == GROUP_CONFLICT_TRIES - 1:
+                    raise
+        notified = await self._notify(stored)
+        await self._announce_group(group)
+        return notified
+
+    async def _store_grouped(
+        self, alert: Alert, subject: str, now: datetime
+    ) -> tuple[Alert, AlertGroup]:
+        """Store the alert and its group in one unit (``_AlreadyStoredError`` if a duplicate)."""
+        async with self._db.unit_of_work() as unit:
+            placed, group, created = await self.groups.place(unit, alert, subject)
+            waits = not placed.repeat and placed.suppressed is None
+            deadline = self.escalation.deadline(placed, now) if waits else None
+            placed = dataclasses.replace(placed, ack_deadline=deadline)
+            if not await unit.alerts.add(placed):
+                raise _AlreadyStoredError
+            await self.groups.store(unit, group, created=created)
+        return placed, group
 
     async def _notify(self, alert: Alert) -> Alert | None:
         """Move a stored new alert to notified and announce it (``None`` if it moved on)."""
@@ -243,133 +298,29 @@ class AlertService:
             self.publish_failures += 1
             log.exception("could not publish %s for alert %s", kind, alert.id)
 
+    async def _announce_group(self, group: AlertGroup) -> None:
+        envelope = Envelope(
+            event_id=new_event_id(),
+            type=GROUP_UPDATED,
+            timestamp=self._clock(),
+            source=EventSource(self._node_id, group.camera_id),
+            payload=group.to_dict(),
+        )
+        try:
+            await self._publish(ALERTS_SUBJECT, envelope)
+        except Exception:  # the change is stored; live clients catch up over REST
+            self.publish_failures += 1
+            log.exception("could not publish %s for group %s", GROUP_UPDATED, group.id)
+
     async def clear_by(self, envelope: Envelope) -> list[Alert]:
         """Clear (store, audit, announce) the alerts a clearing event ends (``alert_clearing``)."""
         cleared = await clear_alerts(self._db, envelope, self._clock())
         for alert in cleared:
             await self._announce("alert.updated", alert)
+        await self.groups.refresh(alert.group_id for alert in cleared)
         return cleared
 
-    # --- the lifecycle ----------------------------------------------------------------------
-
-    async def get_alert(self, alert_id: str, actor: Actor | None = None) -> Alert:
-        """An alert (``NotFoundError`` if unknown, or outside the scope of ``actor`` if given)."""
-        alert = await self._db.alerts.get(alert_id)
-        if actor is not None:
-            require_visible(actor, alert.camera_id, f"alert {alert_id}")
-        return alert
-
-    async def list_alerts(
-        self, where: AlertFilter | None = None, *, limit: int = 100, offset: int = 0
-    ) -> Page[Alert]:
-        """Alerts, newest first."""
-        return await self._db.alerts.list(where, limit=limit, offset=offset)
-
-    async def list_feedback(
-        self, *, limit: int = 100, offset: int = 0, camera_ids: tuple[str, ...] | None = None
-    ) -> Page[tuple[Alert, Rule | None]]:
-        """Alerts dismissed as false positives, newest first, each with its rule.
-
-        The rule is ``None`` when it was deleted since (the alert keeps its id and name).
-        """
-        page = await self._db.alerts.list(
-            AlertFilter(states=("false_positive",), camera_ids=camera_ids),
-            limit=limit,
-            offset=offset,
-        )
-        rules: dict[str, Rule | None] = {}
-        for rule_id in {alert.rule_id for alert in page.items}:  # a page names few rules
-            try:
-                rules[rule_id] = await self._db.rules.get(rule_id)
-            except NotFoundError:
-                rules[rule_id] = None
-        items = tuple((alert, rules[alert.rule_id]) for alert in page.items)
-        return Page(items, page.total, page.next_cursor)
-
-    async def acknowledge(
-        self, actor: Actor, alert_id: str, note: str = "", *, via: str | None = None
-    ) -> Alert:
-        """The actor takes the alert (audited ``alert.acknowledge``); its escalation stops.
-
-        ``via`` names the channel in the audit record's details (``ws``) when
-        it is not the REST API.
-
-        Raises:
-            NotFoundError: Unknown alert, or one outside the actor's scope.
-            InvalidTransitionError: It is not waiting for acknowledgement.
-            ConflictError: It changed concurrently (retry).
-        """
-        channel = {"via": via} if via is not None else {}
-        return await self._step(
-            actor, alert_id, "acknowledge", "acknowledged", note=note, details=channel
-        )
-
-    async def dismiss(self, actor: Actor, alert_id: str, note: str = "") -> Alert:
-        """Close an acknowledged alert as a false positive (audited; kept as feedback).
-
-        Raises:
-            NotFoundError: Unknown alert, or one outside the actor's scope.
-            InvalidTransitionError: The alert is not acknowledged.
-        """
-        return await self._step(actor, alert_id, "dismiss", "false_positive", note=note, details={})
-
-    async def _step(
-        self,
-        actor: Actor,
-        alert_id: str,
-        verb: str,
-        to: AlertState,
-        *,
-        note: str,
-        details: Mapping[str, Any],
-    ) -> Alert:
-        async with self._db.unit_of_work() as unit:
-            alert = await unit.alerts.get(alert_id)
-            require_visible(actor, alert.camera_id, f"alert {alert_id}")
-            extra = {"ack_deadline": None} if to == "acknowledged" else {}
-            moved = alert.transition(to, self._clock(), actor.audit_name, note, **extra)
-            await unit.alerts.update(moved)
-            await record(unit.audit, actor, f"alert.{verb}", f"alert:{alert_id}", **details)
-        await self._announce("alert.updated", moved)
-        return moved
-
-    async def confirm(
-        self, actor: Actor, alert_id: str, note: str = "", *, title: str | None = None
-    ) -> tuple[Alert, Incident]:
-        """Confirm an acknowledged alert as real: it closes and opens an incident.
-
-        The incident, the alert's change and the audit record (``alert.confirm``)
-        commit in one unit of work: a conflict keeps none of them.
-
-        Raises:
-            NotFoundError: Unknown alert, or one outside the actor's scope.
-            InvalidTransitionError: The alert is not acknowledged.
-            ConflictError: It changed concurrently (nothing is kept).
-        """
-        who = actor.audit_name
-        async with self._db.unit_of_work() as unit:
-            alert = await unit.alerts.get(alert_id)
-            require_visible(actor, alert.camera_id, f"alert {alert_id}")
-            now = self._clock()
-            alert.transition("confirmed", now, who, note)  # check before creating anything
-            incident = Incident(
-                id=new_id(),
-                title=title or f"{alert.rule_name} on camera {alert.camera_id}",
-                created_at=now,
-                updated_at=now,
-                camera_id=alert.camera_id,
-                confirmed_by=who,
-                description=note,
-                alert_ids=(alert.id,),
-                evidence=(f"event:{alert.event_id}",),
-            )
-            await unit.incidents.add(incident)
-            confirmed = alert.transition("confirmed", now, who, note, incident_id=incident.id)
-            await unit.alerts.update(confirmed)
-            target = f"alert:{alert_id}"
-            await record(unit.audit, actor, "alert.confirm", target, incident=incident.id)
-        await self._announce("alert.updated", confirmed)
-        return confirmed, incident
+    # --- escalation ------------------------------------------------------------------------
 
     async def escalate_due(self, *, limit: int = 100) -> list[Alert]:
         """Escalate every alert whose acknowledgement deadline has passed.

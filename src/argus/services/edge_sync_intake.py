@@ -10,7 +10,11 @@ failure does (the node keeps the batch and sends it again, harmlessly).
   camera assigned to it and in its key's camera scope (or ``node:<node_id>``);
   the types the control plane derives from health (catalogue origin ``health``:
   ``node.online``, ``camera.online``...) are refused, so a node cannot raise or
-  clear those alerts but through its reports. They are stored in one
+  clear those alerts but through its reports. An event of a camera the control
+  plane does not know (or knows, but not as this node's) is rejected with a
+  reason that says which; so is an unknown type (``custom.*`` aside), a
+  payload over ``ARGUS_EVENT_PAYLOAD_MAX_BYTES`` or one that breaks its type's
+  schema (``check_event``). They are stored in one
   transaction (``add_many``, idempotent on ``event_id``) and then published on
   the event subject, duplicates too, as ``EventIntake`` does: alerting and live
   clients see them like the embedded worker's events. While the node's clock is
@@ -48,8 +52,8 @@ from argus.domain.edge import (
     SyncBatch,
     SyncReply,
 )
-from argus.domain.errors import ArgusError, ValidationError
-from argus.domain.event_types import EVENT_TYPES
+from argus.domain.errors import ArgusError, NotFoundError, ValidationError
+from argus.domain.event_types import EVENT_TYPES, check_event
 from argus.domain.events import Envelope, EventSource
 from argus.domain.node_events import (
     DerivedEvent,
@@ -59,6 +63,7 @@ from argus.domain.node_events import (
     derived_event_id,
     node_camera_id,
 )
+from argus.domain.payload_schema import DEFAULT_PAYLOAD_MAX_BYTES
 from argus.ports.bus import EventBus
 from argus.ports.paging import MAX_PAGE, all_pages
 from argus.ports.repositories import Database
@@ -96,6 +101,7 @@ class EdgeSyncIntake:
         limits: Thresholds that turn health into events.
         clock: The current UTC time.
         on_report: Called with the node as each new health report left it (metrics).
+        payload_max_bytes: The largest payload of one event (compact JSON bytes).
     """
 
     def __init__(
@@ -109,6 +115,7 @@ class EdgeSyncIntake:
         limits: HealthLimits,
         clock: Callable[[], datetime] = utc_now,
         on_report: Callable[[EdgeNode], None] | None = None,
+        payload_max_bytes: int = DEFAULT_PAYLOAD_MAX_BYTES,
     ) -> None:
         self._db = database
         self._bus = bus
@@ -118,6 +125,7 @@ class EdgeSyncIntake:
         self._limits = limits
         self._clock = clock
         self._on_report = on_report
+        self._max_bytes = payload_max_bytes
 
     async def sync(self, actor: Actor, batch: SyncBatch) -> SyncReply:
         """Store a batch; one result per item, in order.
@@ -135,7 +143,7 @@ class EdgeSyncIntake:
             if item.kind != "event":
                 continue
             try:
-                envelope = self._checked_event(node, item, cameras)
+                envelope = await self._checked_event(node, item, cameras)
             except ValidationError as exc:
                 results[index] = ItemResult(item.id, "rejected", _reason(exc))
                 continue
@@ -168,7 +176,7 @@ class EdgeSyncIntake:
         seen = [c for c in cameras if who is None or who.sees_camera(c.id)]
         return {node_camera_id(node_id): 0.0} | {c.id: c.detect_fps for c in seen}
 
-    def _checked_event(
+    async def _checked_event(
         self, node: EdgeNode, item: OutboxItem, cameras: Mapping[str, float]
     ) -> Envelope:
         envelope = item.envelope()
@@ -179,11 +187,23 @@ class EdgeSyncIntake:
             raise ValidationError(
                 f"source.edge_node_id {envelope.source.edge_node_id!r} is not node {node.node_id}"
             )
-        if envelope.source.camera_id not in cameras:
-            raise ValidationError(
-                f"camera {envelope.source.camera_id} is not assigned to node {node.node_id}"
-            )
+        camera_id = envelope.source.camera_id
+        if camera_id not in cameras:
+            if not await self._known_camera(camera_id):
+                raise ValidationError(
+                    f"unknown camera {camera_id!r}: the control plane has no such camera; "
+                    f"create it and assign it to node {node.node_id}"
+                )
+            raise ValidationError(f"camera {camera_id} is not assigned to node {node.node_id}")
+        check_event(envelope.type, envelope.payload, max_bytes=self._max_bytes)
         return self._corrected(node, envelope)
+
+    async def _known_camera(self, camera_id: str) -> bool:
+        try:
+            await self._db.cameras.get(camera_id)
+        except NotFoundError:
+            return False
+        return True
 
     def _corrected(self, node: EdgeNode, envelope: Envelope) -> Envelope:
         """The event with its time corrected while the node's clock is skewed."""

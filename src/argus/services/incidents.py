@@ -18,7 +18,7 @@ from datetime import datetime
 from argus.domain.actor import Actor
 from argus.domain.alerts import Incident, IncidentNote, IncidentStatus
 from argus.domain.cameras import new_id
-from argus.domain.errors import NotFoundError, ValidationError
+from argus.domain.errors import ConflictError, NotFoundError, ValidationError
 from argus.ports.alerts import AlertRepository
 from argus.ports.paging import Page
 from argus.ports.repositories import Database
@@ -154,10 +154,16 @@ class IncidentService:
         return incident
 
     async def delete(self, actor: Actor, incident_id: str) -> None:
-        """Delete an incident (audited); its alerts stay."""
+        """Delete an incident (audited); its alerts stay.
+
+        Raises:
+            ConflictError: The incident is under legal hold (release it first).
+        """
         async with self._db.unit_of_work() as unit:
             current = await unit.incidents.get(incident_id)
             require_visible(actor, current.camera_id, f"incident {incident_id}")
+            if current.legal_hold is not None:
+                raise ConflictError(f"incident {incident_id} is under legal hold; release it first")
             await unit.incidents.delete(incident_id)
             await record(unit.audit, actor, "incident.delete", f"incident:{incident_id}")
 

@@ -12,6 +12,14 @@ types (``camera.tamper``, ``node.online``...) raise and clear edge alerts, so
 they come only from edge nodes through ``/api/v1/edge/sync`` (which checks the
 camera's node) and from the control plane itself; a batch holding one is
 refused whole (422).
+
+Ingest hygiene: every event's payload must fit the size limit
+(``ARGUS_EVENT_PAYLOAD_MAX_BYTES``) and the schema of its catalogue type
+(``argus.domain.event_types.check_event``; ``custom.*`` types take any
+object), and every camera a batch names must be registered: an event of an
+unknown camera would show in analytics and raise alerts for a camera no one
+can see or configure. Any of these refuses the whole batch (422), with a
+message naming the event and the camera or field; nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -19,12 +27,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from argus.domain.errors import BusError, ValidationError
-from argus.domain.event_types import EVENT_TYPES
+from argus.domain.errors import BusError, NotFoundError, ValidationError
+from argus.domain.event_types import EVENT_TYPES, check_event
 from argus.domain.events import Envelope
 from argus.domain.identity import Principal
+from argus.domain.payload_schema import DEFAULT_PAYLOAD_MAX_BYTES
 from argus.ports.bus import EventBus
-from argus.ports.repositories import EventRepository, InsertResult
+from argus.ports.repositories import CameraRepository, EventRepository, InsertResult
 from argus.services.ratelimit import RateLimiter
 
 __all__ = ["EventIntake", "publish_stored"]
@@ -64,7 +73,9 @@ class EventIntake:
         events: The event store.
         bus: The event bus.
         subject: The subject the pipelines publish events on.
+        cameras: The camera registry: events of cameras it does not hold are refused.
         limit: Events per second per sender; ``None`` = unlimited.
+        payload_max_bytes: The largest payload of one event (compact JSON bytes).
     """
 
     def __init__(
@@ -73,12 +84,16 @@ class EventIntake:
         bus: EventBus,
         subject: str,
         *,
+        cameras: CameraRepository,
         limit: RateLimiter | None = None,
+        payload_max_bytes: int = DEFAULT_PAYLOAD_MAX_BYTES,
     ) -> None:
         self._events = events
         self._bus = bus
         self._subject = subject
+        self._cameras = cameras
         self._limit = limit
+        self._max_bytes = payload_max_bytes
 
     async def accept(
         self, envelopes: Sequence[Envelope], *, sender: Principal | None = None
@@ -96,22 +111,48 @@ class EventIntake:
         Raises:
             PermissionDeniedError: An envelope's camera is outside the sender's scope.
             RateLimitedError: The sender's bucket holds too few events for the batch.
-            ValidationError: The batch is larger than the bucket could ever hold, or
-                holds a node or health event type (see the module docstring).
+            ValidationError: The batch is larger than the bucket could ever hold,
+                holds a node or health event type, an unknown type, a payload that
+                is too large or breaks its type's schema, or names a camera that is
+                not registered (see the module docstring).
             StorageError: The batch was not stored (nothing of it was).
         """
-        for envelope in envelopes:
+        for index, envelope in enumerate(envelopes):
             known = EVENT_TYPES.get(envelope.type)
             if known is not None and known.origin != "pipeline":
                 raise ValidationError(
                     f"{envelope.type} events come only through /api/v1/edge/sync "
                     "or from the control plane"
                 )
+            check_event(
+                envelope.type,
+                envelope.payload,
+                max_bytes=self._max_bytes,
+                where=f"events[{index}].payload",
+            )
         if sender is not None:
             for envelope in envelopes:
                 sender.require_camera(envelope.source.camera_id)
             self._pay(sender, len(envelopes))
+        await self._require_cameras(envelopes)
         return await publish_stored(self._events, self._bus, self._subject, envelopes)
+
+    async def _require_cameras(self, envelopes: Sequence[Envelope]) -> None:
+        """Refuse the batch when it names cameras the registry does not hold."""
+        unknown: list[str] = []
+        for camera_id in dict.fromkeys(e.source.camera_id for e in envelopes):
+            try:
+                await self._cameras.get(camera_id)
+            except NotFoundError:
+                unknown.append(camera_id)
+        if unknown:
+            shown = ", ".join(repr(c) for c in unknown[:10])
+            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            raise ValidationError(
+                f"unknown camera {shown}{more}: events are accepted only for registered "
+                "cameras; create the camera first (POST /api/v1/cameras) or send its events "
+                "from the edge node it is assigned to"
+            )
 
     def _pay(self, sender: Principal, events: int) -> None:
         if self._limit is None or not events:

@@ -2,9 +2,10 @@
 
 Channels:
 
-* ``alerts``: ``alert.created``, ``alert.updated`` and ``alert.escalated``, fed
-  by a bus **fan-out** subscription, so every client of every server sees every
-  alert (whichever server raised or changed it);
+* ``alerts``: ``alert.created``, ``alert.updated``, ``alert.escalated`` and
+  ``alert_group.updated`` (payload: the group), fed by a bus **fan-out**
+  subscription, so every client of every server sees every alert (whichever
+  server raised or changed it);
 * ``supervisor``: ``alert.escalated`` only (the escalation channel);
 * ``camera.{id}.tracks``: the camera's tracked objects after every analysed
   frame, and ``camera.{id}.counts``: its line and zone counts whenever they
@@ -70,9 +71,11 @@ CHANNEL_PATTERN = re.compile(
 QUEUE_SIZE = 256
 """Messages queued per client before the oldest are dropped."""
 
-AlertEventType = Literal["alert.created", "alert.updated", "alert.escalated", "alert.evidence"]
+AlertEventType = Literal[
+    "alert.created", "alert.updated", "alert.escalated", "alert.evidence", "alert_group.updated"
+]
 _ALERT_TYPES: frozenset[str] = frozenset(
-    {"alert.created", "alert.updated", "alert.escalated", "alert.evidence"}
+    {"alert.created", "alert.updated", "alert.escalated", "alert.evidence", "alert_group.updated"}
 )
 
 

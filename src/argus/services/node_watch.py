@@ -10,7 +10,8 @@ its id derives from it, so even a repeat would be stored once. The node comes
 back (``node.online``) with its next report (``EdgeSyncIntake``).
 
 Once a day (by the injected clock) it purges health reports older than
-``retention_days``. It also keeps the latest view of every node for the
+``retention_days`` (``None``: never; the control plane's retention sweep does, by
+its editable policy). It also keeps the latest view of every node for the
 metrics (``snapshot``), refreshed every sweep and by each report this server
 takes a report from (``observe``).
 """
@@ -53,7 +54,7 @@ class NodeWatch:
         bus: The event bus.
         subject: The subject events are published on.
         interval_s: Seconds between two health reports of a node (and two sweeps).
-        retention_days: Days health reports are kept.
+        retention_days: Days health reports are kept (``None``: this watch never purges).
         clock: The current UTC time.
         sleep: Waits between sweeps (tests pass a fake).
     """
@@ -65,7 +66,7 @@ class NodeWatch:
         subject: str,
         *,
         interval_s: float,
-        retention_days: float,
+        retention_days: float | None,
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -73,7 +74,7 @@ class NodeWatch:
         self._bus = bus
         self._subject = subject
         self._interval = interval_s
-        self._retention = timedelta(days=retention_days)
+        self._retention = None if retention_days is None else timedelta(days=retention_days)
         self._clock = clock
         self._sleep = sleep
         self._tasks = TaskGroup()
@@ -135,6 +136,8 @@ class NodeWatch:
     async def purge_due(self) -> int:
         """Purge health reports past retention, at most once a day; how many went."""
         now = self._clock()
+        if self._retention is None:
+            return 0
         if self._purged_at is not None and now - self._purged_at < _PURGE_EVERY:
             return 0
         try:

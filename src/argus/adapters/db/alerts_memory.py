@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from argus.adapters.db._common import decode_cursor, encode_cursor
 from argus.domain.alerts import Alert, Incident, IncidentStatus
 from argus.domain.checks import aware_utc
-from argus.domain.errors import ConflictError, NotFoundError
+from argus.domain.errors import ConflictError, NotFoundError, ValidationError
 from argus.domain.rules import Rule
 from argus.ports.alerts import AlertFilter
 from argus.ports.paging import Page, check_page
@@ -116,8 +117,27 @@ def _matches(alert: Alert, where: AlertFilter) -> bool:
         where.severities is None or alert.severity in where.severities,
         where.since is None or alert.created_at >= where.since,
         where.until is None or alert.created_at < where.until,
+        where.group_id is None or alert.group_id == where.group_id,
     )
     return all(checks)
+
+
+def keyset_page(
+    items: builtins.list[Alert], limit: int, offset: int, cursor: str | None
+) -> Page[Alert]:
+    """A page of alerts sorted newest first, by offset or after a cursor (see the port)."""
+    check_page(limit, offset)
+    total = len(items)
+    if cursor:
+        if offset:
+            raise ValidationError("page by cursor or by offset, not both")
+        stamp, after = decode_cursor(cursor)
+        items = [a for a in items if (a.created_at, a.id) < (stamp, after)]
+    window = items[offset : offset + limit + 1]
+    page = tuple(window[:limit])
+    more = len(window) > limit
+    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more and page else None
+    return Page(page, total, next_cursor)
 
 
 class MemoryAlertRepository:
@@ -162,7 +182,12 @@ class MemoryAlertRepository:
         return None
 
     async def list(
-        self, where: AlertFilter | None = None, *, limit: int = 100, offset: int = 0
+        self,
+        where: AlertFilter | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        cursor: str | None = None,
     ) -> Page[Alert]:
         self._check()
         where = where or AlertFilter()
@@ -171,7 +196,7 @@ class MemoryAlertRepository:
             key=lambda a: (a.created_at, a.id),
             reverse=True,
         )
-        return _page(items, limit, offset)
+        return keyset_page(items, limit, offset, cursor)
 
     async def update(self, alert: Alert) -> None:
         self._check()

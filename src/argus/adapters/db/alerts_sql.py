@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+import argus.adapters.db.tables_groups  # noqa: F401 (adds alerts.group_id)
+from argus.adapters.db._common import decode_cursor, encode_cursor
 from argus.adapters.db._sqlcore import Bind, count_rows, delete_by_id, insert_for, transaction
 from argus.adapters.db.tables import alerts, incidents, rules
 from argus.domain.alerts import OPEN_ALERT_STATES, Alert, Incident, IncidentStatus
@@ -157,6 +159,7 @@ def _alert_row(alert: Alert) -> dict[str, Any]:
         "updated_at": alert.updated_at,
         "ack_deadline": alert.ack_deadline,
         "version": alert.version,
+        "group_id": alert.group_id,
         "body": alert.to_dict(),
     }
 
@@ -181,6 +184,8 @@ def _alert_conditions(where: AlertFilter) -> builtins.list[Any]:
         conditions.append(alerts.c.created_at >= where.since)
     if where.until is not None:
         conditions.append(alerts.c.created_at < where.until)
+    if where.group_id is not None:
+        conditions.append(alerts.c.group_id == where.group_id)
     return conditions
 
 
@@ -224,21 +229,40 @@ class SqlAlertRepository:
         return None if row is None else _alert(row)
 
     async def list(
-        self, where: AlertFilter | None = None, *, limit: int = 100, offset: int = 0
+        self,
+        where: AlertFilter | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        cursor: str | None = None,
     ) -> Page[Alert]:
         check_page(limit, offset)
         conditions = _alert_conditions(where or AlertFilter())
+        after: builtins.list[Any] = []
+        if cursor:
+            if offset:
+                raise ValidationError("page by cursor or by offset, not both")
+            stamp, alert_id = decode_cursor(cursor)
+            after.append(
+                sa.or_(
+                    alerts.c.created_at < stamp,
+                    sa.and_(alerts.c.created_at == stamp, alerts.c.id < alert_id),
+                )
+            )
         query = (
             sa.select(alerts)
-            .where(*conditions)
+            .where(*conditions, *after)
             .order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
-            .limit(limit)
+            .limit(limit + 1)
             .offset(offset)
         )
         async with transaction(self._engine, "listing alerts") as connection:
             total = await count_rows(connection, alerts, *conditions)
             rows = (await connection.execute(query)).all()
-        return Page(tuple(_alert(row) for row in rows), total)
+        items = tuple(_alert(row) for row in rows[:limit])
+        more = len(rows) > limit
+        next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if more else None
+        return Page(items, total, next_cursor)
 
     async def update(self, alert: Alert) -> None:
         async with transaction(self._engine, f"updating alert {alert.id}") as connection:

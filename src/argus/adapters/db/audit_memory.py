@@ -2,24 +2,29 @@
 
 Records live in one list in ``seq`` order. ``append`` does not await between
 reading the head and storing the record, so concurrent tasks on one event loop
-cannot interleave there; the log is not shared between processes.
+cannot interleave there; the log is not shared between processes. Pruning
+removes a prefix of the list and appends a checkpoint; the record of ``seq`` n
+then sits at index ``n - 1 - checkpoint.seq``.
 """
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from argus.domain.audit import (
     GENESIS_HASH,
+    AuditCheckpoint,
     AuditEntry,
     AuditRecord,
     ChainReport,
     next_record,
+    sign_checkpoint,
     verify_stream,
 )
-from argus.ports.audit import AuditFilter, check_records_args
+from argus.ports.audit import AuditFilter, check_prune_args, check_records_args
 from argus.ports.paging import MAX_PAGE, Page, check_page
 
 __all__ = ["MemoryAuditLog", "matches"]
@@ -52,10 +57,16 @@ class MemoryAuditLog:
     def __init__(self, chain_key: bytes) -> None:
         self._key = chain_key
         self._records: builtins.list[AuditRecord] = []
+        self._checkpoints: builtins.list[AuditCheckpoint] = []
 
     def tables(self) -> tuple[builtins.list[Any], ...]:
         """The containers of its state (a unit of work restores them on rollback)."""
-        return (self._records,)
+        return (self._records, self._checkpoints)
+
+    @property
+    def _pruned(self) -> int:
+        """The ``seq`` of the last pruned record (0: none)."""
+        return self._checkpoints[-1].seq if self._checkpoints else 0
 
     async def append(self, entry: AuditEntry) -> AuditRecord:
         last = self._records[-1] if self._records else None
@@ -74,8 +85,8 @@ class MemoryAuditLog:
     ) -> builtins.list[AuditRecord]:
         check_records_args(after_seq, limit)
         found: builtins.list[AuditRecord] = []
-        # seq n sits at index n - 1, so the scan starts right after ``after_seq``.
-        for record in self._records[after_seq:]:
+        # seq n sits at index n - 1 - pruned, so the scan starts right after ``after_seq``.
+        for record in self._records[max(0, after_seq - self._pruned) :]:
             if matches(record, target, where):
                 found.append(record)
                 if len(found) == limit:
@@ -107,5 +118,31 @@ class MemoryAuditLog:
                 yield record
             after = chunk[-1].seq
 
+    async def prune_before(self, cutoff: datetime, *, limit: int, at: datetime) -> int:
+        check_prune_args(cutoff, limit, at)
+        count = 0
+        # The newest record stays: it is the head the next append chains to.
+        for record in self._records[: min(limit, len(self._records) - 1)]:
+            if record.entry.at >= cutoff:
+                break
+            count += 1
+        if count == 0:
+            return 0
+        last = self._records[count - 1]
+        self._checkpoints.append(
+            sign_checkpoint(
+                self._key, (last.seq, last.hash), count=count, before=cutoff, pruned_at=at
+            )
+        )
+        del self._records[:count]
+        return count
+
+    async def checkpoints(self, *, limit: int = 100) -> builtins.list[AuditCheckpoint]:
+        check_page(limit)
+        return list(reversed(self._checkpoints))[:limit]
+
     async def verify(self, *, expected_head: tuple[int, str] | None = None) -> ChainReport:
-        return await verify_stream(self.all_records(), self._key, expected_head=expected_head)
+        checkpoint = self._checkpoints[-1] if self._checkpoints else None
+        return await verify_stream(
+            self.all_records(), self._key, expected_head=expected_head, checkpoint=checkpoint
+        )

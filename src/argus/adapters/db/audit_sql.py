@@ -15,6 +15,10 @@ from other processes:
 An ``asyncio.Lock`` per instance also queues this process's appends, so they
 wait on the event loop instead of in the database. ``seq`` is the primary key:
 should anything bypass the locks, a duplicate fails rather than forks the chain.
+
+Pruning (retention) takes the same lock, deletes a prefix of the chain and
+stores its signed checkpoint in ``audit_checkpoints`` in one transaction;
+verification starts at the newest checkpoint.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,17 +34,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from argus.adapters.db._sqlcore import Bind, count_rows, transaction
 from argus.adapters.db.tables import audit_log
+from argus.adapters.db.tables_retention import audit_checkpoints
 from argus.domain.audit import (
     GENESIS_HASH,
+    AuditCheckpoint,
     AuditEntry,
     AuditRecord,
     ChainReport,
     check_entry,
     next_record,
+    sign_checkpoint,
     verify_stream,
 )
-from argus.domain.errors import StorageError
-from argus.ports.audit import AuditFilter, check_records_args
+from argus.domain.errors import StorageError, ValidationError
+from argus.ports.audit import AuditFilter, check_prune_args, check_records_args
 from argus.ports.paging import MAX_PAGE, Page, check_page
 
 __all__ = ["AUDIT_LOCK_ID", "SqlAuditLog"]
@@ -92,6 +100,20 @@ async def _fetch(connection: AsyncConnection, query: sa.Select[Any]) -> builtins
         return [_record(row) for row in result.all()]
     except (TypeError, ValueError) as exc:
         raise StorageError(f"an audit record is unreadable: {exc}") from exc
+
+
+def _checkpoint(row: Row) -> AuditCheckpoint:
+    try:
+        return AuditCheckpoint(
+            seq=int(row.seq),
+            hash=row.hash,
+            count=int(row._mapping["count"]),
+            before=row.before,
+            pruned_at=row.pruned_at,
+            signature=row.signature,
+        )
+    except (TypeError, ValueError, ValidationError) as exc:
+        raise StorageError(f"an audit checkpoint is unreadable: {exc}") from exc
 
 
 async def _lock_writers(connection: AsyncConnection) -> None:
@@ -187,5 +209,66 @@ class SqlAuditLog:
                 yield record
             after = chunk[-1].seq
 
+    async def prune_before(self, cutoff: datetime, *, limit: int, at: datetime) -> int:
+        check_prune_args(cutoff, limit, at)
+        oldest = (
+            sa.select(audit_log.c.seq, audit_log.c.hash, audit_log.c.at)
+            .order_by(audit_log.c.seq)
+            .limit(limit + 1)
+        )
+        async with self._lock, transaction(self._engine, "pruning the audit log") as connection:
+            await _lock_writers(connection)
+            rows = (await connection.execute(oldest)).all()
+            prefix: builtins.list[Any] = []
+            # The newest record stays: it is the head the next append chains to.
+            for row in rows[:limit] if len(rows) > limit else rows[:-1]:
+                if row.at >= cutoff:
+                    break
+                prefix.append(row)
+            if not prefix:
+                return 0
+            last = prefix[-1]
+            checkpoint = sign_checkpoint(
+                self._key,
+                (int(last.seq), str(last.hash)),
+                count=len(prefix),
+                before=cutoff,
+                pruned_at=at,
+            )
+            await connection.execute(sa.delete(audit_log).where(audit_log.c.seq <= checkpoint.seq))
+            await connection.execute(
+                sa.insert(audit_checkpoints).values(
+                    seq=checkpoint.seq,
+                    hash=checkpoint.hash,
+                    count=checkpoint.count,
+                    before=checkpoint.before,
+                    pruned_at=checkpoint.pruned_at,
+                    signature=checkpoint.signature,
+                )
+            )
+        return len(prefix)
+
+    async def checkpoints(self, *, limit: int = 100) -> builtins.list[AuditCheckpoint]:
+        check_page(limit)
+        query = sa.select(audit_checkpoints).order_by(audit_checkpoints.c.seq.desc()).limit(limit)
+        async with transaction(self._engine, "reading audit checkpoints") as connection:
+            rows = (await connection.execute(query)).all()
+        return [_checkpoint(row) for row in rows]
+
     async def verify(self, *, expected_head: tuple[int, str] | None = None) -> ChainReport:
-        return await verify_stream(self.all_records(), self._key, expected_head=expected_head)
+        latest = await self.checkpoints(limit=1)
+        report = await self._verify_from(latest, expected_head)
+        if not report.ok and (newer := await self.checkpoints(limit=1)) != latest:
+            # A prune committed while the records were read: judge them from its checkpoint.
+            report = await self._verify_from(newer, expected_head)
+        return report
+
+    async def _verify_from(
+        self, checkpoints: builtins.list[AuditCheckpoint], expected_head: tuple[int, str] | None
+    ) -> ChainReport:
+        return await verify_stream(
+            self.all_records(),
+            self._key,
+            expected_head=expected_head,
+            checkpoint=checkpoints[0] if checkpoints else None,
+        )

@@ -21,7 +21,7 @@ from argus.domain.cameras import Credentials
 from argus.domain.errors import ConfigError, StorageError
 from argus.domain.keys import derive_key
 
-__all__ = ["CredentialCipher", "load_or_create_secret_key", "resolve_secret_key"]
+__all__ = ["CredentialCipher", "RowCipher", "load_or_create_secret_key", "resolve_secret_key"]
 
 _VERSION = b"\x01"
 CREDENTIALS_KEY_LABEL = "argus camera credentials v1"
@@ -30,8 +30,48 @@ _NONCE = 12
 _MIN_SECRET = 16
 
 
+class RowCipher:
+    """AES-256-GCM under a key derived from the installation secret for one purpose.
+
+    Each blob is ``version | nonce | ciphertext+tag`` and bound to one row (its id
+    is the associated data), so a blob copied onto another row does not decrypt.
+
+    Args:
+        secret: The installation's secret key (at least 16 bytes; 32 random
+            bytes recommended).
+        label: The ``derive_key`` label of the purpose (one key per purpose).
+
+    Raises:
+        ConfigError: The secret is too short.
+    """
+
+    def __init__(self, secret: bytes, label: str) -> None:
+        if len(secret) < _MIN_SECRET:
+            raise ConfigError(f"the secret key must be at least {_MIN_SECRET} bytes")
+        self._aead = AESGCM(derive_key(secret, label))
+
+    def seal(self, plaintext: bytes, row: str) -> bytes:
+        """Encrypt ``plaintext`` bound to ``row``."""
+        nonce = secrets.token_bytes(_NONCE)
+        return _VERSION + nonce + self._aead.encrypt(nonce, plaintext, row.encode())
+
+    def open(self, blob: bytes, row: str, what: str) -> bytes:
+        """Decrypt what ``seal`` made for the same ``row``.
+
+        Raises:
+            StorageError: Wrong secret, another row's blob, or a tampered one
+                (named as ``what``).
+        """
+        if len(blob) < 1 + _NONCE + 16 or blob[:1] != _VERSION:
+            raise StorageError(f"{what}: unknown format")
+        try:
+            return self._aead.decrypt(blob[1 : 1 + _NONCE], blob[1 + _NONCE :], row.encode())
+        except InvalidTag as exc:
+            raise StorageError(f"{what}: does not decrypt (was the secret key changed?)") from exc
+
+
 class CredentialCipher:
-    """Encrypts and decrypts ``Credentials`` with a key derived from a secret.
+    """Encrypts and decrypts camera ``Credentials`` (a ``RowCipher`` per camera id).
 
     Args:
         secret: The installation's secret key (at least 16 bytes; 32 random
@@ -42,17 +82,14 @@ class CredentialCipher:
     """
 
     def __init__(self, secret: bytes) -> None:
-        if len(secret) < _MIN_SECRET:
-            raise ConfigError(f"the secret key must be at least {_MIN_SECRET} bytes")
-        self._aead = AESGCM(derive_key(secret, CREDENTIALS_KEY_LABEL))
+        self._rows = RowCipher(secret, CREDENTIALS_KEY_LABEL)
 
     def encrypt(self, credentials: Credentials, *, context: str) -> bytes:
         """Encrypt ``credentials`` bound to ``context`` (the camera id)."""
         plaintext = json.dumps(
             {"u": credentials.username, "p": credentials.password}, separators=(",", ":")
         ).encode()
-        nonce = secrets.token_bytes(_NONCE)
-        return _VERSION + nonce + self._aead.encrypt(nonce, plaintext, context.encode())
+        return self._rows.seal(plaintext, context)
 
     def decrypt(self, blob: bytes, *, context: str) -> Credentials:
         """Decrypt what ``encrypt`` made for the same ``context``.
@@ -60,16 +97,12 @@ class CredentialCipher:
         Raises:
             StorageError: Wrong key, wrong context, or a tampered blob.
         """
-        if len(blob) < 1 + _NONCE + 16 or blob[:1] != _VERSION:
-            raise StorageError(f"stored credentials of {context} have an unknown format")
-        nonce, ciphertext = blob[1 : 1 + _NONCE], blob[1 + _NONCE :]
+        what = f"stored credentials of {context}"
         try:
-            raw = json.loads(self._aead.decrypt(nonce, ciphertext, context.encode()))
+            raw = json.loads(self._rows.open(blob, context, what))
             return Credentials(username=raw["u"], password=raw["p"])
-        except (InvalidTag, ValueError, KeyError, TypeError) as exc:
-            raise StorageError(
-                f"stored credentials of {context} do not decrypt (was the secret key changed?)"
-            ) from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StorageError(f"{what}: unreadable") from exc
 
 
 def load_or_create_secret_key(path: Path) -> bytes:

@@ -24,6 +24,7 @@ from argus.adapters.db.alerts_memory import (
 from argus.adapters.db.audit_memory import MemoryAuditLog
 from argus.adapters.db.events_memory import MemoryEventRepository
 from argus.adapters.db.evidence_memory import MemoryEvidenceRepository
+from argus.adapters.db.groups_memory import MemoryAlertGroupRepository, MemorySuppressionRepository
 from argus.adapters.db.identity_memory import (
     MemoryApiKeyRepository,
     MemoryRefreshTokenRepository,
@@ -31,6 +32,9 @@ from argus.adapters.db.identity_memory import (
     MemoryUserRepository,
 )
 from argus.adapters.db.nodes_memory import MemoryNodeRepository
+from argus.adapters.db.notify_memory import MemoryNotifyStore
+from argus.adapters.db.privacy_memory import MemoryErasureStore
+from argus.adapters.db.retention_memory import MemoryRetentionStore
 from argus.adapters.db.scene_memory import (
     MemoryCameraRepository,
     MemoryLineRepository,
@@ -71,6 +75,8 @@ class MemoryUnitOfWork:
         self.rules = database.rules
         self.alerts = database.alerts
         self.incidents = database.incidents
+        self.alert_groups = database.alert_groups
+        self.suppressions = database.suppressions
         self.audit = database.audit
         self.face_subjects = database.face_subjects
         self.verify_clients = database.verify_clients
@@ -78,6 +84,7 @@ class MemoryUnitOfWork:
         self.refresh_tokens = database.refresh_tokens
         self.api_keys = database.api_keys
         self.settings = database.settings
+        self.notify = database.notify
 
     def tables(self) -> tuple[Table, ...]:
         """Every container a unit may change."""
@@ -89,6 +96,8 @@ class MemoryUnitOfWork:
             *self.rules.tables(),
             *self.alerts.tables(),
             *self.incidents.tables(),
+            *self.alert_groups.tables(),
+            *self.suppressions.tables(),
             *self.audit.tables(),
             *self.face_subjects.tables(),
             *self.verify_clients.tables(),
@@ -96,6 +105,7 @@ class MemoryUnitOfWork:
             *self.refresh_tokens.tables(),
             *self.api_keys.tables(),
             *self.settings.tables(),
+            *self.notify.tables(),
         )
 
 
@@ -124,6 +134,8 @@ class MemoryDatabase:
         self._rules = MemoryRuleRepository(self._state.check)
         self._alerts = MemoryAlertRepository(self._state.check)
         self._incidents = MemoryIncidentRepository(self._state.check)
+        self._alert_groups = MemoryAlertGroupRepository(self._state.check)
+        self._suppressions = MemorySuppressionRepository(self._state.check)
         self._users = MemoryUserRepository(self._state.check)
         self._refresh_tokens = MemoryRefreshTokenRepository(self._state.check)
         self._api_keys = MemoryApiKeyRepository(self._state.check)
@@ -133,6 +145,15 @@ class MemoryDatabase:
         self._verify_decisions = MemoryDecisionRepository(self._state.check)
         self._capacity = MemoryCapacityStore(self._state.check)
         self._nodes = MemoryNodeRepository(self._state.check)
+        self._privacy = MemoryErasureStore(self._state, self._verify_decisions)
+        self._notify = MemoryNotifyStore(self._state.check)
+        self._retention = MemoryRetentionStore(
+            self._state,
+            self._alerts,
+            self._incidents,
+            self._verify_decisions,
+            self._alert_groups,
+        )
         self._unit_lock = asyncio.Lock()
         self._unit = MemoryUnitOfWork(self)
 
@@ -170,6 +191,16 @@ class MemoryDatabase:
     def incidents(self) -> MemoryIncidentRepository:
         """Incidents."""
         return self._incidents
+
+    @property
+    def alert_groups(self) -> MemoryAlertGroupRepository:
+        """Alert groups."""
+        return self._alert_groups
+
+    @property
+    def suppressions(self) -> MemorySuppressionRepository:
+        """Snoozes and maintenance windows."""
+        return self._suppressions
 
     @property
     def audit(self) -> MemoryAuditLog:
@@ -225,6 +256,21 @@ class MemoryDatabase:
     def nodes(self) -> MemoryNodeRepository:
         """Edge nodes."""
         return self._nodes
+
+    @property
+    def privacy(self) -> MemoryErasureStore:
+        """Deletions of events and decisions for privacy requests."""
+        return self._privacy
+
+    @property
+    def notify(self) -> MemoryNotifyStore:
+        """Notification channels, routes and the outbox."""
+        return self._notify
+
+    @property
+    def retention(self) -> MemoryRetentionStore:
+        """Batched deletes of data past its retention."""
+        return self._retention
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[MemoryUnitOfWork]:

@@ -12,36 +12,30 @@ newer one.
 from __future__ import annotations
 
 import builtins
-import secrets
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from argus.adapters.db._sqlcore import Bind, insert_for
 from argus.adapters.db._sqlcore import transaction as _transaction
+from argus.adapters.db.crypto import RowCipher
 from argus.adapters.db.nodes_common import check_history, check_link
 from argus.adapters.db.tables_edge import edge_evidence_links, edge_nodes, node_health
 from argus.domain.checks import aware_utc
 from argus.domain.edge import EdgeNode, NodeHealth
-from argus.domain.errors import ConfigError, NotFoundError, StorageError, ValidationError
-from argus.domain.keys import derive_key
+from argus.domain.errors import NotFoundError, StorageError, ValidationError
 
 __all__ = ["EVIDENCE_KEYS_LABEL", "EvidenceKeyCipher", "SqlNodeRepository"]
 
 EVIDENCE_KEYS_LABEL = "argus edge evidence keys v1"
 """The ``derive_key`` label of the key that encrypts nodes' evidence keys at rest."""
-_VERSION = b"\x01"
-_NONCE = 12
-_MIN_SECRET = 16
 
 Row = sa.Row[Any]
 
 
 class EvidenceKeyCipher:
-    """Encrypts nodes' evidence keys at rest: ``version | nonce | ciphertext+tag``.
+    """Encrypts nodes' evidence keys at rest (a ``RowCipher`` per node id).
 
     Args:
         secret: The installation's secret key (at least 16 bytes).
@@ -51,14 +45,11 @@ class EvidenceKeyCipher:
     """
 
     def __init__(self, secret: bytes) -> None:
-        if len(secret) < _MIN_SECRET:
-            raise ConfigError(f"the secret key must be at least {_MIN_SECRET} bytes")
-        self._aead = AESGCM(derive_key(secret, EVIDENCE_KEYS_LABEL))
+        self._rows = RowCipher(secret, EVIDENCE_KEYS_LABEL)
 
     def encrypt(self, key: bytes, *, node_id: str) -> bytes:
         """Encrypt ``key`` bound to ``node_id``."""
-        nonce = secrets.token_bytes(_NONCE)
-        return _VERSION + nonce + self._aead.encrypt(nonce, key, node_id.encode())
+        return self._rows.seal(key, node_id)
 
     def decrypt(self, blob: bytes, *, node_id: str) -> bytes:
         """Decrypt what ``encrypt`` made for the same node.
@@ -66,15 +57,7 @@ class EvidenceKeyCipher:
         Raises:
             StorageError: Wrong secret, another node's row, or a tampered blob.
         """
-        if len(blob) < 1 + _NONCE + 16 or blob[:1] != _VERSION:
-            raise StorageError(f"the stored evidence key of node {node_id} has an unknown format")
-        try:
-            return self._aead.decrypt(blob[1 : 1 + _NONCE], blob[1 + _NONCE :], node_id.encode())
-        except InvalidTag as exc:
-            raise StorageError(
-                f"the stored evidence key of node {node_id} does not decrypt "
-                "(was the secret key changed?)"
-            ) from exc
+        return self._rows.open(blob, node_id, f"the stored evidence key of node {node_id}")
 
 
 def _report(body: object) -> NodeHealth:

@@ -35,6 +35,7 @@ from argus.adapters.db.audit_sql import SqlAuditLog
 from argus.adapters.db.crypto import CredentialCipher
 from argus.adapters.db.events_sql import SqlEventRepository
 from argus.adapters.db.evidence_sql import SqlEvidenceRepository
+from argus.adapters.db.groups_sql import SqlAlertGroupRepository, SqlSuppressionRepository
 from argus.adapters.db.identity_sql import (
     SqlApiKeyRepository,
     SqlRefreshTokenRepository,
@@ -42,6 +43,9 @@ from argus.adapters.db.identity_sql import (
     SqlUserRepository,
 )
 from argus.adapters.db.nodes_sql import EvidenceKeyCipher, SqlNodeRepository
+from argus.adapters.db.notify_sql import ChannelSecretCipher, SqlNotifyStore
+from argus.adapters.db.privacy_sql import SqlErasureStore
+from argus.adapters.db.retention_sql import SqlRetentionStore
 from argus.adapters.db.scene_sql import SqlCameraRepository, SqlLineRepository, SqlZoneRepository
 from argus.adapters.db.units_sql import SqlUnitOfWork, open_unit
 from argus.adapters.db.workstations_sql import (
@@ -123,8 +127,11 @@ class SqlDatabase:
         cipher: CredentialCipher,
         audit_key: bytes,
         node_cipher: EvidenceKeyCipher,
+        notify_cipher: ChannelSecretCipher,
     ) -> None:
         self.engine = engine
+        self._notify_cipher = notify_cipher
+        self._notify = SqlNotifyStore(engine, notify_cipher)
         self._cipher = cipher
         self._audit_key = audit_key
         self._audit = SqlAuditLog(engine, audit_key)
@@ -136,6 +143,8 @@ class SqlDatabase:
         self._rules = SqlRuleRepository(engine)
         self._alerts = SqlAlertRepository(engine)
         self._incidents = SqlIncidentRepository(engine)
+        self._alert_groups = SqlAlertGroupRepository(engine)
+        self._suppressions = SqlSuppressionRepository(engine)
         self._users = SqlUserRepository(engine)
         self._refresh_tokens = SqlRefreshTokenRepository(engine)
         self._api_keys = SqlApiKeyRepository(engine)
@@ -145,6 +154,8 @@ class SqlDatabase:
         self._verify_decisions = SqlDecisionRepository(engine)
         self._capacity = SqlCapacityStore(engine)
         self._nodes = SqlNodeRepository(engine, node_cipher)
+        self._privacy = SqlErasureStore(engine)
+        self._retention = SqlRetentionStore(engine)
         self._closed = False
 
     @classmethod
@@ -188,7 +199,13 @@ class SqlDatabase:
         engine = create_async_engine(parsed, **options)
         if parsed.get_backend_name() == "sqlite":
             sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        database = cls(engine, cipher, chain_key(secret_key), EvidenceKeyCipher(secret_key))
+        database = cls(
+            engine,
+            cipher,
+            chain_key(secret_key),
+            EvidenceKeyCipher(secret_key),
+            ChannelSecretCipher(secret_key),
+        )
         try:
             if schema is not None:
                 async with _transaction(engine, f"creating schema {schema}") as connection:
@@ -241,6 +258,16 @@ class SqlDatabase:
     def incidents(self) -> SqlIncidentRepository:
         """Incidents."""
         return self._incidents
+
+    @property
+    def alert_groups(self) -> SqlAlertGroupRepository:
+        """Alert groups."""
+        return self._alert_groups
+
+    @property
+    def suppressions(self) -> SqlSuppressionRepository:
+        """Snoozes and maintenance windows."""
+        return self._suppressions
 
     @property
     def audit(self) -> SqlAuditLog:
@@ -297,9 +324,26 @@ class SqlDatabase:
         """Edge nodes (their evidence keys encrypted under a key derived from the secret)."""
         return self._nodes
 
+    @property
+    def privacy(self) -> SqlErasureStore:
+        """Deletions of events and decisions for privacy requests."""
+        return self._privacy
+
+    @property
+    def retention(self) -> SqlRetentionStore:
+        """Batched deletes of data past its retention."""
+        return self._retention
+
     def unit_of_work(self) -> AbstractAsyncContextManager[SqlUnitOfWork]:
         """Repositories bound to one transaction (see ``argus.ports.unit_of_work``)."""
-        return open_unit(self.engine, self._cipher, self._audit_key)
+        return open_unit(
+            self.engine, self._cipher, self._audit_key, notify_cipher=self._notify_cipher
+        )
+
+    @property
+    def notify(self) -> SqlNotifyStore:
+        """Notification channels (secrets encrypted), routes and the durable outbox."""
+        return self._notify
 
     async def ping(self) -> None:
         """Run ``SELECT 1`` (``StorageError`` if the database does not answer)."""

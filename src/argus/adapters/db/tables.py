@@ -394,6 +394,7 @@ capacity_state = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
-# The edge tables (``tables_edge``) join ``metadata`` here, so this module describes the whole
-# schema; a plain module import works whichever of the two is imported first.
-import argus.adapters.db.tables_edge  # noqa: E402, F401
+# The edge, notification and alert-group tables join ``metadata`` here: one whole schema.
+import argus.adapters.db.tables_edge  # noqa: E402
+import argus.adapters.db.tables_groups  # noqa: E402
+import argus.adapters.db.tables_notify  # noqa: E402, F401

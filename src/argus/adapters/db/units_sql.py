@@ -25,12 +25,14 @@ from argus.adapters.db.alerts_sql import (
 )
 from argus.adapters.db.audit_sql import SqlAuditLog
 from argus.adapters.db.crypto import CredentialCipher
+from argus.adapters.db.groups_sql import SqlAlertGroupRepository, SqlSuppressionRepository
 from argus.adapters.db.identity_sql import (
     SqlApiKeyRepository,
     SqlRefreshTokenRepository,
     SqlSettingsStore,
     SqlUserRepository,
 )
+from argus.adapters.db.notify_sql import ChannelSecretCipher, SqlNotifyStore
 from argus.adapters.db.scene_sql import SqlCameraRepository, SqlLineRepository, SqlZoneRepository
 from argus.adapters.db.tables import cameras
 from argus.adapters.db.workstations_sql import SqlSubjectRepository, SqlVerifyClientRepository
@@ -48,14 +50,22 @@ class SqlUnitOfWork:
     """
 
     def __init__(
-        self, connection: AsyncConnection, cipher: CredentialCipher, audit_key: bytes
+        self,
+        connection: AsyncConnection,
+        cipher: CredentialCipher,
+        audit_key: bytes,
+        *,
+        notify_cipher: ChannelSecretCipher,
     ) -> None:
+        self.notify = SqlNotifyStore(connection, notify_cipher)
         self.cameras = SqlCameraRepository(connection, cipher)
         self.lines = SqlLineRepository(connection)
         self.zones = SqlZoneRepository(connection)
         self.rules = SqlRuleRepository(connection)
         self.alerts = SqlAlertRepository(connection)
         self.incidents = SqlIncidentRepository(connection)
+        self.alert_groups = SqlAlertGroupRepository(connection)
+        self.suppressions = SqlSuppressionRepository(connection)
         self.audit = SqlAuditLog(connection, audit_key)
         self.face_subjects = SqlSubjectRepository(connection)
         self.verify_clients = SqlVerifyClientRepository(connection)
@@ -67,7 +77,11 @@ class SqlUnitOfWork:
 
 @asynccontextmanager
 async def open_unit(
-    engine: AsyncEngine, cipher: CredentialCipher, audit_key: bytes
+    engine: AsyncEngine,
+    cipher: CredentialCipher,
+    audit_key: bytes,
+    *,
+    notify_cipher: ChannelSecretCipher,
 ) -> AsyncIterator[SqlUnitOfWork]:
     """A unit of work on ``engine``: committed when the block ends, rolled back if it raises.
 
@@ -78,4 +92,4 @@ async def open_unit(
     async with transaction(engine, "a unit of work") as connection:
         if connection.dialect.name == "sqlite":
             await connection.execute(sa.update(cameras).where(sa.false()).values(id=cameras.c.id))
-        yield SqlUnitOfWork(connection, cipher, audit_key)
+        yield SqlUnitOfWork(connection, cipher, audit_key, notify_cipher=notify_cipher)

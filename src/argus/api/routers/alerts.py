@@ -64,10 +64,17 @@ async def list_alerts(
     until: Annotated[
         Moment | None, Query(description="Raised strictly before (with offset).")
     ] = None,
+    group_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Of this alert group.")
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=512, description="next_cursor of the previous page (offset 0)."),
+    ] = None,
 ) -> AlertList:
-    """Alerts matching every given filter, newest first."""
+    """Alerts matching every given filter, newest first; paged by offset or by cursor."""
     where = AlertFilter(
         camera_ids=who.camera_filter(camera_id),
         rule_id=rule_id,
@@ -75,10 +82,13 @@ async def list_alerts(
         severities=tuple(severity) if severity else None,
         since=since,
         until=until,
+        group_id=group_id,
     )
-    page = await alerts.list_alerts(where, limit=limit, offset=offset)
+    page = await alerts.list_alerts(where, limit=limit, offset=offset, cursor=cursor)
     items = [AlertPublic.of(a) for a in page.items]
-    return AlertList(items=items, total=page.total, limit=limit, offset=offset)
+    return AlertList(
+        items=items, total=page.total, limit=limit, offset=offset, next_cursor=page.next_cursor
+    )
 
 
 @router.get("/alerts/{alert_id}", summary="Get an alert")

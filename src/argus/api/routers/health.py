@@ -45,7 +45,9 @@ def _pipelines(runtime: RuntimeDep) -> Check:
     responses={503: {"model": Readiness, "description": "A part is not ready."}},
 )
 async def ready(runtime: RuntimeDep, response: Response) -> Readiness:
-    """Database ping, event store and alerting consumers, pipelines; 503 names the failing part.
+    """Database ping, event store, alerting and notification consumers, notification
+    delivery, pipelines; 503 names the failing part (an open circuit breaker of one channel
+    is reported, not fatal).
 
     A database that answers reads but refuses writes (locked, read-only, out of
     space, privileges revoked) passes the ping; ``event_store`` and
@@ -55,11 +57,19 @@ async def ready(runtime: RuntimeDep, response: Response) -> Readiness:
     ok, detail = runtime.ingest.check()
     store_ok, store_detail = runtime.ingest.check_store()
     alerting_ok, alerting_detail = runtime.alerting.check()
+    notifier_ok, notifier_detail = runtime.notifier.check()
+    if runtime.dispatcher.started:
+        delivery_ok, delivery_detail = runtime.dispatcher.check()
+        delivery = Check(ok=delivery_ok, detail=delivery_detail)
+    else:  # ARGUS_NOTIFY_DISPATCH=false: another server delivers the shared outbox
+        delivery = Check(ok=True, detail="notification delivery is off on this server")
     checks = {
         "database": await _database(runtime),
         "bus": Check(ok=ok, detail=detail),
         "event_store": Check(ok=store_ok, detail=store_detail),
         "alerting": Check(ok=alerting_ok, detail=alerting_detail),
+        "notifier": Check(ok=notifier_ok, detail=notifier_detail),
+        "notify_delivery": delivery,
         "pipelines": _pipelines(runtime),
     }
     healthy = all(c.ok for c in checks.values())

@@ -143,6 +143,11 @@ class AlertPublic(BaseModel):
     incident_id: str | None = Field(description="The incident its confirmation opened.")
     history: list[TransitionPublic] = Field(description="Every state change, oldest first.")
     version: int = Field(ge=1, description="Bumped on every change.")
+    group_id: str | None = Field(description="The alert group it joined.")
+    repeat: bool = Field(description="A repeat in its group: not notified, no deadline.")
+    suppressed: str | None = Field(
+        description="Why it was not notified (a snooze or maintenance window); null if it was."
+    )
 
     @classmethod
     def of(cls, alert: Alert) -> AlertPublic:
@@ -168,6 +173,9 @@ class AlertPublic(BaseModel):
             incident_id=alert.incident_id,
             history=[TransitionPublic.of(t) for t in alert.history],
             version=alert.version,
+            group_id=alert.group_id,
+            repeat=alert.repeat,
+            suppressed=alert.suppressed,
         )
 
 
@@ -178,6 +186,9 @@ class AlertList(BaseModel):
     total: int = Field(description="Alerts matching the filters, over all pages.")
     limit: int
     offset: int
+    next_cursor: str | None = Field(
+        default=None, description="Pass as cursor for the next page; null on the last page."
+    )
 
 
 class AlertAction(StrictModel):
@@ -329,6 +340,11 @@ class IncidentPublic(BaseModel):
     evidence: list[str]
     notes: list[IncidentNotePublic] = Field(description="Oldest first.")
     history: list[TransitionPublic] = Field(description="Status changes, oldest first.")
+    legal_hold: str | None = Field(
+        default=None,
+        description="Why the incident is under legal hold (its alerts, events and evidence "
+        "outlive retention and privacy erasure); null when it is not held.",
+    )
     version: int = Field(ge=1, description="Bumped on every change.")
 
     @classmethod
@@ -347,6 +363,7 @@ class IncidentPublic(BaseModel):
             evidence=list(incident.evidence),
             notes=[IncidentNotePublic.of(n) for n in incident.notes],
             history=[TransitionPublic.of(t) for t in incident.history],
+            legal_hold=incident.legal_hold,
             version=incident.version,
         )
 

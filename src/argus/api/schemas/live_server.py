@@ -30,6 +30,7 @@ __all__ = [
     "AlertCreatedMessage",
     "AlertEscalatedMessage",
     "AlertEvidenceMessage",
+    "AlertGroupUpdatedMessage",
     "AlertUpdatedMessage",
     "AuthOkMessage",
     "CameraStatusMessage",
@@ -176,6 +177,16 @@ class AlertEvidenceMessage(_ServerMessage):
     alert: AlertBody
 
 
+class AlertGroupUpdatedMessage(_ServerMessage):
+    """An alert group opened, grew or changed state (channel ``alerts``)."""
+
+    type: Literal["alert_group.updated"] = "alert_group.updated"
+    channel: Literal["alerts", "supervisor"] = "alerts"
+    group: dict[str, Any] = Field(
+        description="The group as GET /api/v1/alert-groups/{id} returns it."
+    )
+
+
 class TrackItem(_ServerMessage):
     """One confirmed track of a ``tracks`` message."""
 
@@ -219,7 +230,11 @@ class CountsMessage(_ServerMessage):
 
 
 AlertMessage = (
-    AlertCreatedMessage | AlertUpdatedMessage | AlertEscalatedMessage | AlertEvidenceMessage
+    AlertCreatedMessage
+    | AlertUpdatedMessage
+    | AlertEscalatedMessage
+    | AlertEvidenceMessage
+    | AlertGroupUpdatedMessage
 )
 
 LiveServerMessage = Annotated[
@@ -234,6 +249,7 @@ LiveServerMessage = Annotated[
     | AlertUpdatedMessage
     | AlertEscalatedMessage
     | AlertEvidenceMessage
+    | AlertGroupUpdatedMessage
     | TracksMessage
     | CountsMessage
     | CameraStatusMessage,
@@ -241,7 +257,10 @@ LiveServerMessage = Annotated[
 ]
 """Every message the server sends on ``/ws``."""
 
-_ALERT_MESSAGES: dict[str, type[AlertMessage]] = {
+_ALERT_MESSAGES: dict[
+    str,
+    type[AlertCreatedMessage | AlertUpdatedMessage | AlertEscalatedMessage | AlertEvidenceMessage],
+] = {
     "alert.created": AlertCreatedMessage,
     "alert.updated": AlertUpdatedMessage,
     "alert.escalated": AlertEscalatedMessage,
@@ -250,10 +269,12 @@ _ALERT_MESSAGES: dict[str, type[AlertMessage]] = {
 
 
 def _alert_message(update: AlertUpdate) -> AlertMessage:
-    model = _ALERT_MESSAGES[update.type]
     channel: Literal["alerts", "supervisor"] = (
         "supervisor" if update.channel == "supervisor" else "alerts"
     )
+    if update.type == "alert_group.updated":
+        return AlertGroupUpdatedMessage(channel=channel, group=dict(update.alert))
+    model = _ALERT_MESSAGES[update.type]
     return model(channel=channel, alert=dict(update.alert))
 
 

@@ -21,7 +21,7 @@ from argus.api.schemas.common import (
     Text,
     non_nullable,
 )
-from argus.domain.rules import CooldownScope, Rule, Schedule
+from argus.domain.rules import BoundSeverity, CooldownScope, Rule, Schedule
 from argus.services.alert_rules import NewRule, RuleChanges
 
 __all__ = [
@@ -121,6 +121,10 @@ Weight = Annotated[
     Field(ge=0, le=1, allow_inf_nan=False, description="The rule's share of the risk score."),
 ]
 Enabled = Annotated[bool, Field(description="Disabled rules never fire.")]
+SeverityBound = Annotated[
+    BoundSeverity,
+    Field(description="Its alerts are at least (floor) or at most (ceiling) this severe."),
+]
 
 
 def _all_days() -> list[int]:
@@ -165,6 +169,10 @@ def _check_conditions(rule: RuleCreate) -> None:
         raise ValueError("a rule watches a line or a zone, not both")
     if (rule.count is None) != (rule.window_seconds is None):
         raise ValueError("count and window_seconds go together")
+    order = ("low", "medium", "high")
+    floor, ceiling = rule.severity_floor, rule.severity_ceiling
+    if floor and ceiling and order.index(floor) > order.index(ceiling):
+        raise ValueError("severity_floor must not be above severity_ceiling")
 
 
 class RuleCreate(StrictModel):
@@ -188,6 +196,8 @@ class RuleCreate(StrictModel):
     cooldown_seconds: CooldownSeconds = 0.0
     cooldown_scope: Scope = "track"
     weight: Weight = 0.5
+    severity_floor: SeverityBound | None = None
+    severity_ceiling: SeverityBound | None = None
 
     @model_validator(mode="after")
     def _conditions(self) -> Self:
@@ -230,6 +240,8 @@ class RuleUpdate(PartialUpdate):
     cooldown_seconds: CooldownSeconds | None = None
     cooldown_scope: Scope | None = None
     weight: Weight | None = None
+    severity_floor: SeverityBound | None = None
+    severity_ceiling: SeverityBound | None = None
 
     def command(self) -> RuleChanges:
         """The service's command: the fields that were sent (null clears a condition)."""
@@ -266,6 +278,8 @@ class RulePublic(BaseModel):
     cooldown_seconds: float
     cooldown_scope: CooldownScope
     weight: float
+    severity_floor: BoundSeverity | None = Field(description="Alerts at least this severe.")
+    severity_ceiling: BoundSeverity | None = Field(description="Alerts at most this severe.")
     created_at: datetime
     updated_at: datetime
 
@@ -292,6 +306,8 @@ class RulePublic(BaseModel):
             cooldown_seconds=rule.cooldown_seconds,
             cooldown_scope=rule.cooldown_scope,
             weight=rule.weight,
+            severity_floor=rule.severity_floor,
+            severity_ceiling=rule.severity_ceiling,
             created_at=rule.created_at,
             updated_at=rule.updated_at,
         )

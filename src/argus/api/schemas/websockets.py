@@ -44,6 +44,7 @@ WEBSOCKETS: dict[str, tuple[str, tuple[type[BaseModel], ...], tuple[type[BaseMod
             live_server.AlertUpdatedMessage,
             live_server.AlertEscalatedMessage,
             live_server.AlertEvidenceMessage,
+            live_server.AlertGroupUpdatedMessage,
             live_server.TracksMessage,
             live_server.CountsMessage,
             live_server.CameraStatusMessage,

@@ -56,6 +56,11 @@ class Alert:
         incident_id: The incident a confirmation created.
         history: Every transition, oldest first.
         version: Bumped on every change (optimistic concurrency).
+        group_id: The alert group it joined (``domain.alerts.groups``).
+        repeat: It joined a group that was already notified at this severity or
+            above: it is not notified and has no deadline of its own.
+        suppressed: Why it was not notified (a snooze or a maintenance window);
+            ``None`` when it was not suppressed. A suppressed alert never escalates.
     """
 
     id: str
@@ -76,10 +81,17 @@ class Alert:
     incident_id: str | None = None
     history: tuple[Transition, ...] = ()
     version: int = 1
+    group_id: str | None = None
+    repeat: bool = False
+    suppressed: str | None = None
 
     def __post_init__(self) -> None:
         for key in ("id", "rule_id", "camera_id", "event_id"):
             text(getattr(self, key), key, 200)
+        if self.group_id is not None:
+            text(self.group_id, "group_id", 64)
+        if self.suppressed is not None:
+            text(self.suppressed, "suppressed", 500)
         if self.state not in ALERT_TRANSITIONS:
             raise ValidationError(f"unknown alert state {self.state!r}")
         for key in ("event_time", "created_at", "updated_at"):
@@ -150,6 +162,9 @@ class Alert:
             "incident_id": self.incident_id,
             "history": [t.to_dict() for t in self.history],
             "version": self.version,
+            "group_id": self.group_id,
+            "repeat": self.repeat,
+            "suppressed": self.suppressed,
         }
 
     @classmethod
@@ -191,6 +206,10 @@ class Alert:
                 incident_id=optional_str(data["incident_id"]),
                 history=history,
                 version=int(finite(data["version"], "version")),
+                # Alerts stored before groups existed have none of these three.
+                group_id=optional_str(data.get("group_id")),
+                repeat=data.get("repeat") is True,
+                suppressed=optional_str(data.get("suppressed")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ValidationError):

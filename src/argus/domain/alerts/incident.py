@@ -63,6 +63,9 @@ class Incident:
         notes: Operator notes, oldest first.
         history: Status changes, oldest first.
         version: Bumped on every change.
+        legal_hold: Why the incident is under legal hold, ``None`` when it is not:
+            a held incident, its alerts, their events and its evidence are kept
+            whatever the retention policy says.
     """
 
     id: str
@@ -78,9 +81,12 @@ class Incident:
     notes: tuple[IncidentNote, ...] = ()
     history: tuple[Transition, ...] = ()
     version: int = 1
+    legal_hold: str | None = None
 
     def __post_init__(self) -> None:
         text(self.id, "id", 64)
+        if self.legal_hold is not None:
+            text(self.legal_hold, "legal_hold", 1000)
         text(self.title, "title", 200)
         text(self.description, "description", 10_000, empty=True)
         if self.status not in INCIDENT_TRANSITIONS:
@@ -136,6 +142,7 @@ class Incident:
             "notes": [n.to_dict() for n in self.notes],
             "history": [t.to_dict() for t in self.history],
             "version": self.version,
+            "legal_hold": self.legal_hold,
         }
 
     @classmethod
@@ -163,6 +170,7 @@ class Incident:
                 ),
                 history=history_of(data["history"]),
                 version=int(finite(data["version"], "version")),
+                legal_hold=optional_str(data.get("legal_hold")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ValidationError):

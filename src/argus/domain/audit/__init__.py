@@ -13,6 +13,8 @@ edited record (its hash no longer matches its content) from a deleted one (a
 gap in ``seq``), a reordered one (a record that verifies only at another
 position) and a truncated log (fewer records than an externally kept head).
 Removing records from the end of the log is invisible without such a head.
+Retention prunes the oldest records behind a signed ``AuditCheckpoint``, from
+which verification then starts (a forged checkpoint is reported).
 """
 
 from argus.domain.audit.chain import (
@@ -23,6 +25,7 @@ from argus.domain.audit.chain import (
     next_record,
     parse_head,
 )
+from argus.domain.audit.checkpoint import CHECKPOINT_CONTEXT, AuditCheckpoint, sign_checkpoint
 from argus.domain.audit.records import (
     MAX_ACTION,
     MAX_ACTOR,
@@ -44,11 +47,13 @@ from argus.domain.audit.verify import (
 
 __all__ = [
     "CHAIN_KEY_INFO",
+    "CHECKPOINT_CONTEXT",
     "GENESIS_HASH",
     "MAX_ACTION",
     "MAX_ACTOR",
     "MAX_IP",
     "MAX_TARGET",
+    "AuditCheckpoint",
     "AuditEntry",
     "AuditOutcome",
     "AuditRecord",
@@ -61,6 +66,7 @@ __all__ = [
     "check_entry",
     "next_record",
     "parse_head",
+    "sign_checkpoint",
     "verify_chain",
     "verify_stream",
 ]

@@ -2,7 +2,9 @@
 
 ``ChainVerifier`` checks records one at a time in bounded memory;
 ``verify_chain`` and ``verify_stream`` run it over a sequence or an
-asynchronous stream.
+asynchronous stream. A chain whose oldest records were pruned starts at a signed
+``AuditCheckpoint`` (``argus.domain.audit.checkpoint``) instead of the genesis; a
+checkpoint whose signature fails is ``forged`` and verification starts at the genesis.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from argus.domain.audit.chain import GENESIS_HASH, chain_hash, parse_head
+from argus.domain.audit.checkpoint import AuditCheckpoint
 from argus.domain.audit.records import AuditRecord
 from argus.domain.errors import ValidationError
 
@@ -25,10 +28,11 @@ __all__ = [
     "verify_stream",
 ]
 
-ProblemKind = Literal["edited", "deleted", "reordered", "truncated"]
+ProblemKind = Literal["edited", "deleted", "reordered", "truncated", "forged"]
 """``edited``: a record's hash does not match its content; ``deleted``: records are missing
 inside the log; ``reordered``: a record sits at another position than the one it was written
-at; ``truncated``: the log ends before (or differs at) the expected head."""
+at; ``truncated``: the log ends before (or differs at) the expected head; ``forged``: the
+checkpoint of a pruned prefix is not signed with the chain key."""
 
 _KIND_ORDER: dict[str, int] = {kind: i for i, kind in enumerate(get_args(ProblemKind))}
 
@@ -60,11 +64,14 @@ class ChainReport:
         head: ``(seq, hash)`` of the last record, ``(0, GENESIS_HASH)`` for an
             empty log; keep it elsewhere to detect a later truncation.
         problems: Everything found, by ``seq``.
+        start: ``(seq, hash)`` the checked records start after: the genuine
+            checkpoint of a pruned prefix, else ``(0, GENESIS_HASH)``.
     """
 
     records: int
     head: tuple[int, str]
     problems: tuple[ChainProblem, ...]
+    start: tuple[int, str] = (0, GENESIS_HASH)
 
     @property
     def ok(self) -> bool:
@@ -96,6 +103,7 @@ class ChainVerifier:
             a log that ends before it, or holds another record at its ``seq``,
             is ``truncated``.
         window: How many recent hashes are kept.
+        checkpoint: The latest checkpoint of a pruned prefix, if the log has one.
 
     Raises:
         ValidationError: ``expected_head`` is malformed or ``window`` is below 1.
@@ -107,6 +115,7 @@ class ChainVerifier:
         *,
         expected_head: tuple[int, str] | None = None,
         window: int = 100_000,
+        checkpoint: AuditCheckpoint | None = None,
     ) -> None:
         if expected_head is not None:
             expected_head = parse_head(f"{expected_head[0]}:{expected_head[1]}")
@@ -118,9 +127,20 @@ class ChainVerifier:
         self._expected_head = expected_head
         self._window = window
         self._records = 0
-        self._next_seq = 1
+        self._problems: list[ChainProblem] = []
+        self._start = (0, GENESIS_HASH)
+        if checkpoint is not None:
+            if checkpoint.verify(key):
+                self._start = checkpoint.head
+            else:
+                self._report(
+                    checkpoint.seq,
+                    "forged",
+                    "the checkpoint of the pruned records is not signed with the chain key",
+                )
+        self._next_seq = self._start[0] + 1
         self._last: _Seen | None = None
-        self._head = (0, GENESIS_HASH)
+        self._head = self._start
         # Recent verified records: by their hash, and by the hash they chain to.
         self._positions: dict[str, int] = {}
         self._followers: dict[str, int] = {}
@@ -131,7 +151,6 @@ class ChainVerifier:
         self._wait_before: dict[str, list[int]] = {}
         self._gaps: list[tuple[int, int]] = []
         self._moved: set[int] = set()
-        self._problems: list[ChainProblem] = []
         self._finished = False
 
     def feed(self, record: AuditRecord) -> None:
@@ -186,7 +205,7 @@ class ChainVerifier:
                 self._report_gap(first, last)
             self._check_tail()
         problems = sorted(self._problems, key=lambda p: (p.seq, _KIND_ORDER[p.kind]))
-        return ChainReport(self._records, self._head, tuple(problems))
+        return ChainReport(self._records, self._head, tuple(problems), self._start)
 
     def _report(self, seq: int, kind: ProblemKind, detail: str) -> None:
         self._problems.append(ChainProblem(seq, kind, detail))
@@ -195,7 +214,7 @@ class ChainVerifier:
         self._report(record.seq, "edited", "its hash does not match its content")
 
     def _report_gap(self, first: int, last: int) -> None:
-        before = f"jumps from record {first - 1}" if first > 1 else "starts"
+        before = f"jumps from record {first - 1}" if first > self._start[0] + 1 else "starts"
         if first == last:
             self._report(first, "deleted", f"the log {before} to record {last + 1}")
         else:
@@ -238,8 +257,8 @@ class ChainVerifier:
         gives the position to try. Until one comes the record waits.
         """
         candidates: list[int] = []
-        if record.prev_hash == GENESIS_HASH:
-            candidates.append(1)
+        if record.prev_hash == self._start[1]:
+            candidates.append(self._start[0] + 1)
         elif (before := self._positions.get(record.prev_hash)) is not None:
             candidates.append(before + 1)
         if (after := self._followers.get(record.hash)) is not None:
@@ -271,8 +290,9 @@ class ChainVerifier:
     def _check_link(self, record: AuditRecord, last: _Seen | None) -> None:
         """An intact record in place must link to the record before it (or to genesis)."""
         if last is None:
-            if record.prev_hash != GENESIS_HASH:
-                self._report(record.seq, "deleted", "the first record does not start the chain")
+            if record.prev_hash != self._start[1]:
+                start = "start the chain" if self._start[0] == 0 else "follow the checkpoint"
+                self._report(record.seq, "deleted", f"the first record does not {start}")
             return
         if record.prev_hash in (last.stored, last.computed) or last.troubled:
             # A troubled predecessor is already reported and explains the broken link.
@@ -305,6 +325,7 @@ def verify_chain(
     *,
     expected_head: tuple[int, str] | None = None,
     window: int = 100_000,
+    checkpoint: AuditCheckpoint | None = None,
 ) -> ChainReport:
     """Verify a chain read in ``seq`` order, finding and classifying every problem.
 
@@ -320,11 +341,12 @@ def verify_chain(
         key: The chain key (``chain_key``).
         expected_head: ``(seq, hash)`` recorded earlier, to detect truncation.
         window: Recent hashes kept to recognise moved records.
+        checkpoint: The latest checkpoint of a pruned prefix, if any.
 
     Raises:
         ValidationError: ``expected_head`` is malformed.
     """
-    verifier = ChainVerifier(key, expected_head=expected_head, window=window)
+    verifier = ChainVerifier(key, expected_head=expected_head, window=window, checkpoint=checkpoint)
     for record in records:
         verifier.feed(record)
     return verifier.finish()
@@ -335,13 +357,14 @@ async def verify_stream(
     key: bytes,
     *,
     expected_head: tuple[int, str] | None = None,
+    checkpoint: AuditCheckpoint | None = None,
 ) -> ChainReport:
     """``verify_chain`` over an asynchronous stream, such as ``AuditLog.all_records()``.
 
     Raises:
         ValidationError: ``expected_head`` is malformed.
     """
-    verifier = ChainVerifier(key, expected_head=expected_head)
+    verifier = ChainVerifier(key, expected_head=expected_head, checkpoint=checkpoint)
     async for record in records:
         verifier.feed(record)
     return verifier.finish()

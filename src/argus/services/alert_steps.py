@@ -1,0 +1,169 @@
+"""The operator's steps on one alert: queries, acknowledge, dismiss, confirm.
+
+``AlertSteps`` is the part of ``AlertService`` (``services.alerts``) that
+entry points call for one alert. An operator's step takes the acting
+``Actor``: the alert must be in its camera scope (another answers as an
+unknown id), and the change, its group's open count and the audit record
+commit in one unit of work; confirming commits the new incident with them.
+The change is announced once the unit has committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from argus.domain.actor import Actor
+from argus.domain.alerts import Alert, AlertState, Incident
+from argus.domain.cameras import new_id
+from argus.domain.errors import NotFoundError
+from argus.domain.rules import Rule
+from argus.ports.alerts import AlertFilter
+from argus.ports.paging import Page
+from argus.ports.repositories import Database
+from argus.services.alert_groups import AlertGroups
+from argus.services.writes import record, require_visible
+
+__all__ = ["AlertSteps"]
+
+
+class AlertSteps:
+    """Queries and operator steps on single alerts (mixed into ``AlertService``)."""
+
+    _db: Database
+    _clock: Callable[[], datetime]
+    groups: AlertGroups
+
+    async def _announce(self, kind: str, alert: Alert) -> None:
+        raise NotImplementedError
+
+    # --- the lifecycle ----------------------------------------------------------------------
+
+    async def get_alert(self, alert_id: str, actor: Actor | None = None) -> Alert:
+        """An alert (``NotFoundError`` if unknown, or outside the scope of ``actor`` if given)."""
+        alert = await self._db.alerts.get(alert_id)
+        if actor is not None:
+            require_visible(actor, alert.camera_id, f"alert {alert_id}")
+        return alert
+
+    async def list_alerts(
+        self,
+        where: AlertFilter | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        cursor: str | None = None,
+    ) -> Page[Alert]:
+        """Alerts, newest first, by offset or cursor (``AlertRepository.list``)."""
+        return await self._db.alerts.list(where, limit=limit, offset=offset, cursor=cursor)
+
+    async def list_feedback(
+        self, *, limit: int = 100, offset: int = 0, camera_ids: tuple[str, ...] | None = None
+    ) -> Page[tuple[Alert, Rule | None]]:
+        """Alerts dismissed as false positives, newest first, each with its rule.
+
+        The rule is ``None`` when it was deleted since (the alert keeps its id and name).
+        """
+        page = await self._db.alerts.list(
+            AlertFilter(states=("false_positive",), camera_ids=camera_ids),
+            limit=limit,
+            offset=offset,
+        )
+        rules: dict[str, Rule | None] = {}
+        for rule_id in {alert.rule_id for alert in page.items}:  # a page names few rules
+            try:
+                rules[rule_id] = await self._db.rules.get(rule_id)
+            except NotFoundError:
+                rules[rule_id] = None
+        items = tuple((alert, rules[alert.rule_id]) for alert in page.items)
+        return Page(items, page.total, page.next_cursor)
+
+    async def acknowledge(
+        self, actor: Actor, alert_id: str, note: str = "", *, via: str | None = None
+    ) -> Alert:
+        """The actor takes the alert (audited ``alert.acknowledge``); its escalation stops.
+
+        ``via`` names the channel in the audit record's details (``ws``) when
+        it is not the REST API.
+
+        Raises:
+            NotFoundError: Unknown alert, or one outside the actor's scope.
+            InvalidTransitionError: It is not waiting for acknowledgement.
+            ConflictError: It changed concurrently (retry).
+        """
+        channel = {"via": via} if via is not None else {}
+        return await self._step(
+            actor, alert_id, "acknowledge", "acknowledged", note=note, details=channel
+        )
+
+    async def dismiss(self, actor: Actor, alert_id: str, note: str = "") -> Alert:
+        """Close an acknowledged alert as a false positive (audited; kept as feedback).
+
+        Raises:
+            NotFoundError: Unknown alert, or one outside the actor's scope.
+            InvalidTransitionError: The alert is not acknowledged.
+        """
+        return await self._step(actor, alert_id, "dismiss", "false_positive", note=note, details={})
+
+    async def _step(
+        self,
+        actor: Actor,
+        alert_id: str,
+        verb: str,
+        to: AlertState,
+        *,
+        note: str,
+        details: Mapping[str, Any],
+    ) -> Alert:
+        async with self._db.unit_of_work() as unit:
+            alert = await unit.alerts.get(alert_id)
+            require_visible(actor, alert.camera_id, f"alert {alert_id}")
+            extra = {"ack_deadline": None} if to == "acknowledged" else {}
+            moved = alert.transition(to, self._clock(), actor.audit_name, note, **extra)
+            await unit.alerts.update(moved)
+            group = await self.groups.recount(unit, moved.group_id)
+            await record(unit.audit, actor, f"alert.{verb}", f"alert:{alert_id}", **details)
+        await self._announce("alert.updated", moved)
+        await self.groups.announce(group)
+        return moved
+
+    async def confirm(
+        self, actor: Actor, alert_id: str, note: str = "", *, title: str | None = None
+    ) -> tuple[Alert, Incident]:
+        """Confirm an acknowledged alert as real: it closes and opens an incident.
+
+        The incident, the alert's change and the audit record (``alert.confirm``)
+        commit in one unit of work: a conflict keeps none of them.
+
+        Raises:
+            NotFoundError: Unknown alert, or one outside the actor's scope.
+            InvalidTransitionError: The alert is not acknowledged.
+            ConflictError: It changed concurrently (nothing is kept).
+        """
+        who = actor.audit_name
+        async with self._db.unit_of_work() as unit:
+            alert = await unit.alerts.get(alert_id)
+            require_visible(actor, alert.camera_id, f"alert {alert_id}")
+            now = self._clock()
+            alert.transition("confirmed", now, who, note)  # check before creating anything
+            incident = Incident(
+                id=new_id(),
+                title=title or f"{alert.rule_name} on camera {alert.camera_id}",
+                created_at=now,
+                updated_at=now,
+                camera_id=alert.camera_id,
+                confirmed_by=who,
+                description=note,
+                alert_ids=(alert.id,),
+                evidence=(f"event:{alert.event_id}",),
+            )
+            await unit.incidents.add(incident)
+            confirmed = alert.transition("confirmed", now, who, note, incident_id=incident.id)
+            await unit.alerts.update(confirmed)
+            group = await self.groups.recount(unit, confirmed.group_id)
+            target = f"alert:{alert_id}"
+            await record(unit.audit, actor, "alert.confirm", target, incident=incident.id)
+        await self._announce("alert.updated", confirmed)
+        await self.groups.announce(group)
+        return confirmed, incident
