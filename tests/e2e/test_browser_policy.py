@@ -93,6 +93,9 @@ def test_the_dashboard_runs_under_its_policy(watched: Watched, server: ServeProc
         (re.compile("^Analytics"), "Analytics"),
         (re.compile("^Nodes"), "Nodes"),
         (re.compile("^Configuration"), "Configuration"),
+        (re.compile("^Settings"), "Settings"),
+        (re.compile("^Notifications"), "Notifications"),
+        (re.compile("^Privacy"), "Privacy requests"),
     ):
         page.get_by_role("link", name=link).click()
         expect(page.get_by_role("heading", name=heading).first).to_be_visible()

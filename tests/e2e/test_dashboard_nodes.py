@@ -201,8 +201,11 @@ def _jpeg(shade: int) -> bytes:
 
 def _tamper_event(node: Node, kind: str) -> Envelope:
     at = datetime.now(UTC)
+    # The payload the node's tamper monitor sends (the catalogue validates it).
     payload: dict[str, object] = (
-        {"kind": "covered", "score": 0.83, "state": "raised"} if kind == "camera.tamper" else {}
+        {"kind": "covered", "score": 0.83, "state": "raised"}
+        if kind == "camera.tamper"
+        else {"kind": "covered", "score": 0.05, "state": "cleared"}
     )
     return Envelope(
         event_id=new_event_id(at),

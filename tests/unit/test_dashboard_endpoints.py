@@ -1,8 +1,8 @@
 """Every REST call the dashboard's JavaScript makes exists in the OpenAPI document.
 
 The dashboard (``src/argus/api/static``) calls the API through the helpers of
-``api.js`` (``get``, ``post``, ``patch``, ``del``, ``blobUrl``, ``stream``) with paths
-relative to ``/api/v1``, and ``api.js`` itself calls ``fetch``/``send`` for
+``api.js`` (``get``, ``post``, ``postRaw``, ``patch``, ``put``, ``del``, ``blobUrl``,
+``stream``) with paths relative to ``/api/v1``, and ``api.js`` itself calls ``fetch``/``send`` for
 signing in and out. This scans those call sites, turns each path into a
 template (``${...}`` becomes a parameter, the query string is dropped) and
 checks it, with its method, against ``/api/openapi.json``.
@@ -23,11 +23,15 @@ HELPERS = {
     "get": "get",
     "post": "post",
     "patch": "patch",
+    "put": "put",
+    "postRaw": "post",
     "del": "delete",
     "blobUrl": "get",
     "stream": "get",
 }
-_HELPER_CALL = re.compile(r"\b(get|post|patch|del|blobUrl|stream)\(\s*[`\"'](/[^`\"']*)[`\"']")
+_HELPER_CALL = re.compile(
+    r"\b(get|post|postRaw|patch|put|del|blobUrl|stream)\(\s*[`\"'](/[^`\"']*)[`\"']"
+)
 _SEND_CALL = re.compile(r"\bsend\(\s*\"(\w+)\",\s*[`\"'](/[^`\"']*)[`\"']")
 _FETCH_CALL = re.compile(r"fetch\(`\$\{API\}(/[^`]*)`,\s*\{\s*method:\s*\"(\w+)\"")
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\{[^}/]*\}")

@@ -118,6 +118,12 @@ export const post = async (path, body = {}) => {
   return res.status === 204 ? null : res.json();
 };
 export const patch = async (path, body) => (await send("PATCH", path, body)).json();
+export const put = async (path, body) => {
+  const res = await send("PUT", path, body);
+  return res.status === 204 ? null : res.json();
+};
+/** A POST whose answer the caller reads itself (a download: blob or JSON). */
+export const postRaw = (path, body = {}) => send("POST", path, body);
 export const del = async (path) => { await send("DELETE", path); };
 /** A binary resource as a blob URL (img src cannot carry the bearer header). */
 export async function blobUrl(path) {

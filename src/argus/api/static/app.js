@@ -8,6 +8,9 @@ import { incidentsView } from "./pages/incidents.js";
 import { analyticsView } from "./pages/analytics.js";
 import { configView } from "./pages/config.js";
 import { nodesView } from "./pages/nodes.js";
+import { notifyView } from "./pages/notify.js";
+import { settingsView } from "./pages/settings.js";
+import { privacyView } from "./pages/privacy.js";
 
 const view = document.getElementById("view");
 const top = document.getElementById("top");
@@ -19,7 +22,15 @@ function can(user, action) { return Boolean(user && ACTIONS[user.role]?.includes
 const PAGES = {
   live: liveView, alerts: alertsView, incidents: incidentsView,
   analytics: analyticsView, nodes: nodesView, config: configView,
+  settings: settingsView, notify: notifyView, privacy: privacyView,
 };
+/** Pages only some roles may open (their links are hidden from the others). */
+const NEEDS = { settings: "act", notify: "configure", privacy: "admin" };
+
+function notAllowed() {
+  return { node: h("div", { class: "card", role: "alert" }, h("h1", {}, "Not available"),
+    h("p", {}, "Your role does not give access to this page.")) };
+}
 let cleanup = null;
 let routing = 0;
 
@@ -123,6 +134,7 @@ async function loadMe() {
   me.user = await get("/auth/me");
   document.getElementById("whoami").textContent = `${me.user.username} (${me.user.role})`;
   document.body.dataset.role = me.user.role;
+  for (const link of top.querySelectorAll("nav a[data-needs]")) link.hidden = !me.can(link.dataset.needs);
 }
 
 export async function route() {
@@ -145,7 +157,8 @@ export async function route() {
     if (link.hash === `#/${target}`) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  const page = { mfa: mfaView, password: passwordView }[target] ?? PAGES[target] ?? liveView;
+  const allowed = !NEEDS[target] || me.can(NEEDS[target]);
+  const page = { mfa: mfaView, password: passwordView }[target] ?? (allowed ? PAGES[target] : notAllowed) ?? liveView;
   const mine = ++routing;
   let result;
   try {
