@@ -23,7 +23,9 @@ from benchmarks import (
     live_video,
     liveness,
     model_build,
+    notify,
     pipeline,
+    retention,
     rollups,
     security,
     tamper,
@@ -49,8 +51,10 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "security": security.run,
     "verify": verify_socket.run,
     "rollups": rollups.run,
+    "retention": retention.run,
     "edge_outbox": edge_outbox.run,
     "tamper": tamper.run,
+    "notify": notify.run,
 }
 """Every benchmark, in the order they run."""
 

@@ -179,3 +179,39 @@ def test_list_shows_the_newest_records(audit: Run, records: list[AuditRecord]) -
     assert table.returncode == 0, table.stderr
     assert table.stdout.splitlines()[0] == "1 of 1 records, newest first"
     assert "auth.login" in table.stdout.splitlines()[1]
+
+
+def _prune(data_dir: Path, before: datetime) -> int:
+    async def prune() -> int:
+        log, close = await open_audit_log(Settings(data_dir=data_dir, secret_key=SECRET))
+        try:
+            return await log.prune_before(before, limit=1000, at=T0 + timedelta(days=1))
+        finally:
+            await close()
+
+    return asyncio.run(prune())
+
+
+def test_verify_passes_after_retention_pruned_the_oldest_records(
+    audit: Run, records: list[AuditRecord], data_dir: Path
+) -> None:
+    assert _prune(data_dir, T0 + timedelta(seconds=3)) == 3
+    result = audit("verify", "--expect-head", f"6:{records[-1].hash}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == f"audit chain OK: 3 records, head 6 {records[-1].hash}"
+
+
+def test_verify_refuses_a_forged_checkpoint(
+    audit: Run, records: list[AuditRecord], data_dir: Path
+) -> None:
+    assert _prune(data_dir, T0 + timedelta(seconds=2)) == 2
+    # Records 3 and 4 removed by hand, behind a checkpoint signed without the chain key.
+    _tamper(
+        data_dir,
+        "DELETE FROM audit_log WHERE seq <= 4",
+        f"UPDATE audit_checkpoints SET seq = 4, hash = '{records[3].hash}'",
+    )
+    result = audit("verify")
+    assert result.returncode == 1
+    assert "record 4: forged: the checkpoint of the pruned records is not signed" in result.stdout
+    assert "record 1: deleted" in result.stdout

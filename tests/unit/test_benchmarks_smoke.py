@@ -29,6 +29,8 @@ from benchmarks._common import Section
         "benchmarks.verify_socket",
         "benchmarks.edge_outbox",
         "benchmarks.tamper",
+        "benchmarks.retention",
+        "benchmarks.notify",
     ],
 )
 def test_benchmark_modules_import_and_expose_run(module: str) -> None:
@@ -375,3 +377,53 @@ def test_live_video_render_ratios_against_polling() -> None:
         "live, 2 viewer(s) at 10 fps: stream 9.9 fps, 0.50 ms server CPU/frame; polling 9.9 fps, "
         "5.00 ms/frame = 10.00x the stream"
     ]
+
+
+def test_retention_benchmark_is_registered_and_renders_the_ingest_ratio() -> None:
+    from benchmarks import retention
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["retention"] is retention.run
+    assert retention.FULL_EVENTS == 10_000_000
+    section = retention.summarise(
+        {
+            "events": 10_000_000.0,
+            "batch": 1000.0,
+            "seed_s": 300.0,
+            "sweep_s": 500.0,
+            "alone_rate": 3000.0,
+            "alone_before": 2900.0,
+            "alone_after": 3100.0,
+            "during_rate": 2400.0,
+            "during": 1_200_000.0,
+        }
+    )
+    cells = [line.split("|")[1:3] for line in section.body.splitlines() if line.startswith("| ")]
+    rows = {name.strip(): value.strip() for name, value in cells}
+    assert rows["rows deleted per second"] == "20,000"
+    assert rows["ingest alone (events/s, mean of before and after)"] == (
+        "3,000 (2,900 before, 3,100 after)"
+    )
+    assert rows["ingest during / alone"] == "0.80x"
+    assert section.headline == [
+        "Retention sweep of 10,000,000 events: 500 s; ingest kept 0.80x of its throughput "
+        "meanwhile."
+    ]
+
+
+def test_notify_render_reports_ratios_against_the_websocket() -> None:
+    from benchmarks import notify
+
+    latencies = notify.Latencies(
+        paths={"websocket": [0.010, 0.020], "email": [0.050, 0.100], "webhook": [0.030, 0.040]},
+        missing={"mqtt": 2},
+    )
+    storms = [
+        notify.StormResult(True, 1000, 1000, 1, 3, 1, 1, 5.0, 60.0),
+        notify.StormResult(False, 1000, 1000, 1000, 3000, 1000, 1000, 20.0, 60.0),
+    ]
+    body = notify.render(latencies, storms, mqtt=False, quick=False).body
+    email = next(line for line in body.splitlines() if line.startswith("| email"))
+    assert [cell.strip() for cell in email.strip("|").split("|")][3:6] == ["75.0", "97.5", "5.00x"]
+    assert "0.25x of the same storm without grouping" in body
+    assert "MQTT left out" in body
