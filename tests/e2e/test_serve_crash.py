@@ -32,7 +32,7 @@ import pytest
 
 from argus.adapters.bus.nats import NatsEventBus
 from argus.bootstrap.adapters import EVENTS_SUBJECT
-from argus.domain.events import Envelope, EventSource, new_event_id
+from argus.domain.events import Envelope, EventSource, LineCrossed, new_event_id
 from tests.e2e.serve_support import ServeProcess, serving, stored_ids
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -43,13 +43,18 @@ CATCH_UP_TIMEOUT = 180.0
 
 
 def _envelope(camera_id: str, n: int) -> Envelope:
-    return Envelope(
-        event_id=new_event_id(),
-        type="line.crossed",
-        timestamp=datetime.now(UTC),
-        source=EventSource(edge_node_id="edge-crash", camera_id=camera_id),
-        payload={"line": "gate", "track_id": n, "class_name": "person", "direction": "in"},
+    # The whole payload of a pipeline's crossing: the ingest validates it per event type.
+    crossing = LineCrossed(
+        line="gate",
+        track_id=n,
+        class_id=0,
+        class_name="person",
+        direction="in",
+        timestamp=float(n),
+        confidence=0.9,
     )
+    source = EventSource(edge_node_id="edge-crash", camera_id=camera_id)
+    return Envelope.wrap(crossing, source, datetime.now(UTC), event_id=new_event_id())
 
 
 def _stored_count(server: ServeProcess, camera_id: str) -> int:
@@ -215,8 +220,16 @@ class BatchPoster(threading.Thread):
 
 def test_batches_answered_2xx_survive_a_killed_server(tmp_path: Path) -> None:
     data_dir, log = tmp_path / "data", tmp_path / "serve.log"
-    camera = f"cam-{uuid.uuid4().hex[:8]}"
     with serving(data_dir, log) as server:
+        # The ingest refuses events of unknown cameras: register it first.
+        made = httpx.post(
+            f"{server.base}/api/v1/cameras",
+            json={"name": "crash gate", "stream_url": f"rtsp://10.0.0.9/{uuid.uuid4().hex[:8]}"},
+            headers=server.headers,
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        camera = str(made.json()["id"])
         poster = BatchPoster(server.base, server.headers, camera)
         poster.start()
         _wait_until(server, "five acknowledged batches", lambda: len(poster.acked) >= 5)
