@@ -21,7 +21,7 @@ from argus.adapters.db.sql import SqlDatabase
 from argus.domain.audit import AuditCheckpoint
 from argus.domain.cameras import utc_now
 from argus.domain.events import new_event_id
-from tests.auth_support import admin_token, make_user
+from tests.auth_support import admin_token, make_user, settings_for
 from tests.integration.api_support import STORES, Api, api, crossing, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -29,7 +29,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 @pytest.fixture(params=STORES)
 async def app(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Api]:
-    async with api(request.param, tmp_path) as running:
+    # This server sweeps at start, as a deployed one does (test settings turn it off).
+    settings = settings_for(tmp_path, retention_sweep=True)
+    async with api(request.param, tmp_path, settings=settings) as running:
 
         async def swept() -> bool:
             answer = await running.client.get("/api/v1/retention")
