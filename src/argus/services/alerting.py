@@ -16,13 +16,16 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from argus.domain.alerts import Alert
-from argus.domain.backoff import Backoff, BackoffPolicy
-from argus.domain.errors import StorageError, ValidationError
 from argus.domain.events import Envelope
 from argus.ports.bus import EventBus, Subscription
 from argus.services.alerts import ALERT_DURABLE_NAME, AlertService
 from argus.services.background import TaskGroup
-from argus.services.consumers import ConsumerState, IdempotentConsumer, consume_resubscribing
+from argus.services.consumers import (
+    ConsumerState,
+    IdempotentConsumer,
+    StoreRetry,
+    consume_resubscribing,
+)
 
 __all__ = ["AlertWorker"]
 
@@ -57,8 +60,6 @@ class AlertWorker:
         retry_attempts: int = 30,
         retry_max_delay: float = 5.0,
     ) -> None:
-        if retry_attempts < 1:
-            raise ValidationError(f"retry_attempts must be at least 1, got {retry_attempts}")
         self._service = service
         self._bus = bus
         self._subject = subject
@@ -67,13 +68,8 @@ class AlertWorker:
         self._on_raised = on_raised
         self._tasks = TaskGroup()
         self._consumer = IdempotentConsumer(self._raise_alerts)
-        self._attempts = retry_attempts
-        self._retry = Backoff(
-            BackoffPolicy(initial=min(0.2, retry_max_delay), max_delay=retry_max_delay)
-        )
+        self._retry = StoreRetry(retry_attempts, retry_max_delay, "the alerts of event")
         self.state = ConsumerState()
-        self.store_error: str | None = None
-        """Why the store refused the latest alert; ``None`` once one is stored again."""
 
     def start(self) -> None:
         """Start both loops (once)."""
@@ -113,27 +109,12 @@ class AlertWorker:
             StorageError: The store refused every try; the delivery stays
                 unacknowledged and the service remembers the event's matches.
         """
-        tries = 0
-        while True:
-            try:
-                alerts = await self._service.on_event(envelope)
-            except StorageError as exc:
-                self.store_error = str(exc) or type(exc).__name__
-                tries += 1
-                if tries >= self._attempts:
-                    raise
-                delay = self._retry.next_delay()
-                log.warning(
-                    "storing the alerts of event %s failed (%s); retrying in %.2f s",
-                    envelope.event_id,
-                    self.store_error,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                continue
-            self._retry.reset()
-            self.store_error = None
-            return alerts
+        return await self._retry.run(lambda: self._service.on_event(envelope), envelope.event_id)
+
+    @property
+    def store_error(self) -> str | None:
+        """Why the store refused the latest alert; ``None`` once one is stored again."""
+        return self._retry.error
 
     async def _escalate_forever(self) -> None:
         while True:

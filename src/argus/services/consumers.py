@@ -20,12 +20,20 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-from argus.domain.errors import ValidationError
+from argus.domain.backoff import Backoff, BackoffPolicy
+from argus.domain.errors import StorageError, ValidationError
 from argus.domain.events import Envelope
 from argus.ports.bus import Delivery, Subscription
 
-__all__ = ["ConsumerState", "IdempotentConsumer", "SeenIds", "consume_resubscribing"]
+__all__ = [
+    "ConsumerState",
+    "IdempotentConsumer",
+    "SeenIds",
+    "StoreRetry",
+    "consume_resubscribing",
+]
 
 log = logging.getLogger(__name__)
 
@@ -153,3 +161,57 @@ async def consume_resubscribing(
             log.exception("%s failed; resubscribing in %.1f s", what, backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, max_backoff)
+
+
+_T = TypeVar("_T")
+
+
+class StoreRetry:
+    """Tries a consumer's store write again, with backoff, while the store refuses it.
+
+    A bounded number of tries, then the ``StorageError`` goes up (the delivery
+    stays unacknowledged for the bus to deliver again). ``error`` says why the
+    latest try failed, for the consumer's ``check``; ``None`` once one succeeds.
+
+    Args:
+        attempts: Tries before giving up (at least 1).
+        max_delay: Longest wait between two tries, in seconds.
+        what: What is stored, for the log (``"the alerts of event"``).
+    """
+
+    def __init__(self, attempts: int, max_delay: float, what: str) -> None:
+        if attempts < 1:
+            raise ValidationError(f"retry_attempts must be at least 1, got {attempts}")
+        self._attempts = attempts
+        self._backoff = Backoff(BackoffPolicy(initial=min(0.2, max_delay), max_delay=max_delay))
+        self._what = what
+        self.error: str | None = None
+
+    async def run(self, work: Callable[[], Awaitable[_T]], subject: str) -> _T:
+        """``work()``, tried again while it raises ``StorageError``.
+
+        Raises:
+            StorageError: Every try was refused.
+        """
+        tries = 0
+        while True:
+            try:
+                result = await work()
+            except StorageError as exc:
+                self.error = str(exc) or type(exc).__name__
+                tries += 1
+                if tries >= self._attempts:
+                    raise
+                delay = self._backoff.next_delay()
+                log.warning(
+                    "storing %s %s failed (%s); retrying in %.2f s",
+                    self._what,
+                    subject,
+                    self.error,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            self._backoff.reset()
+            self.error = None
+            return result

@@ -27,14 +27,12 @@ the bus to deliver again, and ``check`` reports it meanwhile.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
-from argus.domain.backoff import Backoff, BackoffPolicy
 from argus.domain.cameras import new_id, utc_now
-from argus.domain.errors import NotFoundError, StorageError, ValidationError
+from argus.domain.errors import NotFoundError, ValidationError
 from argus.domain.events import Envelope
 from argus.domain.notify import (
     RECIPIENT_GROUPS_KEY,
@@ -53,7 +51,12 @@ from argus.ports.paging import MAX_PAGE, all_pages
 from argus.ports.repositories import Database
 from argus.services.alerts import ALERTS_SUBJECT
 from argus.services.background import TaskGroup
-from argus.services.consumers import ConsumerState, IdempotentConsumer, consume_resubscribing
+from argus.services.consumers import (
+    ConsumerState,
+    IdempotentConsumer,
+    StoreRetry,
+    consume_resubscribing,
+)
 
 __all__ = ["NOTIFY_DURABLE_NAME", "Notifier"]
 
@@ -103,8 +106,6 @@ class Notifier:
         retry_max_delay: float = 5.0,
         on_enqueued: Callable[[], None] | None = None,
     ) -> None:
-        if retry_attempts < 1:
-            raise ValidationError(f"retry_attempts must be at least 1, got {retry_attempts}")
         self._db = database
         self._bus = bus
         self._clock = clock
@@ -113,15 +114,10 @@ class Notifier:
         self._site = site if site is not None else self._stored_site
         self._subject = subject
         self._on_enqueued = on_enqueued
-        self._attempts = retry_attempts
-        self._retry = Backoff(
-            BackoffPolicy(initial=min(0.2, retry_max_delay), max_delay=retry_max_delay)
-        )
+        self._retry = StoreRetry(retry_attempts, retry_max_delay, "the notifications of")
         self._tasks = TaskGroup()
         self._consumer = IdempotentConsumer(self._handle_retrying)
         self.state = ConsumerState()
-        self.store_error: str | None = None
-        """Why the store refused the latest items; ``None`` once it takes them again."""
         self.enqueued = 0
         """Notifications stored (duplicates not counted)."""
         self.skipped = 0
@@ -167,27 +163,12 @@ class Notifier:
             await self._consumer.process(delivery)
 
     async def _handle_retrying(self, envelope: Envelope) -> None:
-        tries = 0
-        while True:
-            try:
-                await self.handle(envelope)
-            except StorageError as exc:
-                self.store_error = str(exc) or type(exc).__name__
-                tries += 1
-                if tries >= self._attempts:
-                    raise
-                delay = self._retry.next_delay()
-                log.warning(
-                    "storing the notifications of %s failed (%s); retrying in %.2f s",
-                    envelope.event_id,
-                    self.store_error,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                continue
-            self._retry.reset()
-            self.store_error = None
-            return
+        await self._retry.run(lambda: self.handle(envelope), envelope.event_id)
+
+    @property
+    def store_error(self) -> str | None:
+        """Why the store refused the latest items; ``None`` once it takes them again."""
+        return self._retry.error
 
     # --- the work --------------------------------------------------------------------------
 
