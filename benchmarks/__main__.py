@@ -15,10 +15,12 @@ from pathlib import Path
 from benchmarks import (
     alert_latency,
     api_load,
+    counting,
     decode,
     detector,
     edge_outbox,
     face,
+    frame_cues,
     ingest,
     live_video,
     liveness,
@@ -30,6 +32,7 @@ from benchmarks import (
     security,
     tamper,
     tracker,
+    tracker_robustness,
     verify_socket,
 )
 from benchmarks._common import Section, machine_info, progress, render_report, run_section
@@ -54,7 +57,10 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "retention": retention.run,
     "edge_outbox": edge_outbox.run,
     "tamper": tamper.run,
+    "frame_cues": frame_cues.run,
     "notify": notify.run,
+    "tracker_robustness": tracker_robustness.run,
+    "counting": counting.run,
 }
 """Every benchmark, in the order they run."""
 

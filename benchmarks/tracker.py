@@ -1,13 +1,14 @@
 """Multi-object tracking: Argus's tracker against reference trackers, same input, same run.
 
 Runs Argus's ByteTrack-class tracker, supervision's ``sv.ByteTrack`` and the
-``trackers`` package's ByteTrack and SORT on MOTChallenge public detections
+``trackers`` package's ByteTrack, SORT and OC-SORT on MOTChallenge public detections
 from ``../shared/eval/mot`` and scores them with TrackEval (HOTA, MOTA, IDF1).
 Speed is update calls per second counting only the time inside each tracker's
 update call (inputs are converted before, outputs read after), the fastest of
 the repetitions. Accuracy is quoted from the TUD sequences (MOT15 rules); the
 MOT17 detections are a tracker's own boxes and flatter every tracker, so they
-serve for speed and regressions.
+serve for speed and regressions. The official ByteTrack's published TUD figures
+(measured by peers, not run here) are shown beside them for context.
 
     python -m benchmarks.tracker [--quick]
 """
@@ -30,6 +31,54 @@ MOT17 = ("MOT17-02-FRCNN", "MOT17-04-FRCNN", "MOT17-11-FRCNN", "MOT17-13-FRCNN")
 REPEATS = 5
 QUICK_REPEATS = 1
 SPEED_GOAL = 3.0
+OFFICIAL_BYTETRACK = "official ByteTrack (published by peers, not run here)"
+OFFICIAL_SCORES: dict[str, tuple[float, float, float, int | None]] = {
+    "COMBINED": (53.2, 67.9, 74.7, 14),
+    "TUD-Campus": (51.4, 61.3, 71.3, None),
+    "TUD-Stadtmitte": (53.7, 69.9, 75.8, None),
+}
+"""HOTA, MOTA, IDF1 and ID switches of the official ByteTrack on TUD (MOT15 rules)."""
+
+
+def _official(group: object) -> tuple[list[list[object]], list[str], list[str]]:
+    """The official ByteTrack's row, a per-sequence comparison and the ID-switch goal."""
+    from argus.services.mot import COMBINED, OURS, GroupReport
+
+    assert isinstance(group, GroupReport)
+    if group.benchmark != "MOT15" or set(group.sequences) != set(TUD) or OURS not in group.results:
+        return [], [], []
+    hota, mota, idf1, ids = OFFICIAL_SCORES[COMBINED]
+    row: list[object] = [
+        OFFICIAL_BYTETRACK,
+        f"{hota:.1f}",
+        f"{mota:.1f}",
+        f"{idf1:.1f}",
+        ids,
+        "n/a",
+    ]
+    ours = group.results[OURS].scores
+    per_seq = [
+        [
+            seq,
+            f"{ours[seq].hota:.1f} / {OFFICIAL_SCORES[seq][0]:.1f}",
+            f"{ours[seq].mota:.1f} / {OFFICIAL_SCORES[seq][1]:.1f}",
+            f"{ours[seq].idf1:.1f} / {OFFICIAL_SCORES[seq][2]:.1f}",
+        ]
+        for seq in group.sequences
+    ]
+    table = [
+        f"Per sequence, {OURS} / official ByteTrack (published):",
+        "",
+        markdown_table(["sequence", "HOTA", "MOTA", "IDF1"], per_seq),
+        "",
+    ]
+    switches = ours[COMBINED].id_switches
+    assert ids is not None
+    goal = (
+        f"tracker MOT15 ID switches: {OURS} {switches} vs official ByteTrack {ids} "
+        f"(goal: fewer than the official ByteTrack: {'met' if switches < ids else 'not met'})"
+    )
+    return [row], table, [goal]
 
 
 def render(report: object) -> Section:
@@ -53,11 +102,15 @@ def render(report: object) -> Section:
                     f"{result.updates_per_second():.0f}",
                 ]
             )
+        official_rows, official_table, official_goal = _official(group)
         parts += [
             f"### {group.benchmark}: {', '.join(group.sequences)}",
             "",
-            markdown_table(["tracker", "HOTA", "MOTA", "IDF1", "IDs", "updates/s"], rows),
+            markdown_table(
+                ["tracker", "HOTA", "MOTA", "IDF1", "IDs", "updates/s"], rows + official_rows
+            ),
             "",
+            *official_table,
         ]
         if len(group.results) > 1:
             r = group.ratios()
@@ -82,6 +135,7 @@ def render(report: object) -> Section:
                 f"{fmt_ratio(r['speed'])} of the fastest (goal >= {SPEED_GOAL:.2f}: "
                 f"{'met' if speed_met else 'not met'})"
             )
+        headline += official_goal
     return Section("Tracker (MOT)", "\n".join(parts), headline)
 
 

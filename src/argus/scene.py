@@ -21,7 +21,7 @@ from typing import Annotated, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, InstanceOf, ValidationError, model_validator
 
-from argus.domain.cameras import Line, Zone
+from argus.domain.cameras import MAX_BAND_PX, MAX_STITCH_SECONDS, Line, Zone
 from argus.domain.errors import ArgusError, ConfigError
 
 __all__ = [
@@ -98,6 +98,14 @@ class TrackerSpec(_Strict):
     class_consistent: bool = Field(
         default=True, description="Only match detections of a track's own class."
     )
+    camera_motion: bool = Field(
+        default=True,
+        description="Compensate camera motion (pan, shake) measured from the frames.",
+    )
+    appearance: bool = Field(
+        default=True,
+        description="Use clothing colours to settle ambiguous matches.",
+    )
 
 
 class LineSpec(_Strict):
@@ -124,6 +132,27 @@ class LineSpec(_Strict):
     )
     classes: tuple[str, ...] | None = Field(
         None, min_length=1, description="Classes this line counts; all when omitted."
+    )
+    counting: Literal["strict", "robust"] = Field(
+        "robust",
+        description="'robust': a band around the line, an identity-switch guard and "
+        "stitching of tracks lost and reborn across it; 'strict': supervision's semantics.",
+    )
+    band_px: float = Field(
+        0.0,
+        ge=0,
+        le=MAX_BAND_PX,
+        allow_inf_nan=False,
+        description="Width in pixels of the band around the line that has no side (robust "
+        "only); 0 is automatic, a quarter of each box's height.",
+    )
+    stitch_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=MAX_STITCH_SECONDS,
+        allow_inf_nan=False,
+        description="Longest gap over which a track lost on one side of the line and one "
+        "born on the other count as one crossing (robust only); 0 turns it off.",
     )
 
     @model_validator(mode="after")

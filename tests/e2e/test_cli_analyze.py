@@ -56,6 +56,7 @@ def test_vtest_scene_produces_events_video_and_heatmap(built: RunArgus, tmp_path
     assert image.shape == (360, 480, 3)
     assert "795 frames analysed" in out
     assert "line middle" in out
+    assert "re-counted east" in out  # the offline re-count beside the live count
     assert "zone square" in out
     assert "pipeline:" in out
 

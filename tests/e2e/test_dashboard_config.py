@@ -151,6 +151,9 @@ def test_draw_a_line_reverse_its_direction_and_save(
     draw.get_by_label("Shape name").fill("gate")
     draw.get_by_label("In label").fill("arriving")
     draw.get_by_label("Out label").fill("leaving")
+    expect(draw.get_by_label("Counting", exact=True)).to_have_value("robust")
+    draw.get_by_label("Band (px, 0 = auto)").fill("12")
+    draw.get_by_label("Stitch gap (s, 0 = off)").fill("2.5")
     expect(draw.get_by_text("counts as “arriving”")).to_be_visible()
     _shoot(page, shots, "04-line-drawn")
     draw.get_by_role("button", name="Reverse direction").click()
@@ -173,6 +176,7 @@ def test_draw_a_line_reverse_its_direction_and_save(
     assert line["start"] == pytest.approx([second_x, second_y], abs=2)
     assert line["end"] == pytest.approx([first_x, first_y], abs=2)
     assert (line["in_label"], line["out_label"]) == ("arriving", "leaving")
+    assert (line["counting"], line["band_px"], line["stitch_seconds"]) == ("robust", 12.0, 2.5)
     _shoot(page, shots, "06-line-saved")
 
 

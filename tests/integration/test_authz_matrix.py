@@ -246,6 +246,10 @@ TABLE: Mapping[Operation, Access] = {
     ("POST", "/api/v1/privacy/subjects/{subject_id}/export"): ADMIN_ONLY,
     ("POST", "/api/v1/privacy/erasures"): ADMIN_ONLY,
     ("GET", "/api/v1/privacy/requests"): ADMIN_ONLY,
+    # Re-count jobs: Guard("view", "operate"); a camera-scoped caller re-counts its cameras.
+    ("POST", "/api/v1/cameras/{camera_id}/recounts"): OPERATE,
+    ("GET", "/api/v1/recounts/{job_id}"): VIEW,
+    ("GET", "/api/v1/recounts"): VIEW,
     # The risk policy and the site: Guard("view", "admin").
     ("GET", "/api/v1/risk-policy"): VIEW,
     ("PUT", "/api/v1/risk-policy"): ADMIN_ONLY,
@@ -510,6 +514,7 @@ async def _build(app: Api) -> World:
             "notification_id": "01J0000000000000000000000N",
             "snooze_id": "01J0000000000000000000000S",
             "window_id": "01J0000000000000000000000W",
+            "job_id": "01J0000000000000000000000R",
             "token": "forged-token-0123456789abcdef",
         }
     )
@@ -629,6 +634,9 @@ BODIES: Mapping[Operation, Callable[[World], Payload]] = {
             "until": "2026-01-02T00:00:00Z",
             "reason": "matrix",
         }
+    ),
+    ("POST", "/api/v1/cameras/{camera_id}/recounts"): _json(
+        {"start": "2026-03-01T00:00:00Z", "end": "2026-03-02T00:00:00Z"}
     ),
     ("PUT", "/api/v1/risk-policy"): _json({}),
     ("POST", "/api/v1/risk-policy/preview"): _json({}),

@@ -36,7 +36,7 @@ from argus.adapters.pipelines import (
     open_camera,
 )
 from argus.adapters.video import MjpegSource, RtspSource, SnapshotSource
-from argus.bootstrap.container import make_tracker
+from argus.bootstrap.container import make_cued_tracker
 from argus.bootstrap.sources import source_options
 from argus.domain.backoff import BackoffPolicy
 from argus.domain.cameras import Camera
@@ -281,7 +281,7 @@ class _Deps:
 
     def tracker(self, spec: TrackerSpec, fps: float) -> Tracker:
         del spec, fps
-        return make_tracker()
+        return make_cued_tracker()
 
 
 @pytest.fixture

@@ -115,7 +115,10 @@ class _ClipSource:
 
 
 class _Passthrough:
-    def update(self, detections: Detections) -> Detections:
+    def update(
+        self, detections: Detections, *, image: npt.NDArray[np.uint8] | None = None
+    ) -> Detections:
+        del image
         return detections
 
     def reset(self) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from argus.bootstrap.container import make_tracker
+from argus.bootstrap.container import make_cued_tracker
 from argus.domain.detections import Detections
 from argus.domain.errors import ConfigError
 from argus.domain.events import event_id_time
@@ -40,7 +40,7 @@ def _walker(steps: int, x0: float, dx: float, class_id: int = 0) -> list[Detecti
 
 
 def _analyzer(frames: list[Detections]) -> Analyzer:
-    tracker = make_tracker(TrackerConfig(frame_rate=10.0))
+    tracker = make_cued_tracker(TrackerConfig(frame_rate=10.0))
     return Analyzer(SCENE, ScriptedDetector(frames, NAMES), tracker, clock=lambda: START)
 
 

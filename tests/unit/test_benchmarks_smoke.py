@@ -20,6 +20,8 @@ from benchmarks._common import Section
         "benchmarks.model_build",
         "benchmarks.face",
         "benchmarks.tracker",
+        "benchmarks.tracker_robustness",
+        "benchmarks.counting",
         "benchmarks.pipeline",
         "benchmarks.ingest",
         "benchmarks.api_load",
@@ -29,6 +31,7 @@ from benchmarks._common import Section
         "benchmarks.verify_socket",
         "benchmarks.edge_outbox",
         "benchmarks.tamper",
+        "benchmarks.frame_cues",
         "benchmarks.retention",
         "benchmarks.notify",
     ],
@@ -427,3 +430,40 @@ def test_notify_render_reports_ratios_against_the_websocket() -> None:
     assert [cell.strip() for cell in email.strip("|").split("|")][3:6] == ["75.0", "97.5", "5.00x"]
     assert "0.25x of the same storm without grouping" in body
     assert "MQTT left out" in body
+
+
+def test_frame_cues_benchmark_is_registered() -> None:
+    from benchmarks import frame_cues
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["frame_cues"] is frame_cues.run
+
+
+def test_counting_benchmark_is_registered_and_renders_live_and_recount() -> None:
+    from argus.services.counting import LineCount
+    from benchmarks import counting
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["counting"] is counting.run
+
+    def count(tracker: str, live: int, recounted: int) -> LineCount:
+        return LineCount(
+            "S", "x=1", tracker, 10, 10, 10 + live, 10, 10, 10, 10 + recounted, 10, "robust"
+        )
+
+    section = counting.render([("public detections", [count("argus", 3, 1), count("ref", 2, 4)])])
+    assert "| S " in section.body
+    assert "1 (5.0%)" in section.body  # argus re-count: 1 of 20
+    assert section.headline == [
+        "counting public detections: argus re-count 1 (5.0%) miscounted of 20 true crossings "
+        "(goal < 10% on every sequence and ahead of every reference: met)"
+    ]
+
+
+def test_counting_benchmark_skips_without_the_material(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from benchmarks import counting
+
+    monkeypatch.setattr(counting, "MOT_DIR", Path("/nonexistent/mot"))
+    assert counting.run(True).body.startswith("skipped:")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from argus.adapters.pipelines.worker import CameraWorker, RestartPolicy, WorkerDeps
@@ -65,7 +66,10 @@ def test_bad_grids_are_config_errors(width: int, height: int, columns: int) -> N
 class _Passthrough:
     """A ``Tracker`` for detections that already carry their track ids."""
 
-    def update(self, detections: Detections) -> Detections:
+    def update(
+        self, detections: Detections, *, image: npt.NDArray[np.uint8] | None = None
+    ) -> Detections:
+        del image
         return detections
 
     def reset(self) -> None:

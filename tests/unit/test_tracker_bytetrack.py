@@ -12,7 +12,7 @@ from argus.domain.detections import Detections
 from argus.domain.errors import ValidationError
 from argus.domain.tracking import ByteTracker, TrackerConfig, greedy_assign
 from argus.domain.tracking.matching import Assign
-from argus.ports.tracker import Tracker
+from argus.ports.tracker import BoxTracker
 from tests.factories import make_detections
 
 SOLVERS = pytest.mark.parametrize("assign", [linear_assign, greedy_assign], ids=["scipy", "greedy"])
@@ -38,8 +38,8 @@ def ids_by_x(out: Detections) -> list[int]:
     return [int(i) for i in out.tracker_id[order]]
 
 
-def test_implements_the_tracker_port() -> None:
-    assert isinstance(ByteTracker(), Tracker)
+def test_implements_the_box_tracker_port() -> None:
+    assert isinstance(ByteTracker(), BoxTracker)
 
 
 @SOLVERS

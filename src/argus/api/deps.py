@@ -40,6 +40,7 @@ from argus.services.notify_config import NotifyConfigService
 from argus.services.notify_dispatch import NotificationDispatcher
 from argus.services.privacy import PrivacyService
 from argus.services.ratelimit import RateLimiter
+from argus.services.recount_jobs import RecountService
 from argus.services.retention import RetentionService
 from argus.services.risk_policy import RiskPolicyService
 from argus.services.session_watch import SessionWatch
@@ -98,6 +99,7 @@ class Runtime:
         notifier: Turns raised and escalated alerts into notification outbox items.
         dispatcher: Delivers the notification outbox (breaker states, health).
         snapshot_links: Opens the signed, expiring snapshot links of notifications.
+        recounts: Re-count jobs (a camera's period counted again from its trajectory log).
     """
 
     node_id: str
@@ -131,6 +133,7 @@ class Runtime:
     notify_config: NotifyConfigService
     dispatcher: NotificationDispatcher
     snapshot_links: SnapshotLinks
+    recounts: RecountService
 
 
 RuntimeFactory = Callable[[ApiMetrics], AbstractAsyncContextManager[Runtime]]

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from argus.adapters.modelpacks.catalog import default_builders, import_custom_onnx
 from argus.adapters.modelpacks.store import FileModelStore
 from argus.adapters.render.annotate import OpenCvAnnotator
+from argus.adapters.tracking.cued import CuedTracker
 from argus.adapters.video.factory import open_source
 from argus.adapters.video.file import probe_frame_count, probe_frame_rate
 from argus.adapters.video.writer import VideoFileWriter
@@ -33,14 +34,40 @@ from argus.ports.video import VideoSource
 from argus.scene import TrackerSpec
 from argus.services.models import ModelService
 
-__all__ = ["Container", "build_container", "make_tracker"]
+__all__ = ["Container", "build_container", "make_cued_tracker", "make_tracker"]
 
 
 def make_tracker(config: TrackerConfig | None = None) -> ByteTracker:
-    """Return Argus's tracker with SciPy's optimal assignment wired in."""
+    """Return Argus's box tracker with SciPy's optimal assignment wired in.
+
+    It tracks from boxes alone: the MOT evaluation, which has no frames, runs it.
+    """
     from argus.adapters.tracking.assignment import linear_assign
 
     return ByteTracker(config, assign=linear_assign)
+
+
+def make_cued_tracker(
+    config: TrackerConfig | None = None, *, camera_motion: bool = True, appearance: bool = True
+) -> CuedTracker:
+    """Return the tracker of the live pipeline: the box tracker fed with frame cues.
+
+    Args:
+        config: The box tracker's settings.
+        camera_motion: Measure camera motion from the frames (sparse optical flow).
+        appearance: Embed each box's clothing colours (colour histograms).
+
+    Returns:
+        A tracker that reads the cues from the frames it is given.
+    """
+    from argus.adapters.tracking.appearance import ColourHistogramAppearance
+    from argus.adapters.tracking.camera_motion import SparseFlowMotion
+
+    return CuedTracker(
+        make_tracker(config),
+        motion=SparseFlowMotion() if camera_motion else None,
+        appearance=ColourHistogramAppearance() if appearance else None,
+    )
 
 
 class Container:
@@ -93,7 +120,9 @@ class Container:
             frame_rate=fps,
             class_consistent=spec.class_consistent,
         )
-        return make_tracker(config)
+        return make_cued_tracker(
+            config, camera_motion=spec.camera_motion, appearance=spec.appearance
+        )
 
     def annotator(self) -> Annotator:
         """The renderer that draws boxes, ids, lines and zones on frames."""

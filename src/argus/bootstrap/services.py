@@ -60,6 +60,7 @@ from argus.services.notifier import Notifier
 from argus.services.notify_config import NotifyConfigService
 from argus.services.privacy import PrivacyService
 from argus.services.ratelimit import RateLimiter
+from argus.services.recount_jobs import RecountService
 from argus.services.retention import RetentionSweeper
 from argus.services.risk_policy import RiskPolicyService
 from argus.services.session_watch import SessionWatch
@@ -120,6 +121,7 @@ class ControlPlane:
             *mqtt,
             Step("session watch", start=run.sessions.start, stop=run.sessions.stop),
             Step("evidence capture", start=run.capture.start, stop=run.capture.stop),
+            Step("recount jobs", start=run.recounts.start, stop=run.recounts.stop),
             *(
                 (Step("retention sweep", start=self.retention.start, stop=self.retention.stop),)
                 if settings.retention_sweep
@@ -374,6 +376,7 @@ def build_control_plane(
         ),
         dispatcher=delivery.dispatcher,
         snapshot_links=delivery.links,
+        recounts=RecountService(database, utc_now),
     )
     return ControlPlane(
         settings,

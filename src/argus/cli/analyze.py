@@ -15,6 +15,8 @@ from tqdm import tqdm
 
 from argus.bootstrap.container import Container, build_container
 from argus.bootstrap.models import DetectorOptions
+from argus.domain.analytics.recount import RecountLine, Trajectory, recount
+from argus.domain.detections import Detections
 from argus.ports.render import Overlay, VideoWriter
 from argus.scene import Scene, load_scene
 from argus.services.analysis import AnalyzedFrame, Analyzer, SceneAnalytics
@@ -58,6 +60,79 @@ def _summary_table(analytics: SceneAnalytics | None) -> list[str]:
     return rows
 
 
+class _Trajectories:
+    """Every track's path for the re-count: bottom-centre anchor and box height per frame.
+
+    The re-count needs the whole period, so memory grows with frames times
+    tracks (five numbers per tracked box); it is bounded by ``MAX_SAMPLES``
+    (some 100 MB), after which later boxes are left out and the report says
+    up to when the re-count runs.
+    """
+
+    MAX_SAMPLES = 1_000_000
+
+    def __init__(self) -> None:
+        self._rows: dict[int, list[tuple[float, float, float, float, int]]] = {}
+        self.samples = 0
+        self.full_at: float | None = None
+
+    def add(self, detections: Detections, timestamp: float) -> None:
+        if self.samples + len(detections) > self.MAX_SAMPLES:
+            if self.full_at is None:
+                self.full_at = timestamp
+            return
+        self.samples += len(detections)
+        boxes = detections.xyxy
+        for k in range(len(detections)):
+            track = int(detections.tracker_id[k])
+            if track < 0:
+                continue
+            x1, y1, x2, y2 = (float(v) for v in boxes[k])
+            rows = self._rows.setdefault(track, [])
+            if not rows or timestamp > rows[-1][0]:
+                rows.append((timestamp, (x1 + x2) / 2.0, y2, y2 - y1, int(detections.class_id[k])))
+
+    def trajectories(self) -> list[Trajectory]:
+        out = []
+        for track, rows in self._rows.items():
+            values = np.asarray([r[:4] for r in rows], dtype=np.float64)
+            classes = np.asarray([r[4] for r in rows], dtype=np.int64)
+            out.append(
+                Trajectory(
+                    track,
+                    int(np.bincount(classes).argmax()),
+                    values[:, 0],
+                    values[:, 1:3],
+                    values[:, 3],
+                )
+            )
+        return out
+
+
+def _recount_table(analytics: SceneAnalytics | None, paths: _Trajectories) -> list[str]:
+    """Re-count every line over the whole run and print it beside the live count."""
+    if analytics is None or not analytics.lines:
+        return []
+    specs = analytics.scene.lines
+    tallies = recount(
+        paths.trajectories(),
+        [RecountLine(spec.name, spec.start, spec.end, spec.band_px) for spec in specs],
+    )
+    rows = []
+    for spec, watched, tally in zip(specs, analytics.lines, tallies, strict=True):
+        wanted = watched.class_ids
+        count_in = sum(v for k, v in tally.in_per_class.items() if not wanted or k in wanted)
+        count_out = sum(v for k, v in tally.out_per_class.items() if not wanted or k in wanted)
+        rows.append(
+            f"  line {spec.name:<16} re-counted {spec.in_label} {count_in:>4}   "
+            f"{spec.out_label} {count_out:>4}   (live {watched.analytic.in_count}/"
+            f"{watched.analytic.out_count})"
+        )
+    if paths.full_at is not None:
+        rows.append(f"  re-count covers the stream up to t={paths.full_at:.1f}s (memory bound)")
+    return rows
+
+
 def _caption(result: AnalyzedFrame) -> str:
     return f"t={result.frame.timestamp:6.1f}s  tracks {len(result.detections)}"
 
@@ -77,6 +152,7 @@ class _Outputs:
     ) -> None:
         self.counts: Counter[str] = Counter()
         self.last_image: npt.NDArray[np.uint8] | None = None
+        self.paths = _Trajectories()
         self._echo = echo_events
         self._sink: IO[str] | None = None
         if events_file is not None:
@@ -89,6 +165,7 @@ class _Outputs:
         self._annotator = container.annotator()
 
     def take(self, result: AnalyzedFrame, analytics: SceneAnalytics | None, bar: tqdm[Any]) -> None:
+        self.paths.add(result.detections, result.frame.timestamp)
         for envelope in result.events:
             self.counts[envelope.type] += 1
             line = json.dumps(envelope.to_dict())
@@ -109,10 +186,13 @@ class _Outputs:
         self.last_image = result.frame.image
 
 
-def _report(analyzer: Analyzer, model_ref: str, fps: float, counts: Counter[str]) -> None:
+def _report(analyzer: Analyzer, model_ref: str, fps: float, outputs: _Outputs) -> None:
     times = analyzer.times
+    counts = outputs.counts
     typer.echo(f"{times.frames} frames analysed with {model_ref} at {fps:g} fps")
     for row in _summary_table(analyzer.analytics):
+        typer.echo(row)
+    for row in _recount_table(analyzer.analytics, outputs.paths):
         typer.echo(row)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
     typer.echo(f"events: {summary}")
@@ -174,7 +254,7 @@ def analyze(
     heatmap = analyzer.analytics.heatmap if analyzer.analytics is not None else None
     if heatmap_file is not None and heatmap is not None and outputs.last_image is not None:
         container.write_heatmap(heatmap_file, outputs.last_image, heatmap.values())
-    _report(analyzer, detector.model_ref, fps, outputs.counts)
+    _report(analyzer, detector.model_ref, fps, outputs)
     for label, path in (
         ("events", events_file),
         ("video", annotate_file),

@@ -11,13 +11,18 @@ import typer
 from argus.bootstrap.evaluation import (
     evaluate_count_dirs,
     evaluate_mot_dirs,
+    evaluate_robustness,
     reference_tracker_names,
 )
 from argus.domain.errors import ConfigError
 from argus.services.counting import LineCount
 from argus.services.mot import COMBINED, OURS, GroupReport, MotReport
+from argus.services.mot_faults import LEVELS
+from argus.services.mot_robustness import RobustnessReport
 
-__all__ = ["eval_app", "render_report"]
+__all__ = ["eval_app", "render_report", "render_robustness"]
+
+_LEVELS = ", ".join(level.name for level in LEVELS)
 
 _REFERENCES = ", ".join(reference_tracker_names())
 
@@ -174,12 +179,32 @@ def counts(
     min_crossing_frames: int = typer.Option(
         2, "--min-crossing-frames", min=1, max=100, help="Hysteresis of the line counter."
     ),
+    mode: str = typer.Option(
+        "robust", "--mode", help="Live counting mode: robust (band, stitching) or strict."
+    ),
+    band: float = typer.Option(
+        0.0, "--band", min=0.0, help="Band width in pixels (0: a quarter of the box height)."
+    ),
 ) -> None:
-    """Compare line counts from tracks with counts from the ground-truth trajectories."""
+    """Compare line counts from tracks with counts from the ground-truth trajectories.
+
+    Each tracker's tracks are counted live (frame by frame, ``--mode``) and
+    re-counted offline with look-ahead (smoothing and stitching over the
+    whole sequence). The truth is the ground-truth trajectories' crossings
+    under the same semantics: strict for a strict live count, the band for a
+    robust live count and for the re-count.
+    """
+    if mode not in ("robust", "strict"):
+        raise ConfigError(f"--mode takes robust or strict, got {mode!r}")
     lines = dict(_parse_line(v) for v in line) if line else None
     names = _reference_names(reference)
     results = evaluate_count_dirs(
-        seq_dirs, lines, references=names, min_crossing_frames=min_crossing_frames
+        seq_dirs,
+        lines,
+        references=names,
+        min_crossing_frames=min_crossing_frames,
+        mode="robust" if mode == "robust" else "strict",
+        band=band,
     )
     trackers = list(dict.fromkeys(r.tracker for r in results))
     header = f"{'sequence':<16} {'line':<10} {'truth in/out':>12}"
@@ -191,11 +216,97 @@ def counts(
         truth = f"{group[0].truth_in}/{group[0].truth_out}"
         cells = "".join(f" {f'{r.counted_in}/{r.counted_out} (err {r.error})':>18}" for r in group)
         typer.echo(f"{sequence:<16} {name:<10} {truth:>12}{cells}")
+        truth = f"{group[0].recount_truth_in}/{group[0].recount_truth_out}"
+        cells = "".join(
+            f" {f'{r.recounted_in}/{r.recounted_out} (err {r.recount_error})':>18}" for r in group
+        )
+        typer.echo(f"{'  re-counted':<27} {truth:>12}{cells}")
     truth_total = sum(r.truth for r in results if r.tracker == trackers[0])
     for tracker in trackers:
         error = sum(r.error for r in results if r.tracker == tracker)
         share = f"{error / truth_total:.1%}" if truth_total else "n/a"
         typer.echo(f"{tracker}: {error} miscounted of {truth_total} true crossings ({share})")
+    recount_total = sum(r.recount_truth for r in results if r.tracker == trackers[0])
+    for tracker in trackers:
+        error = sum(r.recount_error for r in results if r.tracker == tracker)
+        share = f"{error / recount_total:.1%}" if recount_total else "n/a"
+        typer.echo(
+            f"{tracker} re-counted: {error} miscounted of {recount_total} true crossings ({share})"
+        )
 
 
 eval_app.command(name="counts")(counts)
+
+
+def render_robustness(report: RobustnessReport) -> list[str]:
+    """Return one table per fault level and benchmark group, with ours over the best reference."""
+    lines: list[str] = []
+    for level in report.levels:
+        for group in level.report.groups:
+            count = len(group.sequences)
+            lines += [
+                f"{level.level.name} / {group.benchmark} ({count} faulted sequences)",
+                f"  {'tracker':<20} {'HOTA':>6} {'MOTA':>6} {'IDF1':>6} {'IDs':>5} "
+                f"{'updates/s':>10}",
+            ]
+            for name, result in group.results.items():
+                s = result.scores[COMBINED]
+                lines.append(
+                    f"  {name:<20} {s.hota:6.1f} {s.mota:6.1f} {s.idf1:6.1f} "
+                    f"{s.id_switches:5d} {result.updates_per_second():10.0f}"
+                )
+            if len(group.results) > 1:
+                r = group.ratios()
+                lines.append(
+                    f"  {OURS} / best reference: HOTA {_fmt(r['hota'])}, IDF1 {_fmt(r['idf1'])}"
+                )
+            lines.append("")
+    return lines
+
+
+def robustness(
+    seq_dirs: list[Path] = typer.Argument(
+        ..., help="MOTChallenge sequence folders with seqinfo.ini and gt/gt.txt."
+    ),
+    level: list[str] = typer.Option(
+        None,
+        "--level",
+        "-L",
+        help=f"Fault level (repeatable; default all): {_LEVELS}.",
+    ),
+    seeds: int = typer.Option(1, "--seeds", min=1, max=20, help="Seeds 0..N-1 per level."),
+    reference: list[str] = typer.Option(
+        None, "--reference", "-r", help=f"Also score: {_REFERENCES}, or 'all'."
+    ),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Folder for the faulted sequences and results (a temporary one when omitted).",
+    ),
+) -> None:
+    """Score trackers on faulted copies of the sequences, per fault level.
+
+    Faults: misses in runs, size-proportional jitter, false positives,
+    fragmented and merged boxes, camera motion and frame-rate drops. They are
+    drawn from the ground truth (the public detections are not used); the
+    same level and seed always give the same faulted sequence.
+    """
+    names = _reference_names(reference)
+    with tempfile.TemporaryDirectory(prefix="argus-robust-") as tmp:
+        out_dir = out if out is not None else Path(tmp)
+        report = evaluate_robustness(
+            seq_dirs,
+            out_dir,
+            levels=list(level) if level else LEVELS,
+            seeds=range(seeds),
+            references=names,
+            on_progress=lambda message: typer.echo(f"tracking {message}", err=True),
+        )
+        for line in render_robustness(report):
+            typer.echo(line)
+        if out is not None:
+            typer.echo(f"faulted sequences and results written to {out_dir}")
+
+
+eval_app.command(name="robustness")(robustness)

@@ -29,7 +29,10 @@ from argus.domain.events import new_event_id
 
 __all__ = [
     "ANCHOR_NAMES",
+    "MAX_BAND_PX",
+    "MAX_STITCH_SECONDS",
     "Camera",
+    "CountingMode",
     "Credentials",
     "Line",
     "Point",
@@ -41,6 +44,9 @@ __all__ = [
 
 Point = tuple[float, float]
 ExpectedDirection = Literal["in", "out"]
+CountingMode = Literal["strict", "robust"]
+MAX_BAND_PX = 10_000.0
+MAX_STITCH_SECONDS = 60.0
 
 ANCHOR_NAMES = frozenset(anchor.value for anchor in Anchor)
 _ID_MAX = 64
@@ -180,6 +186,13 @@ class Line:
         anchors: Box points that must all cross.
         min_crossing_frames: Frames the new side must hold before a crossing counts.
         classes: Classes counted; all when ``None``.
+        counting: ``"robust"`` (band, identity-switch guard, stitching of
+            tracks lost and reborn across the line) or ``"strict"``
+            (supervision's semantics); see ``argus.domain.analytics.LineZone``.
+        band_px: Width in pixels of the band around the line that has no side
+            (robust only); ``0`` is automatic, a quarter of each box's height.
+        stitch_seconds: Longest gap over which a track lost on one side and one
+            born on the other count as one crossing (robust only); ``0``: none.
     """
 
     id: str
@@ -193,6 +206,9 @@ class Line:
     anchors: tuple[str, ...] = ("BOTTOM_CENTER",)
     min_crossing_frames: int = 2
     classes: tuple[str, ...] | None = None
+    counting: CountingMode = "robust"
+    band_px: float = 0.0
+    stitch_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         _text(self.id, "id", _ID_MAX)
@@ -211,6 +227,16 @@ class Line:
             raise ValidationError("min_crossing_frames must be an int")
         if not 1 <= self.min_crossing_frames <= 100:
             raise ValidationError("min_crossing_frames must be in [1, 100]")
+        if self.counting not in ("strict", "robust"):
+            raise ValidationError(f"counting must be 'strict' or 'robust', got {self.counting!r}")
+        band = _finite(self.band_px, "band_px")
+        if not 0 <= band <= MAX_BAND_PX:
+            raise ValidationError(f"band_px must be in [0, {MAX_BAND_PX:g}] (0: automatic)")
+        stitch = _finite(self.stitch_seconds, "stitch_seconds")
+        if not 0 <= stitch <= MAX_STITCH_SECONDS:
+            raise ValidationError(f"stitch_seconds must be in [0, {MAX_STITCH_SECONDS:g}] (0: off)")
+        object.__setattr__(self, "band_px", band)
+        object.__setattr__(self, "stitch_seconds", stitch)
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
         object.__setattr__(self, "anchors", _anchors(self.anchors))

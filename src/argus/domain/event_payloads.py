@@ -19,6 +19,7 @@ __all__ = [
     "LineCrossed",
     "Loitering",
     "Running",
+    "TracksMinute",
     "WrongWay",
     "ZoneEntered",
     "ZoneExited",
@@ -262,6 +263,41 @@ class HeatmapMinute(_Payload):
     frame_height: int
     frames: int
     cells: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TracksMinute(_Payload):
+    """Where each track was during (part of) one minute of a camera: the trajectory log.
+
+    The offline re-count (``argus.domain.analytics.recount``) reads these.
+    Each row of ``tracks`` is one track: ``[track_id, class_index, t, x, y, h,
+    t, x, y, h, ...]`` where ``class_index`` points into ``classes``, ``t`` is
+    tenths of a second since the event's minute, ``x``/``y`` the box's
+    bottom-centre and ``h`` its height, in whole pixels of the analysed frame.
+    Samples are at most 5 per second per track; ``argus.services.track_log``
+    states the bounds and what it drops.
+
+    Attributes:
+        frame_width: Width in pixels of the analysed frames.
+        frame_height: Height in pixels of the analysed frames.
+        run: The tracker run (its first frame, in ms since the epoch): track
+            ids restart with every run, so ``(run, track_id)`` names a track.
+        part: Index of this event among the minute's events (a busy minute
+            takes several, so each stays under the ingest's payload limit).
+        dropped: Samples the bounds dropped in the minute (on part 0 only).
+        classes: Class names the rows' ``class_index`` points into.
+        tracks: One row per track (see above).
+    """
+
+    type: ClassVar[str] = "tracks.minute"
+
+    frame_width: int
+    frame_height: int
+    run: int
+    part: int
+    dropped: int
+    classes: tuple[str, ...]
+    tracks: tuple[tuple[int, ...], ...]
 
 
 DomainEvent = LineCrossed | WrongWay | ZoneEntered | ZoneExited | Loitering | Crowding | Running

@@ -34,6 +34,7 @@ from argus.domain.event_payloads import (
     LineCrossed,
     Loitering,
     Running,
+    TracksMinute,
     WrongWay,
     ZoneEntered,
     ZoneExited,
@@ -144,6 +145,13 @@ _TYPES = (
         "A camera's per-minute occupancy heatmap (a summary).",
         "pipeline",
         payload=schema_of(HeatmapMinute),
+    ),
+    EventType(
+        TracksMinute.type,
+        "A camera's per-minute trajectory log: each track's anchor and height at up to "
+        "5 Hz (a summary, read by re-count jobs).",
+        "pipeline",
+        payload=schema_of(TracksMinute),
     ),
     EventType(
         "camera.offline", "A camera's stream was lost or stopped delivering frames.", "health"

@@ -35,6 +35,7 @@ from argus.domain.event_payloads import (
     LineCrossed,
     Loitering,
     Running,
+    TracksMinute,
     WrongWay,
     ZoneEntered,
     ZoneExited,
@@ -51,6 +52,7 @@ __all__ = [
     "LineCrossed",
     "Loitering",
     "Running",
+    "TracksMinute",
     "WrongWay",
     "ZoneEntered",
     "ZoneExited",
@@ -178,7 +180,7 @@ class Envelope:
     @classmethod
     def wrap(
         cls,
-        event: DomainEvent | HeatmapMinute,
+        event: DomainEvent | HeatmapMinute | TracksMinute,
         source: EventSource,
         timestamp: datetime,
         event_id: str | None = None,

@@ -3,9 +3,9 @@
 Ingest (``POST /api/v1/events``, ``/api/v1/edge/sync``) checks each event's
 payload against the schema of its type before anything is stored, so a
 malformed event never reaches the store, the counts or the rules. A schema
-lists its fields with a kind (``str``, ``int``, ``float``, ``choice`` or
-``cells``), whether each is required and its bounds; keys it does not list
-are refused unless the schema is ``open``. The pipeline types' schemas are
+lists its fields with a kind (``str``, ``int``, ``float``, ``choice``,
+``cells``, ``names`` or ``tracks``), whether each is required and its bounds;
+keys it does not list are refused unless the schema is ``open``. The pipeline types' schemas are
 derived from their payload dataclasses (``argus.domain.event_payloads``), so
 what the pipelines write and what ingest takes cannot drift apart.
 
@@ -36,11 +36,17 @@ __all__ = [
 DEFAULT_PAYLOAD_MAX_BYTES = 16 * 1024
 """The default limit of one event's payload, in bytes of compact JSON."""
 
-FieldKind = Literal["str", "int", "float", "choice", "cells"]
-"""``cells``: a list of ``[index, count]`` pairs of non-negative integers (heatmaps)."""
+FieldKind = Literal["str", "int", "float", "choice", "cells", "names", "tracks"]
+"""``cells``: a list of ``[index, count]`` pairs of non-negative integers (heatmaps);
+``names``: a list of short strings; ``tracks``: a list of rows of non-negative integers,
+two then four per sample (``TracksMinute``)."""
 
 _MAX_TEXT = 200
 _MAX_CELLS = 1 << 16
+_MAX_NAMES = 256
+_MAX_NAME = 64
+_MAX_ROWS = 1000
+_MAX_ROW = 2 + 4 * 600
 
 # Annotations of the payload dataclasses (strings: they use postponed evaluation).
 _KINDS: Mapping[str, FieldKind] = {
@@ -50,6 +56,8 @@ _KINDS: Mapping[str, FieldKind] = {
     "Direction": "choice",
     "ExitReason": "choice",
     "tuple[tuple[int, int], ...]": "cells",
+    "tuple[str, ...]": "names",
+    "tuple[tuple[int, ...], ...]": "tracks",
 }
 _CHOICES: Mapping[str, tuple[str, ...]] = {
     "Direction": ("in", "out"),
@@ -71,6 +79,9 @@ _BOUNDS: Mapping[str, tuple[float | None, float | None]] = {
     "frame_width": (1, 65536),
     "frame_height": (1, 65536),
     "frames": (0, None),
+    "run": (0, None),
+    "part": (0, None),
+    "dropped": (0, None),
 }
 
 
@@ -106,6 +117,12 @@ class PayloadField:
             return
         if self.kind == "cells":
             _check_cells(value, where)
+            return
+        if self.kind == "names":
+            _check_names(value, where)
+            return
+        if self.kind == "tracks":
+            _check_tracks(value, where)
             return
         number = _number(value, where, integer=self.kind == "int")
         if self.minimum is not None and number < self.minimum:
@@ -250,6 +267,37 @@ def _check_cells(value: object, where: str) -> None:
         for part in cell:
             if isinstance(part, bool) or not isinstance(part, int) or part < 0:
                 raise ValidationError(f"{where}[{i}] must hold two non-negative integers")
+
+
+def _check_names(value: object, where: str) -> None:
+    if not isinstance(value, list | tuple):
+        raise ValidationError(f"{where} must be a list of strings")
+    if len(value) > _MAX_NAMES:
+        raise ValidationError(f"{where} holds more than {_MAX_NAMES} names")
+    for i, name in enumerate(value):
+        if not isinstance(name, str) or len(name) > _MAX_NAME:
+            raise ValidationError(f"{where}[{i}] must be a string of at most {_MAX_NAME} chars")
+
+
+def _check_tracks(value: object, where: str) -> None:
+    if not isinstance(value, list | tuple):
+        raise ValidationError(f"{where} must be a list of track rows")
+    if len(value) > _MAX_ROWS:
+        raise ValidationError(f"{where} holds more than {_MAX_ROWS} rows")
+    for i, row in enumerate(value):
+        if (
+            not isinstance(row, list | tuple)
+            or len(row) < 6
+            or len(row) > _MAX_ROW
+            or (len(row) - 2) % 4
+        ):
+            raise ValidationError(
+                f"{where}[{i}] must be [track_id, class_index] and then 1 to 600 samples "
+                "of four integers [t, x, y, h]"
+            )
+        for part in row:
+            if isinstance(part, bool) or not isinstance(part, int) or part < 0:
+                raise ValidationError(f"{where}[{i}] must hold non-negative integers")
 
 
 def _shown(value: object) -> str:

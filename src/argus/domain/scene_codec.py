@@ -49,6 +49,9 @@ def line_to_dict(line: Line) -> dict[str, object]:
         "anchors": list(line.anchors),
         "min_crossing_frames": line.min_crossing_frames,
         "classes": None if line.classes is None else list(line.classes),
+        "counting": line.counting,
+        "band_px": line.band_px,
+        "stitch_seconds": line.stitch_seconds,
     }
 
 

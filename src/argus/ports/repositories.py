@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from argus.ports.nodes import NodeRepository
     from argus.ports.notify import NotifyStore
     from argus.ports.privacy import ErasureStore
+    from argus.ports.recounts import RecountJobStore
     from argus.ports.retention import RetentionStore
     from argus.ports.unit_of_work import UnitOfWork
     from argus.ports.workstations import (
@@ -373,6 +374,11 @@ class Database(Protocol):
     @property
     def retention(self) -> RetentionStore:
         """Batched deletes of data past its retention (``argus.ports.retention``)."""
+        ...
+
+    @property
+    def recounts(self) -> RecountJobStore:
+        """Re-count jobs (``argus.ports.recounts``)."""
         ...
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:

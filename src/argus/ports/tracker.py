@@ -1,4 +1,4 @@
-"""The tracker port, the appearance-model hook and the MOT scorer port."""
+"""The tracker ports, the frame-cue hooks (camera motion, appearance) and the MOT scorer port."""
 
 from __future__ import annotations
 
@@ -12,12 +12,23 @@ import numpy.typing as npt
 
 from argus.domain.detections import Detections
 
-__all__ = ["AppearanceModel", "MotScorer", "MotScores", "Tracker"]
+__all__ = [
+    "AppearanceModel",
+    "BoxTracker",
+    "CameraMotion",
+    "MotScorer",
+    "MotScores",
+    "Tracker",
+]
 
 
 @runtime_checkable
-class Tracker(Protocol):
-    """Gives detections persistent identities across the frames of one stream."""
+class BoxTracker(Protocol):
+    """Gives detections persistent identities from their boxes alone.
+
+    The MOT evaluation runs trackers of this kind on public detections, where
+    no frames exist; ``ByteTracker`` is one.
+    """
 
     def update(self, detections: Detections) -> Detections:
         """Track one frame.
@@ -33,6 +44,62 @@ class Tracker(Protocol):
 
     def reset(self) -> None:
         """Forget all tracks (a new, unrelated stream follows)."""
+        ...
+
+
+@runtime_checkable
+class Tracker(Protocol):
+    """Gives detections persistent identities across the frames of one stream.
+
+    The analysis pipeline hands the decoded frame along with its detections,
+    so an implementation may read cues from the pixels (camera motion,
+    appearance); it must work without them too.
+    """
+
+    def update(
+        self, detections: Detections, *, image: npt.NDArray[np.uint8] | None = None
+    ) -> Detections:
+        """Track one frame.
+
+        Args:
+            detections: The frame's detections; implementations never modify them.
+            image: The frame the detections were found in, BGR of shape
+                ``(H, W, 3)``, or ``None`` where only boxes are known.
+
+        Returns:
+            The detections of confirmed tracks, each with its own unique
+            positive ``tracker_id`` (tentative tracks are not returned).
+        """
+        ...
+
+    def reset(self) -> None:
+        """Forget all tracks (a new, unrelated stream follows)."""
+        ...
+
+
+@runtime_checkable
+class CameraMotion(Protocol):
+    """Estimates the camera's motion between consecutive frames of one stream."""
+
+    def estimate(
+        self, image: npt.NDArray[np.uint8], detections: Detections | None = None
+    ) -> npt.NDArray[np.float64] | None:
+        """Return the motion from the previous frame given to this one.
+
+        Args:
+            image: This frame, BGR of shape ``(H, W, 3)`` (or grey ``(H, W)``).
+            detections: This frame's detections, whose boxes move on their own
+                and are left out of the estimate; ``None`` to use every pixel.
+
+        Returns:
+            The affine map of shape ``(2, 3)`` from the previous frame's pixel
+            coordinates to this frame's (``x' = A @ [x, y, 1]``), or ``None``
+            on the first frame and wherever the frames do not tell.
+        """
+        ...
+
+    def reset(self) -> None:
+        """Forget the previous frame (a new, unrelated stream follows)."""
         ...
 
 

@@ -137,7 +137,11 @@ class SceneAnalytics:
                     min_crossing_frames=spec.min_crossing_frames,
                     expected_direction=spec.expected_direction,
                     max_missing_frames=None,
-                    max_missing_seconds=forget,
+                    # A vanished track is remembered as long as a newborn may continue it.
+                    max_missing_seconds=max(forget, spec.stitch_seconds),
+                    mode=spec.counting,
+                    band=spec.band_px,
+                    stitch_seconds=spec.stitch_seconds,
                 ),
                 _class_ids(class_names, spec.classes, f"line {spec.name}"),
             )
@@ -335,7 +339,7 @@ class Analyzer:
                     )
                 detections = self.detector.detect(frame.image)
                 t2 = time.perf_counter()
-                tracked = self.tracker.update(detections)
+                tracked = self.tracker.update(detections, image=frame.image)
                 t3 = time.perf_counter()
                 raised = self.analytics.update(tracked, frame.timestamp)
                 envelopes = tuple(self._envelope(e, base, first) for e in raised)

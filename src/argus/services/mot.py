@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from argus.domain.detections import Detections
-from argus.ports.tracker import MotScorer, MotScores, Tracker
+from argus.ports.tracker import BoxTracker, MotScorer, MotScores
 
 __all__ = [
     "COMBINED",
@@ -117,17 +117,17 @@ class EvalTracker(Protocol):
 
 
 class PortTracker:
-    """Adapts any ``Tracker`` port implementation, built per frame rate, for evaluation.
+    """Adapts any ``BoxTracker`` port implementation, built per frame rate, for evaluation.
 
     Args:
         name: Name in reports.
         factory: Builds a fresh tracker for a sequence's frame rate.
     """
 
-    def __init__(self, name: str, factory: Callable[[float], Tracker]) -> None:
+    def __init__(self, name: str, factory: Callable[[float], BoxTracker]) -> None:
         self._name = name
         self._factory = factory
-        self._tracker: Tracker | None = None
+        self._tracker: BoxTracker | None = None
 
     @property
     def name(self) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Generic, Literal, Protocol, TypeVar
 
 from argus.domain.actor import Actor
-from argus.domain.cameras import ExpectedDirection, Line, Point, Zone, new_id
+from argus.domain.cameras import CountingMode, ExpectedDirection, Line, Point, Zone, new_id
 from argus.domain.errors import NotFoundError
 from argus.ports.paging import Page, check_page
 from argus.ports.repositories import Database, LineRepository, ZoneRepository
@@ -52,6 +52,9 @@ class NewLine:
     anchors: tuple[str, ...] = _ANCHORS
     min_crossing_frames: int = 2
     classes: tuple[str, ...] | None = None
+    counting: CountingMode = "robust"
+    band_px: float = 0.0
+    stitch_seconds: float = 1.0
 
     def build(self, item_id: str, camera_id: str) -> Line:
         """The line with its id and camera."""
@@ -71,6 +74,9 @@ class LineChanges:
     anchors: tuple[str, ...] | Unset = UNSET
     min_crossing_frames: int | Unset = UNSET
     classes: tuple[str, ...] | Unset | None = UNSET
+    counting: CountingMode | Unset = UNSET
+    band_px: float | Unset = UNSET
+    stitch_seconds: float | Unset = UNSET
 
     def apply(self, line: Line) -> Line:
         """The line with these changes."""

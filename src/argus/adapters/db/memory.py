@@ -34,6 +34,7 @@ from argus.adapters.db.identity_memory import (
 from argus.adapters.db.nodes_memory import MemoryNodeRepository
 from argus.adapters.db.notify_memory import MemoryNotifyStore
 from argus.adapters.db.privacy_memory import MemoryErasureStore
+from argus.adapters.db.recounts_memory import MemoryRecountJobStore
 from argus.adapters.db.retention_memory import MemoryRetentionStore
 from argus.adapters.db.scene_memory import (
     MemoryCameraRepository,
@@ -154,6 +155,7 @@ class MemoryDatabase:
             self._verify_decisions,
             self._alert_groups,
         )
+        self._recounts = MemoryRecountJobStore(self._state.check)
         self._unit_lock = asyncio.Lock()
         self._unit = MemoryUnitOfWork(self)
 
@@ -271,6 +273,11 @@ class MemoryDatabase:
     def retention(self) -> MemoryRetentionStore:
         """Batched deletes of data past its retention."""
         return self._retention
+
+    @property
+    def recounts(self) -> MemoryRecountJobStore:
+        """Re-count jobs."""
+        return self._recounts
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[MemoryUnitOfWork]:

@@ -138,6 +138,9 @@ def _line_row(line: Line) -> dict[str, Any]:
             "anchors": list(line.anchors),
             "min_crossing_frames": line.min_crossing_frames,
             "classes": None if line.classes is None else list(line.classes),
+            "counting": line.counting,
+            "band_px": line.band_px,
+            "stitch_seconds": line.stitch_seconds,
         },
     }
 
@@ -156,6 +159,10 @@ def _line(row: Row) -> Line:
         anchors=tuple(settings["anchors"]),
         min_crossing_frames=settings["min_crossing_frames"],
         classes=None if settings["classes"] is None else tuple(settings["classes"]),
+        # Lines stored before these settings existed count the way new lines do.
+        counting=settings.get("counting", "robust"),
+        band_px=settings.get("band_px", 0.0),
+        stitch_seconds=settings.get("stitch_seconds", 1.0),
     )
 
 

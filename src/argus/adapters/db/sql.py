@@ -45,6 +45,7 @@ from argus.adapters.db.identity_sql import (
 from argus.adapters.db.nodes_sql import EvidenceKeyCipher, SqlNodeRepository
 from argus.adapters.db.notify_sql import ChannelSecretCipher, SqlNotifyStore
 from argus.adapters.db.privacy_sql import SqlErasureStore
+from argus.adapters.db.recounts_sql import SqlRecountJobStore
 from argus.adapters.db.retention_sql import SqlRetentionStore
 from argus.adapters.db.scene_sql import SqlCameraRepository, SqlLineRepository, SqlZoneRepository
 from argus.adapters.db.units_sql import SqlUnitOfWork, open_unit
@@ -156,6 +157,7 @@ class SqlDatabase:
         self._nodes = SqlNodeRepository(engine, node_cipher)
         self._privacy = SqlErasureStore(engine)
         self._retention = SqlRetentionStore(engine)
+        self._recounts = SqlRecountJobStore(engine)
         self._closed = False
 
     @classmethod
@@ -333,6 +335,11 @@ class SqlDatabase:
     def retention(self) -> SqlRetentionStore:
         """Batched deletes of data past its retention."""
         return self._retention
+
+    @property
+    def recounts(self) -> SqlRecountJobStore:
+        """Re-count jobs."""
+        return self._recounts
 
     def unit_of_work(self) -> AbstractAsyncContextManager[SqlUnitOfWork]:
         """Repositories bound to one transaction (see ``argus.ports.unit_of_work``)."""

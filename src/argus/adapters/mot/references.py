@@ -1,10 +1,10 @@
 """Reference trackers, for comparing Argus's tracker on the same input in the same run.
 
 ``supervision`` 0.27 ``sv.ByteTrack`` and the roboflow ``trackers`` package's
-``ByteTrackTracker`` and ``SORTTracker``, with their default settings and the
-sequence's frame rate. Their inputs (``sv.Detections``) are built before the
-timed update call and their outputs read after it. Both packages emit
-deprecation warnings on import, which are silenced here only.
+``ByteTrackTracker``, ``SORTTracker`` and ``OCSORTTracker`` (2.6.1), with their
+default settings and the sequence's frame rate. Their inputs (``sv.Detections``)
+are built before the timed update call and their outputs read after it. Both
+packages emit deprecation warnings on import, which are silenced here only.
 """
 
 from __future__ import annotations
@@ -50,10 +50,16 @@ def _trackers_sort(frame_rate: float) -> tuple[Any, Callable[[Any, Any], Any]]:
     return trackers.SORTTracker(frame_rate=frame_rate), lambda t, d: t.update(d)
 
 
+def _trackers_ocsort(frame_rate: float) -> tuple[Any, Callable[[Any, Any], Any]]:
+    trackers = _import("trackers")
+    return trackers.OCSORTTracker(frame_rate=frame_rate), lambda t, d: t.update(d)
+
+
 REFERENCE_TRACKERS: dict[str, Callable[[float], tuple[Any, Callable[[Any, Any], Any]]]] = {
     "sv-bytetrack": _sv_bytetrack,
     "trackers-bytetrack": _trackers_bytetrack,
     "trackers-sort": _trackers_sort,
+    "trackers-ocsort": _trackers_ocsort,
 }
 """Reference tracker names and their builders (tracker, update call) per frame rate."""
 

@@ -15,9 +15,9 @@ its rate allows, as JPEG) for evidence clips. Frames are dated like the
 events raised on them: the run's start on the wall clock plus stream seconds
 since the run's first frame.
 
-It also feeds a ``MinuteHeatmap`` (the service's producer of
-``heatmap.minute`` events) and hands its envelope out once per wall-clock
-minute (and when a run ends), through the same callback as the other events.
+It also feeds ``MinuteLogs`` (the producers of ``heatmap.minute`` and
+``tracks.minute`` events) and hands their envelopes out once per minute (and
+when a run ends), through the same callback as the other events.
 After every frame it hands the camera's ``LiveFrame`` (tracks and counts) to
 ``on_live``.
 
@@ -55,7 +55,7 @@ from argus.ports.tracker import Tracker
 from argus.ports.video import VideoSource
 from argus.scene import DetectSpec, Scene, TrackerSpec
 from argus.services.analysis import AnalyzedFrame, Analyzer
-from argus.services.heatmap_minutes import MinuteHeatmap
+from argus.services.track_log import MinuteLogs
 
 __all__ = ["CameraWorker", "RestartPolicy", "WorkerDeps", "WorkerView"]
 
@@ -329,10 +329,10 @@ class CameraWorker:
         # lets frames be dated exactly like the events raised on them.
         run_clock = self._run_clock = _RunClock(_utc_now())
         analyzer = Analyzer(scene, detector, tracker, clock=lambda: run_clock.start)
-        heatmap = MinuteHeatmap(scene, self._clock) if scene.heatmap.enabled else None
+        minutes = MinuteLogs(scene, detector.class_names, self._clock, run_clock.start)
         try:
             for analyzed in analyzer.run(source):
-                self._on_frame(analyzed, analyzer, source, heatmap)
+                self._on_frame(analyzed, analyzer, source, minutes)
                 if self._stop.is_set():
                     return
         finally:
@@ -341,9 +341,9 @@ class CameraWorker:
             self._decode_errors_run = 0
             # The last, partial minute: its frames were analysed, whether the run
             # stopped or failed (a restart starts a new grid, so nothing counts twice).
-            last = heatmap.flush() if heatmap is not None else None
-            if last is not None:
-                self._on_events(self.camera.id, (last,))
+            last = minutes.flush()
+            if last:
+                self._on_events(self.camera.id, last)
 
     def _observe_inference(self, total: float) -> None:
         """Book the inference time of the latest frame (``total`` is the run's running sum)."""
@@ -358,7 +358,7 @@ class CameraWorker:
         analyzed: AnalyzedFrame,
         analyzer: Analyzer,
         source: VideoSource,
-        heatmap: MinuteHeatmap | None,
+        minutes: MinuteLogs,
     ) -> None:
         now = time.monotonic()
         taken_at = self._run_clock.date(analyzed.frame.timestamp)
@@ -372,13 +372,13 @@ class CameraWorker:
         skipped = source.skipped if isinstance(source, SampledSource) else 0
         self._decode_errors_run = max(0, stats.frames_dropped - skipped)
         self._meter.sample(now, (stats.frames_in, stats.frames_decoded, self._detected))
-        minute = heatmap.add(analyzed.frame, analyzed.detections) if heatmap is not None else None
+        done = minutes.add(taken_at, analyzed.frame, analyzed.detections)
         if self._stop.is_set():
-            return  # stopped or replaced: publish nothing more (the run's end flushes the heatmap)
+            return  # stopped or replaced: publish nothing more (the run's end flushes the minutes)
         if self._ring is not None:
             # Before the events leave: an alert on them finds their frame buffered.
             self._ring.push(taken_at, analyzed.frame.image)
-        envelopes = analyzed.events if minute is None else (*analyzed.events, minute)
+        envelopes = (*analyzed.events, *done) if done else analyzed.events
         tampers = self._tamper.check(analyzed.frame.image, taken_at) if self._tamper else ()
         if tampers:
             envelopes = (*envelopes, *tampers)

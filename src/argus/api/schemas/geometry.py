@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from argus.api.schemas.common import Name, PartialUpdate, StrictModel, non_nullable
-from argus.domain.cameras import Line, Zone
+from argus.domain.cameras import MAX_BAND_PX, MAX_STITCH_SECONDS, Line, Zone
 from argus.scene import AnchorName
 from argus.services.scene_items import LineChanges, NewLine, NewZone, ZoneChanges
 
@@ -43,6 +43,33 @@ Polygon = Annotated[
     list[Point], Field(min_length=3, max_length=100, description="Vertices, at least three.")
 ]
 Direction = Literal["in", "out"]
+Counting = Annotated[
+    Literal["strict", "robust"],
+    Field(
+        description="'robust': a band around the line, an identity-switch guard and stitching "
+        "of tracks lost and reborn across it; 'strict': supervision's semantics."
+    ),
+]
+BandPx = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=MAX_BAND_PX,
+        allow_inf_nan=False,
+        description="Width in pixels of the band around the line that has no side (robust "
+        "only); 0 is automatic, a quarter of each box's height.",
+    ),
+]
+StitchSeconds = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=MAX_STITCH_SECONDS,
+        allow_inf_nan=False,
+        description="Longest gap over which a track lost on one side of the line and one born "
+        "on the other count as one crossing (robust only); 0 turns it off.",
+    ),
+]
 
 
 def _default_anchors() -> list[AnchorName]:
@@ -84,6 +111,9 @@ class LineCreate(StrictModel):
         default=2, description="Frames the new side must hold before a crossing counts."
     )
     classes: Classes = None
+    counting: Counting = "robust"
+    band_px: BandPx = 0.0
+    stitch_seconds: StitchSeconds = 1.0
 
     @model_validator(mode="after")
     def _geometry(self) -> Self:
@@ -96,7 +126,7 @@ class LineCreate(StrictModel):
 
 
 _LINE_NOT_NULL: tuple[str, ...] = ("name", "start", "end", "in_label", "out_label")
-_LINE_NOT_NULL += ("anchors", "min_crossing_frames")
+_LINE_NOT_NULL += ("anchors", "min_crossing_frames", "counting", "band_px", "stitch_seconds")
 
 
 class LineUpdate(PartialUpdate):
@@ -114,6 +144,9 @@ class LineUpdate(PartialUpdate):
     anchors: Anchors | None = None
     min_crossing_frames: Frames | None = None
     classes: Classes = None
+    counting: Counting | None = None
+    band_px: BandPx | None = None
+    stitch_seconds: StitchSeconds | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -143,6 +176,9 @@ class LinePublic(BaseModel):
     anchors: list[str]
     min_crossing_frames: int
     classes: list[str] | None
+    counting: Literal["strict", "robust"]
+    band_px: float
+    stitch_seconds: float
 
     @classmethod
     def of(cls, line: Line) -> LinePublic:
@@ -159,6 +195,9 @@ class LinePublic(BaseModel):
             anchors=list(line.anchors),
             min_crossing_frames=line.min_crossing_frames,
             classes=list(line.classes) if line.classes is not None else None,
+            counting=line.counting,
+            band_px=line.band_px,
+            stitch_seconds=line.stitch_seconds,
         )
 
 

@@ -6,19 +6,22 @@ import math
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from argus.domain.analytics.anchors import Anchor, anchor_points, parse_anchors
+from argus.domain.analytics.line_robust import BoxGeometry, RobustCrossings
 from argus.domain.analytics.tracks import Retention, class_name_of
 from argus.domain.detections import Detections
 from argus.domain.errors import ConfigError
 from argus.domain.events import Direction, LineCrossed, WrongWay
 
-__all__ = ["LineResult", "LineZone"]
+__all__ = ["CountingMode", "LineResult", "LineZone"]
 
 BoolArray = npt.NDArray[np.bool_]
+CountingMode = Literal["strict", "robust"]
 
 
 def _read_only(mask: BoolArray) -> BoolArray:
@@ -77,6 +80,14 @@ class LineZone:
 
     State per track is a few booleans, and tracks not seen for longer than
     ``max_missing_frames`` calls or ``max_missing_seconds`` are forgotten.
+
+    That is ``mode="strict"``, the default. ``mode="robust"`` counts what the
+    tracks mean rather than what their ids say (``argus.domain.analytics.
+    line_robust``): a band of ``band`` pixels around the line has no side
+    (hovering in it never counts, leaving it on the other side counts once),
+    an identity switch is re-seated rather than counted, and a track lost near
+    the line on one side and reborn near it on the other within
+    ``stitch_seconds`` counts one crossing.
     """
 
     def __init__(
@@ -90,6 +101,10 @@ class LineZone:
         expected_direction: Direction | None = None,
         max_missing_frames: int | None = 300,
         max_missing_seconds: float | None = None,
+        mode: CountingMode = "strict",
+        band: float = 0.0,
+        stitch_seconds: float = 0.0,
+        stitch_distance: float = 0.0,
     ) -> None:
         """Create a line.
 
@@ -105,6 +120,14 @@ class LineZone:
                 crossing the other way also emits ``WrongWay``. ``None``: no rule.
             max_missing_frames: Forget a track missing for more calls than this.
             max_missing_seconds: Forget a track missing for longer than this.
+            mode: ``"strict"`` (supervision's semantics) or ``"robust"``; the
+                next three arguments apply to robust mode only.
+            band: Total width in pixels of the band around the line that has
+                no side; ``0`` is automatic (a quarter of each box's height).
+            stitch_seconds: Longest gap over which a track lost on one side
+                and one born on the other count as one crossing; ``0``: none.
+            stitch_distance: How near the line (pixels) both must be; ``0`` is
+                automatic (one box height).
 
         Raises:
             ConfigError: the segment has zero length, a point is not finite,
@@ -128,6 +151,22 @@ class LineZone:
         self.min_crossing_frames = min_crossing_frames
         self.expected_direction: Direction | None = expected_direction
         self.retention = Retention(max_missing_frames, max_missing_seconds)
+        if mode not in ("strict", "robust"):
+            raise ConfigError(f"line {name!r}: mode must be 'strict' or 'robust'")
+        self.mode: CountingMode = mode
+        try:
+            robust = RobustCrossings(
+                min_crossing_frames=min_crossing_frames,
+                band=band,
+                stitch_seconds=stitch_seconds,
+                stitch_distance=stitch_distance,
+                retention=self.retention,
+            )
+        except ConfigError as exc:
+            raise ConfigError(f"line {name!r}: {exc}") from exc
+        self._robust = robust if mode == "robust" else None
+        self.band, self.stitch_seconds = robust.band, robust.stitch_seconds
+        self.stitch_distance = robust.stitch_distance
         self._history_length = max(2, min_crossing_frames + 1)
         self._tracks: dict[int, _LineTrack] = {}
         self._in: Counter[int] = Counter()
@@ -174,6 +213,8 @@ class LineZone:
     @property
     def tracked_count(self) -> int:
         """Tracks currently remembered (bounded by the retention)."""
+        if self._robust is not None:
+            return self._robust.tracked_count
         return len(self._tracks)
 
     def trigger(self, detections: Detections, timestamp: float) -> LineResult:
@@ -192,6 +233,36 @@ class LineZone:
         crossed_out = np.zeros(n, dtype=bool)
         events: list[LineCrossed | WrongWay] = []
         tracked = np.flatnonzero(detections.tracker_id >= 0)
+        if self._robust is not None:
+            geometry = self._geometry(detections, tracked)
+            crossings = [
+                (int(tracked[k]), direction)
+                for k, direction in self._robust.observe(geometry, self._frame, timestamp)
+            ]
+        else:
+            crossings = self._strict_crossings(detections, tracked, timestamp)
+            self.retention.sweep(self._tracks, self._frame, timestamp)
+        for index, direction in crossings:
+            class_id = int(detections.class_id[index])
+            (crossed_in if direction == "in" else crossed_out)[index] = True
+            (self._in if direction == "in" else self._out)[class_id] += 1
+            events.extend(
+                self._events(
+                    track_id=int(detections.tracker_id[index]),
+                    class_id=class_id,
+                    class_name=class_name_of(detections, class_id),
+                    direction=direction,
+                    timestamp=timestamp,
+                    confidence=float(detections.confidence[index]),
+                )
+            )
+        return LineResult(_read_only(crossed_in), _read_only(crossed_out), tuple(events))
+
+    def _strict_crossings(
+        self, detections: Detections, tracked: npt.NDArray[np.intp], timestamp: float
+    ) -> list[tuple[int, Direction]]:
+        """Supervision's semantics: ``(detection index, direction)`` of this frame's crossings."""
+        crossings: list[tuple[int, Direction]] = []
         if tracked.size:
             valid, on_in_side = self._sides(detections.xyxy[tracked])
             for k, index in enumerate(tracked.tolist()):
@@ -199,23 +270,9 @@ class LineZone:
                 if not valid[k]:
                     continue
                 direction = self._crossing(track, bool(on_in_side[k]))
-                if direction is None:
-                    continue
-                class_id = int(detections.class_id[index])
-                (crossed_in if direction == "in" else crossed_out)[index] = True
-                (self._in if direction == "in" else self._out)[class_id] += 1
-                events.extend(
-                    self._events(
-                        track_id=int(detections.tracker_id[index]),
-                        class_id=class_id,
-                        class_name=class_name_of(detections, class_id),
-                        direction=direction,
-                        timestamp=timestamp,
-                        confidence=float(detections.confidence[index]),
-                    )
-                )
-        self.retention.sweep(self._tracks, self._frame, timestamp)
-        return LineResult(_read_only(crossed_in), _read_only(crossed_out), tuple(events))
+                if direction is not None:
+                    crossings.append((index, direction))
+        return crossings
 
     def _sides(self, xyxy: npt.NDArray[np.float32]) -> tuple[BoolArray, BoolArray]:
         """Return (frame counts for the track, detection is on the in side) per box."""
@@ -227,6 +284,29 @@ class LineZone:
         any_in = np.any(in_side, axis=0)
         any_out = np.any(~in_side, axis=0)
         return within & ~(any_in & any_out), any_in
+
+    def _geometry(self, detections: Detections, tracked: npt.NDArray[np.intp]) -> BoxGeometry:
+        """Signed distances (in pixels, negative on the in side) and extents of tracked boxes."""
+        xyxy = np.asarray(detections.xyxy[tracked], dtype=np.float64).reshape(-1, 4)
+        points = anchor_points(xyxy, self.anchors)  # (A, K, 2)
+        relative = points - self._start
+        along = relative @ self._vector
+        norm = math.sqrt(self._length_sq)
+        distance = (self._vector[0] * relative[..., 1] - self._vector[1] * relative[..., 0]) / norm
+        centre = points.mean(axis=0)
+        centre_relative = centre - self._start
+        return BoxGeometry(
+            track_ids=np.asarray(detections.tracker_id[tracked], dtype=np.int64),
+            least=distance.min(axis=0),
+            most=distance.max(axis=0),
+            within=np.all((along >= 0.0) & (along <= self._length_sq), axis=0),
+            centre=centre,
+            centre_distance=(
+                self._vector[0] * centre_relative[:, 1] - self._vector[1] * centre_relative[:, 0]
+            )
+            / norm,
+            height=xyxy[:, 3] - xyxy[:, 1],
+        )
 
     def _observe(self, track_id: int, timestamp: float) -> _LineTrack:
         track = self._tracks.get(track_id)

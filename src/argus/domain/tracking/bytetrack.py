@@ -45,18 +45,18 @@ from argus.domain.tracking.frame_io import (
     frame_inputs,
     subset,
 )
-from argus.domain.tracking.kalman import BOX, STATE_ROWS, BoxKalman
+from argus.domain.tracking.kalman import BOX, STATE_ROWS, BoxKalman, warp_states, xywh_to_xyxy
 from argus.domain.tracking.matching import (
     Assign,
     greedy_assign,
-    iou_signed,
-    match,
-    signed_corners,
 )
+from argus.domain.tracking.recovery import reupdate, warp_boxes
+from argus.domain.tracking.stages import Stages
 
 __all__ = ["ByteTracker", "TrackUpdate"]
 
 _EMPTY = np.zeros(0, dtype=np.intp)
+_WHWH = np.array([2, 3, 2, 3])
 _INITIAL_CAPACITY = 16
 # Rows of the per-track integer table: id, first frame in which the track is
 # confirmed if matched in every frame until then, frame last matched, class.
@@ -65,7 +65,7 @@ _INITIAL_CAPACITY = 16
 _ID, _CONFIRM_AT, _SEEN, _CLASS = 0, 1, 2, 3
 
 
-class ByteTracker:
+class ByteTracker(Stages):
     """Assigns persistent ids to detections across the frames of one stream.
 
     Args:
@@ -87,21 +87,26 @@ class ByteTracker:
         self._kalman = kalman if kalman is not None else BoxKalman()
         self._max_lost = self.config.max_lost_frames
         # ``high & (score >= new)`` in one comparison.
+        self._grow = np.array(
+            [1.0, 1.0, 1.0 + 2.0 * self.config.buffer, 1.0 + 2.0 * self.config.buffer]
+        )
         self._birth_threshold = max(self.config.high_threshold, self.config.new_track_threshold)
         # Similarity gates of the three stages; IoU 0 never matches, whatever the threshold.
-        self._gates = tuple(
-            np.array(max(gate, 1e-9))
-            for gate in (
-                self.config.match_iou,
-                self.config.low_match_iou,
-                self.config.tentative_match_iou,
-            )
+        cfg = self.config
+        # Similarity gates of the three stages; IoU 0 never matches, whatever the threshold.
+        self._gates = (
+            np.array(max(cfg.match_iou, 1e-9)),
+            np.array(max(cfg.low_match_iou, 1e-9)),
+            np.array(max(cfg.tentative_match_iou, 1e-9)),
         )
         self.reset()
 
     def reset(self) -> None:
         """Forget every track and restart ids at 1 (call between unrelated streams)."""
         self._state: Float = np.zeros((STATE_ROWS, _INITIAL_CAPACITY, 4))
+        # The state right after each track's last observation, and that observation.
+        self._saved: Float = np.zeros((STATE_ROWS, _INITIAL_CAPACITY, 4))
+        self._obs: Float = np.zeros((_INITIAL_CAPACITY, 4))
         self._table: Ids = np.zeros((4, _INITIAL_CAPACITY), dtype=np.int64)
         self._embedding: Float | None = None
         self._count = 0
@@ -119,7 +124,11 @@ class ByteTracker:
         return int(self._table.shape[1])
 
     def update(
-        self, detections: Detections, embeddings: npt.NDArray[np.floating] | None = None
+        self,
+        detections: Detections,
+        embeddings: npt.NDArray[np.floating] | None = None,
+        *,
+        warp: npt.NDArray[np.floating] | None = None,
     ) -> Detections:
         """Track one frame and return the detections of confirmed tracks.
 
@@ -127,31 +136,41 @@ class ByteTracker:
             detections: This frame's detections (never modified).
             embeddings: Optional appearance vectors, shape ``(N, D)``, one per
                 detection (see ``AppearanceModel``).
+            warp: Optional global image motion since the previous frame, an
+                affine map ``(2, 3)`` from its pixels to this frame's (camera-
+                motion compensation from the frames). Without it the tracker
+                estimates a shift from the boxes when association fails.
 
         Returns:
             The subset of ``detections`` that belongs to confirmed tracks, in
             input order, each with its track's unique positive ``tracker_id``.
         """
-        index, ids, confirmed = self._step(detections, embeddings)
+        index, ids, confirmed, boxes = self._step(detections, embeddings, warp)
         if np.count_nonzero(confirmed) < confirmed.size:
             index, ids = index.compress(confirmed), ids.compress(confirmed)
-        return subset(detections, index, ids)
+            boxes = None if boxes is None else boxes.compress(confirmed, axis=0)
+        return subset(detections, index, ids, boxes)
 
     def update_all(
-        self, detections: Detections, embeddings: npt.NDArray[np.floating] | None = None
+        self,
+        detections: Detections,
+        embeddings: npt.NDArray[np.floating] | None = None,
+        *,
+        warp: npt.NDArray[np.floating] | None = None,
     ) -> TrackUpdate:
         """Track one frame and return confirmed and tentative tracks with a mask.
 
         Args:
             detections: This frame's detections (never modified).
             embeddings: Optional appearance vectors, shape ``(N, D)``.
+            warp: Optional global image motion (see ``update``).
 
         Returns:
             The detections that belong to any track, and which are confirmed.
         """
-        index, ids, confirmed = self._step(detections, embeddings)
+        index, ids, confirmed, boxes = self._step(detections, embeddings, warp)
         confirmed.setflags(write=False)
-        return TrackUpdate(subset(detections, index, ids), confirmed)
+        return TrackUpdate(subset(detections, index, ids, boxes), confirmed)
 
     def _embeddings(self, embeddings: npt.NDArray[np.floating] | None, n: int) -> Float | None:
         if embeddings is None:
@@ -173,26 +192,41 @@ class ByteTracker:
         return emb
 
     def _step(
-        self, detections: Detections, embeddings: npt.NDArray[np.floating] | None
-    ) -> tuple[Index, Ids, Mask]:
-        """Advance one frame; return detection indices, their ids and confirmation."""
+        self,
+        detections: Detections,
+        embeddings: npt.NDArray[np.floating] | None,
+        warp: npt.NDArray[np.floating] | None,
+    ) -> tuple[Index, Ids, Mask, Float | None]:
+        """Advance one frame; return detection indices, ids, confirmation and boxes.
+
+        The boxes (``x1, y1, x2, y2``) are the filtered ones when
+        ``smooth_boxes``, else ``None`` (the detections' own).
+        """
         self._frame += 1
         now = self._frame
         n = detections.xyxy.shape[0]
         emb = self._embeddings(embeddings, n)
         count = self._count
         if not count and not n:
-            return _EMPTY.copy(), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+            return _EMPTY.copy(), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), None
         table = self._table[:, :count]
         lost = table[_SEEN] < now - 1
         n_lost = int(np.count_nonzero(lost))
+        if count and warp is not None:
+            self._warp(warp)
         if count:
             self._kalman.predict(self._state[:, :count], lost if n_lost else None)
         frame = frame_inputs(detections, emb)
+        if warp is None and self.config.box_motion and count >= 4 and n >= 4:
+            self._follow_boxes(frame)
         rows, cols, ascending, tentative_left = self._associate(frame, lost, n_lost)
+        if n_lost and self.config.recovery_gate > 0 and rows.size < count and cols.size < n:
+            rows, cols, ascending = self._recover(rows, cols, frame, lost, ascending)
         self._correct(rows, cols, frame, whole=ascending and rows.size == count)
         ids = self._table[_ID].take(rows)
         is_confirmed = self._table[_CONFIRM_AT].take(rows) <= now
+        smooth = self.config.smooth_boxes
+        boxes = self._state[BOX].take(rows, axis=0) if smooth else None
         if rows.size < count and (
             tentative_left
             or np.count_nonzero(table[_SEEN] < now - self._max_lost)  # views see the update
@@ -207,87 +241,22 @@ class ByteTracker:
                 cols = np.concatenate((cols, born))
                 ids = np.concatenate((ids, new_ids))
                 is_confirmed = np.concatenate((is_confirmed, new_confirmed))
+                if boxes is not None:
+                    boxes = np.concatenate((boxes, frame.xywh.take(born, axis=0)))
+        xyxy = None if boxes is None else xywh_to_xyxy(boxes)
         if cols.size > 1:
             order = cols.argsort()
-            return cols.take(order), ids.take(order), is_confirmed.take(order)
-        return cols, ids, is_confirmed
+            if xyxy is not None:
+                xyxy = xyxy.take(order, axis=0)
+            return cols.take(order), ids.take(order), is_confirmed.take(order), xyxy
+        return cols, ids, is_confirmed, xyxy
 
-    def _associate(
-        self, frame: FrameInputs, lost: Mask, n_lost: int
-    ) -> tuple[Index, Index, bool, bool]:
-        """Run the three matching stages.
-
-        Returns:
-            Matched track rows and detection indices, whether the rows ascend
-            (one stage matched), and whether a tentative track is left
-            unmatched (it must be removed).
-        """
-        cfg = self.config
-        count, n = self._count, frame.score.shape[0]
-        table = self._table[:, :count]
-        confirmed = table[_SEEN] >= table[_CONFIRM_AT]
-        n_tentative = count - int(np.count_nonzero(confirmed))
-        if not count or not n:
-            return _EMPTY, _EMPTY, True, n_tentative > 0
-        score = frame.score
-        high = score >= cfg.high_threshold
-        n_high = np.count_nonzero(high)
-        box = self._state[BOX, :count]
-        iou = iou_signed(signed_corners(box), box[:, 2] * box[:, 3], frame.corners, frame.area)
-        sim = iou * score.astype(np.float64) if cfg.fuse_score else iou
-        dets = None if n_high == n else high.nonzero()[0]
-        pool = None if not n_tentative else confirmed.nonzero()[0]
-        rows, cols = self._pairs(sim, pool, dets, self._gates[0], frame)
-        n_matched = rows.size
-        ascending = True
-        if n_high < n and n_matched < count - n_tentative - n_lost:
-            free = confirmed & ~lost
-            free[rows] = False
-            low = (~high & (score >= cfg.low_threshold)).nonzero()[0]
-            t2, d2 = self._pairs(iou, free.nonzero()[0], low, self._gates[1], frame)
-            rows, cols = np.concatenate((rows, t2)), np.concatenate((cols, d2))
-            ascending = not t2.size
-        t3 = _EMPTY
-        if n_tentative and n_matched < n_high:
-            left = high.copy()
-            left[cols[:n_matched]] = False
-            tentative = (~confirmed).nonzero()[0]
-            t3, d3 = self._pairs(sim, tentative, left.nonzero()[0], self._gates[2], frame)
-            rows, cols = np.concatenate((rows, t3)), np.concatenate((cols, d3))
-            ascending = ascending and not t3.size
-        return rows, cols, ascending, t3.size < n_tentative
-
-    def _pairs(
-        self, sim: Float, tracks: Index | None, dets: Index | None, gate: Float, frame: FrameInputs
-    ) -> tuple[Index, Index]:
-        """Match a block of the similarity matrix (``None`` takes all rows or columns).
-
-        ``gate`` is the least similarity that may match (a 0-d array).
-        """
-        if tracks is not None:
-            sim = sim.take(tracks, axis=0)
-        if dets is not None:
-            sim = sim.take(dets, axis=1)
-        if not sim.size:
-            return _EMPTY, _EMPTY
-        ok = sim >= gate
-        if self.config.class_consistent:
-            t_cls = self._table[_CLASS, : self._count]
-            t_cls = t_cls if tracks is None else t_cls.take(tracks)
-            d_cls = frame.class_id if dets is None else frame.class_id.take(dets)
-            ok &= t_cls[:, None] == d_cls
-        weight = self.config.appearance_weight
-        if frame.emb is not None and self._embedding is not None and weight > 0:
-            t_emb = self._embedding[: self._count]
-            t_emb = t_emb if tracks is None else t_emb.take(tracks, axis=0)
-            d_emb = frame.emb if dets is None else frame.emb.take(dets, axis=0)
-            # Appearance ranks the pairs the IoU gate admits; it never links far boxes.
-            sim = (1.0 - weight) * sim + weight * 0.5 * (1.0 + t_emb @ d_emb.T)
-        rows, cols = match(sim, ok, self._assign)
-        return (
-            rows if tracks is None else tracks.take(rows),
-            cols if dets is None else dets.take(cols),
-        )
+    def _warp(self, affine: npt.NDArray[np.floating]) -> None:
+        """Move every track, its last observation and the state then by a global motion."""
+        count = self._count
+        warp_states(self._state[:, :count], affine)
+        warp_states(self._saved[:, :count], affine)
+        warp_boxes(self._obs[:count], affine)
 
     def _correct(self, rows: Index, cols: Index, frame: FrameInputs, *, whole: bool) -> None:
         """Apply the matches: Kalman correction, last matched frame, class and appearance.
@@ -301,12 +270,31 @@ class ByteTracker:
         count = self._count
         state = self._state[:, :count]
         measured = frame.xywh.take(cols, axis=0)
-        if whole:
-            self._kalman.update(state, measured)
+        gaps = self._frame - self._table[_SEEN].take(rows)
+        back = (gaps > 1).nonzero()[0] if self.config.observation_reupdate else _EMPTY
+        noise = None
+        if self.config.confidence_noise:
+            # NSA-style: a detection scored c is trusted as a measurement with
+            # noise scaled by (1 - c), relative to one scored 0.5.
+            noise = 2.0 * (1.0 - frame.score.take(cols).astype(np.float64))[:, None]
+            np.clip(noise, 0.25, 2.0, out=noise)
+        if whole and not back.size:
+            self._kalman.update(state, measured, noise)
         else:
             matched = state.take(rows, axis=1)
-            self._kalman.update(matched, measured)
+            self._kalman.update(matched, measured, noise)
+            if back.size:
+                found = rows.take(back)
+                matched[:, back] = reupdate(
+                    self._kalman,
+                    self._saved.take(found, axis=1),
+                    self._obs.take(found, axis=0),
+                    measured.take(back, axis=0),
+                    gaps.take(back),
+                )
             state[:, rows] = matched
+        self._saved[:, rows] = state[:, rows]
+        self._obs[rows] = measured
         self._table[_SEEN, rows] = self._frame
         if self.config.class_consistent:
             self._table[_CLASS, rows] = frame.class_id.take(cols)
@@ -328,6 +316,8 @@ class ByteTracker:
         if kept == count:
             return
         self._state[:, :kept] = self._state[:, :count].compress(keep, axis=1)
+        self._saved[:, :kept] = self._saved[:, :count].compress(keep, axis=1)
+        self._obs[:kept] = self._obs[:count].compress(keep, axis=0)
         self._table[:, :kept] = table.compress(keep, axis=1)
         if self._embedding is not None:
             self._embedding[:kept] = self._embedding[:count].compress(keep, axis=0)
@@ -342,6 +332,11 @@ class ByteTracker:
         count = self._count
         state = np.zeros((STATE_ROWS, capacity, 4))
         state[:, :count] = self._state[:, :count]
+        saved = np.zeros((STATE_ROWS, capacity, 4))
+        saved[:, :count] = self._saved[:, :count]
+        obs = np.zeros((capacity, 4))
+        obs[:count] = self._obs[:count]
+        self._saved, self._obs = saved, obs
         table = np.zeros((self._table.shape[0], capacity), dtype=np.int64)
         table[:, :count] = self._table[:, :count]
         self._state, self._table = state, table
@@ -365,7 +360,9 @@ class ByteTracker:
         new[_CONFIRM_AT] = self._frame if at_once else self._frame + cfg.min_hits - 1
         new[_SEEN] = self._frame
         new[_CLASS] = frame.class_id.take(born)
-        self._state[:, start:end] = self._kalman.initiate(frame.xywh.take(born, axis=0))
+        born_xywh = frame.xywh.take(born, axis=0)
+        self._state[:, start:end] = self._saved[:, start:end] = self._kalman.initiate(born_xywh)
+        self._obs[start:end] = born_xywh
         if self._embedding is not None:
             self._embedding[start:end] = 0.0 if frame.emb is None else frame.emb.take(born, axis=0)
         self._count = end

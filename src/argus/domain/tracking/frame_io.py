@@ -41,8 +41,13 @@ class TrackUpdate:
         return self.detections.select(self.confirmed)
 
 
-def subset(detections: Detections, index: Index, tracker_id: Ids) -> Detections:
+def subset(
+    detections: Detections, index: Index, tracker_id: Ids, xyxy: Float | None = None
+) -> Detections:
     """Return detections ``index`` of a validated set with new tracker ids, unvalidated.
+
+    ``xyxy``, when given, replaces the boxes of the subset (the tracker's
+    filtered boxes, one per index; widths and heights are kept positive).
 
     Building a ``Detections`` re-checks every invariant (tens of microseconds,
     more than a whole tracker update); a subset of a validated set with
@@ -58,6 +63,11 @@ def subset(detections: Detections, index: Index, tracker_id: Ids) -> Detections:
             array = fields[name].take(index, axis=0)
             array.setflags(write=False)
             fields[name] = array
+    if xyxy is not None:
+        boxes = xyxy.astype(detections.xyxy.dtype)
+        np.maximum(boxes[:, 2:], boxes[:, :2] + 1e-3, out=boxes[:, 2:])
+        boxes.setflags(write=False)
+        fields["xyxy"] = boxes
     return out
 
 

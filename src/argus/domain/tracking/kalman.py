@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BOX", "STATE_ROWS", "VELOCITY", "BoxKalman", "xywh_to_xyxy", "xyxy_to_xywh"]
+__all__ = [
+    "BOX",
+    "STATE_ROWS",
+    "VELOCITY",
+    "BoxKalman",
+    "warp_states",
+    "xywh_to_xyxy",
+    "xyxy_to_xywh",
+]
 
 Array = npt.NDArray[np.float64]
 
@@ -113,17 +121,21 @@ class BoxKalman:
         size *= self._q_velocity
         vel_var += size
 
-    def update(self, state: Array, xywh: Array) -> None:
+    def update(self, state: Array, xywh: Array, noise: Array | None = None) -> None:
         """Correct tracks by their measured boxes (track i by row i), in place.
 
         Args:
             state: States of the matched tracks, shape ``(5, M, 4)``.
             xywh: The measured boxes, shape ``(M, 4)``.
+            noise: Optional factor ``(M, 1)`` on each measurement's noise (a
+                less confident detection moves its track less).
         """
         box, vel, var, cov, vel_var = state[0], state[1], state[2], state[3], state[4]
         s = box.take(_WHWH, axis=1)
         np.square(s, out=s)
         s *= self._q_position
+        if noise is not None:
+            s *= noise
         s += var
         gain_position = var / s
         gain_velocity = cov / s
@@ -135,3 +147,26 @@ class BoxKalman:
         keep = _ONE - gain_position
         var *= keep
         cov *= keep
+
+
+def warp_states(state: Array, affine: npt.NDArray[np.floating]) -> None:
+    """Move track states by a global image motion, in place (camera-motion compensation).
+
+    ``affine`` (2x3) maps the previous frame's pixels to this frame's:
+    ``p' = A @ p + t``. Centres go through the whole map, centre velocities
+    through its linear part, and sizes, size velocities and every variance
+    scale with the map's scale ``sqrt(|det A|)`` (a similarity's zoom).
+
+    Args:
+        state: States, shape ``(5, T, 4)`` (see the module docstring).
+        affine: The map, shape ``(2, 3)``.
+    """
+    a = np.asarray(affine, dtype=np.float64)
+    linear, shift = a[:, :2], a[:, 2]
+    scale = float(np.sqrt(abs(np.linalg.det(linear))))
+    box, vel = state[BOX], state[VELOCITY]
+    box[:, :2] = box[:, :2] @ linear.T + shift
+    vel[:, :2] = vel[:, :2] @ linear.T
+    box[:, 2:] *= scale
+    vel[:, 2:] *= scale
+    state[2:] *= scale * scale

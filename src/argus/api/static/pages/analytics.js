@@ -1,6 +1,7 @@
 // Analytics: counts over time (SVG bars), heatmap over the camera image, dwell table.
 import { blobUrl, get } from "../api.js";
 import { field, h } from "../dom.js";
+import { recountPanel } from "./recount.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -115,5 +116,6 @@ export async function analyticsView() {
   await load();
   return { node: h("div", {}, h("h1", {}, "Analytics"),
     h("form", { class: "filters", "aria-label": "Analytics period", onsubmit: (e) => e.preventDefault() },
-      field("Camera", camera), field("Interval", interval), field("Last hours", hours)), out) };
+      field("Camera", camera), field("Interval", interval), field("Last hours", hours)), out,
+    recountPanel(cameras)) };
 }

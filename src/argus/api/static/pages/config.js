@@ -188,6 +188,10 @@ function editor(me, camera, lines, zones, done, urls) {
   const outLabel = h("input", { name: "out_label", value: "out", required: true, maxlength: "64", disabled: locked });
   const expected = h("select", { name: "expected_direction", disabled: locked },
     h("option", { value: "" }, "either (no wrong way)"), h("option", { value: "in" }, "in only"), h("option", { value: "out" }, "out only"));
+  const counting = h("select", { name: "counting", disabled: locked },
+    h("option", { value: "robust" }, "robust (band, stitching)"), h("option", { value: "strict" }, "strict (track ids only)"));
+  const bandPx = h("input", { name: "band_px", type: "number", min: "0", max: "10000", step: "any", value: "0", disabled: locked });
+  const stitch = h("input", { name: "stitch_seconds", type: "number", min: "0", max: "60", step: "any", value: "1", disabled: locked });
   const loiter = h("input", { name: "loiter_seconds", type: "number", min: "0.1", step: "any", disabled: locked });
   const crowd = h("input", { name: "crowd_threshold", type: "number", min: "1", step: "1", disabled: locked });
   const hint = locked ? "Read-only: the lines and zones as configured." : "Click on the image to add points.";
@@ -199,7 +203,9 @@ function editor(me, camera, lines, zones, done, urls) {
     else toast("Draw the line first (two points).");
   } }, "Reverse direction");
   const lineFields = h("div", { class: "form-grid", hidden: true },
-    field("In label", inLabel), field("Out label", outLabel), field("Expected direction", expected), h("div", {}, reverse));
+    field("In label", inLabel), field("Out label", outLabel), field("Expected direction", expected),
+    field("Counting", counting), field("Band (px, 0 = auto)", bandPx), field("Stitch gap (s, 0 = off)", stitch),
+    h("div", {}, reverse));
   const zoneFields = h("div", { class: "form-grid" },
     field("Loitering after (s, optional)", loiter), field("Crowd threshold (optional)", crowd));
   const legend = h("p", { class: "legend" });
@@ -301,7 +307,8 @@ function editor(me, camera, lines, zones, done, urls) {
       } else {
         if (points.length !== 2) throw new Error("A line needs two points.");
         await post(`/cameras/${camera.id}/lines`, { name: name.value, start: points[0], end: points[1],
-          in_label: inLabel.value, out_label: outLabel.value, expected_direction: expected.value || null });
+          in_label: inLabel.value, out_label: outLabel.value, expected_direction: expected.value || null,
+          counting: counting.value, band_px: numberOrNull(bandPx) ?? 0, stitch_seconds: numberOrNull(stitch) ?? 1 });
       }
       toast(`${mode.value === "zone" ? "Zone" : "Line"} ${name.value} saved`);
       done();
@@ -342,7 +349,8 @@ async function cameraSection(me, camera, reload, urls) {
     lines.items.length ? null : h("p", { class: "legend" }, "No lines."),
     h("ul", { "aria-label": "Lines", class: "shapes" }, lines.items.map((l) => h("li", {},
       h("span", {}, h("strong", {}, l.name), ` (${pointText(l.start)}) → (${pointText(l.end)}) · in: ${l.in_label} · out: ${l.out_label}`
-        + (l.expected_direction ? ` · expected: ${l.expected_direction}` : "")),
+        + (l.expected_direction ? ` · expected: ${l.expected_direction}` : "")
+        + (l.counting ? ` · ${l.counting}` : "")),
       remove(`line ${l.name}`, () => del(`/cameras/${camera.id}/lines/${l.id}`))))),
     h("h3", {}, "Zones"),
     zones.items.length ? null : h("p", { class: "legend" }, "No zones."),
