@@ -45,7 +45,7 @@ from argus.domain.tracking.frame_io import (
     frame_inputs,
     subset,
 )
-from argus.domain.tracking.kalman import BOX, STATE_ROWS, BoxKalman, warp_states, xywh_to_xyxy
+from argus.domain.tracking.kalman import BOX, STATE_ROWS, BoxKalman, warp_states
 from argus.domain.tracking.matching import (
     Assign,
     greedy_assign,
@@ -57,6 +57,12 @@ __all__ = ["ByteTracker", "TrackUpdate"]
 
 _EMPTY = np.zeros(0, dtype=np.intp)
 _WHWH = np.array([2, 3, 2, 3])
+# (cx, cy, w, h) @ _TO_XYXY = (x1, y1, x2, y2) in one call.
+_TO_XYXY = np.array(
+    [[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0], [-0.5, 0.0, 0.5, 0.0], [0.0, -0.5, 0.0, 0.5]]
+)
+_SURE = 0.875  # scores from which the measurement-noise factor is at its floor
+_QUARTER, _TWO = np.array(0.25), np.array(2.0)
 _INITIAL_CAPACITY = 16
 # Rows of the per-track integer table: id, first frame in which the track is
 # confirmed if matched in every frame until then, frame last matched, class.
@@ -111,6 +117,7 @@ class ByteTracker(Stages):
         self._embedding: Float | None = None
         self._count = 0
         self._frame = 0
+        self._still_for = 0  # frames the boxes showed no camera motion
         self._next_id = 1
 
     @property
@@ -222,7 +229,8 @@ class ByteTracker(Stages):
         rows, cols, ascending, tentative_left = self._associate(frame, lost, n_lost)
         if n_lost and self.config.recovery_gate > 0 and rows.size < count and cols.size < n:
             rows, cols, ascending = self._recover(rows, cols, frame, lost, ascending)
-        self._correct(rows, cols, frame, whole=ascending and rows.size == count)
+        whole = ascending and rows.size == count
+        self._correct(rows, cols, frame, whole=whole, any_lost=n_lost > 0)
         ids = self._table[_ID].take(rows)
         is_confirmed = self._table[_CONFIRM_AT].take(rows) <= now
         smooth = self.config.smooth_boxes
@@ -243,7 +251,7 @@ class ByteTracker(Stages):
                 is_confirmed = np.concatenate((is_confirmed, new_confirmed))
                 if boxes is not None:
                     boxes = np.concatenate((boxes, frame.xywh.take(born, axis=0)))
-        xyxy = None if boxes is None else xywh_to_xyxy(boxes)
+        xyxy = None if boxes is None else boxes.dot(_TO_XYXY)
         if cols.size > 1:
             order = cols.argsort()
             if xyxy is not None:
@@ -258,26 +266,36 @@ class ByteTracker(Stages):
         warp_states(self._saved[:, :count], affine)
         warp_boxes(self._obs[:count], affine)
 
-    def _correct(self, rows: Index, cols: Index, frame: FrameInputs, *, whole: bool) -> None:
+    def _correct(
+        self, rows: Index, cols: Index, frame: FrameInputs, *, whole: bool, any_lost: bool
+    ) -> None:
         """Apply the matches: Kalman correction, last matched frame, class and appearance.
 
         When ``whole``, ``rows`` is every track in order and the state is
         corrected in place without gathering and scattering columns. The class
-        is only kept up to date where matching reads it.
+        is only kept up to date where matching reads it. Tracks found again
+        after a gap (only possible when ``any_lost``) are re-updated.
         """
         if not rows.size:
             return
         count = self._count
         state = self._state[:, :count]
         measured = frame.xywh.take(cols, axis=0)
-        gaps = self._frame - self._table[_SEEN].take(rows)
-        back = (gaps > 1).nonzero()[0] if self.config.observation_reupdate else _EMPTY
+        back, gaps = _EMPTY, _EMPTY
+        if any_lost and self.config.observation_reupdate:
+            gaps = self._frame - self._table[_SEEN].take(rows)
+            back = (gaps > 1).nonzero()[0]
         noise = None
         if self.config.confidence_noise:
             # NSA-style: a detection scored c is trusted as a measurement with
-            # noise scaled by (1 - c), relative to one scored 0.5.
-            noise = 2.0 * (1.0 - frame.score.take(cols).astype(np.float64))[:, None]
-            np.clip(noise, 0.25, 2.0, out=noise)
+            # noise scaled by 2 (1 - c): 1 at a score of 0.5, the floor of 0.25
+            # from 0.875 up (most frames of a good detector: one factor).
+            score = frame.score.take(cols)
+            if score.min() >= _SURE:
+                noise = _QUARTER
+            else:
+                noise = (_TWO - _TWO * score.astype(np.float64))[:, None]
+                np.clip(noise, 0.25, 2.0, out=noise)
         if whole and not back.size:
             self._kalman.update(state, measured, noise)
         else:
@@ -293,8 +311,12 @@ class ByteTracker(Stages):
                     gaps.take(back),
                 )
             state[:, rows] = matched
-        self._saved[:, rows] = state[:, rows]
-        self._obs[rows] = measured
+        if whole:
+            self._saved[:, :count] = state
+            self._obs[:count] = measured
+        else:
+            self._saved[:, rows] = state[:, rows]
+            self._obs[rows] = measured
         self._table[_SEEN, rows] = self._frame
         if self.config.class_consistent:
             self._table[_CLASS, rows] = frame.class_id.take(cols)

@@ -65,7 +65,7 @@ def subset(
             fields[name] = array
     if xyxy is not None:
         boxes = xyxy.astype(detections.xyxy.dtype)
-        np.maximum(boxes[:, 2:], boxes[:, :2] + 1e-3, out=boxes[:, 2:])
+        np.maximum(boxes[:, 2:], boxes[:, :2], out=boxes[:, 2:])
         boxes.setflags(write=False)
         fields["xyxy"] = boxes
     return out

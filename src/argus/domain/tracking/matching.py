@@ -108,7 +108,12 @@ def greedy_assign(cost: Array, max_cost: float) -> Matches:
     return np.asarray(out_r, dtype=np.intp), np.asarray(out_c, dtype=np.intp)
 
 
-def match(similarity: Array, admissible: npt.NDArray[np.bool_], assign: Assign) -> Matches:
+def match(
+    similarity: Array,
+    admissible: npt.NDArray[np.bool_],
+    assign: Assign,
+    refine: Callable[[Array], Array] | None = None,
+) -> Matches:
     """Match rows to columns among admissible pairs, maximising total similarity.
 
     When no row and no column has two admissible pairs the matching is forced
@@ -118,6 +123,9 @@ def match(similarity: Array, admissible: npt.NDArray[np.bool_], assign: Assign) 
         similarity: Scores in ``[0, 1]``, shape ``(R, C)``.
         admissible: Which pairs may match, shape ``(R, C)``.
         assign: The solver for matrices with conflicts.
+        refine: Called with ``similarity`` only when there is a conflict; its
+            result ranks the pairs instead (secondary cues, such as momentum
+            or appearance, that are not worth computing for forced matches).
 
     Returns:
         Matched row and column indices (rows ascending).
@@ -126,6 +134,8 @@ def match(similarity: Array, admissible: npt.NDArray[np.bool_], assign: Assign) 
     if rows.size > 1:
         row_list, col_list = rows.tolist(), cols.tolist()
         if len(set(row_list)) < len(row_list) or len(set(col_list)) < len(col_list):
+            if refine is not None:
+                similarity = refine(similarity)
             # ``assign`` returns admissible pairs only: cost <= 1 exactly where admissible.
             rows, cols = assign(np.where(admissible, 1.0 - similarity, 2.0), 1.0)
             order = rows.argsort(kind="stable")

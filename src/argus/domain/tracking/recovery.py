@@ -54,6 +54,12 @@ def reupdate(kalman: BoxKalman, saved: Float, last: Float, measured: Float, gaps
     return out
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
+
+
 def estimate_shift(
     tracks: Float, detections: Float, *, min_votes: int = 3, reach: float = 1.5
 ) -> Float | None:
@@ -71,25 +77,31 @@ def estimate_shift(
     """
     if tracks.shape[0] < min_votes or detections.shape[0] < min_votes:
         return None
-    diff = detections[None, :, :2] - tracks[:, None, :2]
-    scale = np.maximum(tracks[:, 3:4], 1.0)
-    # Relative size agreement joins centre distance, so a shift does not pair
-    # a child's box with an adult's.
-    size = np.abs(np.log(np.maximum(detections[None, :, 3], 1.0) / scale))
-    cost = np.hypot(diff[..., 0], diff[..., 1]) / scale + size
+    dx = detections[:, 0] - tracks[:, 0:1]
+    dy = detections[:, 1] - tracks[:, 1:2]
+    height = np.maximum(tracks[:, 3:4], 1.0)
+    cost = (dx * dx + dy * dy) / (height * height)
     nearest_det = cost.argmin(axis=1)
-    nearest_track = cost.argmin(axis=0)
     rows = np.arange(tracks.shape[0])
-    mutual = (nearest_track.take(nearest_det) == rows) & (cost[rows, nearest_det] <= reach)
-    if np.count_nonzero(mutual) < min_votes:
+    ratio = detections[:, 3].take(nearest_det) / height[:, 0]
+    # Mutual nearest pairs, close and of a similar size (a shift must not pair
+    # a child's box with an adult's).
+    mutual = (
+        (cost.argmin(axis=0).take(nearest_det) == rows)
+        & (cost[rows, nearest_det] <= reach * reach)
+        & (ratio < 1.5)
+        & (ratio > 1.0 / 1.5)
+    )
+    voters = mutual.nonzero()[0]
+    if voters.size < min_votes:
         return None
-    votes = diff[rows[mutual], nearest_det[mutual]]
-    shift: Float = np.median(votes, axis=0)
-    spread = np.median(np.abs(votes - shift), axis=0)
+    picked = nearest_det.take(voters)
+    xs, ys = dx[voters, picked].tolist(), dy[voters, picked].tolist()
+    sx, sy = _median(xs), _median(ys)
     # Votes that disagree more than they move are people walking, not a camera.
-    if np.any(spread > np.abs(shift)):
+    if _median([abs(x - sx) for x in xs]) > abs(sx) or _median([abs(y - sy) for y in ys]) > abs(sy):
         return None
-    return shift
+    return np.array([sx, sy])
 
 
 def warp_boxes(xywh: Float, affine: npt.NDArray[np.floating]) -> None:

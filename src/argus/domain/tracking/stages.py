@@ -27,6 +27,7 @@ _ID, _CONFIRM_AT, _SEEN, _CLASS = 0, 1, 2, 3
 # A shift estimated from the boxes moves the tracks only when it exceeds this
 # share of the median box height (smaller ones are indistinguishable from noise).
 _MOTION_GATE = 0.04
+_STILL_EVERY = 8
 
 
 class Stages:
@@ -40,6 +41,7 @@ class Stages:
     _table: Ids
     _embedding: Float | None
     _count: int
+    _still_for: int
     _birth_threshold: float
     _grow: Float
     _gates: tuple[Float, Float, Float]
@@ -49,14 +51,24 @@ class Stages:
 
         Positions take the whole shift and velocities half of it: a camera that
         started to pan goes on panning, though not surely at the same pace.
+        While the camera looks still the estimate is made only every
+        ``_STILL_EVERY`` frames (most cameras never move); once it moved, on
+        every frame until it has been still for that long again.
         """
+        if self._still_for >= _STILL_EVERY and self._still_for % _STILL_EVERY:
+            self._still_for += 1
+            return
         count = self._count
         shift = estimate_shift(self._state[BOX, :count], frame.xywh, min_votes=4, reach=1.0)
-        if shift is None:
+        moved = shift is not None and np.hypot(shift[0], shift[1]) > _MOTION_GATE * float(
+            np.median(frame.xywh[:, 3])
+        )
+        if shift is None or not moved:
+            self._still_for += 1
             return
-        if np.hypot(shift[0], shift[1]) > _MOTION_GATE * float(np.median(frame.xywh[:, 3])):
-            self._state[BOX, :count, :2] += shift
-            self._state[1, :count, :2] += 0.5 * shift
+        self._still_for = 0
+        self._state[BOX, :count, :2] += shift
+        self._state[1, :count, :2] += 0.5 * shift
 
     def _associate(
         self, frame: FrameInputs, lost: Mask, n_lost: int
@@ -83,11 +95,9 @@ class Stages:
         sim = iou * score.astype(np.float64) if cfg.fuse_score else iou
         dets = None if n_high == n else high.nonzero()[0]
         pool = None if not n_tentative else confirmed.nonzero()[0]
-        bonus = None
-        if cfg.momentum_weight > 0 and count > 1 and n > 1:
-            bonus = momentum(self._state[:, :count], self._obs[:count], frame.xywh)
-            bonus *= cfg.momentum_weight
-        rows, cols = self._pairs(sim, pool, dets, self._gates[0], frame, bonus=bonus)
+        rows, cols = self._pairs(
+            sim, pool, dets, self._gates[0], frame, momentum_weight=cfg.momentum_weight
+        )
         ascending = True
         if cfg.buffer > 0 and rows.size < count - n_tentative and rows.size < n_high:
             # Jittery boxes, fast motion or dropped frames: compare enlarged boxes.
@@ -162,36 +172,44 @@ class Stages:
         gate: Float,
         frame: FrameInputs,
         *,
-        bonus: Float | None = None,
+        momentum_weight: float = 0.0,
     ) -> tuple[Index, Index]:
         """Match a block of the similarity matrix (``None`` takes all rows or columns).
 
-        ``gate`` is the least similarity that may match (a 0-d array).
+        ``gate`` is the least similarity that may match (a 0-d array). Momentum
+        and appearance only rank pairs the gate admits, and only matter when
+        a track or a detection has two of them (otherwise the matching is
+        forced), so they are computed only then.
         """
         if tracks is not None:
             sim = sim.take(tracks, axis=0)
-            bonus = None if bonus is None else bonus.take(tracks, axis=0)
         if dets is not None:
             sim = sim.take(dets, axis=1)
-            bonus = None if bonus is None else bonus.take(dets, axis=1)
         if not sim.size:
             return _EMPTY, _EMPTY
         ok = sim >= gate
-        if bonus is not None:
-            sim = sim + bonus  # ranks the admitted pairs only
         if self.config.class_consistent:
             t_cls = self._table[_CLASS, : self._count]
             t_cls = t_cls if tracks is None else t_cls.take(tracks)
             d_cls = frame.class_id if dets is None else frame.class_id.take(dets)
             ok &= t_cls[:, None] == d_cls
-        weight = self.config.appearance_weight
-        if frame.emb is not None and self._embedding is not None and weight > 0:
-            t_emb = self._embedding[: self._count]
-            t_emb = t_emb if tracks is None else t_emb.take(tracks, axis=0)
-            d_emb = frame.emb if dets is None else frame.emb.take(dets, axis=0)
-            # Appearance ranks the pairs the IoU gate admits; it never links far boxes.
-            sim = (1.0 - weight) * sim + weight * 0.5 * (1.0 + t_emb @ d_emb.T)
-        rows, cols = match(sim, ok, self._assign)
+
+        def refine(sim: Float) -> Float:
+            if momentum_weight > 0:
+                t = slice(None) if tracks is None else tracks
+                state = self._state[:, : self._count][:, t]
+                d_xywh = frame.xywh if dets is None else frame.xywh.take(dets, axis=0)
+                sim = sim + momentum_weight * momentum(state, self._obs[: self._count][t], d_xywh)
+            weight = self.config.appearance_weight
+            if frame.emb is not None and self._embedding is not None and weight > 0:
+                t_emb = self._embedding[: self._count]
+                t_emb = t_emb if tracks is None else t_emb.take(tracks, axis=0)
+                d_emb = frame.emb if dets is None else frame.emb.take(dets, axis=0)
+                # Appearance ranks the pairs the IoU gate admits; it never links far boxes.
+                sim = (1.0 - weight) * sim + weight * 0.5 * (1.0 + t_emb @ d_emb.T)
+            return sim
+
+        rows, cols = match(sim, ok, self._assign, refine)
         return (
             rows if tracks is None else tracks.take(rows),
             cols if dets is None else dets.take(cols),
