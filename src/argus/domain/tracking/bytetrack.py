@@ -117,7 +117,6 @@ class ByteTracker(Stages):
         self._embedding: Float | None = None
         self._count = 0
         self._frame = 0
-        self._still_for = 0  # frames the boxes showed no camera motion
         self._next_id = 1
 
     @property

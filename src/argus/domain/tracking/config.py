@@ -66,9 +66,7 @@ class TrackerConfig:
         recovery_gate: Squared Mahalanobis distance (chi-square, 2 degrees of
             freedom; 4.61 is its 90th percentile) within which a lost track may
             take a leftover detection that would otherwise start a new track;
-            0 (the default) turns this recovery stage off: on TUD and the
-            robustness suite it linked wrong people about as often as it
-            saved an identity, and it costs time on every frame with lost tracks.
+            0 turns this recovery stage off.
         momentum_weight: Weight of direction consistency (OC-SORT's
             observation-centric momentum) among the pairs the first stage
             admits: a detection in the direction the track has been moving
@@ -103,7 +101,7 @@ class TrackerConfig:
     appearance_momentum: float = 0.9
     observation_reupdate: bool = True
     box_motion: bool = True
-    recovery_gate: float = 0.0
+    recovery_gate: float = 4.61
     momentum_weight: float = 0.1
     smooth_boxes: bool = True
     buffer: float = 0.5

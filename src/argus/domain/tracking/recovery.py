@@ -80,18 +80,13 @@ def estimate_shift(
     dx = detections[:, 0] - tracks[:, 0:1]
     dy = detections[:, 1] - tracks[:, 1:2]
     height = np.maximum(tracks[:, 3:4], 1.0)
-    cost = (dx * dx + dy * dy) / (height * height)
+    # Centre distance in box heights plus the log of the size ratio, so a
+    # shift does not pair a child's box with an adult's.
+    cost = np.sqrt(dx * dx + dy * dy) / height
+    cost += np.abs(np.log(np.maximum(detections[:, 3], 1.0) / height))
     nearest_det = cost.argmin(axis=1)
     rows = np.arange(tracks.shape[0])
-    ratio = detections[:, 3].take(nearest_det) / height[:, 0]
-    # Mutual nearest pairs, close and of a similar size (a shift must not pair
-    # a child's box with an adult's).
-    mutual = (
-        (cost.argmin(axis=0).take(nearest_det) == rows)
-        & (cost[rows, nearest_det] <= reach * reach)
-        & (ratio < 1.5)
-        & (ratio > 1.0 / 1.5)
-    )
+    mutual = (cost.argmin(axis=0).take(nearest_det) == rows) & (cost[rows, nearest_det] <= reach)
     voters = mutual.nonzero()[0]
     if voters.size < min_votes:
         return None
@@ -155,9 +150,11 @@ def recover(
 def momentum(state: Float, last: Float, detections: Float) -> Float:
     """Direction consistency of every track-detection pair, in ``[-0.5, 0.5]``.
 
-    The angle between a track's velocity and the direction from its last
-    observation to the detection: ``(pi/2 - |angle|) / pi``. Tracks at rest
-    (slower than a hundredth of their height per frame) score 0 with everything.
+    Half the cosine of the angle between a track's velocity and the direction
+    from its last observation to the detection (OC-SORT ranks by the angle
+    itself; the cosine orders pairs the same way near agreement and costs no
+    ``arccos``). Tracks at rest (slower than a hundredth of their height per
+    frame) score 0 with everything.
 
     Args:
         state: Predicted states ``(5, T, 4)``.
@@ -167,12 +164,11 @@ def momentum(state: Float, last: Float, detections: Float) -> Float:
     Returns:
         The matrix ``(T, N)``.
     """
-    vel = state[1][:, :2]
-    speed = np.hypot(vel[:, 0], vel[:, 1])
-    travel = detections[None, :, :2] - last[:, None, :2]
-    length = np.hypot(travel[..., 0], travel[..., 1])
-    cos = (travel * vel[:, None, :]).sum(axis=2) / np.maximum(length * speed[:, None], 1e-9)
-    angle = np.arccos(np.clip(cos, -1.0, 1.0))
-    out: Float = (np.pi / 2 - angle) / np.pi
-    out[speed < 0.01 * last[:, 3]] = 0.0
+    vx, vy = state[1][:, 0:1], state[1][:, 1:2]
+    tx = detections[:, 0] - last[:, 0:1]
+    ty = detections[:, 1] - last[:, 1:2]
+    speed = np.sqrt(vx * vx + vy * vy)
+    length = np.sqrt(tx * tx + ty * ty)
+    out: Float = 0.5 * (tx * vx + ty * vy) / np.maximum(length * speed, 1e-9)
+    out[speed[:, 0] < 0.01 * last[:, 3]] = 0.0
     return out
