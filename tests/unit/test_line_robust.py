@@ -53,6 +53,14 @@ def _walk(track: int, xs: Sequence[float]) -> list[Frame]:
     return [{track: x} for x in xs]
 
 
+# A person walking towards the line for a second (10 observations: established,
+# see STITCH_ESTABLISHED) and one walking away from it on the far side long
+# enough to settle (8 observations, STITCH_SETTLE): the stitched crossing is
+# counted at the newborn's 8th observation.
+LEAD = np.linspace(110.0, 188.0, 10).tolist()
+AWAY = np.linspace(215.0, 257.0, 8).tolist()
+SETTLED = len(AWAY) - 1  # index of the settling observation within AWAY
+
 HOVER = [196.0, 204.0, 197.0, 203.0, 199.0, 205.0, 195.0, 202.0, 198.0, 204.0]
 
 
@@ -86,45 +94,55 @@ def test_a_fixed_band_in_pixels() -> None:
 
 
 def test_lost_on_one_side_and_reborn_on_the_other_counts_once() -> None:
-    frames: list[Frame] = [*_walk(1, [150, 165, 180, 188]), {}, {}, *_walk(2, [215, 225, 240])]
+    frames: list[Frame] = [*_walk(1, LEAD), {}, {}, *_walk(2, AWAY)]
     zone = _zone()
-    assert _play(zone, frames) == [(6, 2, "in")]
+    assert _play(zone, frames) == [(len(LEAD) + 2 + SETTLED, 2, "in")]
     assert (zone.in_count, zone.out_count) == (1, 0)
+
+
+def test_a_newborn_that_vanishes_before_settling_continues_nothing() -> None:
+    # A fragment or a false positive across the line: seen a few frames, then gone.
+    frames: list[Frame] = [*_walk(1, LEAD), {}, *_walk(2, AWAY[:4])]
+    assert _play(_zone(), frames) == []
+
+
+def test_a_short_lived_track_is_not_continued() -> None:
+    # Three observations before the line: too short to be a person walking.
+    frames: list[Frame] = [*_walk(1, [150, 170, 188]), {}, *_walk(2, AWAY)]
+    assert _play(_zone(), frames) == []
 
 
 def test_the_lost_track_coming_back_does_not_count_again() -> None:
     frames: list[Frame] = [
-        *_walk(1, [150, 165, 180, 188]),
+        *_walk(1, LEAD),
         {},
-        {2: 215},
-        {2: 225},
+        *_walk(2, AWAY),
         {},  # the tracker finds track 1 again (on the in side) and drops 2
-        {1: 240},
-        {1: 250},
         {1: 265},
+        {1: 272},
+        {1: 280},
     ]
     zone = _zone()
-    assert _play(zone, frames) == [(5, 2, "in")]
+    assert _play(zone, frames) == [(len(LEAD) + 1 + SETTLED, 2, "in")]
     assert zone.in_count == 1
 
 
 def test_two_people_lost_and_reborn_count_twice() -> None:
+    mirror = [400.0 - x for x in LEAD]  # 3 walks left towards the line
     frames: list[Frame] = [
-        {1: 150, 3: 260},
-        {1: 170, 3: 240},
-        {1: 185, 3: 222},
+        *({1: a, 3: b} for a, b in zip(LEAD, mirror, strict=True)),
         {},
-        {2: 218, 4: 181},  # 1 continues as 2 (in), 3 continues as 4 (out)
-        {2: 230, 4: 170},
-        {2: 245, 4: 150},
+        # 1 continues as 2 (in), 3 continues as 4 (out)
+        *({2: a, 4: 400.0 - a} for a in AWAY),
     ]
     zone = _zone()
-    assert sorted(_play(zone, frames)) == [(4, 2, "in"), (4, 4, "out")]
+    settled = len(LEAD) + 1 + SETTLED
+    assert sorted(_play(zone, frames)) == [(settled, 2, "in"), (settled, 4, "out")]
     assert (zone.in_count, zone.out_count) == (1, 1)
 
 
 def test_each_vanished_track_continues_one_newborn_only() -> None:
-    frames: list[Frame] = [*_walk(1, [150, 170, 188]), {}, {2: 215, 5: 218}, {2: 225, 5: 230}]
+    frames: list[Frame] = [*_walk(1, LEAD), {}, *({2: a, 5: a + 3.0} for a in AWAY)]
     zone = _zone()
     assert len(_play(zone, frames)) == 1
     assert zone.in_count == 1
@@ -133,12 +151,19 @@ def test_each_vanished_track_continues_one_newborn_only() -> None:
 @pytest.mark.parametrize(
     ("frames", "why"),
     [
-        ([*_walk(1, [150, 170, 188]), {}, *_walk(2, [180, 170])], "reborn on the same side"),
-        ([*_walk(1, [150, 170, 188]), *[{}] * 15, *_walk(2, [215, 230])], "gap over 1 s"),
-        ([*_walk(1, [150, 170, 188]), {}, *_walk(2, [330, 340])], "reborn far from the line"),
-        ([*_walk(1, [20, 30, 40]), {}, *_walk(2, [215, 230])], "lost far from the line"),
-        ([{1: 150}, {1: 170}, {1: 188, 2: 215}, {2: 225}], "seen together: two people"),
-        ([*_walk(1, [215, 225, 235]), {}, *_walk(2, [185, 180])], "1 walks away from 2"),
+        ([*_walk(1, LEAD), {}, *_walk(2, [180.0] * 8)], "reborn on the same side"),
+        ([*_walk(1, LEAD), *[{}] * 15, *_walk(2, AWAY)], "gap over 1 s"),
+        ([*_walk(1, LEAD), {}, *_walk(2, [330.0 + i for i in range(8)])], "reborn far away"),
+        ([*_walk(1, [x - 100 for x in LEAD]), {}, *_walk(2, AWAY)], "lost far from the line"),
+        ([*_walk(1, LEAD[:-1]), {1: LEAD[-1], 2: 215}, *_walk(2, AWAY[1:])], "seen together"),
+        (
+            [
+                *_walk(1, [400.0 - x for x in LEAD[::-1]]),
+                {},
+                *_walk(2, [185.0 - i for i in range(8)]),
+            ],
+            "1 walks away from 2",
+        ),
     ],
     ids=["same-side", "too-late", "reborn-far", "lost-far", "overlap", "walking-away"],
 )
@@ -147,7 +172,7 @@ def test_what_is_not_stitched(frames: list[Frame], why: str) -> None:
 
 
 def test_stitching_off() -> None:
-    frames: list[Frame] = [*_walk(1, [150, 165, 180, 188]), {}, *_walk(2, [215, 225, 240])]
+    frames: list[Frame] = [*_walk(1, LEAD), {}, *_walk(2, AWAY)]
     assert _play(_zone(stitch_seconds=0.0), frames) == []
 
 
@@ -205,8 +230,8 @@ def test_random_jitter_hover_and_return_never_counts(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(25))
 def test_random_track_break_near_the_line_counts_once(seed: int) -> None:
     rng = np.random.default_rng(200 + seed)
-    path = np.linspace(120, 280, 24) + rng.normal(0, 2.0, size=24)
-    cut = int(rng.integers(8, 14))  # the track breaks near the line ...
+    path = np.linspace(60, 300, 40) + rng.normal(0, 2.0, size=40)
+    cut = int(rng.integers(12, 20))  # the track breaks near the line ...
     gap = int(rng.integers(0, 6))  # ... for up to half a second
     frames: list[Frame] = [
         *_walk(1, path[:cut].tolist()),
@@ -218,17 +243,22 @@ def test_random_track_break_near_the_line_counts_once(seed: int) -> None:
 
 def test_events_and_masks_name_the_newborn() -> None:
     zone = _zone()
-    for i, x in enumerate([150, 170, 188]):
+    for i, x in enumerate(LEAD):
         zone.trigger(make_detections([_box(x)], tracker_id=[1]), i / FPS)
-    zone.trigger(make_detections([], tracker_id=[]), 0.3)
+    zone.trigger(make_detections([], tracker_id=[]), len(LEAD) / FPS)
+    for i, x in enumerate(AWAY[:-1]):
+        zone.trigger(
+            make_detections([_box(x)], tracker_id=[2], class_id=[1]), (len(LEAD) + 1 + i) / FPS
+        )
+    last = (len(LEAD) + len(AWAY)) / FPS
     result = zone.trigger(
         make_detections(
-            [_box(40), _box(215)], tracker_id=[-1, 2], confidence=[0.5, 0.75], class_id=[0, 1]
+            [_box(40), _box(AWAY[-1])], tracker_id=[-1, 2], confidence=[0.5, 0.75], class_id=[0, 1]
         ),
-        0.4,
+        last,
     )
     assert result.crossed_in.tolist() == [False, True]
-    assert result.events == (LineCrossed("line", 2, 1, "car", "in", 0.4, confidence=0.75),)
+    assert result.events == (LineCrossed("line", 2, 1, "car", "in", last, confidence=0.75),)
     assert zone.in_count_per_class == {1: 1}
 
 
