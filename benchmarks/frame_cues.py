@@ -237,16 +237,16 @@ def _variants() -> dict[str, Callable[[], Update]]:
     return {
         "box tracker, no motion compensation": boxes_only(still),
         "box tracker, motion from the boxes": boxes_only(config),
-        "CuedTracker, motion from the frames": cued(False),
-        "CuedTracker, motion + appearance (live default)": cued(True),
+        "CuedTracker, motion from the frames (live default)": cued(False),
+        "CuedTracker, motion + appearance (appearance: true)": cued(True),
     }
 
 
 VARIANTS = (
     "box tracker, no motion compensation",
     "box tracker, motion from the boxes",
-    "CuedTracker, motion from the frames",
-    "CuedTracker, motion + appearance (live default)",
+    "CuedTracker, motion from the frames (live default)",
+    "CuedTracker, motion + appearance (appearance: true)",
 )
 
 

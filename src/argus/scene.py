@@ -103,8 +103,9 @@ class TrackerSpec(_Strict):
         description="Compensate camera motion (pan, shake) measured from the frames.",
     )
     appearance: bool = Field(
-        default=True,
-        description="Use clothing colours to settle ambiguous matches.",
+        default=False,
+        description="Use clothing colours to settle ambiguous matches (off by default: "
+        "no footage with ground truth here shows it helps; see docs/benchmarks.md).",
     )
 
 

@@ -240,8 +240,11 @@ def test_the_composition_root_wires_the_cues_a_scene_asks_for(tmp_path: Path) ->
     default = container.tracker(TrackerSpec(), 10.0)
     assert isinstance(default, CuedTracker)
     assert isinstance(default.motion, SparseFlowMotion)
-    assert isinstance(default.appearance, ColourHistogramAppearance)
+    assert default.appearance is None  # off unless the scene asks for it
     assert default.tracker.config.frame_rate == 10.0
+    full = container.tracker(TrackerSpec(appearance=True), 10.0)
+    assert isinstance(full, CuedTracker)
+    assert isinstance(full.appearance, ColourHistogramAppearance)
     bare = container.tracker(TrackerSpec(camera_motion=False, appearance=False), 10.0)
     assert isinstance(bare, CuedTracker)
     assert bare.motion is None
@@ -277,9 +280,9 @@ def test_the_analyzer_hands_each_frame_to_the_tracker() -> None:
 
 def test_scene_files_read_the_cue_switches() -> None:
     assert TrackerSpec().camera_motion
-    assert TrackerSpec().appearance
+    assert not TrackerSpec().appearance
     scene = Scene.model_validate(
-        {"camera": {"id": "cam"}, "tracker": {"camera_motion": False, "appearance": False}}
+        {"camera": {"id": "cam"}, "tracker": {"camera_motion": False, "appearance": True}}
     )
     assert not scene.tracker.camera_motion
-    assert not scene.tracker.appearance
+    assert scene.tracker.appearance

@@ -48,7 +48,7 @@ def make_tracker(config: TrackerConfig | None = None) -> ByteTracker:
 
 
 def make_cued_tracker(
-    config: TrackerConfig | None = None, *, camera_motion: bool = True, appearance: bool = True
+    config: TrackerConfig | None = None, *, camera_motion: bool = True, appearance: bool = False
 ) -> CuedTracker:
     """Return the tracker of the live pipeline: the box tracker fed with frame cues.
 
