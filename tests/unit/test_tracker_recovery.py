@@ -9,8 +9,8 @@ import pytest
 
 from argus.domain.detections import Detections
 from argus.domain.tracking import ByteTracker, TrackerConfig
-from argus.domain.tracking.kalman import BoxKalman, warp_states
-from argus.domain.tracking.recovery import estimate_shift, momentum, recover, reupdate, warp_boxes
+from argus.domain.tracking.kalman import BoxKalman, warp_boxes, warp_states
+from argus.domain.tracking.recovery import estimate_shift, momentum, recover, reupdate
 from tests.factories import make_detections
 
 
@@ -135,7 +135,8 @@ def test_recover_admits_only_plausible_pairs() -> None:
             [400.0, 100.0, 20.0, 40.0],  # far away
         ]
     )
-    rows, cols, sim = recover(state, last, dets, gate=9.21, kalman=kalman)
+    ok, sim = recover(state, last, dets, gate=9.21, kalman=kalman)
+    rows, cols = ok.nonzero()
     assert list(zip(rows.tolist(), cols.tolist(), strict=True)) == [(0, 0)]
     assert sim.shape == (1, 4)
 

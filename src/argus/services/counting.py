@@ -134,17 +134,15 @@ def count_crossings(
     Returns:
         Crossings in and out.
     """
-    if mode == "strict":
-        zone = LineZone(segment[0], segment[1], min_crossing_frames=min_crossing_frames)
-    else:
-        zone = LineZone(
-            segment[0],
-            segment[1],
-            min_crossing_frames=min_crossing_frames,
-            mode=mode,
-            band=band,
-            stitch_seconds=LIVE_STITCH_SECONDS,
-        )
+    # Strict mode ignores the band and stitching settings.
+    zone = LineZone(
+        segment[0],
+        segment[1],
+        min_crossing_frames=min_crossing_frames,
+        mode=mode,
+        band=band,
+        stitch_seconds=LIVE_STITCH_SECONDS,
+    )
     for index, detections in enumerate(frames):
         zone.trigger(detections, index / frame_rate)
     return zone.in_count, zone.out_count

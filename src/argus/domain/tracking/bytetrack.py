@@ -45,18 +45,16 @@ from argus.domain.tracking.frame_io import (
     frame_inputs,
     subset,
 )
-from argus.domain.tracking.kalman import BOX, STATE_ROWS, BoxKalman, warp_states
+from argus.domain.tracking.kalman import BOX, STATE_ROWS, BoxKalman, warp_boxes, warp_states
 from argus.domain.tracking.matching import (
     Assign,
     greedy_assign,
 )
-from argus.domain.tracking.recovery import reupdate, warp_boxes
-from argus.domain.tracking.stages import Stages
+from argus.domain.tracking.recovery import reupdate
+from argus.domain.tracking.stages import _CLASS, _CONFIRM_AT, _EMPTY, _ID, _SEEN, Stages
 
 __all__ = ["ByteTracker", "TrackUpdate"]
 
-_EMPTY = np.zeros(0, dtype=np.intp)
-_WHWH = np.array([2, 3, 2, 3])
 # (cx, cy, w, h) @ _TO_XYXY = (x1, y1, x2, y2) in one call.
 _TO_XYXY = np.array(
     [[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0], [-0.5, 0.0, 0.5, 0.0], [0.0, -0.5, 0.0, 0.5]]
@@ -64,11 +62,6 @@ _TO_XYXY = np.array(
 _SURE = 0.875  # scores from which the measurement-noise factor is at its floor
 _QUARTER, _TWO = np.array(0.25), np.array(2.0)
 _INITIAL_CAPACITY = 16
-# Rows of the per-track integer table: id, first frame in which the track is
-# confirmed if matched in every frame until then, frame last matched, class.
-# A tentative track that misses a frame is removed, so it is confirmed exactly
-# when its last matched frame reaches the confirmation frame.
-_ID, _CONFIRM_AT, _SEEN, _CLASS = 0, 1, 2, 3
 
 
 class ByteTracker(Stages):
@@ -92,13 +85,11 @@ class ByteTracker(Stages):
         self._assign: Assign = assign if assign is not None else greedy_assign
         self._kalman = kalman if kalman is not None else BoxKalman()
         self._max_lost = self.config.max_lost_frames
-        # ``high & (score >= new)`` in one comparison.
-        self._grow = np.array(
-            [1.0, 1.0, 1.0 + 2.0 * self.config.buffer, 1.0 + 2.0 * self.config.buffer]
-        )
-        self._birth_threshold = max(self.config.high_threshold, self.config.new_track_threshold)
-        # Similarity gates of the three stages; IoU 0 never matches, whatever the threshold.
         cfg = self.config
+        wide = 1.0 + 2.0 * cfg.buffer
+        self._grow = np.array([1.0, 1.0, wide, wide])  # scales (cx, cy, w, h) for buffered IoU
+        # ``high & (score >= new)`` in one comparison.
+        self._birth_threshold = max(cfg.high_threshold, cfg.new_track_threshold)
         # Similarity gates of the three stages; IoU 0 never matches, whatever the threshold.
         self._gates = (
             np.array(max(cfg.match_iou, 1e-9)),
@@ -145,7 +136,7 @@ class ByteTracker(Stages):
             warp: Optional global image motion since the previous frame, an
                 affine map ``(2, 3)`` from its pixels to this frame's (camera-
                 motion compensation from the frames). Without it the tracker
-                estimates a shift from the boxes when association fails.
+                estimates a global shift from the boxes (``box_motion``).
 
         Returns:
             The subset of ``detections`` that belongs to confirmed tracks, in

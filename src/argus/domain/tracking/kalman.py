@@ -30,6 +30,7 @@ __all__ = [
     "STATE_ROWS",
     "VELOCITY",
     "BoxKalman",
+    "warp_boxes",
     "warp_states",
     "xywh_to_xyxy",
     "xyxy_to_xywh",
@@ -161,12 +162,21 @@ def warp_states(state: Array, affine: npt.NDArray[np.floating]) -> None:
         state: States, shape ``(5, T, 4)`` (see the module docstring).
         affine: The map, shape ``(2, 3)``.
     """
-    a = np.asarray(affine, dtype=np.float64)
-    linear, shift = a[:, :2], a[:, 2]
-    scale = float(np.sqrt(abs(np.linalg.det(linear))))
-    box, vel = state[BOX], state[VELOCITY]
-    box[:, :2] = box[:, :2] @ linear.T + shift
+    linear = np.asarray(affine, dtype=np.float64)[:, :2]
+    scale = warp_boxes(state[BOX], affine)
+    vel = state[VELOCITY]
     vel[:, :2] = vel[:, :2] @ linear.T
-    box[:, 2:] *= scale
     vel[:, 2:] *= scale
     state[2:] *= scale * scale
+
+
+def warp_boxes(xywh: Array, affine: npt.NDArray[np.floating]) -> float:
+    """Move boxes ``(K, 4)`` by an affine map ``(2, 3)`` in place; return the map's scale.
+
+    Centres go through the map, sizes scale with ``sqrt(|det A|)``.
+    """
+    a = np.asarray(affine, dtype=np.float64)
+    scale = float(np.sqrt(abs(np.linalg.det(a[:, :2]))))
+    xywh[:, :2] = xywh[:, :2] @ a[:, :2].T + a[:, 2]
+    xywh[:, 2:] *= scale
+    return scale

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from argus.domain.tracking.kalman import BoxKalman
 
-__all__ = ["estimate_shift", "momentum", "recover", "reupdate", "warp_boxes"]
+__all__ = ["estimate_shift", "momentum", "recover", "reupdate"]
 
 Float = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -99,13 +99,6 @@ def estimate_shift(
     return np.array([sx, sy])
 
 
-def warp_boxes(xywh: Float, affine: npt.NDArray[np.floating]) -> None:
-    """Move boxes ``(K, 4)`` by an affine map ``(2, 3)`` in place (centres mapped, sizes scaled)."""
-    a = np.asarray(affine, dtype=np.float64)
-    xywh[:, :2] = xywh[:, :2] @ a[:, :2].T + a[:, 2]
-    xywh[:, 2:] *= float(np.sqrt(abs(np.linalg.det(a[:, :2]))))
-
-
 def recover(
     state: Float,
     last: Float,
@@ -113,7 +106,7 @@ def recover(
     *,
     gate: float,
     kalman: BoxKalman,
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], Float]:
+) -> tuple[npt.NDArray[np.bool_], Float]:
     """Score lost tracks against leftover detections by the filter's own uncertainty.
 
     After an occlusion the predicted box rarely overlaps the person any more,
@@ -132,7 +125,7 @@ def recover(
         kalman: The filter (for the measurement noise).
 
     Returns:
-        Rows and columns of admissible pairs and the similarity matrix ``(T, N)``.
+        Which pairs are admissible and the similarity matrix, both ``(T, N)``.
     """
     box, vel, var = state[0], state[1], state[2]
     noise = np.square(box[:, 2:4]) * kalman.std_position**2
@@ -143,8 +136,7 @@ def recover(
     travel = detections[None, :, :2] - last[:, None, :2]
     ahead = (travel * vel[:, None, :2]).sum(axis=2) >= 0.0
     ok = (d2 <= gate) & (ratio <= 1.5) & (ratio >= 1.0 / 1.5) & ahead
-    rows, cols = ok.nonzero()
-    return rows, cols, 1.0 / (1.0 + d2)
+    return ok, 1.0 / (1.0 + d2)
 
 
 def momentum(state: Float, last: Float, detections: Float) -> Float:

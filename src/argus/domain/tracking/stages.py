@@ -22,7 +22,10 @@ __all__ = ["Stages"]
 
 _EMPTY = np.zeros(0, dtype=np.intp)
 _WHWH = np.array([2, 3, 2, 3])
-# Rows of the per-track integer table (see ``bytetrack``).
+# Rows of the per-track integer table: id, first frame in which the track is
+# confirmed if matched in every frame until then, frame last matched, class.
+# A tentative track that misses a frame is removed, so it is confirmed exactly
+# when its last matched frame reaches the confirmation frame.
 _ID, _CONFIRM_AT, _SEEN, _CLASS = 0, 1, 2, 3
 # A shift estimated from the boxes moves the tracks only when it exceeds this
 # share of the median box height (smaller ones are indistinguishable from noise).
@@ -142,17 +145,15 @@ class Stages:
         tracks, dets = free.nonzero()[0], left.nonzero()[0]
         if not tracks.size or not dets.size:
             return rows, cols, ascending
-        r, c, sim = recover(
+        ok, sim = recover(
             self._state.take(tracks, axis=1),
             self._obs.take(tracks, axis=0),
             frame.xywh.take(dets, axis=0),
             gate=self.config.recovery_gate,
             kalman=self._kalman,
         )
-        if not r.size:
+        if not ok.any():
             return rows, cols, ascending
-        ok = np.zeros(sim.shape, dtype=bool)
-        ok[r, c] = True
         r, c = match(sim, ok, self._assign)
         return (
             np.concatenate((rows, tracks.take(r))),
