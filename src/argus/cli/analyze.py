@@ -15,8 +15,7 @@ from tqdm import tqdm
 
 from argus.bootstrap.container import Container, build_container
 from argus.bootstrap.models import DetectorOptions
-from argus.domain.analytics.recount import RecountLine, Trajectory, recount
-from argus.domain.detections import Detections
+from argus.domain.analytics.recount import RecountLine, TrajectoryRecorder, recount
 from argus.ports.render import Overlay, VideoWriter
 from argus.scene import Scene, load_scene
 from argus.services.analysis import AnalyzedFrame, Analyzer, SceneAnalytics
@@ -60,56 +59,11 @@ def _summary_table(analytics: SceneAnalytics | None) -> list[str]:
     return rows
 
 
-class _Trajectories:
-    """Every track's path for the re-count: bottom-centre anchor and box height per frame.
-
-    The re-count needs the whole period, so memory grows with frames times
-    tracks (five numbers per tracked box); it is bounded by ``MAX_SAMPLES``
-    (some 100 MB), after which later boxes are left out and the report says
-    up to when the re-count runs.
-    """
-
-    MAX_SAMPLES = 1_000_000
-
-    def __init__(self) -> None:
-        self._rows: dict[int, list[tuple[float, float, float, float, int]]] = {}
-        self.samples = 0
-        self.full_at: float | None = None
-
-    def add(self, detections: Detections, timestamp: float) -> None:
-        if self.samples + len(detections) > self.MAX_SAMPLES:
-            if self.full_at is None:
-                self.full_at = timestamp
-            return
-        self.samples += len(detections)
-        boxes = detections.xyxy
-        for k in range(len(detections)):
-            track = int(detections.tracker_id[k])
-            if track < 0:
-                continue
-            x1, y1, x2, y2 = (float(v) for v in boxes[k])
-            rows = self._rows.setdefault(track, [])
-            if not rows or timestamp > rows[-1][0]:
-                rows.append((timestamp, (x1 + x2) / 2.0, y2, y2 - y1, int(detections.class_id[k])))
-
-    def trajectories(self) -> list[Trajectory]:
-        out = []
-        for track, rows in self._rows.items():
-            values = np.asarray([r[:4] for r in rows], dtype=np.float64)
-            classes = np.asarray([r[4] for r in rows], dtype=np.int64)
-            out.append(
-                Trajectory(
-                    track,
-                    int(np.bincount(classes).argmax()),
-                    values[:, 0],
-                    values[:, 1:3],
-                    values[:, 3],
-                )
-            )
-        return out
+MAX_TRAJECTORY_SAMPLES = 1_000_000
+"""Boxes the re-count keeps (some 100 MB); later ones are left out and the report says so."""
 
 
-def _recount_table(analytics: SceneAnalytics | None, paths: _Trajectories) -> list[str]:
+def _recount_table(analytics: SceneAnalytics | None, paths: TrajectoryRecorder) -> list[str]:
     """Re-count every line over the whole run and print it beside the live count."""
     if analytics is None or not analytics.lines:
         return []
@@ -152,7 +106,7 @@ class _Outputs:
     ) -> None:
         self.counts: Counter[str] = Counter()
         self.last_image: npt.NDArray[np.uint8] | None = None
-        self.paths = _Trajectories()
+        self.paths = TrajectoryRecorder(MAX_TRAJECTORY_SAMPLES)
         self._echo = echo_events
         self._sink: IO[str] | None = None
         if events_file is not None:

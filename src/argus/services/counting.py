@@ -31,7 +31,13 @@ import numpy as np
 
 from argus.domain.analytics import LineZone
 from argus.domain.analytics.line import CountingMode
-from argus.domain.analytics.recount import RecountLine, Trajectory, count_paths, recount
+from argus.domain.analytics.recount import (
+    RecountLine,
+    Trajectory,
+    TrajectoryRecorder,
+    count_paths,
+    recount,
+)
 from argus.domain.detections import Detections
 from argus.services.mot import EvalTracker, MotSequence
 
@@ -160,38 +166,10 @@ def trajectories_of(frames: Sequence[Detections], frame_rate: float) -> list[Tra
     Returns:
         One trajectory per track id (ids ``>= 0``), in id order.
     """
-    times, ids, classes, boxes = [], [], [], []
+    recorder = TrajectoryRecorder()
     for index, detections in enumerate(frames):
-        keep = detections.tracker_id >= 0
-        count = int(keep.sum())
-        times.append(np.full(count, index / frame_rate))
-        ids.append(detections.tracker_id[keep])
-        classes.append(detections.class_id[keep])
-        boxes.append(np.asarray(detections.xyxy[keep], dtype=np.float64))
-    if not times:
-        return []
-    t, tid = np.concatenate(times), np.concatenate(ids)
-    cls, xyxy = np.concatenate(classes), np.concatenate(boxes).reshape(-1, 4)
-    order = np.lexsort((t, tid))
-    t, tid, cls, xyxy = t[order], tid[order], cls[order], xyxy[order]
-    bounds = np.flatnonzero(np.diff(tid)) + 1
-    out = []
-    for group in np.split(np.arange(len(tid)), bounds):
-        if group.size == 0:
-            continue
-        # One sample per frame: a tracker that reports an id twice in a frame keeps the first.
-        rows = group[np.concatenate(([True], np.diff(t[group]) > 0))]
-        box = xyxy[rows]
-        out.append(
-            Trajectory(
-                track_id=int(tid[rows[0]]),
-                class_id=int(np.bincount(cls[rows]).argmax()) if cls[rows].min() >= 0 else 0,
-                t=t[rows],
-                xy=np.column_stack(((box[:, 0] + box[:, 2]) / 2.0, box[:, 3])),
-                height=box[:, 3] - box[:, 1],
-            )
-        )
-    return out
+        recorder.add(detections, index / frame_rate)
+    return recorder.trajectories()
 
 
 def _tracks(tracker: EvalTracker, sequence: MotSequence) -> list[Detections]:

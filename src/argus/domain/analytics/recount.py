@@ -51,9 +51,18 @@ from argus.domain.analytics.recount_stitch import (
     pieces_of,
     stitch,
 )
+from argus.domain.detections import Detections
 from argus.domain.errors import ValidationError
 
-__all__ = ["AUTO_BAND", "LineTally", "RecountLine", "Trajectory", "count_paths", "recount"]
+__all__ = [
+    "AUTO_BAND",
+    "LineTally",
+    "RecountLine",
+    "Trajectory",
+    "TrajectoryRecorder",
+    "count_paths",
+    "recount",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -106,6 +115,52 @@ class Trajectory:
         for name, value in (("t", t), ("xy", xy), ("height", height)):
             value.setflags(write=False)
             object.__setattr__(self, name, value)
+
+
+class TrajectoryRecorder:
+    """Gathers tracked detections, frame by frame, into one trajectory per track.
+
+    Each tracked box adds its bottom-centre (the feet, as for ``LineZone``),
+    its height and its class at the frame's time; a track id seen twice at one
+    time keeps its first box. Memory grows with frames times tracks, so
+    ``max_samples`` may bound it: the first frame that would pass the bound and
+    every later one are left out, and ``full_at`` says from when.
+
+    Args:
+        max_samples: Most boxes to keep (untracked ones count too); ``None``: no bound.
+    """
+
+    def __init__(self, max_samples: int | None = None) -> None:
+        self._rows: dict[int, list[tuple[float, float, float, float, int]]] = {}
+        self._max = max_samples
+        self.samples = 0
+        self.full_at: float | None = None
+
+    def add(self, detections: Detections, timestamp: float) -> None:
+        """Record one frame's tracked boxes at ``timestamp`` seconds."""
+        if self._max is not None and self.samples + len(detections) > self._max:
+            if self.full_at is None:
+                self.full_at = timestamp
+            return
+        self.samples += len(detections)
+        ids, classes = detections.tracker_id.tolist(), detections.class_id.tolist()
+        for k, (x1, y1, x2, y2) in enumerate(detections.xyxy.tolist()):
+            if ids[k] < 0:
+                continue
+            rows = self._rows.setdefault(ids[k], [])
+            if not rows or timestamp > rows[-1][0]:
+                rows.append((timestamp, (x1 + x2) / 2.0, y2, y2 - y1, classes[k]))
+
+    def trajectories(self) -> list[Trajectory]:
+        """One trajectory per track id, in id order; its class is the commonest seen."""
+        out = []
+        for track in sorted(self._rows):
+            rows = self._rows[track]
+            values = np.asarray([r[:4] for r in rows], dtype=np.float64)
+            classes = np.asarray([r[4] for r in rows], dtype=np.int64)
+            common = int(np.bincount(classes).argmax()) if classes.min() >= 0 else 0
+            out.append(Trajectory(track, common, values[:, 0], values[:, 1:3], values[:, 3]))
+        return out
 
 
 @dataclass(frozen=True, slots=True)
