@@ -1,7 +1,7 @@
 // Entry point: hash router, sign-in and MFA pages, the signed-in frame.
 import { ApiError, get, post, replacingTokens, session, signIn, signOut, whenExpired } from "./api.js";
 import { close as closeLive } from "./live.js";
-import { field, h, toast } from "./dom.js";
+import { field, h, hashRoute, toast } from "./dom.js";
 import { liveView } from "./pages/live.js";
 import { alertsView, startAlertBadge } from "./pages/alerts.js";
 import { incidentsView } from "./pages/incidents.js";
@@ -140,7 +140,7 @@ async function loadMe() {
 export async function route() {
   cleanup?.();
   cleanup = null;
-  const name = location.hash.replace(/^#\/?/, "").split("/")[0] || "live";
+  const name = hashRoute().page || "live";
   if (!session.access) {
     top.hidden = true;
     view.replaceChildren(loginView().node);
