@@ -18,6 +18,7 @@ from benchmarks import (
     counting,
     decode,
     detector,
+    dwell,
     edge_outbox,
     face,
     frame_cues,
@@ -61,6 +62,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "notify": notify.run,
     "tracker_robustness": tracker_robustness.run,
     "counting": counting.run,
+    "dwell": dwell.run,
 }
 """Every benchmark, in the order they run."""
 

@@ -247,6 +247,14 @@ class HeatmapSpec(_Strict):
         None, gt=0, description="Half-life of past activity; no decay when omitted."
     )
     anchor: AnchorName = "BOTTOM_CENTER"
+    classes: tuple[str, ...] | None = Field(
+        ("person",),
+        min_length=1,
+        description=(
+            "Classes the stored per-minute heatmap counts; all when null. People by default:"
+            " a parked car stands in one cell every frame and would outshine every walker."
+        ),
+    )
 
 
 def _unique(names: list[str]) -> None:

@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from re import Pattern
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -22,6 +23,7 @@ __all__ = [
     "UNLABELLED",
     "bearer_of",
     "browser",
+    "nav_to",
     "screenshot_dirs",
     "shoot",
     "sign_in",
@@ -95,6 +97,14 @@ def sign_in(page: Page, url: str, username: str, password: str, otp: str | None 
         expect(page.get_by_label("Authentication code")).to_be_visible()
         page.get_by_label("Authentication code").fill(otp)
         page.get_by_role("button", name="Sign in").click()
+
+
+def nav_to(page: Page, name: str | Pattern[str]) -> None:
+    """Follow the main navigation's link ``name``, opening the menu it folds into on a phone."""
+    menu = page.get_by_role("button", name="Menu", exact=True)
+    if menu.is_visible() and menu.get_attribute("aria-expanded") != "true":
+        menu.click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
 
 
 def bearer_of(page: Page) -> dict[str, str]:

@@ -67,7 +67,12 @@ def seed(server: ServeProcess, counts: dict[str, int] | None = None) -> Seeded:
     rules: dict[str, str] = {}
     for i, (line, severity) in enumerate(LINES.items()):
         x = 100.0 + 150.0 * i
-        call(server, "POST", f"/cameras/{gate}/lines", {"name": line, "start": [x, 50.0], "end": [x, 400.0]})
+        call(
+            server,
+            "POST",
+            f"/cameras/{gate}/lines",
+            {"name": line, "start": [x, 50.0], "end": [x, 400.0]},
+        )
         body = {
             "name": f"{line.capitalize()} line crossed",
             "camera_id": gate,
@@ -78,7 +83,9 @@ def seed(server: ServeProcess, counts: dict[str, int] | None = None) -> Seeded:
         }
         rules[line] = str(call(server, "POST", "/rules", body)["id"])
     # Interleaved, oldest first, all in the recent past: a realistic mixed inbox.
-    order = [line for n in range(max(per_line.values())) for line in LINES if n < per_line.get(line, 0)]
+    order = [
+        line for n in range(max(per_line.values())) for line in LINES if n < per_line.get(line, 0)
+    ]
     start = datetime.now(UTC) - timedelta(minutes=30)
     events: list[str] = []
     for chunk in range(0, len(order), 50):

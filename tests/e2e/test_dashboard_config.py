@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Locator, Page, ViewportSize, expect
 
 from tests.auth_support import ADMIN, ADMIN_PASSWORD, USER_PASSWORD
-from tests.e2e.browser_support import bearer_of, sign_in
+from tests.e2e.browser_support import bearer_of, nav_to, sign_in
 from tests.e2e.browser_support import shoot as _shoot
 from tests.e2e.serve_support import ServeProcess, serving
 
@@ -66,7 +66,7 @@ def _sign_in(page: Page, base: str, username: str, password: str) -> None:
 
 
 def _open_config(page: Page) -> None:
-    page.get_by_role("link", name="Configuration").click()
+    nav_to(page, "Configuration")
     expect(page.get_by_role("heading", name="Configuration")).to_be_visible()
 
 
@@ -203,7 +203,7 @@ def test_edit_a_rule_and_add_one(page: Page, server: ServeProcess, shots: list[P
     new.get_by_label("Name", exact=True).fill("Arrivals at the gate")
     new.get_by_label("Camera", exact=True).select_option(label=DEMO_NAME)
     new.get_by_label("Event types").fill("line.crossed")
-    new.get_by_label("Line", exact=True).fill("gate")
+    new.get_by_label("Line", exact=True).select_option("gate")  # the camera's own lines
     new.get_by_label("Direction", exact=True).select_option("in")
     new.get_by_label("Count", exact=True).fill("3")
     new.get_by_label("Window (s)").fill("60")

@@ -95,6 +95,10 @@ def test_socket_and_video_renew_an_expired_token(
     fresh = page.locator(
         "li.alert" + "".join(f":not([data-alert='{alert_id}'])" for alert_id in seen)
     )
+    # New alerts wait behind "N new — show" (no card moves by itself); one click shows them.
+    page.get_by_role("button", name=re.compile(r"^\d+ new( or escalated)? — show$")).click(
+        timeout=180_000
+    )
     expect(fresh.first).to_be_visible(timeout=180_000)
     shoot(page, shots, "01-after-renewal")
 

@@ -148,6 +148,22 @@ async def test_acknowledge_confirm_creates_an_incident(kit: Kit) -> None:
         await kit.service.incidents.set_status(ANN, incident.id, "in_progress")
 
 
+async def test_an_untitled_incident_is_named_after_the_rule_and_the_cameras_name(
+    kit: Kit,
+) -> None:
+    await kit.service.rules.create(ANN, NewRule(name="vault", zone="vault"))
+    [first, second] = [
+        (await kit.service.on_event(loitering(T0 + timedelta(seconds=s))))[0] for s in (0, 1)
+    ]
+    for alert in (first, second):
+        await kit.service.acknowledge(ANN, alert.id)
+    _, named = await kit.service.confirm(ANN, first.id)
+    assert named.title == "vault on gate"  # the camera's name, not its id
+    await kit.db.cameras.delete("cam")  # gone meanwhile: its id is all there is
+    _, unnamed = await kit.service.confirm(ANN, second.id)
+    assert unnamed.title == "vault on camera cam"
+
+
 async def test_dismissed_alerts_are_kept_as_feedback(kit: Kit) -> None:
     await kit.service.rules.create(ANN, NewRule(name="vault", zone="vault"))
     [alert] = await kit.service.on_event(loitering())

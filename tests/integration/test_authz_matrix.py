@@ -182,6 +182,8 @@ TABLE: Mapping[Operation, Access] = {
     ("GET", "/api/v1/rules/{rule_id}"): VIEW,
     ("PATCH", "/api/v1/rules/{rule_id}"): CONFIGURE,
     ("DELETE", "/api/v1/rules/{rule_id}"): CONFIGURE,
+    ("POST", "/api/v1/rules/dry-run"): CONFIGURE,
+    ("POST", "/api/v1/rules/preview"): CONFIGURE,
     # Events: Guard("view", "ingest").
     ("GET", "/api/v1/events"): VIEW,
     ("POST", "/api/v1/events"): Access("ingest"),
@@ -191,12 +193,17 @@ TABLE: Mapping[Operation, Access] = {
     ("GET", "/api/v1/analytics/dwell"): VIEW,
     ("GET", "/api/v1/analytics/detections"): VIEW,
     ("GET", "/api/v1/cameras/{camera_id}/heatmap.png"): VIEW,
+    ("GET", "/api/v1/cameras/{camera_id}/heatmap"): VIEW,
     # Alerts and incidents: Guard("view", "operate").
     ("GET", "/api/v1/alerts"): VIEW,
     ("GET", "/api/v1/alerts/{alert_id}"): VIEW,
+    ("GET", "/api/v1/alerts/summary"): VIEW,
+    ("POST", "/api/v1/alerts/bulk"): OPERATE,
     ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): OPERATE,
     ("POST", "/api/v1/alerts/{alert_id}/confirm"): OPERATE,
     ("POST", "/api/v1/alerts/{alert_id}/dismiss"): OPERATE,
+    ("GET", "/api/v1/alerts/{alert_id}/overlay"): VIEW,
+    ("POST", "/api/v1/alerts/{alert_id}/undo-dismiss"): OPERATE,
     ("GET", "/api/v1/feedback"): VIEW,
     ("POST", "/api/v1/incidents"): OPERATE,
     ("GET", "/api/v1/incidents"): VIEW,
@@ -592,12 +599,22 @@ BODIES: Mapping[Operation, Callable[[World], Payload]] = {
         json={"name": "matrix", "camera_id": w.a["camera_id"]}
     ),
     ("PATCH", "/api/v1/rules/{rule_id}"): _json({"description": "changed"}),
+    ("POST", "/api/v1/rules/dry-run"): lambda w: Payload(
+        json={"rule": {"name": "matrix", "camera_id": w.a["camera_id"]}}
+    ),
+    ("POST", "/api/v1/rules/preview"): lambda w: Payload(
+        json={"rule": {"name": "matrix", "camera_id": w.a["camera_id"]}}
+    ),
     ("POST", "/api/v1/events"): lambda w: Payload(
         json={"events": [crossing(w.a["camera_id"], second=30).to_dict()]}
     ),
     ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): _json({}),
+    ("POST", "/api/v1/alerts/bulk"): lambda w: Payload(
+        json={"ids": [w.a["alert_id"]], "action": "acknowledge"}
+    ),
     ("POST", "/api/v1/alerts/{alert_id}/confirm"): _json({}),
     ("POST", "/api/v1/alerts/{alert_id}/dismiss"): _json({}),
+    ("POST", "/api/v1/alerts/{alert_id}/undo-dismiss"): _json({}),
     ("POST", "/api/v1/incidents"): lambda w: Payload(
         json={"title": "matrix", "camera_id": w.a["camera_id"]}
     ),

@@ -87,6 +87,20 @@ async def test_a_track_is_counted_once_across_windows(
     assert (await _run(service, database, job.id)).lines == (expected,)
 
 
+async def test_walks_that_start_in_a_windows_tail_are_counted_by_the_next_window() -> None:
+    # Windows of a minute from 55 s before T0: the walks (from T0 + 10 s) start in the
+    # first window's tail, so the second counts them. They were once skipped there as
+    # the first window's tracks, and the second window did not read the minute's log,
+    # which is dated at the minute's start, before the window begins.
+    database = await _database()
+    service = RecountService(
+        database, _clock, window=timedelta(minutes=1), tail=timedelta(minutes=1)
+    )
+    start = T0 - timedelta(seconds=55)
+    job = await service.request(ADMIN, "cam-1", start, start + timedelta(minutes=5))
+    assert (await _run(service, database, job.id)).lines == (LineRecount("door", 1, 1, 2, 1),)
+
+
 async def test_a_camera_without_lines_is_done_with_no_figures() -> None:
     database = await _database(line=False)
     service = RecountService(database, _clock)

@@ -82,8 +82,21 @@ LIVE_CASES = [
             "camera_id": "cam-1",
             "timestamp": 0.4,
             "counts": {"door": {"kind": "line", "in": 1, "out": 0, "in_per_class": {"person": 1}}},
+            "since": None,
         },
         id="counts",
+    ),
+    pytest.param(
+        CountsUpdate("camera.cam-1.counts", "cam-1", 0.4, FRAME.counts, AT),
+        {
+            "type": "counts",
+            "channel": "camera.cam-1.counts",
+            "camera_id": "cam-1",
+            "timestamp": 0.4,
+            "counts": {"door": {"kind": "line", "in": 1, "out": 0, "in_per_class": {"person": 1}}},
+            "since": AT.isoformat().replace("+00:00", "Z"),
+        },
+        id="counts-since",
     ),
     pytest.param(
         StatusUpdate(STATUS),

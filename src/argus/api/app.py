@@ -27,6 +27,7 @@ from argus.api.input_guard import StorableText
 from argus.api.limits import BodyLimit, RateLimitPerIp
 from argus.api.metrics import ApiMetrics, MetricsMiddleware
 from argus.api.routers import (
+    alert_bulk,
     alert_groups,
     alerts,
     analytics,
@@ -144,6 +145,7 @@ def create_app(settings: Settings, runtime: RuntimeFactory) -> FastAPI:
         (analytics.router, Guard("view", "view")),
         (recounts.router, Guard("view", "operate")),
         (alerts.router, Guard("view", "operate")),
+        (alert_bulk.router, Guard("view", "operate")),
         (alert_groups.router, Guard("view", "operate")),
         (alert_groups.maintenance_router, Guard("view", "configure")),
         (incidents.router, Guard("view", "operate")),

@@ -44,6 +44,7 @@ from argus.services.alerting import AlertWorker
 from argus.services.alerts import AlertService
 from argus.services.analytics import AnalyticsService
 from argus.services.cameras import CameraService, EventService
+from argus.services.dwell_visits import DwellVisits
 from argus.services.edge_evidence_intake import EdgeEvidenceIntake
 from argus.services.edge_nodes import NodeService
 from argus.services.edge_registry import EdgeRegistry
@@ -321,6 +322,7 @@ def build_control_plane(
                 settings.analytics_queries_total,
                 what="analytics queries",
             ),
+            visits=DwellVisits(database.events, database.zones),
         ),
         metrics=metrics,
         alerts=alerts,

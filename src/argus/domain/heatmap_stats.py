@@ -40,6 +40,8 @@ class HeatmapGrid:
             payload was malformed.
         counts: Track-frames per cell, shape ``(grid_height, grid_width)``
             int64, read-only.
+        minute_frames: Frames of the fullest minute summed: about 60 times
+            the camera's analysed frame rate once a run lasted a whole minute.
     """
 
     grid_width: int
@@ -50,13 +52,38 @@ class HeatmapGrid:
     minutes: int
     skipped: int
     counts: npt.NDArray[np.int64]
+    minute_frames: int = 0
+
+    @property
+    def peak(self) -> int:
+        """The largest count of one cell (0 when empty)."""
+        return int(self.counts.max()) if self.counts.size else 0
+
+    @property
+    def seconds_per_frame(self) -> float | None:
+        """Seconds one count stands for (one track seen in one frame), or ``None``.
+
+        Estimated from the fullest minute (``60 / minute_frames``); ``None``
+        when no minute had a frame. A period whose runs all lasted less than a
+        minute overstates it (fewer frames in its fullest minute).
+        """
+        return 60.0 / self.minute_frames if self.minute_frames > 0 else None
 
     def normalised(self) -> npt.NDArray[np.float32]:
-        """The counts divided by the largest one, in ``[0, 1]`` (all zeros when empty)."""
-        peak = int(self.counts.max()) if self.counts.size else 0
+        """The counts on a logarithmic scale in ``[0, 1]``: ``log(1 + c) / log(1 + peak)``.
+
+        Logarithmic because presence is very uneven: a cell where someone stood
+        for minutes holds thousands of counts, one a walker crossed holds one
+        or two, and on a linear scale to the busiest cell every walked cell
+        rounds to nothing (the empty vtest heatmap of issue 23). Any visited
+        cell gets a value above zero; all zeros when empty.
+        """
+        peak = self.peak
         if peak <= 0:
             return np.zeros(self.counts.shape, dtype=np.float32)
-        return (self.counts / peak).astype(np.float32)
+        scaled = np.log1p(self.counts.astype(np.float64)) / np.log1p(float(peak))
+        out: npt.NDArray[np.float32] = np.clip(scaled, 0.0, 1.0).astype(np.float32)
+        return out
 
 
 _Geometry = tuple[int, int, int, int]
@@ -103,6 +130,7 @@ class HeatmapTally:
         self._frames = 0
         self._minutes = 0
         self._skipped = 0
+        self._minute_frames = 0
 
     def add(self, payload: Mapping[str, object]) -> None:
         """Add one ``heatmap.minute`` payload."""
@@ -124,6 +152,7 @@ class HeatmapTally:
         np.add.at(self._flat, np.asarray(cells[0], dtype=np.intp), np.asarray(cells[1]))
         self._frames += frames
         self._minutes += 1
+        self._minute_frames = max(self._minute_frames, frames)
 
     def result(self) -> HeatmapGrid | None:
         """The summed grid, or ``None`` when no usable event was added."""
@@ -132,4 +161,6 @@ class HeatmapTally:
         gw, gh, fw, fh = self._geometry
         counts = self._flat.reshape(gh, gw).copy()
         counts.setflags(write=False)
-        return HeatmapGrid(gw, gh, fw, fh, self._frames, self._minutes, self._skipped, counts)
+        return HeatmapGrid(
+            gw, gh, fw, fh, self._frames, self._minutes, self._skipped, counts, self._minute_frames
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from argus.domain.detections import Detections
 
@@ -49,6 +50,9 @@ class LiveFrame:
         height: Frame height in pixels.
         tracks: Confirmed tracks in that frame.
         counts: The camera's line and zone counts so far.
+        since: When ``counts`` started (UTC): the start of the pipeline run that
+            counts them; they reset when the pipeline restarts, and the stored
+            events of ``[since, now)`` add up to them. ``None`` when unknown.
     """
 
     camera_id: str
@@ -58,6 +62,7 @@ class LiveFrame:
     height: int
     tracks: tuple[LiveTrack, ...]
     counts: Counts
+    since: datetime | None = None
 
 
 def live_frame(
@@ -69,6 +74,7 @@ def live_frame(
     height: int,
     detections: Detections,
     counts: Counts,
+    since: datetime | None = None,
 ) -> LiveFrame:
     """The live frame of ``detections`` (tracked) on one frame of ``camera_id``."""
     names = detections.class_names
@@ -100,4 +106,5 @@ def live_frame(
         height=height,
         tracks=tracks,
         counts=counts,
+        since=since,
     )

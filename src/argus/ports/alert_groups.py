@@ -19,6 +19,7 @@ from typing import Protocol, runtime_checkable
 from argus.domain.alerts import Severity
 from argus.domain.alerts.groups import AlertGroup, GroupState
 from argus.domain.alerts.suppression import MaintenanceWindow, Snooze
+from argus.domain.alerts.triage import AlertOrder
 from argus.domain.errors import ValidationError
 from argus.ports.paging import Page
 
@@ -74,9 +75,21 @@ class AlertGroupRepository(Protocol):
         ...
 
     async def list(
-        self, where: GroupFilter | None = None, *, limit: int = 100, cursor: str | None = None
+        self,
+        where: GroupFilter | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        offset: int = 0,
+        order: AlertOrder = "newest",
     ) -> Page[AlertGroup]:
-        """Matching groups, newest ``last_seen`` first (``ValidationError`` on a bad cursor)."""
+        """Matching groups, newest ``last_seen`` first (``ValidationError`` on a bad cursor).
+
+        ``order="triage"`` sorts by ``domain.alerts.triage.group_triage_key``
+        (highest severity, the highest attention of the group's alerts, oldest
+        ``first_seen`` first) and pages by ``offset`` only (no ``next_cursor``);
+        ``offset`` with a cursor, or a cursor in triage order, is a ``ValidationError``.
+        """
         ...
 
 

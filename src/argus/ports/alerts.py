@@ -13,19 +13,22 @@ event_id)``: a redelivered event never raises a second alert.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from argus.domain.alerts import Alert, AlertState, Incident, IncidentStatus, Severity
+from argus.domain.alerts.triage import AlertOrder
 from argus.domain.errors import ValidationError
 from argus.domain.rules import Rule
 from argus.ports.paging import Page
 
 __all__ = [
     "AlertFilter",
+    "AlertOrder",
     "AlertRepository",
+    "AlertSummary",
     "IncidentRepository",
     "RuleRepository",
 ]
@@ -64,6 +67,21 @@ class AlertFilter:
             values = getattr(self, name)
             if values is not None and not values:
                 raise ValidationError(f"{name} must be None or name at least one value")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSummary:
+    """How many alerts match a filter, in all and per severity and per state.
+
+    Attributes:
+        total: Every match.
+        by_severity: Matches per severity (every severity present, zeros included).
+        by_state: Matches per state (every state present, zeros included).
+    """
+
+    total: int
+    by_severity: Mapping[Severity, int]
+    by_state: Mapping[AlertState, int]
 
 
 @runtime_checkable
@@ -129,6 +147,7 @@ class AlertRepository(Protocol):
         limit: int = 100,
         offset: int = 0,
         cursor: str | None = None,
+        order: AlertOrder = "newest",
     ) -> Page[Alert]:
         """Matching alerts, newest first (by ``created_at``, then id descending).
 
@@ -136,9 +155,18 @@ class AlertRepository(Protocol):
         before; then ``offset`` must be 0). ``next_cursor`` is set whenever more
         alerts follow the page, ``total`` counts every match.
 
+        ``order="triage"`` sorts by ``domain.alerts.triage.triage_key``
+        (severity, attention, oldest first) and pages by offset only: no
+        ``next_cursor``, and a cursor is refused.
+
         Raises:
-            ValidationError: A malformed cursor, or a cursor with an offset.
+            ValidationError: A malformed cursor, a cursor with an offset, or a
+                cursor in triage order.
         """
+        ...
+
+    async def summary(self, where: AlertFilter | None = None) -> AlertSummary:
+        """How many alerts match, in all, per severity and per state."""
         ...
 
     async def update(self, alert: Alert) -> None:

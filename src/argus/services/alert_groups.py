@@ -31,6 +31,7 @@ from argus.domain.alerts.groups import (
     group_key,
     new_group,
 )
+from argus.domain.alerts.triage import AlertOrder
 from argus.domain.cameras import new_id
 from argus.domain.errors import ConflictError, ValidationError
 from argus.ports.alert_groups import GroupFilter
@@ -178,10 +179,18 @@ class AlertGroups:
         return group
 
     async def list(
-        self, where: GroupFilter | None = None, *, limit: int = 50, cursor: str | None = None
+        self,
+        where: GroupFilter | None = None,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        offset: int = 0,
+        order: AlertOrder = "newest",
     ) -> Page[AlertGroup]:
-        """Groups, newest ``last_seen`` first, cursor-paginated."""
-        return await self._db.alert_groups.list(where, limit=limit, cursor=cursor)
+        """Groups, newest ``last_seen`` first (by cursor or offset), or in triage order (offset)."""
+        return await self._db.alert_groups.list(
+            where, limit=limit, cursor=cursor, offset=offset, order=order
+        )
 
     async def alerts(
         self, actor: Actor, group_id: str, *, limit: int = 50, cursor: str | None = None

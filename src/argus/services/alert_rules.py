@@ -7,6 +7,9 @@ when stale (rules changed on another server) or right after a change here.
 
 A camera-scoped actor sees the rules of its cameras only: another rule (a rule
 of every camera included) answers as an unknown id.
+
+A rule's line or zone must exist on its camera (``rule_scene.check_rule_scene``):
+checked on create, and on update when the camera, line or zone changes.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from argus.domain.events import Envelope
 from argus.domain.rules import BoundSeverity, CooldownScope, Match, Rule, RuleEngine, Schedule
 from argus.ports.paging import MAX_PAGE, Page, all_pages
 from argus.ports.repositories import Database
+from argus.services.rule_scene import check_rule_scene
 from argus.services.writes import UNSET, Unset, record, require_camera, require_visible, set_fields
 
 __all__ = ["NewRule", "RuleChanges", "RuleService"]
@@ -106,9 +110,11 @@ class RuleService:
 
         Raises:
             PermissionDeniedError: Its camera (or every camera) is outside the actor's scope.
-            ValidationError: Values that break the rule's invariants.
+            ValidationError: Values that break the rule's invariants, or a line or
+                zone its camera does not have.
         """
         require_camera(actor, command.camera_id)
+        await check_rule_scene(self._db, command.camera_id, command.line, command.zone)
         now = self._clock()
         rule = Rule(id=new_id(), created_at=now, updated_at=now, **set_fields(command))
         async with self._db.unit_of_work() as unit:
@@ -152,7 +158,8 @@ class RuleService:
         Raises:
             NotFoundError: Unknown rule, or one outside the actor's scope.
             PermissionDeniedError: The new camera is outside the actor's scope.
-            ValidationError: The changed rule breaks its invariants.
+            ValidationError: The changed rule breaks its invariants, or names a
+                line or zone its camera does not have.
         """
         given = set_fields(changes)
         async with self._db.unit_of_work() as unit:
@@ -165,6 +172,9 @@ class RuleService:
                 schedule = given["schedule"]
                 values["schedule"] = None if schedule is None else schedule.to_dict()
             rule = Rule.from_dict(values)
+            watched = (rule.camera_id, rule.line, rule.zone)
+            if watched != (current.camera_id, current.line, current.zone):
+                await check_rule_scene(unit, *watched)
             await unit.rules.update(rule)
             fields = sorted(given)
             await record(unit.audit, actor, "rule.update", f"rule:{rule_id}", fields=fields)

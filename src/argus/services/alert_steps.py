@@ -1,4 +1,4 @@
-"""The operator's steps on one alert: queries, acknowledge, dismiss, confirm.
+"""The operator's steps on one alert: queries, acknowledge, dismiss (and its undo), confirm.
 
 ``AlertSteps`` is the part of ``AlertService`` (``services.alerts``) that
 entry points call for one alert. An operator's step takes the acting
@@ -15,11 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from argus.domain.actor import Actor
-from argus.domain.alerts import Alert, AlertState, Incident
+from argus.domain.alerts import Alert, AlertState, Incident, InvalidTransitionError
+from argus.domain.alerts.lifecycle import DISMISSAL_UNDO_WINDOW, dismissal_undo_until
+from argus.domain.alerts.triage import AlertOrder
 from argus.domain.cameras import new_id
 from argus.domain.errors import NotFoundError
 from argus.domain.rules import Rule
-from argus.ports.alerts import AlertFilter
+from argus.ports.alerts import AlertFilter, AlertSummary
 from argus.ports.paging import Page
 from argus.ports.repositories import Database
 from argus.services.alert_groups import AlertGroups
@@ -54,9 +56,16 @@ class AlertSteps:
         limit: int = 100,
         offset: int = 0,
         cursor: str | None = None,
+        order: AlertOrder = "newest",
     ) -> Page[Alert]:
-        """Alerts, newest first, by offset or cursor (``AlertRepository.list``)."""
-        return await self._db.alerts.list(where, limit=limit, offset=offset, cursor=cursor)
+        """Alerts, newest first or in triage order (``AlertRepository.list``)."""
+        return await self._db.alerts.list(
+            where, limit=limit, offset=offset, cursor=cursor, order=order
+        )
+
+    async def summarize_alerts(self, where: AlertFilter | None = None) -> AlertSummary:
+        """How many alerts match, in all, per severity and per state."""
+        return await self._db.alerts.summary(where)
 
     async def list_feedback(
         self, *, limit: int = 100, offset: int = 0, camera_ids: tuple[str, ...] | None = None
@@ -106,6 +115,37 @@ class AlertSteps:
         """
         return await self._step(actor, alert_id, "dismiss", "false_positive", note=note, details={})
 
+    async def undo_dismissal(self, actor: Actor, alert_id: str, note: str = "") -> Alert:
+        """Take a dismissal back: the alert is ``acknowledged`` again (``alert.undo_dismiss``).
+
+        Allowed for ``DISMISSAL_UNDO_WINDOW`` after the dismissal, by any operator
+        (a colleague may spot the mistake); later the feedback is final.
+
+        Raises:
+            NotFoundError: Unknown alert, or one outside the actor's scope.
+            InvalidTransitionError: The alert is not dismissed, or the window has passed.
+        """
+        async with self._db.unit_of_work() as unit:
+            alert = await unit.alerts.get(alert_id)
+            require_visible(actor, alert.camera_id, f"alert {alert_id}")
+            now = self._clock()
+            until = dismissal_undo_until(alert.state, alert.history)
+            if until is None:
+                raise InvalidTransitionError(f"alert {alert_id} is not dismissed ({alert.state})")
+            if now > until:
+                raise InvalidTransitionError(
+                    f"alert {alert_id} was dismissed more than "
+                    f"{int(DISMISSAL_UNDO_WINDOW.total_seconds() // 60)} minutes ago: "
+                    "the dismissal is final"
+                )
+            moved = alert.transition("acknowledged", now, actor.audit_name, note)
+            await unit.alerts.update(moved)
+            group = await self.groups.recount(unit, moved.group_id)
+            await record(unit.audit, actor, "alert.undo_dismiss", f"alert:{alert_id}")
+        await self._announce("alert.updated", moved)
+        await self.groups.announce(group)
+        return moved
+
     async def _step(
         self,
         actor: Actor,
@@ -128,6 +168,14 @@ class AlertSteps:
         await self.groups.announce(group)
         return moved
 
+    async def _incident_title(self, alert: Alert) -> str:
+        """The title of the incident that confirming ``alert`` opens: its rule and camera name."""
+        try:
+            where = (await self._db.cameras.get(alert.camera_id)).name
+        except NotFoundError:  # the camera was removed meanwhile
+            where = f"camera {alert.camera_id}"
+        return f"{alert.rule_name} on {where}"
+
     async def confirm(
         self, actor: Actor, alert_id: str, note: str = "", *, title: str | None = None
     ) -> tuple[Alert, Incident]:
@@ -149,7 +197,7 @@ class AlertSteps:
             alert.transition("confirmed", now, who, note)  # check before creating anything
             incident = Incident(
                 id=new_id(),
-                title=title or f"{alert.rule_name} on camera {alert.camera_id}",
+                title=title or await self._incident_title(alert),
                 created_at=now,
                 updated_at=now,
                 camera_id=alert.camera_id,

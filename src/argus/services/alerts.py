@@ -73,6 +73,7 @@ from argus.ports.paging import MAX_PAGE, all_pages
 from argus.ports.repositories import Database
 from argus.services.alert_clearing import clear_alerts
 from argus.services.alert_groups import GROUP_UPDATED, AlertGroups
+from argus.services.alert_overlay import AlertOverlays
 from argus.services.alert_rules import RuleService
 from argus.services.alert_steps import AlertSteps
 from argus.services.incidents import IncidentService
@@ -165,6 +166,8 @@ class AlertService(AlertSteps):
         """Alert groups: grouping raised alerts, and the operator's group steps."""
         self.suppression = SuppressionService(database, clock, rules_refresh_seconds)
         """Snoozes and maintenance windows."""
+        self.overlays = AlertOverlays(database, clock)
+        """What to draw over an alert's snapshot and clip (box, path, line or zone)."""
         self._zones: dict[str, _ZoneCache] = {}
         self.publish_failures = 0
         """Alert changes that were stored but could not be published."""

@@ -30,6 +30,7 @@ from argus.domain.event_stats import (
 from argus.domain.identity import Principal
 from argus.ports.pipelines import PipelineSupervisor
 from argus.ports.repositories import EventFilter, EventRepository
+from argus.services.dwell_visits import DwellVisits
 from argus.services.workbudget import WorkBudget
 
 __all__ = [
@@ -98,12 +99,14 @@ class AnalyticsService:
         *,
         budget: WorkBudget,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        visits: DwellVisits | None = None,
     ) -> None:
         self._events = events
         self._pipelines = pipelines
         self._paint = paint
         self._budget = budget
         self._clock = clock
+        self._visits = visits
 
     def period(
         self, since: datetime | None, until: datetime | None, interval: Interval | None = None
@@ -140,13 +143,32 @@ class AnalyticsService:
     async def dwell(
         self, caller: Principal, where: EventFilter, zone: str | None = None
     ) -> tuple[DwellStats, ...]:
-        """Dwell statistics per zone and class (see ``EventRepository.dwell``).
+        """Dwell statistics per zone and class, per exit (see ``EventRepository.dwell``).
 
         Raises:
             RateLimitedError: The principal (or the server) runs its budget of queries.
         """
         with self._budget.slot(_budget_key(caller)):
             return await self._events.dwell(where, zone=zone)
+
+    async def dwell_visits(
+        self,
+        caller: Principal,
+        camera_id: str,
+        since: datetime,
+        until: datetime,
+        zone: str | None = None,
+    ) -> tuple[DwellStats, ...]:
+        """Dwell per visit of one camera's zones, fragments joined (``DwellVisits``).
+
+        Raises:
+            ValidationError: This service was built without the trajectory reader.
+            RateLimitedError: The principal (or the server) runs its budget of queries.
+        """
+        if self._visits is None:
+            raise ValidationError("dwell per visit is not available on this server")
+        with self._budget.slot(_budget_key(caller)):
+            return await self._visits.stats(camera_id, since, until, zone)
 
     async def detections(self, caller: Principal, where: EventFilter) -> tuple[DetectionStats, ...]:
         """Events and mean confidence per type and class.
@@ -157,10 +179,10 @@ class AnalyticsService:
         with self._budget.slot(_budget_key(caller)):
             return await self._events.detections(where)
 
-    async def heatmap_png(
+    async def heatmap(
         self, caller: Principal, camera_id: str, since: datetime, until: datetime
-    ) -> bytes:
-        """The camera's heatmap of ``[since, until)`` over its latest frame, as PNG.
+    ) -> HeatmapGrid:
+        """The camera's ``heatmap.minute`` counts of ``[since, until)``, summed.
 
         Raises:
             NotFoundError: No ``heatmap.minute`` event of the camera lies in the period.
@@ -170,4 +192,16 @@ class AnalyticsService:
             grid = await self._events.heatmap(camera_id, since, until)
         if grid is None:
             raise NotFoundError(f"camera {camera_id} has no heatmap data in the period")
+        return grid
+
+    async def heatmap_png(
+        self, caller: Principal, camera_id: str, since: datetime, until: datetime
+    ) -> bytes:
+        """The camera's heatmap of ``[since, until)`` over its latest frame, as PNG.
+
+        Raises:
+            NotFoundError: No ``heatmap.minute`` event of the camera lies in the period.
+            RateLimitedError: The principal (or the server) runs its budget of queries.
+        """
+        grid = await self.heatmap(caller, camera_id, since, until)
         return self._paint(grid, self._pipelines.snapshot(camera_id))

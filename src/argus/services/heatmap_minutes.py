@@ -6,12 +6,21 @@ frame. A pipeline feeds it each frame's tracked detections and publishes the
 envelope it hands back when a minute (or the frame size) changes, and the
 last, partial minute when its run ends. The event store sums these into the
 heatmap of any period, on any control-plane replica.
+
+Only the scene's heatmap classes are counted (people by default). Counting
+every class hid the people of vtest.avi: the parked van and car of that view
+are detected in every frame, so their two cells held hundreds of counts a
+minute while a walker leaves one or two per cell, and a heatmap scaled to its
+busiest cell showed nothing else (issue 23).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
 
 from argus.domain.analytics.occupancy import OccupancyGrid
 from argus.domain.detections import Detections
@@ -26,16 +35,32 @@ class MinuteHeatmap:
     """The occupancy grid of one run, handed out as an envelope per wall-clock minute.
 
     Args:
-        scene: The camera (the events' source) and its heatmap anchor.
+        scene: The camera (the events' source), its heatmap anchor and the
+            classes it counts (``scene.heatmap.classes``; ``None``: all).
         clock: Wall-clock UTC time, which dates the minutes.
     """
 
     def __init__(self, scene: Scene, clock: Callable[[], datetime]) -> None:
         self._source = EventSource(scene.camera.edge_node_id, scene.camera.id)
         self._anchor = scene.heatmap.anchor
+        self._classes = scene.heatmap.classes
         self._clock = clock
         self._grid: OccupancyGrid | None = None
         self._minute: datetime | None = None
+        self._class_ids: dict[tuple[str, ...], npt.NDArray[np.int64]] = {}
+
+    def _counted(self, detections: Detections) -> Detections:
+        """The detections of the counted classes (by name, whatever the model's class ids)."""
+        if self._classes is None or len(detections) == 0:
+            return detections
+        names = detections.class_names
+        if not names:
+            return detections  # a model without class names: nothing to tell apart
+        ids = self._class_ids.get(names)
+        if ids is None:
+            wanted = [i for i, name in enumerate(names) if name in self._classes]
+            ids = self._class_ids[names] = np.asarray(wanted, dtype=np.int64)
+        return detections.select(np.isin(detections.class_id, ids))
 
     def add(self, frame: Frame, detections: Detections) -> Envelope | None:
         """Count a frame; return the previous minute's envelope when this frame starts a new one.
@@ -53,7 +78,7 @@ class MinuteHeatmap:
         if self._grid is None:
             self._grid = OccupancyGrid(frame.width, frame.height, anchor=self._anchor)
             self._minute = minute
-        self._grid.add(detections)
+        self._grid.add(self._counted(detections))
         return done
 
     def flush(self) -> Envelope | None:

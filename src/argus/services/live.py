@@ -34,6 +34,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal, TypeGuard
 
 from argus.domain.errors import ValidationError
@@ -116,12 +117,14 @@ class CountsUpdate:
         camera_id: The camera.
         timestamp: Stream seconds of the frame that changed them.
         counts: The counts.
+        since: When the counts started (the pipeline run's start, UTC), or ``None``.
     """
 
     channel: str
     camera_id: str
     timestamp: float
     counts: Counts
+    since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,8 +318,11 @@ class LiveHub:
         def on_frame(frame: LiveFrame) -> None:
             self.publish(tracks_channel, TracksUpdate(tracks_channel, frame))
             previous = self._last_counts.get(counts_channel)
-            if previous is None or previous.counts != frame.counts:
-                update = CountsUpdate(counts_channel, camera_id, frame.timestamp, frame.counts)
+            # A restart resets the counts and moves ``since``: send it even when both are empty.
+            if previous is None or (previous.counts, previous.since) != (frame.counts, frame.since):
+                update = CountsUpdate(
+                    counts_channel, camera_id, frame.timestamp, frame.counts, frame.since
+                )
                 self._last_counts[counts_channel] = update
                 self.publish(counts_channel, update)
 

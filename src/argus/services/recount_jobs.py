@@ -222,8 +222,12 @@ class RecountService:
         while begin < job.end and lines:
             end = min(begin + self._window, job.end)
             assembler = TrackAssembler(begin)
+            # A minute's log is dated at the minute's start: read from the minute that
+            # holds ``begin`` (its samples before ``begin`` belong to tracks of the
+            # previous window, which ``before`` skips).
+            first_minute = begin.replace(second=0, microsecond=0)
             async for envelope in self._tracks(
-                job.camera_id, begin, min(end + self._tail, job.end)
+                job.camera_id, first_minute, min(end + self._tail, job.end)
             ):
                 assembler.add(envelope.timestamp, envelope.payload)
             samples += assembler.samples
@@ -232,7 +236,9 @@ class RecountService:
             for name, (ins, outs) in tallies.items():
                 found[name][0] += ins
                 found[name][1] += outs
-            before = assembler.keys()
+            # Tracks that began in this window (not those first seen in its tail: the
+            # next window counts them) are not counted again.
+            before = assembler.keys(started=span)
             begin = end
         return (
             tuple(

@@ -310,9 +310,14 @@ class TrackAssembler:
             )
         return out
 
-    def keys(self) -> frozenset[tuple[int, int]]:
-        """The tracks gathered, as ``(run, track_id)``."""
-        return frozenset(self._tracks)
+    def keys(self, started: tuple[float, float] | None = None) -> frozenset[tuple[int, int]]:
+        """The tracks gathered, as ``(run, track_id)``; with ``started``, only those whose
+        first sample lies in ``[start, end)`` seconds (a window's own tracks, not its tail's)."""
+        if started is None:
+            return frozenset(self._tracks)
+        return frozenset(
+            key for key, s in self._tracks.items() if started[0] <= min(s.t) < started[1]
+        )
 
     def class_names(self) -> tuple[str, ...]:
         """The class names of the tracks gathered, sorted."""

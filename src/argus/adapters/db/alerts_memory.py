@@ -14,11 +14,12 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from argus.adapters.db._common import decode_cursor, encode_cursor
-from argus.domain.alerts import Alert, Incident, IncidentStatus
+from argus.domain.alerts import ALERT_STATES, SEVERITIES, Alert, Incident, IncidentStatus
+from argus.domain.alerts.triage import AlertOrder, triage_key
 from argus.domain.checks import aware_utc
 from argus.domain.errors import ConflictError, NotFoundError, ValidationError
 from argus.domain.rules import Rule
-from argus.ports.alerts import AlertFilter
+from argus.ports.alerts import AlertFilter, AlertSummary
 from argus.ports.paging import Page, check_page
 
 __all__ = ["MemoryAlertRepository", "MemoryIncidentRepository", "MemoryRuleRepository"]
@@ -122,6 +123,27 @@ def _matches(alert: Alert, where: AlertFilter) -> bool:
     return all(checks)
 
 
+def triage_page(
+    items: builtins.list[Alert], limit: int, offset: int, cursor: str | None
+) -> Page[Alert]:
+    """A page of alerts in triage order, by offset only (see the port)."""
+    check_page(limit, offset)
+    if cursor:
+        raise ValidationError("triage order pages by offset, not by cursor")
+    ordered = sorted(items, key=triage_key)
+    return Page(tuple(ordered[offset : offset + limit]), len(ordered))
+
+
+def summarize(items: Sequence[Alert]) -> AlertSummary:
+    """Counts of ``items`` per severity and per state."""
+    by_severity = dict.fromkeys(SEVERITIES, 0)
+    by_state = dict.fromkeys(ALERT_STATES, 0)
+    for alert in items:
+        by_severity[alert.severity] += 1
+        by_state[alert.state] += 1
+    return AlertSummary(len(items), by_severity, by_state)
+
+
 def keyset_page(
     items: builtins.list[Alert], limit: int, offset: int, cursor: str | None
 ) -> Page[Alert]:
@@ -188,15 +210,24 @@ class MemoryAlertRepository:
         limit: int = 100,
         offset: int = 0,
         cursor: str | None = None,
+        order: AlertOrder = "newest",
     ) -> Page[Alert]:
         self._check()
         where = where or AlertFilter()
-        items = sorted(
-            (a for a in self._alerts.values() if _matches(a, where)),
-            key=lambda a: (a.created_at, a.id),
-            reverse=True,
-        )
+        matching = [a for a in self._alerts.values() if _matches(a, where)]
+        if order == "triage":
+            return triage_page(matching, limit, offset, cursor)
+        items = sorted(matching, key=lambda a: (a.created_at, a.id), reverse=True)
         return keyset_page(items, limit, offset, cursor)
+
+    async def summary(self, where: AlertFilter | None = None) -> AlertSummary:
+        self._check()
+        where = where or AlertFilter()
+        return summarize([a for a in self._alerts.values() if _matches(a, where)])
+
+    def of_group(self, group_id: str) -> builtins.list[Alert]:
+        """The stored alerts of a group (the group store's triage order reads them)."""
+        return [a for a in self._alerts.values() if a.group_id == group_id]
 
     async def update(self, alert: Alert) -> None:
         self._check()

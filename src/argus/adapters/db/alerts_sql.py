@@ -26,11 +26,13 @@ import argus.adapters.db.tables_groups  # noqa: F401 (adds alerts.group_id)
 from argus.adapters.db._common import decode_cursor, encode_cursor
 from argus.adapters.db._sqlcore import Bind, count_rows, delete_by_id, insert_for, transaction
 from argus.adapters.db.tables import alerts, incidents, rules
+from argus.adapters.db.tables_triage import attention_of, severity_rank, summary_of
 from argus.domain.alerts import OPEN_ALERT_STATES, Alert, Incident, IncidentStatus
+from argus.domain.alerts.triage import AlertOrder
 from argus.domain.checks import aware_utc
 from argus.domain.errors import ConflictError, NotFoundError, StorageError, ValidationError
 from argus.domain.rules import Rule
-from argus.ports.alerts import AlertFilter
+from argus.ports.alerts import AlertFilter, AlertSummary
 from argus.ports.paging import Page, check_page
 
 __all__ = ["SqlAlertRepository", "SqlIncidentRepository", "SqlRuleRepository"]
@@ -160,6 +162,7 @@ def _alert_row(alert: Alert) -> dict[str, Any]:
         "ack_deadline": alert.ack_deadline,
         "version": alert.version,
         "group_id": alert.group_id,
+        "escalation_level": alert.escalation_level,
         "body": alert.to_dict(),
     }
 
@@ -235,11 +238,22 @@ class SqlAlertRepository:
         limit: int = 100,
         offset: int = 0,
         cursor: str | None = None,
+        order: AlertOrder = "newest",
     ) -> Page[Alert]:
         check_page(limit, offset)
         conditions = _alert_conditions(where or AlertFilter())
         after: builtins.list[Any] = []
-        if cursor:
+        sort: tuple[Any, ...] = (alerts.c.created_at.desc(), alerts.c.id.desc())
+        if order == "triage":
+            if cursor:
+                raise ValidationError("triage order pages by offset, not by cursor")
+            sort = (
+                severity_rank(alerts.c.severity).desc(),
+                attention_of(alerts.c.state, alerts.c.escalation_level).desc(),
+                alerts.c.created_at,
+                alerts.c.id,
+            )
+        elif cursor:
             if offset:
                 raise ValidationError("page by cursor or by offset, not both")
             stamp, alert_id = decode_cursor(cursor)
@@ -252,7 +266,7 @@ class SqlAlertRepository:
         query = (
             sa.select(alerts)
             .where(*conditions, *after)
-            .order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
+            .order_by(*sort)
             .limit(limit + 1)
             .offset(offset)
         )
@@ -260,9 +274,13 @@ class SqlAlertRepository:
             total = await count_rows(connection, alerts, *conditions)
             rows = (await connection.execute(query)).all()
         items = tuple(_alert(row) for row in rows[:limit])
-        more = len(rows) > limit
+        more = len(rows) > limit and order == "newest"
         next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if more else None
         return Page(items, total, next_cursor)
+
+    async def summary(self, where: AlertFilter | None = None) -> AlertSummary:
+        async with transaction(self._engine, "summing up alerts") as connection:
+            return await summary_of(connection, _alert_conditions(where or AlertFilter()))
 
     async def update(self, alert: Alert) -> None:
         async with transaction(self._engine, f"updating alert {alert.id}") as connection:

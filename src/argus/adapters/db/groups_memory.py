@@ -8,15 +8,17 @@ store (``groups_sql``). Each repository is given its store's ``check``.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from argus.adapters.db._common import decode_cursor, encode_cursor
+from argus.domain.alerts import Alert
 from argus.domain.alerts.groups import AlertGroup
 from argus.domain.alerts.suppression import MaintenanceWindow, Snooze
+from argus.domain.alerts.triage import AlertOrder, group_triage_key
 from argus.domain.checks import aware_utc
-from argus.domain.errors import ConflictError, NotFoundError
+from argus.domain.errors import ConflictError, NotFoundError, ValidationError
 from argus.ports.alert_groups import GroupFilter
 from argus.ports.paging import Page, check_page
 
@@ -36,10 +38,19 @@ def _matches(group: AlertGroup, where: GroupFilter) -> bool:
 
 
 class MemoryAlertGroupRepository:
-    """Alert groups in a dict keyed by id (see ``AlertGroupRepository``)."""
+    """Alert groups in a dict keyed by id (see ``AlertGroupRepository``).
 
-    def __init__(self, check: Callable[[], None]) -> None:
+    ``alerts_of`` reads a group's stored alerts (the triage order needs their
+    states and escalations); without it every group sorts as if closed.
+    """
+
+    def __init__(
+        self,
+        check: Callable[[], None],
+        alerts_of: Callable[[str], Iterable[Alert]] | None = None,
+    ) -> None:
         self._check = check
+        self._alerts_of = alerts_of or (lambda _group_id: ())
         self._groups: dict[str, AlertGroup] = {}
 
     def tables(self) -> tuple[dict[str, Any], ...]:
@@ -79,17 +90,30 @@ class MemoryAlertGroupRepository:
         return max(found, key=lambda g: (g.last_seen, g.id), default=None)
 
     async def list(
-        self, where: GroupFilter | None = None, *, limit: int = 100, cursor: str | None = None
+        self,
+        where: GroupFilter | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        offset: int = 0,
+        order: AlertOrder = "newest",
     ) -> Page[AlertGroup]:
         self._check()
-        check_page(limit)
+        check_page(limit, offset)
         where = where or GroupFilter()
-        items = sorted(
-            (g for g in self._groups.values() if _matches(g, where)),
-            key=lambda g: (g.last_seen, g.id),
-            reverse=True,
-        )
+        matching = [g for g in self._groups.values() if _matches(g, where)]
+        if cursor and (offset or order == "triage"):
+            raise ValidationError("this order pages by offset, not by cursor")
+        if order == "triage":
+            matching.sort(
+                key=lambda g: group_triage_key(
+                    g.max_severity, self._alerts_of(g.id), g.first_seen, g.id
+                )
+            )
+            return Page(tuple(matching[offset : offset + limit]), len(matching))
+        items = sorted(matching, key=lambda g: (g.last_seen, g.id), reverse=True)
         total = len(items)
+        items = items[offset:]
         if cursor:
             stamp, after = decode_cursor(cursor)
             items = [g for g in items if (g.last_seen, g.id) < (stamp, after)]

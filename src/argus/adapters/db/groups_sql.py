@@ -19,9 +19,12 @@ import sqlalchemy as sa
 from argus.adapters.db._common import decode_cursor, encode_cursor
 from argus.adapters.db._sqlcore import Bind, count_rows, transaction
 from argus.adapters.db.alerts_sql import _update_version
+from argus.adapters.db.tables import alerts
 from argus.adapters.db.tables_groups import alert_groups, alert_snoozes, maintenance_windows
+from argus.adapters.db.tables_triage import attention_of, severity_rank
 from argus.domain.alerts.groups import AlertGroup
 from argus.domain.alerts.suppression import MaintenanceWindow, Snooze
+from argus.domain.alerts.triage import CLOSED_ATTENTION, AlertOrder
 from argus.domain.checks import aware_utc
 from argus.domain.errors import NotFoundError, StorageError, ValidationError
 from argus.ports.alert_groups import GroupFilter
@@ -110,13 +113,35 @@ class SqlAlertGroupRepository:
         return None if row is None else _group(row)
 
     async def list(
-        self, where: GroupFilter | None = None, *, limit: int = 100, cursor: str | None = None
+        self,
+        where: GroupFilter | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        offset: int = 0,
+        order: AlertOrder = "newest",
     ) -> Page[AlertGroup]:
-        check_page(limit)
+        check_page(limit, offset)
         table = alert_groups.c
         conditions = _conditions(where or GroupFilter())
         after: builtins.list[Any] = []
-        if cursor:
+        sort: tuple[Any, ...] = (table.last_seen.desc(), table.id.desc())
+        if cursor and (offset or order == "triage"):
+            raise ValidationError("this order pages by offset, not by cursor")
+        if order == "triage":
+            # The group's attention is the highest of its alerts' (one indexed lookup each).
+            most = (
+                sa.select(sa.func.max(attention_of(alerts.c.state, alerts.c.escalation_level)))
+                .where(alerts.c.group_id == table.id)
+                .scalar_subquery()
+            )
+            sort = (
+                severity_rank(table.max_severity).desc(),
+                sa.func.coalesce(most, CLOSED_ATTENTION).desc(),
+                table.first_seen,
+                table.id,
+            )
+        elif cursor:
             stamp, group_id = decode_cursor(cursor)
             after.append(
                 sa.or_(
@@ -127,14 +152,15 @@ class SqlAlertGroupRepository:
         query = (
             sa.select(alert_groups)
             .where(*conditions, *after)
-            .order_by(table.last_seen.desc(), table.id.desc())
+            .order_by(*sort)
             .limit(limit + 1)
+            .offset(offset)
         )
         async with transaction(self._engine, "listing alert groups") as connection:
             total = await count_rows(connection, alert_groups, *conditions)
             rows = (await connection.execute(query)).all()
         items = tuple(_group(row) for row in rows[:limit])
-        more = len(rows) > limit
+        more = len(rows) > limit and order == "newest"
         next_cursor = encode_cursor(items[-1].last_seen, items[-1].id) if more else None
         return Page(items, total, next_cursor)
 

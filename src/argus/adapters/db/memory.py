@@ -135,7 +135,7 @@ class MemoryDatabase:
         self._rules = MemoryRuleRepository(self._state.check)
         self._alerts = MemoryAlertRepository(self._state.check)
         self._incidents = MemoryIncidentRepository(self._state.check)
-        self._alert_groups = MemoryAlertGroupRepository(self._state.check)
+        self._alert_groups = MemoryAlertGroupRepository(self._state.check, self._alerts.of_group)
         self._suppressions = MemorySuppressionRepository(self._state.check)
         self._users = MemoryUserRepository(self._state.check)
         self._refresh_tokens = MemoryRefreshTokenRepository(self._state.check)

@@ -55,3 +55,6 @@ maintenance_windows = sa.Table(
     sa.Column("body", JSON_TYPE, nullable=False),  # MaintenanceWindow.to_dict()
     sa.Index(None, "end"),
 )
+
+# The triage column of alerts (``escalation_level``) joins with the group column: one schema.
+import argus.adapters.db.tables_triage  # noqa: E402, F401

@@ -17,9 +17,8 @@ since the run's first frame.
 
 It also feeds ``MinuteLogs`` (the producers of ``heatmap.minute`` and
 ``tracks.minute`` events) and hands their envelopes out once per minute (and
-when a run ends), through the same callback as the other events.
-After every frame it hands the camera's ``LiveFrame`` (tracks and counts) to
-``on_live``.
+when a run ends), through the same callback as the other events. After every
+frame it hands the camera's ``LiveFrame`` (tracks, counts and their start) to ``on_live``.
 
 A few times per second (``tamper_checks_per_s``) it hands the frame to the
 camera's ``TamperMonitor`` (kept across runs, so its baseline survives a
@@ -395,5 +394,6 @@ class CameraWorker:
                 height=frame.height,
                 detections=analyzed.detections,
                 counts=counts,
+                since=self._run_clock.start,  # counted, and dated, from the run's start
             )
         )

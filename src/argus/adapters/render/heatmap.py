@@ -25,6 +25,7 @@ def render_heatmap(
     alpha: float = 0.6,
     *,
     colormap: int = cv2.COLORMAP_JET,
+    floor: float = 0.0,
 ) -> Image:
     """Blend a heatmap over a frame.
 
@@ -39,6 +40,8 @@ def render_heatmap(
             e.g. ``Heatmap.values()`` or the coarser ``Heatmap.grid()``.
         alpha: Opacity of the hottest pixels, in ``[0, 1]``.
         colormap: An OpenCV colour map (``cv2.COLORMAP_*``).
+        floor: Opacity of the faintest heat above zero, in ``[0, alpha]``:
+            with a floor any heat stays visible (``floor + (alpha - floor) * heat``).
 
     Returns:
         A new BGR uint8 image, shape ``(H, W, 3)``.
@@ -55,6 +58,8 @@ def render_heatmap(
         raise ValidationError(f"heat values must be a non-empty 2-D array, got {heat.shape}")
     if not 0.0 <= alpha <= 1.0:
         raise ValidationError("alpha must lie in [0, 1]")
+    if not 0.0 <= floor <= alpha:
+        raise ValidationError("floor must lie in [0, alpha]")
     height, width = frame.shape[:2]
     heat = np.clip(np.nan_to_num(heat, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0).astype(
         np.float32, copy=False
@@ -64,7 +69,10 @@ def render_heatmap(
             cv2.resize(heat, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32
         )
     coloured = cv2.applyColorMap(np.rint(heat * 255).astype(np.uint8), colormap)
-    weight = (alpha * heat)[:, :, None]
+    opacity = (
+        alpha * heat if floor <= 0 else np.where(heat > 0, floor + (alpha - floor) * heat, 0.0)
+    )
+    weight = opacity.astype(np.float32)[:, :, None]
     blended = frame.astype(np.float32) * (1.0 - weight) + coloured.astype(np.float32) * weight
     out: Image = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
     return out
@@ -126,9 +134,10 @@ def heatmap_png(grid: HeatmapGrid, background_jpeg: bytes | None = None) -> byte
         decoded = cv2.imdecode(np.frombuffer(background_jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
         if isinstance(decoded, np.ndarray) and decoded.size:
             frame = np.asarray(decoded, dtype=np.uint8)
-    # Nearest cells, not blurred: each cell's square shows its own count.
+    # Nearest cells, not blurred: each cell's square shows its own count (on the grid's
+    # logarithmic scale); every visited cell shows, however little it was visited.
     size = (frame.shape[1], frame.shape[0])
     values = np.asarray(
         cv2.resize(grid.normalised(), size, interpolation=cv2.INTER_NEAREST), dtype=np.float32
     )
-    return encode_png(render_heatmap(frame, values, alpha=0.6))
+    return encode_png(render_heatmap(frame, values, alpha=0.7, floor=0.3))

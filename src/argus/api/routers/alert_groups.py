@@ -33,6 +33,7 @@ from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, ErrorBody
 from argus.api.security import Acting, Caller
 from argus.domain.alerts import Severity
 from argus.domain.alerts.groups import GroupState
+from argus.domain.alerts.triage import AlertOrder
 from argus.ports.alert_groups import GroupFilter
 from argus.ports.paging import MAX_PAGE
 
@@ -59,6 +60,11 @@ Cursor = Annotated[
     str | None, Query(max_length=512, description="next_cursor of the previous page.")
 ]
 Active = Annotated[bool, Query(description="Only those not ended yet.")]
+GROUP_ORDER_HELP = (
+    "newest: newest last_seen first (the default); triage: highest severity first, then groups "
+    "whose waiting alerts escalated most, then waiting, acknowledged, closed; then the oldest "
+    "first seen. Triage pages by offset only."
+)
 
 
 @router.get("/alert-groups", summary="Query alert groups")
@@ -73,15 +79,22 @@ async def list_groups(
     ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
+    offset: Offset = 0,
+    order: Annotated[AlertOrder, Query(description=GROUP_ORDER_HELP)] = "newest",
 ) -> AlertGroupList:
-    """Groups matching every given filter, newest last_seen first."""
+    """Groups matching every given filter, newest last_seen first (or in triage order).
+
+    Newest first pages by cursor (or offset); triage order (highest severity, then
+    the group's most escalated waiting alert, then the oldest first seen) pages by
+    offset only: a cursor is refused (422) and next_cursor is null.
+    """
     where = GroupFilter(
         state=state,
         camera_ids=who.camera_filter(camera_id),
         rule_id=rule_id,
         severities=tuple(severity) if severity else None,
     )
-    page = await alerts.groups.list(where, limit=limit, cursor=cursor)
+    page = await alerts.groups.list(where, limit=limit, cursor=cursor, offset=offset, order=order)
     items = [AlertGroupPublic.of(g) for g in page.items]
     return AlertGroupList(items=items, next_cursor=page.next_cursor, total=page.total)
 

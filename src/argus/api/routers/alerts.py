@@ -8,11 +8,14 @@ does not allow answers 409 and changes nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from argus.api.deps import AlertsDep
+from argus.api.schemas.alert_detail import AlertOverlayPublic
+from argus.api.schemas.alert_inbox import AlertSummaryPublic
 from argus.api.schemas.alerts import (
     AlertAction,
     AlertConfirm,
@@ -26,6 +29,8 @@ from argus.api.schemas.alerts import (
 from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, ErrorBody, Moment
 from argus.api.security import Acting, Caller
 from argus.domain.alerts import AlertState, Severity
+from argus.domain.alerts.triage import AlertOrder
+from argus.domain.identity import Principal
 from argus.ports.alerts import AlertFilter
 from argus.ports.paging import MAX_PAGE
 
@@ -44,6 +49,11 @@ _STEP_REFUSED: dict[int | str, dict[str, object]] = {
 AlertId = Annotated[str, Path(min_length=1, max_length=64, description="Alert id.")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
+ORDER_HELP = (
+    "newest: newest first (the default); triage: high severity first, then escalated alerts "
+    "still waiting (most escalations first), then waiting, acknowledged, closed; then oldest "
+    "first. Triage pages by offset only."
+)
 
 
 @router.get("/alerts", summary="Query alerts")
@@ -73,9 +83,50 @@ async def list_alerts(
         str | None,
         Query(max_length=512, description="next_cursor of the previous page (offset 0)."),
     ] = None,
+    order: Annotated[AlertOrder, Query(description=ORDER_HELP)] = "newest",
 ) -> AlertList:
-    """Alerts matching every given filter, newest first; paged by offset or by cursor."""
-    where = AlertFilter(
+    """Alerts matching every given filter, newest first (or in triage order); paged.
+
+    Newest first pages by offset or by cursor; triage order (severity, then
+    escalated alerts still waiting, most escalations first, then the oldest)
+    pages by offset only: a cursor is refused (422) and next_cursor is null.
+    """
+    where = _where(who, camera_id, rule_id, state, severity, since, until, group_id)
+    page = await alerts.list_alerts(where, limit=limit, offset=offset, cursor=cursor, order=order)
+    items = [AlertPublic.of(a) for a in page.items]
+    return AlertList(
+        items=items, total=page.total, limit=limit, offset=offset, next_cursor=page.next_cursor
+    )
+
+
+@router.get("/alerts/summary", summary="Count alerts per severity and state")
+async def summarize_alerts(
+    alerts: AlertsDep,
+    who: Caller,
+    camera_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    rule_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    state: Annotated[list[AlertState] | None, Query()] = None,
+    severity: Annotated[list[Severity] | None, Query()] = None,
+    since: Annotated[Moment | None, Query()] = None,
+    until: Annotated[Moment | None, Query()] = None,
+    group_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> AlertSummaryPublic:
+    """How many alerts match the filters of ``GET /alerts``: in all, per severity, per state."""
+    where = _where(who, camera_id, rule_id, state, severity, since, until, group_id)
+    return AlertSummaryPublic.of(await alerts.summarize_alerts(where))
+
+
+def _where(
+    who: Principal,
+    camera_id: str | None,
+    rule_id: str | None,
+    state: list[AlertState] | None,
+    severity: list[Severity] | None,
+    since: datetime | None,
+    until: datetime | None,
+    group_id: str | None,
+) -> AlertFilter:
+    return AlertFilter(
         camera_ids=who.camera_filter(camera_id),
         rule_id=rule_id,
         states=tuple(state) if state else None,
@@ -83,11 +134,6 @@ async def list_alerts(
         since=since,
         until=until,
         group_id=group_id,
-    )
-    page = await alerts.list_alerts(where, limit=limit, offset=offset, cursor=cursor)
-    items = [AlertPublic.of(a) for a in page.items]
-    return AlertList(
-        items=items, total=page.total, limit=limit, offset=offset, next_cursor=page.next_cursor
     )
 
 
@@ -136,3 +182,32 @@ async def list_feedback(
     )
     items = [FeedbackPublic.of(alert, rule) for alert, rule in page.items]
     return FeedbackList(items=items, total=page.total, limit=limit, offset=offset)
+
+
+# --- the detail view: overlay and undo (issue 23) ------------------------------------------
+
+
+@router.get("/alerts/{alert_id}/overlay", summary="What to draw over an alert's media")
+async def alert_overlay(alert_id: AlertId, alerts: AlertsDep, actor: Acting) -> AlertOverlayPublic:
+    """The rule's line or zone and the object's box and path, in pixels of the analysed frame.
+
+    The box and path come from the camera's trajectory log (foot point and height
+    at up to 5 Hz); its width is estimated from the object's class. The log of a
+    minute is stored when the minute ends: a fresh alert's box follows then.
+    """
+    return AlertOverlayPublic.of(await alerts.overlays.of(actor, alert_id))
+
+
+@router.post(
+    "/alerts/{alert_id}/undo-dismiss",
+    summary="Undo a false-positive dismissal",
+    responses=_STEP_REFUSED,
+)
+async def undo_dismiss(
+    alert_id: AlertId, body: AlertAction, actor: Acting, alerts: AlertsDep
+) -> AlertPublic:
+    """Take a dismissal back within 10 minutes: the alert is acknowledged again (audited).
+
+    Later (see ``dismissal_undo_until`` of the alert) the dismissal is final: 409.
+    """
+    return AlertPublic.of(await alerts.undo_dismissal(actor, alert_id, body.note))

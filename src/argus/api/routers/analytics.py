@@ -11,7 +11,7 @@ for the caller while it runs; over budget the answer is 429 with
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -25,6 +25,7 @@ from argus.api.schemas.analytics import (
     DetectionStatsPublic,
     DwellList,
     DwellStatsPublic,
+    HeatmapPublic,
 )
 from argus.api.schemas.common import AUTH_RESPONSES, ERROR_RESPONSES, Moment, Name
 from argus.api.security import Caller
@@ -127,17 +128,36 @@ async def dwell(
     zone: Annotated[Name | None, Query(description="Only this zone.")] = None,
     since: Since = None,
     until: Until = None,
+    per: Annotated[
+        Literal["exit", "visit"],
+        Query(
+            description="visit: one figure per person's stay, tracks joined across gaps "
+            "(needs camera_id); exit: one per zone.exited event, i.e. per track fragment "
+            "(the default, for compatibility)."
+        ),
+    ] = "exit",
 ) -> DwellList:
     """Count, mean, median, 90th percentile and maximum of the dwell times per zone and class.
 
-    Computed from the zone exits of the period (at most 366 days).
+    ``per=visit`` (what the dashboard shows) measures each visit to the camera's zones from
+    its trajectory log: fragments of one person's track are joined and absences of up to
+    2 s do not end a visit, so a person lost and found again by the tracker is one visit.
+    ``per=exit`` summarises the zone exits, one per track (at most 366 days either way).
     """
     start, end = _period(analytics, since, until)
-    where = EventFilter(
-        camera_ids=who.camera_filter(camera_id), types=(DWELL_TYPE,), since=start, until=end
-    )
-    stats = await analytics.dwell(who, where, zone)
-    return DwellList(since=start, until=end, items=[DwellStatsPublic.of(s) for s in stats])
+    if per == "visit":
+        if camera_id is None:
+            error = {"type": "missing", "loc": ("query", "camera_id"), "msg": "per=visit needs it"}
+            raise RequestValidationError([error])
+        who.camera_filter(camera_id)
+        stats = await analytics.dwell_visits(who, camera_id, start, end, zone)
+    else:
+        where = EventFilter(
+            camera_ids=who.camera_filter(camera_id), types=(DWELL_TYPE,), since=start, until=end
+        )
+        stats = await analytics.dwell(who, where, zone)
+    items = [DwellStatsPublic.of(s) for s in stats]
+    return DwellList(since=start, until=end, per=per, items=items)
 
 
 @router.get("/analytics/detections", summary="Detection metrics")
@@ -178,3 +198,20 @@ async def heatmap(
     start, end = _period(analytics, since, until)
     png = await analytics.heatmap_png(who, camera_id, start, end)
     return Response(content=png, media_type="image/png")
+
+
+@router.get("/cameras/{camera_id}/heatmap", summary="Heatmap counts of a period")
+async def heatmap_counts(
+    camera_id: CameraId,
+    analytics: AnalyticsDep,
+    who: Caller,
+    since: Since = None,
+    until: Until = None,
+) -> HeatmapPublic:
+    """Where people stood in the period (at most 366 days), per grid cell, for a client to draw.
+
+    The same counts as ``heatmap.png``; 404 when the camera has no heatmap data in the period.
+    """
+    start, end = _period(analytics, since, until)
+    grid = await analytics.heatmap(who, camera_id, start, end)
+    return HeatmapPublic.of(camera_id, start, end, grid)

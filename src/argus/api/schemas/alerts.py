@@ -23,6 +23,7 @@ from argus.domain.alerts import (
     Severity,
     Transition,
 )
+from argus.domain.alerts.lifecycle import dismissal_undo_until
 from argus.domain.rules import Rule
 from argus.services.incidents import IncidentChanges, NewIncident
 from argus.services.writes import UNSET
@@ -148,6 +149,11 @@ class AlertPublic(BaseModel):
     suppressed: str | None = Field(
         description="Why it was not notified (a snooze or maintenance window); null if it was."
     )
+    dismissal_undo_until: datetime | None = Field(
+        default=None,
+        description="A false positive's dismissal may be undone (POST .../undo-dismiss) until "
+        "then; null when the alert is not dismissed.",
+    )
 
     @classmethod
     def of(cls, alert: Alert) -> AlertPublic:
@@ -176,6 +182,7 @@ class AlertPublic(BaseModel):
             group_id=alert.group_id,
             repeat=alert.repeat,
             suppressed=alert.suppressed,
+            dismissal_undo_until=dismissal_undo_until(alert.state, alert.history),
         )
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from argus.domain.event_stats import CountBucket, DetectionStats, DwellStats, Interval
+from argus.domain.heatmap_stats import HeatmapGrid
 
 __all__ = [
     "CountBucketPublic",
@@ -16,6 +17,7 @@ __all__ = [
     "DetectionsList",
     "DwellList",
     "DwellStatsPublic",
+    "HeatmapPublic",
 ]
 
 
@@ -47,12 +49,12 @@ class CountList(BaseModel):
 
 
 class DwellStatsPublic(BaseModel):
-    """How long objects of one class stayed in one zone (from zone.exited events)."""
+    """How long objects of one class stayed in one zone (per visit, or per zone.exited event)."""
 
     camera_id: str
     zone: str
     class_name: str
-    count: int = Field(ge=0, description="Exits summarised.")
+    count: int = Field(ge=0, description="Visits (per=visit) or exits (per=exit) summarised.")
     mean_seconds: float
     p50_seconds: float = Field(description="Median dwell.")
     p90_seconds: float = Field(description="90th percentile of the dwell.")
@@ -69,6 +71,9 @@ class DwellList(BaseModel):
 
     since: datetime
     until: datetime
+    per: Literal["exit", "visit"] = Field(
+        "exit", description="What one figure is: a visit (tracks joined) or a zone exit."
+    )
     items: list[DwellStatsPublic]
 
 
@@ -96,3 +101,53 @@ class DetectionsList(BaseModel):
     since: datetime
     until: datetime
     items: list[DetectionStatsPublic]
+
+
+class HeatmapPublic(BaseModel):
+    """Where tracks stood in a period: counts per cell of a coarse grid over the frame.
+
+    A count is one object (of the scene's heatmap classes, people by default)
+    seen with its anchor (bottom centre) in the cell in one analysed frame;
+    ``seconds_per_frame`` turns counts into seconds of presence.
+    """
+
+    camera_id: str
+    since: datetime
+    until: datetime
+    grid_width: int = Field(ge=1, description="Columns of the grid.")
+    grid_height: int = Field(ge=1, description="Rows of the grid.")
+    frame_width: int = Field(ge=1, description="Frame width in pixels the grid covers.")
+    frame_height: int = Field(ge=1, description="Frame height in pixels.")
+    frames: int = Field(ge=0, description="Frames analysed in the period.")
+    minutes: int = Field(ge=0, description="Per-minute heatmap events summed.")
+    skipped: int = Field(ge=0, description="Events left out (another frame size, malformed).")
+    seconds_per_frame: float | None = Field(
+        description="Seconds one count stands for (from the fullest minute); null when unknown."
+    )
+    peak: int = Field(ge=0, description="The largest count of one cell.")
+    cells: list[tuple[int, int]] = Field(
+        description="[index, count] of every visited cell; index = row * grid_width + column."
+    )
+
+    @classmethod
+    def of(
+        cls, camera_id: str, since: datetime, until: datetime, grid: HeatmapGrid
+    ) -> HeatmapPublic:
+        """The public view of a summed heatmap."""
+        flat = grid.counts.ravel()
+        visited = flat.nonzero()[0]
+        return cls(
+            camera_id=camera_id,
+            since=since,
+            until=until,
+            grid_width=grid.grid_width,
+            grid_height=grid.grid_height,
+            frame_width=grid.frame_width,
+            frame_height=grid.frame_height,
+            frames=grid.frames,
+            minutes=grid.minutes,
+            skipped=grid.skipped,
+            seconds_per_frame=grid.seconds_per_frame,
+            peak=grid.peak,
+            cells=[(int(i), int(flat[i])) for i in visited.tolist()],
+        )

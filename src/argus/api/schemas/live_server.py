@@ -11,6 +11,7 @@ components (see ``argus.api.schemas.websockets``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -227,6 +228,12 @@ class CountsMessage(_ServerMessage):
         description="Per line: counts per direction and per class; per zone: occupancy, "
         "max_occupancy and visits."
     )
+    since: datetime | None = Field(
+        None,
+        description="When these counts started (UTC): the start of the camera's current "
+        "pipeline run. They reset when the pipeline restarts; /analytics/counts over "
+        "[since, now) gives the same line and zone counts. Null when unknown.",
+    )
 
 
 AlertMessage = (
@@ -299,6 +306,7 @@ def server_message(
             camera_id=update.camera_id,
             timestamp=update.timestamp,
             counts={name: dict(values) for name, values in update.counts.items()},
+            since=update.since,
         )
     if isinstance(update, StatusUpdate):
         return CameraStatusMessage.of(update.status)

@@ -4,6 +4,7 @@ import { close as closeLive } from "./live.js";
 import { field, h, hashRoute, toast } from "./dom.js";
 import { liveView } from "./pages/live.js";
 import { alertsView, startAlertBadge } from "./pages/alerts.js";
+import { startHighAlertSignal } from "./pages/detail_signal.js";
 import { incidentsView } from "./pages/incidents.js";
 import { analyticsView } from "./pages/analytics.js";
 import { configView } from "./pages/config.js";
@@ -11,6 +12,7 @@ import { nodesView } from "./pages/nodes.js";
 import { notifyView } from "./pages/notify.js";
 import { settingsView } from "./pages/settings.js";
 import { privacyView } from "./pages/privacy.js";
+import { mfaView } from "./pages/account.js";
 
 const view = document.getElementById("view");
 const top = document.getElementById("top");
@@ -102,34 +104,6 @@ function passwordView() {
   return { node: form };
 }
 
-function mfaView() {
-  const out = h("div", { class: "card" }, h("h1", {}, "Two-factor authentication"));
-  const error = h("p", { class: "error", role: "alert" });
-  const start = h("button", { class: "primary", type: "button" }, "Start enrolment");
-  start.addEventListener("click", async () => {
-    const enrolment = await post("/auth/mfa/enrol");
-    const code = h("input", { name: "code", inputmode: "numeric", required: true, minlength: "6", maxlength: "8" });
-    const form = h("form", { "aria-label": "Confirm MFA" },
-      h("img", { src: `data:image/png;base64,${enrolment.qr_png_base64}`, alt: "QR code for your authenticator app", width: "200" }),
-      h("p", {}, "Or type this secret: ", h("code", { "data-testid": "mfa-secret" }, enrolment.secret)),
-      field("Code from the app", code), error,
-      h("button", { class: "primary", type: "submit" }, "Confirm"));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      try {
-        const result = await replacingTokens(
-          post("/auth/mfa/confirm", { code: code.value.trim() }), (body) => body.tokens);
-        form.replaceWith(h("div", {}, h("p", {}, "MFA is on. Keep these recovery codes safe:"),
-          h("pre", {}, result.recovery_codes.join("\n")),
-          h("a", { href: "#/live" }, "Continue")));
-      } catch (err) { error.textContent = err.message; }
-    });
-    start.replaceWith(form);
-  });
-  out.append(me.user?.mfa_enabled ? h("p", {}, "MFA is already on for this account.") : start);
-  return { node: out };
-}
-
 async function loadMe() {
   me.user = await get("/auth/me");
   document.getElementById("whoami").textContent = `${me.user.username} (${me.user.role})`;
@@ -149,7 +123,10 @@ export async function route() {
   top.hidden = false;
   if (!me.user) {
     try { await loadMe(); } catch { return; }
-    if (!session.restricted) startAlertBadge();  // the socket needs an unrestricted sign-in
+    if (!session.restricted) {  // the socket needs an unrestricted sign-in
+      startAlertBadge();
+      startHighAlertSignal();  // gives a signal only when the user turned it on
+    }
   }
   // A restricted sign-in sees only the page that lifts the restriction.
   const target = { password_change: "password", mfa_enrolment: "mfa" }[session.restricted] ?? name;
@@ -158,7 +135,7 @@ export async function route() {
     else link.removeAttribute("aria-current");
   }
   const allowed = !NEEDS[target] || me.can(NEEDS[target]);
-  const page = { mfa: mfaView, password: passwordView }[target] ?? (allowed ? PAGES[target] : notAllowed) ?? liveView;
+  const page = { mfa: () => mfaView(me), password: passwordView }[target] ?? (allowed ? PAGES[target] : notAllowed) ?? liveView;
   const mine = ++routing;
   let result;
   try {
@@ -189,7 +166,25 @@ document.getElementById("logout").addEventListener("click", async () => {
   me.user = null;
   go("#/login");
 });
-document.getElementById("mfa-link").addEventListener("click", () => go("#/mfa"));
-document.getElementById("password-link").addEventListener("click", () => go("#/password"));
-window.addEventListener("hashchange", route);
+document.getElementById("mfa-link").addEventListener("click", () => { openMenu(false); go("#/mfa"); });
+document.getElementById("password-link").addEventListener("click", () => { openMenu(false); go("#/password"); });
+
+// The phone's menu: the navigation and account buttons fold behind "Menu" (app.css); it closes
+// on navigation, Escape, or a tap outside. The button repeats the unread-alerts badge.
+const menuButton = document.getElementById("menu-button");
+function openMenu(open) {
+  top.classList.toggle("open", open);
+  menuButton.setAttribute("aria-expanded", String(open));
+}
+menuButton.addEventListener("click", () => openMenu(!top.classList.contains("open")));
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && top.classList.contains("open")) { openMenu(false); menuButton.focus(); }
+});
+document.addEventListener("click", (event) => {
+  if (!top.contains(event.target) || event.target.closest("nav a")) openMenu(false);
+});
+const unread = document.getElementById("alert-badge");
+new MutationObserver(() => { document.getElementById("menu-badge").textContent = unread.textContent; })
+  .observe(unread, { childList: true, characterData: true, subtree: true });
+window.addEventListener("hashchange", () => { openMenu(false); route(); });
 route();

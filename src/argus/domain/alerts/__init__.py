@@ -15,6 +15,9 @@ The lifecycle is a state machine; ``Alert.transition`` refuses what
      │        ▼   │          │
      └────► escalated ───────┘   (repeats up to the policy's limit)
 
+A dismissal can be undone (``false_positive`` back to ``acknowledged``) for
+``DISMISSAL_UNDO_WINDOW`` after it (``lifecycle.dismissal_undo_until``).
+
 Any of new, notified, escalated and acknowledged may also move to ``cleared``
 (terminal) when a clearing event (``node.online`` after ``node.offline``, see
 ``argus.domain.event_types``) reports that the condition ended by itself.

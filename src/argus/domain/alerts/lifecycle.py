@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, get_args
 
 from argus.domain.checks import aware_utc, text
@@ -15,6 +15,7 @@ __all__ = [
     "ALERT_STATES",
     "ALERT_TRANSITIONS",
     "CLEARABLE_ALERT_STATES",
+    "DISMISSAL_UNDO_WINDOW",
     "INCIDENT_STATUSES",
     "INCIDENT_TRANSITIONS",
     "OPEN_ALERT_STATES",
@@ -24,6 +25,7 @@ __all__ = [
     "InvalidTransitionError",
     "Severity",
     "Transition",
+    "dismissal_undo_until",
     "history_of",
     "severity_of",
 ]
@@ -45,10 +47,14 @@ ALERT_TRANSITIONS: Mapping[AlertState, frozenset[AlertState]] = {
     "escalated": frozenset({"escalated", "acknowledged", "cleared"}),
     "acknowledged": frozenset({"confirmed", "false_positive", "cleared"}),
     "confirmed": frozenset(),
-    "false_positive": frozenset(),
+    "false_positive": frozenset({"acknowledged"}),
     "cleared": frozenset(),
 }
 """Which state each state may move to.
+
+``false_positive`` → ``acknowledged`` is the undo of a dismissal, allowed only
+until ``dismissal_undo_until`` (the service checks it): a mistaken click is
+put right, while feedback older than that stays final.
 
 ``cleared`` is terminal: the condition an alert reported ended by itself (a
 clearing event such as ``node.online`` arrived) before an operator closed it.
@@ -61,6 +67,9 @@ CLEARABLE_ALERT_STATES: frozenset[AlertState] = frozenset(
 
 OPEN_ALERT_STATES: frozenset[AlertState] = frozenset({"new", "notified", "escalated"})
 """States that wait for an operator (and can escalate)."""
+
+DISMISSAL_UNDO_WINDOW = timedelta(minutes=10)
+"""How long after a dismissal an operator may undo it (back to ``acknowledged``)."""
 
 INCIDENT_TRANSITIONS: Mapping[IncidentStatus, frozenset[IncidentStatus]] = {
     "open": frozenset({"in_progress", "resolved", "closed"}),
@@ -131,3 +140,16 @@ def history_of(value: object) -> tuple[Transition, ...]:
         )
         for t in object_list(value, "history")
     )
+
+
+def dismissal_undo_until(
+    state: str, history: tuple[Transition, ...], window: timedelta = DISMISSAL_UNDO_WINDOW
+) -> datetime | None:
+    """Until when a dismissed alert's dismissal may be undone; ``None`` if it is not dismissed.
+
+    The window runs from the dismissal (the last step into ``false_positive``).
+    """
+    if state != "false_positive":
+        return None
+    step = next((t for t in reversed(history) if t.to_state == "false_positive"), None)
+    return None if step is None else step.at + window

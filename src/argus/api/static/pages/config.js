@@ -1,28 +1,11 @@
-// Configuration: cameras (with a connection test), lines and zones drawn on the
-// snapshot, rules, and users (admin only). Viewers and operators see it read-only;
-// camera-scoped users get only their cameras from the API.
+// Configuration: cameras (with a connection test), lines and zones drawn and edited on the
+// snapshot (pages/scene_edit.js), rules (pages/rules.js), and users (admin only). Viewers and
+// operators see it read-only; camera-scoped users get only their cameras from the API.
 import { blobUrl, del, get, patch, post } from "../api.js";
 import { field, h, toast } from "../dom.js";
+import { explain, rulesSection } from "./rules.js";
+import { pointText, sceneEditor } from "./scene_edit.js";
 
-const EVENT_TYPES = ["line.crossed", "line.wrong_way", "zone.entered", "zone.exited",
-  "zone.loitering", "zone.crowding", "behaviour.running"];
-const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-
-/** An API error as a sentence (422 details become "field: message" lines). */
-function explain(err) {
-  try {
-    const detail = JSON.parse(err.message);
-    if (Array.isArray(detail)) {
-      return detail.map((d) => `${(d.loc ?? []).filter((p) => p !== "body").join(".") || "request"}: ${d.msg}`).join("; ");
-    }
-  } catch { /* plain text */ }
-  return err.message;
-}
-
-const words = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
-const numberOrNull = (input) => (input.value.trim() === "" ? null : Number(input.value));
-const round = (v) => Math.round(v * 10) / 10;
-const pointText = ([x, y]) => `${round(x)},${round(y)}`;
 
 function check(label, input) {
   return h("label", { class: "check" }, input, label);
@@ -125,200 +108,12 @@ function cameraForm(me, camera, done) {
   return form;
 }
 
-/** Arrowhead at (x, y) pointing along (ux, uy). */
-function arrowHead(g, x, y, ux, uy, size) {
-  g.beginPath();
-  g.moveTo(x, y);
-  g.lineTo(x - ux * size - uy * size * 0.6, y - uy * size + ux * size * 0.6);
-  g.lineTo(x - ux * size + uy * size * 0.6, y - uy * size - ux * size * 0.6);
-  g.closePath();
-  g.fill();
-}
-
-/**
- * A line with its "in" arrow. The domain (argus.domain.analytics.LineZone): the in side is
- * on the left looking from start to end (y down), normal (dy, -dx); crossing towards it is "in".
- */
-function drawLine(g, start, end, inLabel, outLabel, color, scale) {
-  const [x0, y0] = start;
-  const [x1, y1] = end;
-  const dx = x1 - x0;
-  const dy = y1 - y0;
-  const length = Math.hypot(dx, dy);
-  g.strokeStyle = color;
-  g.fillStyle = color;
-  g.beginPath(); g.moveTo(x0, y0); g.lineTo(x1, y1); g.stroke();
-  g.beginPath(); g.arc(x0, y0, 5 * scale, 0, 2 * Math.PI); g.fill();  // the start
-  if (length < 1) return;
-  const nx = dy / length;
-  const ny = -dx / length;
-  const mx = (x0 + x1) / 2;
-  const my = (y0 + y1) / 2;
-  const arrow = Math.min(40 * scale, Math.max(length / 2, 15 * scale));
-  const tail = [mx - nx * arrow * 0.5, my - ny * arrow * 0.5];
-  const tip = [mx + nx * arrow, my + ny * arrow];
-  g.beginPath(); g.moveTo(...tail); g.lineTo(...tip); g.stroke();
-  arrowHead(g, tip[0], tip[1], nx, ny, 9 * scale);
-  g.font = `bold ${Math.round(14 * scale)}px system-ui, sans-serif`;
-  // Each label sits beyond its end of the arrow, aligned away from it so it never hides the arrow.
-  const label = (text, x, y, ux, uy) => {
-    g.textAlign = ux > 0.3 ? "left" : ux < -0.3 ? "right" : "center";
-    g.textBaseline = uy > 0.3 ? "top" : uy < -0.3 ? "bottom" : "middle";
-    g.lineWidth = 4 * scale; g.strokeStyle = "#000"; g.strokeText(text, x, y);
-    g.fillStyle = color; g.fillText(text, x, y);
-  };
-  const lw = g.lineWidth;
-  const gap = 4 * scale;
-  if (inLabel) label(inLabel, tip[0] + nx * gap, tip[1] + ny * gap, nx, ny);
-  if (outLabel) label(outLabel, tail[0] - nx * gap, tail[1] - ny * gap, -nx, -ny);
-  g.lineWidth = lw;
-}
-
-/** Click points on the snapshot: two for a line (start → end), three or more for a zone. */
-function editor(me, camera, lines, zones, done, urls) {
-  const locked = !me.can("configure");
-  const img = h("img", { alt: `Snapshot of ${camera.name}` });
-  const canvas = h("canvas", { "aria-label": "Drawing area: click to add points", role: "img" });
-  let points = [];
-  const mode = h("select", { name: "shape", disabled: locked },
-    h("option", { value: "zone" }, "Zone (polygon)"), h("option", { value: "line" }, "Line (start → end)"));
-  const name = h("input", { name: "shape_name", required: true, maxlength: "64", disabled: locked });
-  const coords = h("input", { name: "points", disabled: locked, placeholder: "x,y; x,y; …", inputmode: "decimal" });
-  const inLabel = h("input", { name: "in_label", value: "in", required: true, maxlength: "64", disabled: locked });
-  const outLabel = h("input", { name: "out_label", value: "out", required: true, maxlength: "64", disabled: locked });
-  const expected = h("select", { name: "expected_direction", disabled: locked },
-    h("option", { value: "" }, "either (no wrong way)"), h("option", { value: "in" }, "in only"), h("option", { value: "out" }, "out only"));
-  const counting = h("select", { name: "counting", disabled: locked },
-    h("option", { value: "robust" }, "robust (band, stitching)"), h("option", { value: "strict" }, "strict (track ids only)"));
-  const bandPx = h("input", { name: "band_px", type: "number", min: "0", max: "10000", step: "any", value: "0", disabled: locked });
-  const stitch = h("input", { name: "stitch_seconds", type: "number", min: "0", max: "60", step: "any", value: "1", disabled: locked });
-  const loiter = h("input", { name: "loiter_seconds", type: "number", min: "0.1", step: "any", disabled: locked });
-  const crowd = h("input", { name: "crowd_threshold", type: "number", min: "1", step: "1", disabled: locked });
-  const hint = locked ? "Read-only: the lines and zones as configured." : "Click on the image to add points.";
-  const status = h("p", { role: "status", class: "legend" }, hint);
-  const colours = h("p", { class: "legend" }, "Blue: saved lines (dot = start, arrow = in side); "
-    + "orange: saved zones; pink: what you draw.");
-  const reverse = h("button", { type: "button", disabled: locked, onclick: () => {
-    if (points.length === 2) { points = [points[1], points[0]]; update("Direction reversed."); }
-    else toast("Draw the line first (two points).");
-  } }, "Reverse direction");
-  const lineFields = h("div", { class: "form-grid", hidden: true },
-    field("In label", inLabel), field("Out label", outLabel), field("Expected direction", expected),
-    field("Counting", counting), field("Band (px, 0 = auto)", bandPx), field("Stitch gap (s, 0 = off)", stitch),
-    h("div", {}, reverse));
-  const zoneFields = h("div", { class: "form-grid" },
-    field("Loitering after (s, optional)", loiter), field("Crowd threshold (optional)", crowd));
-  const legend = h("p", { class: "legend" });
-
-  function describe() {
-    if (mode.value === "line") {
-      legend.textContent = "Line: click its start (dot), then its end. The arrow points to the in side: "
-        + `an object crossing along the arrow counts as “${inLabel.value || "in"}”, the other way as `
-        + `“${outLabel.value || "out"}”. The in side is on the left looking from start to end. `
-        + "Reverse direction swaps start and end.";
-    } else {
-      legend.textContent = "Zone: click three or more corners; the polygon closes itself.";
-    }
-  }
-  function draw() {
-    if (!img.naturalWidth) return;
-    canvas.width = img.naturalWidth;
-    canvas.height = img.naturalHeight;
-    // Strokes and labels keep their on-screen size however large the image is shown.
-    const shown = canvas.getBoundingClientRect().width;
-    const scale = shown > 0 ? Math.max(0.5, canvas.width / shown) : 1;
-    const g = canvas.getContext("2d");
-    g.lineWidth = 2 * scale;
-    g.strokeStyle = "#f5a524";
-    for (const z of zones) {
-      g.beginPath(); z.polygon.forEach(([x, y], i) => (i ? g.lineTo(x, y) : g.moveTo(x, y))); g.closePath(); g.stroke();
-    }
-    for (const l of lines) drawLine(g, l.start, l.end, l.in_label, l.out_label, "#3d8bfd", scale);
-    g.lineWidth = 2 * scale;
-    if (mode.value === "line" && points.length === 2) {
-      drawLine(g, points[0], points[1], inLabel.value, outLabel.value, "#ff4df0", scale);
-    } else {
-      g.strokeStyle = "#ff4df0";
-      g.fillStyle = "#ff4df0";
-      g.beginPath();
-      points.forEach(([x, y], i) => (i ? g.lineTo(x, y) : g.moveTo(x, y)));
-      if (mode.value === "zone" && points.length > 2) g.closePath();
-      g.stroke();
-      points.forEach(([x, y]) => g.fillRect(x - 4 * scale, y - 4 * scale, 8 * scale, 8 * scale));
-    }
-  }
-  function update(message) {
-    coords.value = points.map(pointText).join("; ");
-    status.textContent = message ?? `${points.length} point(s)`;
-    draw();
-  }
-  const board = h("div", { class: "editor", hidden: true }, img, canvas);
-  img.addEventListener("load", () => { board.hidden = false; draw(); });
-  new ResizeObserver(() => draw()).observe(board);
-  // A pipeline restarted by a change has no frame for a moment: try again a few times.
-  const loadSnapshot = (attempt) => blobUrl(`/cameras/${camera.id}/snapshot`)
-    .then((url) => { urls.push(url); img.src = url; if (attempt) status.textContent = hint; })
-    .catch(() => {
-      status.textContent = "No snapshot yet: the camera has not delivered a frame, so there is nothing to draw on.";
-      if (camera.enabled && attempt < 10) setTimeout(() => { if (board.isConnected || attempt === 0) loadSnapshot(attempt + 1); }, 2000);
-    });
-  loadSnapshot(0);
-  canvas.addEventListener("click", (event) => {
-    if (locked || !canvas.width) return;
-    const box = canvas.getBoundingClientRect();
-    const x = Math.round(((event.clientX - box.left) / box.width) * canvas.width);
-    const y = Math.round(((event.clientY - box.top) / box.height) * canvas.height);
-    if (mode.value === "line" && points.length === 2) points = [];
-    points.push([x, y]);
-    update(mode.value === "line" && points.length === 1 ? "Start set; click the end." : undefined);
-  });
-  coords.addEventListener("change", () => {
-    const parsed = coords.value.split(";").map((p) => p.split(",").map((v) => Number(v.trim())))
-      .filter((p) => p.length === 2 && p.every(Number.isFinite));
-    points = parsed;
-    update();
-  });
-  mode.addEventListener("change", () => {
-    points = [];
-    lineFields.hidden = mode.value !== "line";
-    zoneFields.hidden = mode.value === "line";
-    describe();
-    update(hint);
-  });
-  for (const input of [inLabel, outLabel]) input.addEventListener("input", () => { describe(); draw(); });
-  describe();
-  const save = h("button", { type: "submit", class: "primary", disabled: locked }, "Save shape");
-  const clear = h("button", { type: "button", disabled: locked, onclick: () => { points = []; update(); } }, "Clear");
-  const form = h("form", { "aria-label": `Draw a line or zone on ${camera.name}`, class: "draw" },
-    h("h3", {}, "Draw a line or zone"),
-    board, status, colours, legend,
-    h("div", { class: "form-grid" }, field("Shape", mode), field("Shape name", name), field("Points (x,y; …)", coords)),
-    lineFields, zoneFields,
-    h("div", { class: "actions" }, save, clear));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      if (mode.value === "zone") {
-        if (points.length < 3) throw new Error("A zone needs at least three points.");
-        const body = { name: name.value, polygon: points };
-        if (numberOrNull(loiter) !== null) body.loiter_seconds = numberOrNull(loiter);
-        if (numberOrNull(crowd) !== null) body.crowd_threshold = numberOrNull(crowd);
-        await post(`/cameras/${camera.id}/zones`, body);
-      } else {
-        if (points.length !== 2) throw new Error("A line needs two points.");
-        await post(`/cameras/${camera.id}/lines`, { name: name.value, start: points[0], end: points[1],
-          in_label: inLabel.value, out_label: outLabel.value, expected_direction: expected.value || null,
-          counting: counting.value, band_px: numberOrNull(bandPx) ?? 0, stitch_seconds: numberOrNull(stitch) ?? 1 });
-      }
-      toast(`${mode.value === "zone" ? "Zone" : "Line"} ${name.value} saved`);
-      done();
-    } catch (err) { toast(explain(err)); }
-  });
-  return form;
-}
-
-async function cameraSection(me, camera, reload, urls) {
-  const [lines, zones] = await Promise.all([get(`/cameras/${camera.id}/lines`), get(`/cameras/${camera.id}/zones`)]);
+function cameraSection(me, camera, scene, reload, urls) {
+  const lines = { items: scene.lines };
+  const zones = { items: scene.zones };
+  const board = sceneEditor(me, camera, lines.items, zones.items, reload, urls);
+  const edit = (kind, item) => h("button", { type: "button", disabled: !me.can("configure"),
+    "aria-label": `Edit ${kind} ${item.name}`, onclick: () => board.edit(kind, item.id) }, "Edit");
   const result = h("span", { role: "status" });
   const shot = h("img", { alt: `Snapshot from the connection test of ${camera.name}`, class: "probe", hidden: true });
   const test = h("button", { type: "button", onclick: async () => {
@@ -351,96 +146,25 @@ async function cameraSection(me, camera, reload, urls) {
       h("span", {}, h("strong", {}, l.name), ` (${pointText(l.start)}) → (${pointText(l.end)}) · in: ${l.in_label} · out: ${l.out_label}`
         + (l.expected_direction ? ` · expected: ${l.expected_direction}` : "")
         + (l.counting ? ` · ${l.counting}` : "")),
-      remove(`line ${l.name}`, () => del(`/cameras/${camera.id}/lines/${l.id}`))))),
+      edit("line", l), remove(`line ${l.name}`, () => del(`/cameras/${camera.id}/lines/${l.id}`))))),
     h("h3", {}, "Zones"),
     zones.items.length ? null : h("p", { class: "legend" }, "No zones."),
     h("ul", { "aria-label": "Zones", class: "shapes" }, zones.items.map((z) => h("li", {},
       h("span", {}, h("strong", {}, z.name), `: ${z.polygon.length} points`
         + (z.loiter_seconds ? ` · loitering after ${z.loiter_seconds} s` : "")
-        + (z.crowd_threshold ? ` · crowd at ${z.crowd_threshold}` : "")),
-      remove(`zone ${z.name}`, () => del(`/cameras/${camera.id}/zones/${z.id}`))))),
-    editor(me, camera, lines.items, zones.items, reload, urls));
+        + (z.crowd_threshold ? ` · crowd at ${z.crowd_threshold}` : "")
+        + ` · criticality ${z.criticality}`),
+      edit("zone", z), remove(`zone ${z.name}`, () => del(`/cameras/${camera.id}/zones/${z.id}`))))),
+    board.form);
 }
 
-// --- rules --------------------------------------------------------------------------------
-
-function scheduleText(schedule) {
-  if (!schedule) return "always";
-  const days = schedule.days.length === 7 ? "every day" : schedule.days.map((d) => DAYS[d]).join(", ");
-  const hours = schedule.start === schedule.end ? "all day" : `${schedule.start}–${schedule.end}`;
-  return `${days}, ${hours} (${schedule.timezone})`;
-}
-
-function ruleForm(me, rule, cameras, done) {
-  const locked = !me.can("configure");
-  const input = (name, value, extra = {}) => h("input", { name, value: value ?? "", disabled: locked, ...extra });
-  const num = (name, value, extra = {}) => input(name, value, { type: "number", step: "any", ...extra });
-  const select = (name, value, options) => h("select", { name, disabled: locked },
-    options.map(([v, text]) => h("option", { value: v, selected: v === (value ?? "") }, text)));
-  const cameraOptions = [["", "All cameras"], ...cameras.map((c) => [c.id, c.name])];
-  if (rule?.camera_id && !cameras.some((c) => c.id === rule.camera_id)) cameraOptions.push([rule.camera_id, rule.camera_id]);
-  const label = rule ? `Rule ${rule.name}` : "Add a rule";
-  const form = h("form", { "aria-label": label, class: "rule-form" },
-    h("div", { class: "form-grid" },
-      field("Name", input("name", rule?.name, { required: true, maxlength: "200" })),
-      field("Description", input("description", rule?.description, { maxlength: "2000" })),
-      check("Enabled", h("input", { type: "checkbox", name: "enabled", checked: rule?.enabled ?? true, disabled: locked })),
-      field("Camera", select("camera_id", rule?.camera_id, cameraOptions)),
-      field("Event types (comma-separated; any if empty)", input("event_types", rule?.event_types.join(", "),
-        { list: "argus-event-types", placeholder: "zone.entered, line.crossed" })),
-      field("Classes (comma-separated; any if empty)", input("classes", rule?.classes.join(", "), { placeholder: "person, car" })),
-      field("Line", input("line", rule?.line, { maxlength: "64" })),
-      field("Direction", select("direction", rule?.direction, [["", "any"], ["in", "in"], ["out", "out"]])),
-      field("Zone", input("zone", rule?.zone, { maxlength: "64" })),
-      field("Min dwell (s)", num("min_dwell_seconds", rule?.min_dwell_seconds, { min: "0" })),
-      field("Min occupancy", num("min_occupancy", rule?.min_occupancy, { min: "1", step: "1" })),
-      field("Min confidence (0–1)", num("min_confidence", rule?.min_confidence, { min: "0", max: "1" })),
-      field("Count", num("count", rule?.count, { min: "1", step: "1" })),
-      field("Window (s)", num("window_seconds", rule?.window_seconds, { min: "0" })),
-      field("Cooldown (s)", num("cooldown_seconds", rule?.cooldown_seconds ?? 0, { min: "0", required: true })),
-      field("Cooldown scope", select("cooldown_scope", rule?.cooldown_scope ?? "track", [["track", "per track"], ["camera", "per camera"]])),
-      field("Weight (0–1; ≥0.7 high, <0.3 low)", num("weight", rule?.weight ?? 0.5, { min: "0", max: "1", required: true }))),
-    rule ? h("p", { class: "legend" }, `Schedule: ${scheduleText(rule.schedule)}.`) : null,
-    h("div", { class: "actions" },
-      h("button", { type: "submit", class: "primary", disabled: locked }, rule ? "Save rule" : "Add rule"),
-      rule ? h("button", { type: "button", class: "danger", disabled: locked, onclick: async () => {
-        if (!confirm(`Delete rule ${rule.name}?`)) return;
-        try { await del(`/rules/${rule.id}`); toast(`Rule ${rule.name} deleted`); done(); } catch (err) { toast(explain(err)); }
-      } }, "Delete rule") : null));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const f = form.elements;
-    const text = (name) => f[name].value.trim() || null;
-    const body = {
-      name: f.name.value, description: f.description.value, enabled: f.enabled.checked,
-      camera_id: f.camera_id.value || null, event_types: words(f.event_types.value), classes: words(f.classes.value),
-      line: text("line"), direction: f.direction.value || null, zone: text("zone"),
-      min_dwell_seconds: numberOrNull(f.min_dwell_seconds), min_occupancy: numberOrNull(f.min_occupancy),
-      min_confidence: numberOrNull(f.min_confidence), count: numberOrNull(f.count),
-      window_seconds: numberOrNull(f.window_seconds), cooldown_seconds: Number(f.cooldown_seconds.value),
-      cooldown_scope: f.cooldown_scope.value, weight: Number(f.weight.value),
-    };
-    try {
-      if (rule) await patch(`/rules/${rule.id}`, body); else await post("/rules", body);
-      toast(`Rule ${body.name} saved`);
-      done();
-    } catch (err) { toast(explain(err)); }
-  });
-  return form;
-}
-
-function rulesSection(me, rules, cameras, reload) {
-  const cameraName = (id) => (id === null ? "all cameras" : cameras.find((c) => c.id === id)?.name ?? id);
-  return h("section", { class: "card", "aria-label": "Rules" }, h("h2", {}, "Rules"),
-    h("datalist", { id: "argus-event-types" }, EVENT_TYPES.map((t) => h("option", { value: t }))),
-    rules.length ? null : h("p", { class: "legend" }, "No rules."),
-    h("div", { class: "rules" }, rules.map((rule) => h("details", { class: "rule", "data-rule": rule.id },
-      h("summary", {}, h("strong", {}, rule.name), " ",
-        h("span", { class: rule.enabled ? "on" : "off" }, rule.enabled ? "enabled" : "disabled"),
-        h("span", { class: "legend" }, ` · ${rule.event_types.join(", ") || "any event"} · ${cameraName(rule.camera_id)}`)),
-      ruleForm(me, rule, cameras, reload)))),
-    me.can("configure") ? h("details", { class: "rule new-rule" }, h("summary", {}, h("strong", {}, "Add a rule")),
-      ruleForm(me, null, cameras, reload)) : null);
+/** Each camera's lines and zones, by camera id (the rule editor picks names from them). */
+async function scenesOf(cameras) {
+  const scenes = await Promise.all(cameras.map(async (c) => {
+    const [lines, zones] = await Promise.all([get(`/cameras/${c.id}/lines?limit=1000`), get(`/cameras/${c.id}/zones?limit=1000`)]);
+    return [c.id, { lines: lines.items, zones: zones.items }];
+  }));
+  return Object.fromEntries(scenes);
 }
 
 // --- users (admin only) -------------------------------------------------------------------
@@ -523,9 +247,10 @@ async function build(me, reload, urls) {
       `Read-only: your role (${me.user?.role ?? "unknown"}) can see the configuration but not change it.`));
   }
   if (!cameras.length) parts.push(h("p", { class: "legend" }, "No cameras."));
-  parts.push(...await Promise.all(cameras.map((c) => cameraSection(me, c, reload, urls))));
+  const scenes = await scenesOf(cameras);
+  parts.push(...cameras.map((c) => cameraSection(me, c, scenes[c.id], reload, urls)));
   if (me.can("configure")) parts.push(cameraForm(me, null, reload));
-  parts.push(rulesSection(me, rules, cameras, reload));
+  parts.push(await rulesSection(me, rules, cameras, scenes, reload));
   if (me.can("admin")) parts.push(await usersSection(me, cameras, reload));
   return parts;
 }

@@ -12,6 +12,14 @@ export function explain(err) {
   return err.message;
 }
 
+/** An audit name as people say it: ``user:ana`` → "ana", ``apikey:k1`` → "API key k1", system → "Argus". */
+export function actorName(actor) {
+  if (!actor) return "?";
+  if (actor.startsWith("user:")) return actor.slice(5);
+  if (actor.startsWith("apikey:")) return `API key ${actor.slice(7)}`;
+  return actor === "system" ? "Argus" : actor;
+}
+
 /** A tick box with its label after it. */
 export const check = (label, input) => h("label", { class: "check" }, input, label);
 

@@ -1,10 +1,12 @@
 // Settings: the risk policy (with a preview) and time zones (settings_risk.js), retention
 // per kind of data with "sweep now", maintenance windows and snoozes. Operators see the
-// policy read-only and manage snoozes; the rest is for admins.
+// policy read-only and manage snoozes; the rest (with the MFA policy per role,
+// settings_security.js) is for admins.
 import { del, get, post, put } from "../api.js";
-import { field, h, toast, when } from "../dom.js";
-import { check, isoOf, localOf, onSubmit, SNOOZE_FOR, statusLine, table } from "./kit.js";
+import { field, h, timeAgo, toast, when } from "../dom.js";
+import { actorName, check, isoOf, localOf, onSubmit, SNOOZE_FOR, statusLine, table } from "./kit.js";
 import { riskSection, siteSection } from "./settings_risk.js";
+import { securitySection } from "./settings_security.js";
 
 const KIND_LABELS = {
   events: "Events", alerts: "Alerts and alert groups", incidents: "Incidents", evidence: "Evidence",
@@ -69,7 +71,8 @@ async function maintenanceSection(me, cameras, cameraName) {
     list.replaceChildren(items.length ? table("Maintenance windows", ["Name", "Cameras", "From", "Until", "Reason", "By", ""],
       items.map((w) => h("tr", { "data-window": w.id },
         h("td", {}, w.name), h("td", {}, w.camera_ids?.length ? w.camera_ids.map(cameraName).join(", ") : "all cameras"),
-        h("td", {}, when(w.start)), h("td", {}, when(w.end)), h("td", {}, w.reason ?? ""), h("td", {}, w.created_by ?? ""),
+        h("td", {}, timeAgo(w.start)), h("td", {}, timeAgo(w.end)), h("td", {}, w.reason ?? ""),
+        h("td", {}, w.created_by ? actorName(w.created_by) : ""),
         h("td", {}, admin ? h("button", { type: "button", onclick: async () => {
           try { await del(`/maintenance-windows/${w.id}`); toast(`Window ${w.name} removed`); load(); } catch (err) { toast(err.message); }
         } }, "Remove") : ""))))
@@ -106,7 +109,7 @@ async function snoozesSection(me, rules, cameras, names) {
     list.replaceChildren(items.length ? table("Snoozes", ["Rule", "Camera", "Until", "Reason", "By", ""],
       items.map((s) => h("tr", { "data-snooze": s.id },
         h("td", {}, s.rule_id ? names.rule(s.rule_id) : "any"), h("td", {}, s.camera_id ? names.camera(s.camera_id) : "any"),
-        h("td", {}, when(s.until)), h("td", {}, s.reason ?? ""), h("td", {}, s.created_by ?? ""),
+        h("td", {}, timeAgo(s.until)), h("td", {}, s.reason ?? ""), h("td", {}, s.created_by ? actorName(s.created_by) : ""),
         h("td", {}, h("button", { type: "button", onclick: async () => {
           try { await del(`/snoozes/${s.id}`); toast("Snooze lifted"); load(); } catch (err) { toast(err.message); }
         } }, "Lift snooze")))))
@@ -149,6 +152,7 @@ export async function settingsView(me) {
     guarded("Risk policy", () => riskSection(me, rules.items, cameras.items)),
     guarded("Time zones", () => siteSection(me, cameras.items)),
     me.can("admin") ? guarded("Retention", retentionSection) : "",
+    me.can("admin") ? guarded("Sign-in security", () => securitySection(me)) : "",
     guarded("Maintenance windows", () => maintenanceSection(me, cameras.items, names.camera)),
     guarded("Snoozes", () => snoozesSection(me, rules.items, cameras.items, names)),
   ]);
