@@ -239,7 +239,7 @@ def test_today_on_the_site_clock_with_totals_axes_and_hour_labels(
     peak = max((int(re.search(r": (\d+) in$", b).group(1)) for b in bars), default=0)  # type: ignore[union-attr]
     assert ticks[-1] >= peak
     expect(chart.locator("text.axis-title")).to_have_text(
-        ["People per hour", "Time (America/New_York)"]
+        ["Crossings per hour", "Time (America/New_York)"]
     )
     occupancy = page.get_by_role("img", name=re.compile("^Occupancy"))
     expect(occupancy.locator("polyline")).to_have_count(1)

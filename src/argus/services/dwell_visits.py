@@ -21,19 +21,17 @@ view). The measuring runs in a worker thread, off the event loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from argus.domain.analytics.dwell import GAP_SECONDS, STITCH_SECONDS, visits
 from argus.domain.cameras import Zone
 from argus.domain.event_stats import DWELL_TYPE, DwellStats, DwellTally
-from argus.domain.events import Envelope
-from argus.ports.repositories import EventFilter, EventRepository, ZoneRepository
-from argus.services.track_log import TRACKS_TYPE, TrackAssembler
+from argus.ports.repositories import EventRepository, ZoneRepository
+from argus.services.track_log import TrackAssembler, track_windows
 
 __all__ = ["DwellVisits"]
 
-_PAGE = 500
 _MAX_ZONES = 1000
 
 
@@ -87,20 +85,17 @@ class DwellVisits:
             if zone is None or z.name == zone
         ]
         tally = DwellTally()
-        before: frozenset[tuple[int, int]] = frozenset()
-        begin = since
-        while begin < until and zones:
-            end = min(begin + self._window, until)
-            assembler = TrackAssembler(begin)
-            async for envelope in self._tracks(camera_id, begin, min(end + self._tail, until)):
-                assembler.add(envelope.timestamp, envelope.payload)
-            span = (0.0, (end - begin).total_seconds())
-            found = await asyncio.to_thread(self._measure, assembler, zones, span, before)
-            for zone_name, class_name, seconds in found:
-                payload = {"zone": zone_name, "class_name": class_name, "dwell_seconds": seconds}
-                tally.add(camera_id, DWELL_TYPE, payload)
-            before = assembler.keys(started=span)  # the tail's tracks are the next window's
-            begin = end
+        if zones:
+            windows = track_windows(
+                self._events, camera_id, since, until, window=self._window, tail=self._tail
+            )
+            async for part in windows:
+                found = await asyncio.to_thread(
+                    self._measure, part.assembler, zones, part.span, part.before
+                )
+                for zone_name, class_name, seconds in found:
+                    payload = {"zone": zone_name, "class_name": class_name}
+                    tally.add(camera_id, DWELL_TYPE, {**payload, "dwell_seconds": seconds})
         return tally.result()
 
     def _measure(
@@ -126,17 +121,3 @@ class DwellVisits:
             ):
                 out.append((zone.name, names[visit.class_id], visit.seconds))
         return out
-
-    async def _tracks(
-        self, camera_id: str, since: datetime, until: datetime
-    ) -> AsyncIterator[Envelope]:
-        where = EventFilter(camera_id=camera_id, types=(TRACKS_TYPE,), since=since, until=until)
-        cursor: str | None = None
-        while True:
-            page = await self._events.query(where, limit=_PAGE, cursor=cursor)
-            for envelope in page.items:
-                yield envelope
-            cursor = page.next_cursor
-            if cursor is None:
-                return
-            await asyncio.sleep(0)  # let the ingest and the API run between two pages

@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -38,18 +38,16 @@ from argus.domain.actor import SYSTEM_ACTOR, Actor
 from argus.domain.analytics.recount import RecountLine, recount
 from argus.domain.cameras import Line, new_id
 from argus.domain.errors import ArgusError
-from argus.domain.events import Envelope
 from argus.domain.recount_jobs import LineRecount, RecountJob, check_period
 from argus.ports.repositories import Database, EventFilter
 from argus.services.background import TaskGroup
-from argus.services.track_log import TRACKS_TYPE, TrackAssembler
+from argus.services.track_log import TrackAssembler, track_windows
 from argus.services.writes import record, require_camera, require_visible
 
 __all__ = ["RecountService"]
 
 log = logging.getLogger(__name__)
 
-_PAGE = 500
 _MAX_LINES = 1000
 
 
@@ -217,29 +215,23 @@ class RecountService:
         live = await self._live(job)
         found = {line.name: [0, 0] for line in lines}
         samples = 0
-        before: frozenset[tuple[int, int]] = frozenset()
-        begin = job.start
-        while begin < job.end and lines:
-            end = min(begin + self._window, job.end)
-            assembler = TrackAssembler(begin)
-            # A minute's log is dated at the minute's start: read from the minute that
-            # holds ``begin`` (its samples before ``begin`` belong to tracks of the
-            # previous window, which ``before`` skips).
-            first_minute = begin.replace(second=0, microsecond=0)
-            async for envelope in self._tracks(
-                job.camera_id, first_minute, min(end + self._tail, job.end)
-            ):
-                assembler.add(envelope.timestamp, envelope.payload)
-            samples += assembler.samples
-            span = (0.0, (end - begin).total_seconds())
-            tallies = await asyncio.to_thread(self._count, assembler, lines, span, before)
-            for name, (ins, outs) in tallies.items():
-                found[name][0] += ins
-                found[name][1] += outs
-            # Tracks that began in this window (not those first seen in its tail: the
-            # next window counts them) are not counted again.
-            before = assembler.keys(started=span)
-            begin = end
+        if lines:
+            windows = track_windows(
+                self._db.events,
+                job.camera_id,
+                job.start,
+                job.end,
+                window=self._window,
+                tail=self._tail,
+            )
+            async for part in windows:
+                samples += part.assembler.samples
+                tallies = await asyncio.to_thread(
+                    self._count, part.assembler, lines, part.span, part.before
+                )
+                for name, (ins, outs) in tallies.items():
+                    found[name][0] += ins
+                    found[name][1] += outs
         return (
             tuple(
                 LineRecount(
@@ -286,17 +278,3 @@ class RecountService:
                 key = (bucket.name, bucket.direction)
                 live[key] = live.get(key, 0) + bucket.count
         return live
-
-    async def _tracks(
-        self, camera_id: str, since: datetime, until: datetime
-    ) -> AsyncIterator[Envelope]:
-        where = EventFilter(camera_id=camera_id, types=(TRACKS_TYPE,), since=since, until=until)
-        cursor: str | None = None
-        while True:
-            page = await self._db.events.query(where, limit=_PAGE, cursor=cursor)
-            for envelope in page.items:
-                yield envelope
-            cursor = page.next_cursor
-            if cursor is None:
-                return
-            await asyncio.sleep(0)  # let the ingest and the API run between two pages

@@ -27,10 +27,11 @@ payload; a minute with a few people walking through a few kilobytes.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -39,6 +40,7 @@ from argus.domain.detections import Detections
 from argus.domain.event_payloads import TracksMinute
 from argus.domain.events import Envelope, EventSource, new_event_id
 from argus.domain.frames import Frame
+from argus.ports.repositories import EventFilter, EventRepository
 from argus.scene import Scene
 from argus.services.heatmap_minutes import MinuteHeatmap
 
@@ -52,6 +54,8 @@ __all__ = [
     "MinuteLogs",
     "MinuteTracks",
     "TrackAssembler",
+    "TrackWindow",
+    "track_windows",
 ]
 
 TRACKS_TYPE = TracksMinute.type
@@ -322,3 +326,61 @@ class TrackAssembler:
     def class_names(self) -> tuple[str, ...]:
         """The class names of the tracks gathered, sorted."""
         return tuple(sorted({s.class_name for s in self._tracks.values()}))
+
+
+@dataclass(frozen=True, slots=True)
+class TrackWindow:
+    """One window of a camera's trajectory log, gathered (see ``track_windows``).
+
+    Attributes:
+        assembler: The window's tracks and those first seen in its tail.
+        span: The window itself, in seconds from its start: ``(0, length)``.
+        before: The previous window's own tracks, to skip (they were counted there).
+    """
+
+    assembler: TrackAssembler
+    span: tuple[float, float]
+    before: frozenset[tuple[int, int]]
+
+
+async def track_windows(
+    events: EventRepository,
+    camera_id: str,
+    since: datetime,
+    until: datetime,
+    *,
+    window: timedelta,
+    tail: timedelta,
+    page: int = 500,
+) -> AsyncIterator[TrackWindow]:
+    """The trajectory log of ``[since, until)`` in windows of ``window``, each read ``tail`` on.
+
+    A window's tracks are those whose first sample lies in it; they are followed
+    into the tail, where the next window skips them (``before``), while tracks
+    first seen in the tail are the next window's. A minute's log is dated at the
+    minute's start, so each window reads from the minute that holds its start.
+    """
+    before: frozenset[tuple[int, int]] = frozenset()
+    begin = since
+    while begin < until:
+        end = min(begin + window, until)
+        assembler = TrackAssembler(begin)
+        where = EventFilter(
+            camera_id=camera_id,
+            types=(TRACKS_TYPE,),
+            since=begin.replace(second=0, microsecond=0),
+            until=min(end + tail, until),
+        )
+        cursor: str | None = None
+        while True:
+            found = await events.query(where, limit=page, cursor=cursor)
+            for envelope in found.items:
+                assembler.add(envelope.timestamp, envelope.payload)
+            cursor = found.next_cursor
+            if cursor is None:
+                break
+            await asyncio.sleep(0)  # let the ingest and the API run between two pages
+        span = (0.0, (end - begin).total_seconds())
+        yield TrackWindow(assembler, span, before)
+        before = assembler.keys(started=span)
+        begin = end

@@ -76,7 +76,7 @@ function charts(a, b, interval, tz, width) {
   const figures = [];
   const flows = b ? [["In", "in"], ["Out", "out"]] : [];
   const countAxis = valueAxis([a, b].filter(Boolean).flatMap((s) => [...s.data.in, ...s.data.out]));
-  const yTitle = `People ${PER[interval]}`;
+  const yTitle = `Crossings ${PER[interval]}`;  // every counted class, not only people
   if (!b) {
     const series = [{ name: "in", legend: `In: ${a.data.totals.in}`, colour: COLOURS.in, values: a.data.in },
       { name: "out", legend: `Out: ${a.data.totals.out}`, colour: COLOURS.out, values: a.data.out }];
@@ -93,7 +93,7 @@ function charts(a, b, interval, tz, width) {
     ...(b ? [{ name: b.name, colour: COLOURS.b, values: b.data.occupancy.slice(0, a.slots.length) }] : [])];
   figures.push(chartFigure("Occupancy (in − out since the start of the period)",
     timeChart({ ...common, title: "Occupancy", series: occupancy, mode: "line",
-      axis: valueAxis(occupancy.flatMap((s) => s.values)), yTitle: "People inside" }), occupancy, "Series of Occupancy"));
+      axis: valueAxis(occupancy.flatMap((s) => s.values)), yTitle: "In − out" }), occupancy, "Series of Occupancy"));
   return figures;
 }
 
