@@ -9,9 +9,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.browser_support import browser, screenshot_dirs
+
+# Playwright's assertions wait 5 s by default: too little for a live update (a socket
+# message, a re-read of the list) on a 2-core machine running the whole suite. The wait
+# stays bounded; a test that needs longer still says so with its own ``timeout``.
+expect.set_options(timeout=30_000)
 
 ARGUS = str(Path(sys.executable).with_name("argus"))
 EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"

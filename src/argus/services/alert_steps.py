@@ -159,6 +159,11 @@ class AlertSteps:
         async with self._db.unit_of_work() as unit:
             alert = await unit.alerts.get(alert_id)
             require_visible(actor, alert.camera_id, f"alert {alert_id}")
+            if alert.state == "false_positive":
+                # Only ``undo_dismissal`` takes a dismissal back, and only within its window.
+                raise InvalidTransitionError(
+                    f"alert {alert_id} cannot go from false_positive to {to}"
+                )
             extra = {"ack_deadline": None} if to == "acknowledged" else {}
             moved = alert.transition(to, self._clock(), actor.audit_name, note, **extra)
             await unit.alerts.update(moved)

@@ -162,7 +162,8 @@ class AnalyticsService:
         """Dwell per visit of one camera's zones, fragments joined (``DwellVisits``).
 
         Raises:
-            ValidationError: This service was built without the trajectory reader.
+            ValidationError: This service was built without the trajectory reader, or
+                the period is longer than ``MAX_VISIT_SPAN`` (31 days).
             RateLimitedError: The principal (or the server) runs its budget of queries.
         """
         if self._visits is None:

@@ -26,13 +26,19 @@ from datetime import datetime, timedelta
 
 from argus.domain.analytics.dwell import GAP_SECONDS, STITCH_SECONDS, visits
 from argus.domain.cameras import Zone
+from argus.domain.errors import ValidationError
 from argus.domain.event_stats import DWELL_TYPE, DwellStats, DwellTally
 from argus.ports.repositories import EventRepository, ZoneRepository
 from argus.services.track_log import TrackAssembler, track_windows
 
-__all__ = ["DwellVisits"]
+__all__ = ["MAX_VISIT_SPAN", "DwellVisits"]
 
 _MAX_ZONES = 1000
+
+MAX_VISIT_SPAN = timedelta(days=31)
+"""Longest period one request measures: it reads every minute of the camera's
+trajectory log in it (up to 200 tracks x 300 samples a minute), so a year would
+hold a work slot for hours; longer periods are for a re-count job."""
 
 
 class DwellVisits:
@@ -78,7 +84,14 @@ class DwellVisits:
         Returns:
             One ``DwellStats`` per zone and class with at least one visit;
             ``count`` is the number of visits.
+
+        Raises:
+            ValidationError: The period is longer than ``MAX_VISIT_SPAN``.
         """
+        if until - since > MAX_VISIT_SPAN:
+            raise ValidationError(
+                f"until must be at most {MAX_VISIT_SPAN.days} days after since for dwell per visit"
+            )
         zones = [
             z
             for z in (await self._zones.list(camera_id, limit=_MAX_ZONES)).items

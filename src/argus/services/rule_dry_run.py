@@ -18,6 +18,7 @@ instead of a rule of thumb about the weight.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -185,6 +186,9 @@ class RuleTrial:
         engine = RuleEngine([rule])
         criticality: dict[str, dict[str, float]] = {}
         fired: list[Firing] = []
+        # Per camera, the times of the draft's firings still in the repeat window
+        # (events come oldest first): counting them stays linear in the firings.
+        repeats: dict[str, deque[datetime]] = {}
         matched = outside = held = 0
         for envelope in events:
             if not rule.matches(envelope):
@@ -203,12 +207,11 @@ class RuleTrial:
             if zones is None:
                 zones = criticality[camera_id] = await self._criticality(camera_id)
             horizon = envelope.timestamp - policy.repeat_window
-            recent = sum(
-                1
-                for f in fired
-                if f.envelope.source.camera_id == camera_id and f.envelope.timestamp > horizon
-            )
-            context = RiskContext(zones.get(str(zone)) if zone is not None else None, recent)
+            times = repeats.setdefault(camera_id, deque())
+            while times and times[0] <= horizon:
+                times.popleft()
+            context = RiskContext(zones.get(str(zone)) if zone is not None else None, len(times))
+            times.append(envelope.timestamp)
             match = matches[0]
             risk = assess_risk(match, context, policy)
             fired.append(Firing(envelope, match.window_count, risk))

@@ -142,7 +142,8 @@ async def dwell(
     ``per=visit`` (what the dashboard shows) measures each visit to the camera's zones from
     its trajectory log: fragments of one person's track are joined and absences of up to
     2 s do not end a visit, so a person lost and found again by the tracker is one visit.
-    ``per=exit`` summarises the zone exits, one per track (at most 366 days either way).
+    ``per=exit`` summarises the zone exits, one per track (at most 366 days; per visit
+    at most 31: it reads every minute of the trajectory log).
     """
     start, end = _period(analytics, since, until)
     if per == "visit":
