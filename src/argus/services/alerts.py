@@ -69,7 +69,6 @@ from argus.domain.cameras import new_id, utc_now
 from argus.domain.errors import ConflictError
 from argus.domain.events import Envelope, EventSource, new_event_id
 from argus.domain.rules import Match
-from argus.ports.paging import MAX_PAGE, all_pages
 from argus.ports.repositories import Database
 from argus.services.alert_clearing import clear_alerts
 from argus.services.alert_groups import GROUP_UPDATED, AlertGroups
@@ -77,6 +76,7 @@ from argus.services.alert_overlay import AlertOverlays
 from argus.services.alert_rules import RuleService
 from argus.services.alert_steps import AlertSteps
 from argus.services.incidents import IncidentService
+from argus.services.risk_policy import zone_criticality
 from argus.services.suppression import SuppressionService
 
 __all__ = [
@@ -280,10 +280,8 @@ class AlertService(AlertSteps):
     async def _zone_criticality(self, camera_id: str, zone: object) -> float | None:
         cache = self._zones.get(camera_id)
         if cache is None or time.monotonic() - cache.loaded_at > self._refresh_seconds:
-            zones = await all_pages(
-                lambda skip: self._db.zones.list(camera_id, limit=MAX_PAGE, offset=skip)
-            )
-            cache = _ZoneCache(time.monotonic(), {z.name: z.criticality for z in zones})
+            criticality = await zone_criticality(self._db, camera_id)
+            cache = _ZoneCache(time.monotonic(), criticality)
             self._zones[camera_id] = cache
         return cache.criticality.get(str(zone))
 

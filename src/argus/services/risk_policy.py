@@ -28,13 +28,46 @@ from argus.domain.alerts.risk import RISK_POLICY_KEY
 from argus.domain.cameras import utc_now
 from argus.domain.errors import ValidationError
 from argus.domain.events import Envelope, EventSource, new_event_id
-from argus.domain.rules import Match
+from argus.domain.rules import Match, Rule
 from argus.domain.site import SITE_KEY, Site
 from argus.ports.paging import MAX_PAGE, all_pages
 from argus.ports.repositories import Database
 from argus.services.writes import record, require_camera, require_visible
 
-__all__ = ["RiskPolicyService", "RiskPreview"]
+__all__ = ["RiskPolicyService", "RiskPreview", "score_hypothetical", "zone_criticality"]
+
+
+async def zone_criticality(database: Database, camera_id: str) -> dict[str, float]:
+    """The criticality of each of the camera's zones, by zone name."""
+    zones = await all_pages(
+        lambda skip: database.zones.list(camera_id, limit=MAX_PAGE, offset=skip)
+    )
+    return {zone.name: zone.criticality for zone in zones}
+
+
+def score_hypothetical(
+    rule: Rule,
+    camera_id: str,
+    at: datetime,
+    payload: Mapping[str, object],
+    *,
+    context: RiskContext,
+    policy: RiskPolicy,
+    window_count: int = 1,
+) -> Risk:
+    """The risk ``policy`` gives an alert of ``rule`` on an event that did not happen.
+
+    The event is of the rule's first type (``preview`` when it names none), at
+    ``at`` on ``camera_id``, with ``payload``, matched ``window_count`` times.
+    """
+    envelope = Envelope(
+        event_id=new_event_id(),
+        type=rule.event_types[0] if rule.event_types else "preview",
+        timestamp=at,
+        source=EventSource("preview", camera_id),
+        payload=dict(payload),
+    )
+    return assess_risk(Match(rule, envelope, window_count), context, policy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,17 +229,9 @@ class RiskPolicyService:
         criticality: float | None = None
         if request.zone is not None:
             payload["zone"] = request.zone
-            zones = await all_pages(
-                lambda skip: self._db.zones.list(camera.id, limit=MAX_PAGE, offset=skip)
-            )
-            criticality = next((z.criticality for z in zones if z.name == request.zone), None)
-        event_type = rule.event_types[0] if rule.event_types else "preview"
-        envelope = Envelope(
-            event_id=new_event_id(),
-            type=event_type,
-            timestamp=request.at,
-            source=EventSource("preview", camera.id),
-            payload=payload,
-        )
+            criticality = (await zone_criticality(self._db, camera.id)).get(request.zone)
         context = RiskContext(criticality, request.recent_alerts)
-        return assess_risk(Match(rule, envelope), context, chosen), chosen
+        risk = score_hypothetical(
+            rule, camera.id, request.at, payload, context=context, policy=chosen
+        )
+        return risk, chosen

@@ -28,12 +28,12 @@ from argus.domain.actor import Actor
 from argus.domain.alerts import Risk, RiskContext, RiskPolicy, assess_risk
 from argus.domain.cameras import utc_now
 from argus.domain.errors import ValidationError
-from argus.domain.events import Envelope, EventSource, new_event_id
-from argus.domain.rules import Match, Rule, RuleEngine
+from argus.domain.events import Envelope
+from argus.domain.rules import Rule, RuleEngine
 from argus.ports.paging import MAX_PAGE, all_pages
 from argus.ports.repositories import Database, EventFilter
 from argus.services.alert_rules import NewRule
-from argus.services.risk_policy import RiskPolicyService
+from argus.services.risk_policy import RiskPolicyService, score_hypothetical, zone_criticality
 from argus.services.rule_scene import scene_names
 from argus.services.writes import require_camera, set_fields
 
@@ -205,7 +205,7 @@ class RuleTrial:
             zone = envelope.payload.get("zone")
             zones = criticality.get(camera_id)
             if zones is None:
-                zones = criticality[camera_id] = await self._criticality(camera_id)
+                zones = criticality[camera_id] = await zone_criticality(self._db, camera_id)
             horizon = envelope.timestamp - policy.repeat_window
             times = repeats.setdefault(camera_id, deque())
             while times and times[0] <= horizon:
@@ -254,12 +254,6 @@ class RuleTrial:
                 return sorted(newest_first, key=_order), False
         return sorted(newest_first, key=_order), cursor is not None
 
-    async def _criticality(self, camera_id: str) -> dict[str, float]:
-        zones = await all_pages(
-            lambda skip: self._db.zones.list(camera_id, limit=MAX_PAGE, offset=skip)
-        )
-        return {zone.name: zone.criticality for zone in zones}
-
     async def preview(
         self,
         actor: Actor,
@@ -290,7 +284,7 @@ class RuleTrial:
         policy = await self._policies.get()
         criticality = None
         if rule.zone is not None and camera is not None:
-            criticality = (await self._criticality(camera)).get(rule.zone)
+            criticality = (await zone_criticality(self._db, camera)).get(rule.zone)
         payload: dict[str, object] = {"confidence": confidence}
         for key, value in (("line", rule.line), ("zone", rule.zone)):
             if value is not None:
@@ -302,17 +296,18 @@ class RuleTrial:
             moment = _moment(policy, camera, now, night=night)
             if moment is None:
                 continue
-            envelope = Envelope(
-                event_id=new_event_id(),
-                type=rule.event_types[0] if rule.event_types else "preview",
-                timestamp=moment,
-                source=EventSource("preview", camera or "preview"),
-                payload=payload,
-            )
-            match = Match(rule, envelope, rule.count or 1)
             for repeating in (False, True):
                 recent = policy.repeat_full if repeating else 0
-                risk = assess_risk(match, RiskContext(criticality, recent), policy)
+                context = RiskContext(criticality, recent)
+                risk = score_hypothetical(
+                    rule,
+                    camera or "preview",
+                    moment,
+                    payload,
+                    context=context,
+                    policy=policy,
+                    window_count=rule.count or 1,
+                )
                 local = policy.local_time(moment, camera)
                 scenarios.append(Scenario(night, repeating, local, risk))
         return SeverityPreview(
