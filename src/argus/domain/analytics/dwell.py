@@ -28,13 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from argus.domain.analytics.geometry import as_points, points_in_polygon
-from argus.domain.analytics.recount import Trajectory
-from argus.domain.analytics.recount_stitch import (
-    camera_offsets,
-    drop_duplicates,
-    pieces_of,
-    stitch,
-)
+from argus.domain.analytics.recount import Trajectory, person_chains
 from argus.domain.errors import ConfigError, ValidationError
 
 __all__ = [
@@ -139,23 +133,13 @@ def joined_paths(
     _check(stitch_seconds, "stitch_seconds")
     if not trajectories:
         return []
-    grid, offsets = camera_offsets([(tr.t, tr.xy) for tr in trajectories])
-    pieces = drop_duplicates(
-        [
-            piece
-            for tr in trajectories
-            for piece in pieces_of(
-                tr.class_id, tr.t, tr.xy, tr.height, offsets[np.searchsorted(grid, tr.t)]
-            )
-        ]
-    )
     return [
         Path(
             chain[0].class_id,
             np.concatenate([p.t for p in chain]),
             np.concatenate([p.xy for p in chain]),
         )
-        for chain in stitch(pieces, stitch_seconds)
+        for chain in person_chains(trajectories, stitch_seconds)
     ]
 
 

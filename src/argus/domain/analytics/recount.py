@@ -61,6 +61,7 @@ __all__ = [
     "Trajectory",
     "TrajectoryRecorder",
     "count_paths",
+    "person_chains",
     "recount",
 ]
 
@@ -340,6 +341,25 @@ def count_paths(
     return _tally([_path(t) for t in trajectories], lines)
 
 
+def person_chains(trajectories: Sequence[Trajectory], stitch_seconds: float) -> list[list[Piece]]:
+    """The tracks as one chain of pieces per person, as far as the motion tells.
+
+    Each track is cut at implausible jumps and smoothed, with the camera's
+    shift taken out (``recount_stitch.pieces_of``); pieces that repeat another
+    track are dropped; the rest are stitched end to start over gaps of up to
+    ``stitch_seconds``. Every remaining piece is in exactly one chain.
+    """
+    grid, offsets = camera_offsets([(tr.t, tr.xy) for tr in trajectories])
+    pieces = [
+        piece
+        for tr in trajectories
+        for piece in pieces_of(
+            tr.class_id, tr.t, tr.xy, tr.height, offsets[np.searchsorted(grid, tr.t)]
+        )
+    ]
+    return stitch(drop_duplicates(pieces), stitch_seconds)
+
+
 def recount(
     trajectories: Sequence[Trajectory],
     lines: Sequence[RecountLine],
@@ -362,21 +382,12 @@ def recount(
     """
     if not (math.isfinite(stitch_seconds) and stitch_seconds >= 0.0):
         raise ValidationError("stitch_seconds must be a finite number >= 0")
-    grid, offsets = camera_offsets([(tr.t, tr.xy) for tr in trajectories])
-    pieces = [
-        piece
-        for tr in trajectories
-        for piece in pieces_of(
-            tr.class_id, tr.t, tr.xy, tr.height, offsets[np.searchsorted(grid, tr.t)]
-        )
-    ]
-    pieces = drop_duplicates(pieces)
-    if not pieces:
+    groups = person_chains(trajectories, stitch_seconds)
+    if not groups:
         return _tally([], lines)
+    pieces = [piece for group in groups for piece in group]
     period = (min(float(p.t[0]) for p in pieces), max(float(p.t[-1]) for p in pieces))
     chains = [
-        _chain(group, period)
-        for group in stitch(pieces, stitch_seconds)
-        if sum(len(p.t) for p in group) >= MIN_SAMPLES
+        _chain(group, period) for group in groups if sum(len(p.t) for p in group) >= MIN_SAMPLES
     ]
     return _tally(chains, lines)
