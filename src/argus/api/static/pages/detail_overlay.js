@@ -4,9 +4,9 @@
 // viewBox is that frame, stretched over the picture, so it scales with whatever size it shows.
 import { blobUrl, get } from "../api.js";
 import { h, toast } from "../dom.js";
+import { gapNote } from "./kit.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const GAP_TEXT = { shed: "capture queue full", no_frames: "no video buffered", failed: "capture failed" };
 
 /** An SVG element with attributes (text only through textContent). */
 function s(tag, attrs = {}, text = null) {
@@ -145,8 +145,7 @@ export function mediaPanel(alert) {
     const key = JSON.stringify(list.items.map((i) => i.id));
     if (items === key) return;  // nothing new: a playing clip stays as it is
     items = key;
-    gaps.replaceChildren(...(list.gaps ?? []).map((gap) => h("p", { class: "evidence-gap", role: "note", "data-gap": gap.reason },
-      `Evidence missing (${GAP_TEXT[gap.reason] ?? gap.reason}): ${gap.detail}`)));
+    gaps.replaceChildren(...(list.gaps ?? []).map(gapNote));
     const shown = [];
     for (const item of list.items) {
       if (item.tampered) {

@@ -12,13 +12,13 @@
 import { blobUrl, get, post } from "../api.js";
 import { h, human, timeAgo, toast } from "../dom.js";
 import { deliveryLog } from "./deliveries.js";
+import { gapNote } from "./kit.js";
 
 export const WAITING = ["new", "notified", "escalated"];
 export const OPEN = [...WAITING, "acknowledged"];
 export const CLOSED = ["confirmed", "false_positive", "cleared"];
 const ACKABLE = ["notified", "escalated"];  // a "new" alert is being notified: not yet
 const DECIDABLE = [...ACKABLE, "acknowledged"];
-const GAP_TEXT = { shed: "capture queue full", no_frames: "no video buffered", failed: "capture failed" };
 
 /** Takes the alert first when nobody has yet (confirming or dismissing is one click). */
 async function taken(id, state) {
@@ -43,10 +43,7 @@ async function evidence(alertId, box) {
     const list = await get(`/evidence?alert_id=${encodeURIComponent(alertId)}`);
     const parts = [];
     const pair = { before: null, after: null };
-    for (const gap of list.gaps ?? []) {
-      parts.push(h("p", { class: "evidence-gap", role: "note", "data-gap": gap.reason },
-        `Evidence missing (${GAP_TEXT[gap.reason] ?? gap.reason}): ${gap.detail}`));
-    }
+    parts.push(...(list.gaps ?? []).map(gapNote));
     for (const item of list.items) {
       if (item.tampered) {
         parts.push(h("p", { class: "evidence-gap", role: "note", "data-tampered": item.id },

@@ -12,6 +12,12 @@ export function explain(err) {
   return err.message;
 }
 
+const GAP_TEXT = { shed: "capture queue full", no_frames: "no video buffered", failed: "capture failed" };
+
+/** The note an alert card or detail shows for evidence that was never stored (``/evidence`` gaps). */
+export const gapNote = (gap) => h("p", { class: "evidence-gap", role: "note", "data-gap": gap.reason },
+  `Evidence missing (${GAP_TEXT[gap.reason] ?? gap.reason}): ${gap.detail}`);
+
 /** An audit name as people say it: ``user:ana`` → "ana", ``apikey:k1`` → "API key k1", system → "Argus". */
 export function actorName(actor) {
   if (!actor) return "?";
