@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from argus.domain.detections import Detections
 from argus.domain.faces import Face, FaceDetections
 from argus.domain.liveness import LivenessScore
 
@@ -61,7 +62,15 @@ class LivenessChecker(Protocol):
         ...
 
     def assess(
-        self, frames: Sequence[npt.NDArray[np.uint8]], faces: Sequence[Face]
+        self,
+        frames: Sequence[npt.NDArray[np.uint8]],
+        faces: Sequence[Face],
+        objects: Sequence[Detections | None] | None = None,
     ) -> LivenessScore:
-        """Score BGR ``frames`` (oldest first) and the user's face in each, one per frame."""
+        """Score BGR ``frames`` (oldest first) and the user's face in each, one per frame.
+
+        ``objects`` are the object detector's detections of the same frames, one per
+        frame (``None`` where the detector did not run on that frame), for the cues
+        that look at what surrounds the face (a screen, laptop or phone around it).
+        """
         ...

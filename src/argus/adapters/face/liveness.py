@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from argus.domain.detections import Detections
 from argus.domain.errors import ValidationError
 from argus.domain.faces import Face
 from argus.domain.liveness import (
@@ -99,7 +100,12 @@ class MotionTextureLiveness:
         """Cue thresholds and the decision threshold."""
         return self._model
 
-    def assess(self, frames: Sequence[Image], faces: Sequence[Face]) -> LivenessScore:
+    def assess(
+        self,
+        frames: Sequence[Image],
+        faces: Sequence[Face],
+        objects: Sequence[Detections | None] | None = None,  # noqa: ARG002 (issue 22: device cue)
+    ) -> LivenessScore:
         """Score the last ``window`` frames and their faces (one face per frame)."""
         return liveness_score(self.cues(frames, faces), self._model)
 

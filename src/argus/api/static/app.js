@@ -13,6 +13,11 @@ import { notifyView } from "./pages/notify.js";
 import { settingsView } from "./pages/settings.js";
 import { privacyView } from "./pages/privacy.js";
 import { mfaView } from "./pages/account.js";
+import { workstationsView } from "./pages/workstations.js";
+import { auditView } from "./pages/audit.js";
+import { keysView } from "./pages/apikeys.js";
+import { evidenceView } from "./pages/evidence.js";
+import { reviewView } from "./pages/review.js";
 
 const view = document.getElementById("view");
 const top = document.getElementById("top");
@@ -25,9 +30,14 @@ const PAGES = {
   live: liveView, alerts: alertsView, incidents: incidentsView,
   analytics: analyticsView, nodes: nodesView, config: configView,
   settings: settingsView, notify: notifyView, privacy: privacyView,
+  workstations: workstationsView, audit: auditView, keys: keysView,
+  evidence: evidenceView, review: reviewView,
 };
 /** Pages only some roles may open (their links are hidden from the others). */
-const NEEDS = { settings: "act", notify: "configure", privacy: "admin" };
+const NEEDS = {
+  settings: "act", notify: "configure", privacy: "admin",
+  workstations: "admin", audit: "admin", keys: "admin",
+};
 
 function notAllowed() {
   return { node: h("div", { class: "card", role: "alert" }, h("h1", {}, "Not available"),

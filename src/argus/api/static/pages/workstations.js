@@ -1,0 +1,6 @@
+// Workstations (placeholder: being built for issue 22).
+import { h } from "../dom.js";
+
+export async function workstationsView() {
+  return { node: h("div", { class: "card" }, h("h1", {}, "Workstations")) };
+}
