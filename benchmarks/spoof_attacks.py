@@ -1,66 +1,117 @@
 """Simulated presentation attacks built from the shared photos and videos (seeded, in memory).
 
 Nothing here is product code and no pixels are written to the repository: every
-clip is rendered on demand from ``../shared/eval`` and lives only in memory.
+clip is rendered on demand from ``../shared/eval`` and lives only in memory
+(rendering: :mod:`benchmarks._spoof_render`, one renderer per kind:
+:mod:`benchmarks._spoof_kinds`). Clips run at 10 frames/s (every third frame of
+the 30 frames/s videos).
 
-Three kinds of clip, all at the camera's frame rate divided by ``step``:
+**Bona fide** clips: the real videos (``short_hamilton_clip.mp4`` in its close-up
+shot, frames 85-210, and ``carphone_pristine.mp4``), as recorded
+(:func:`bona_fide_clips`), and, per seed, the same videos through varied
+simulated webcams (:func:`webcam_clips`: frame phase, scale, exposure, gamma,
+white balance, sensor noise, JPEG quality). These are **the same two people in
+the same two scenes**: the webcam variants give BPCER more windows, not more
+independent people, so its confidence interval is narrower than the evidence.
 
-* **bona fide**: the real videos (``short_hamilton_clip.mp4`` in its close-up shot,
-  frames 85-210, and ``carphone_pristine.mp4``), as recorded.
-* **print**: a still face photo "printed" (contrast and saturation loss, a warm
-  paper tint, an amplitude-modulated halftone screen, paper grain, blur) and held
-  in front of a fixed webcam: the sheet is a plane whose pose drifts slowly (hand
-  tremor, small in-plane and out-of-plane rotation, scale) over a static background
-  (a frame of ``vtest.avi`` or ``bikes.mp4``), warped by a homography per frame.
-* **replay**: real video frames shown on a screen filmed by the webcam: every
-  source pixel becomes an RGB sub-pixel stripe triple with a dark gap (the pixel
-  grid), the screen's gamma, black level and colour gamut are applied, a glare
-  blob and a rolling refresh band are added, and the screen plane is warped into
-  the camera frame with a slight perspective and hand motion, sampled without
-  prefiltering (which is what makes a sensor alias the grid into moiré).
+**Attacks** (:data:`ATTACK_KINDS`, :func:`attack_clips`):
 
-Every frame then goes through the same "camera": sensor noise and JPEG at quality
-85. Bona fide frames are only passed through the camera once (they are already
-real camera footage, so they keep their own noise and compression).
+* ``print``: a still photo "printed" (contrast and saturation loss, warm paper,
+  halftone dots, grain) on a sheet moved by hand (slow drift, tremor, small
+  rotations) over a static scene (a frame of ``vtest.avi`` or ``bikes.mp4``).
+* ``print_still``: the same print lying flat and perfectly still (on a stand).
+* ``print_cutout``: only the head (hair to chin, found with OpenCV's Haar
+  cascade) cut out of the print along a ragged oval and moved by hand, so the
+  real scene surrounds it.
+* ``replay``: real video frames on a screen moved by hand that fills the frame:
+  RGB sub-pixel stripes with a dark gap row (the pixel grid), the panel's gamma,
+  black level and gamut, a wandering glare, a rolling refresh band, perspective,
+  sampled without prefiltering (which makes a sensor alias the grid into moiré).
+* ``replay_still``: the same on a monitor on a stand, close enough to fill the
+  frame's width: the video plays, the monitor never moves, its glare and
+  banding stand still.
+* ``replay_bezel``: a monitor on a stand further back: its bezel, its stand and
+  the real room around it are in view; it never moves.
+* ``replay_phone``: the video cropped to a portrait phone screen, played on a
+  phone (body and bezel visible, black, graphite or silver) held by a hand at
+  arm's length with hand tremor, small in the frame, the real scene all around.
 
-What is *not* simulated: real paper and ink, real LCD/OLED panels with their
-optics, paper bending, cut-out eye holes, 3D masks, attackers who hold the
-medium perfectly still on a stand, and deep-fake injection into the video stream.
+Every attack frame then goes through one "camera": sensor noise and JPEG at
+quality 85. Development seeds (:data:`DEV_SEEDS`) are for looking and tuning;
+held-out seeds (:data:`HELD_OUT_SEEDS`) are for reporting. Seeds change the
+render (pose, paper, panel, placement, which photos and which video segments),
+not the identities: the held-out attacks show the same 7 photos and 2 videos.
+
+What is *not* simulated: real paper and ink, real LCD/OLED panels and their
+optics, paper bending, eye-hole masks, 3D masks, screens larger than the frame
+in both directions, and deep-fake injection into the video stream.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from benchmarks._common import REPO_ROOT
+from benchmarks._spoof_kinds import (
+    monitor_replay_attack,
+    phone_replay_attack,
+    print_attack,
+    replay_attack,
+)
+from benchmarks._spoof_render import FRAME_SIZE, Image, camera, print_medium
 
 __all__ = [
+    "ATTACK_KINDS",
+    "DEV_SEEDS",
     "EVAL_DIR",
     "FRAME_SIZE",
+    "HAMILTON_CLOSE_UP",
+    "HELD_OUT_SEEDS",
     "Clip",
+    "attack_clips",
+    "backgrounds",
     "bona_fide_clips",
     "camera",
     "print_attack",
+    "print_medium",
     "print_sources",
     "read_video",
     "replay_attack",
+    "webcam_clips",
 ]
 
 EVAL_DIR = REPO_ROOT.parent / "shared" / "eval"
-FRAME_SIZE = (640, 480)
-"""Width and height of simulated webcam frames."""
 
 HAMILTON_CLOSE_UP = (85, 211)
 """Frames of ``short_hamilton_clip.mp4`` in its single-face close-up shot."""
 
-Image = npt.NDArray[np.uint8]
+ATTACK_KINDS: tuple[str, ...] = (
+    "print",
+    "print_still",
+    "print_cutout",
+    "replay",
+    "replay_still",
+    "replay_bezel",
+    "replay_phone",
+)
+"""Every simulated attack kind (see the module doc)."""
+
+DEV_SEEDS: tuple[int, ...] = (0, 1)
+"""Seeds to look at and tune on."""
+
+HELD_OUT_SEEDS: tuple[int, ...] = (2, 3, 4)
+"""Seeds to report on, never tuned on."""
+
+CLIPS_PER_SEED = 4
+"""Clips of each attack kind (and webcam clips) per seed."""
+
+_FACE_X = {"hamilton close-up": 0.34, "carphone": 0.52}
+"""Where the face is across each video's frames (share of width; for the phone crop)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +119,7 @@ class Clip:
     """A sequence of BGR frames with its ground truth.
 
     Attributes:
-        kind: ``bona_fide``, ``print`` or ``replay``.
+        kind: ``bona_fide`` or one of :data:`ATTACK_KINDS`.
         name: What was used to make it.
         frames: BGR uint8 frames.
     """
@@ -96,31 +147,72 @@ def read_video(path: Path, start: int = 0, stop: int | None = None, step: int = 
     return frames
 
 
-def camera(image: Image, rng: np.random.Generator, noise: float = 2.0, quality: int = 85) -> Image:
-    """Sensor noise then JPEG compression, as a webcam would deliver the frame."""
-    noisy = image.astype(np.float32) + rng.normal(0.0, noise, image.shape).astype(np.float32)
-    ok, data = cv2.imencode(
-        ".jpg",
-        np.clip(noisy, 0, 255).astype(np.uint8),
-        [
-            cv2.IMWRITE_JPEG_QUALITY,
-            quality,
-        ],
-    )
-    assert ok
-    return np.asarray(cv2.imdecode(data, cv2.IMREAD_COLOR), dtype=np.uint8)
+@functools.lru_cache(maxsize=1)
+def _videos() -> tuple[tuple[str, tuple[Image, ...]], ...]:
+    """Every frame of the two real videos (read once; read-only arrays)."""
+    media = EVAL_DIR / "media"
+    start, stop = HAMILTON_CLOSE_UP
+    out = []
+    for name, path, first, last in (
+        ("hamilton close-up", media / "short_hamilton_clip.mp4", start, stop),
+        ("carphone", media / "carphone_pristine.mp4", 0, None),
+    ):
+        frames = read_video(path, first, last)
+        for frame in frames:
+            frame.setflags(write=False)
+        out.append((name, tuple(frames)))
+    return tuple(out)
 
 
 def bona_fide_clips(step: int = 3) -> list[Clip]:
-    """The real videos, every ``step``-th frame."""
-    media = EVAL_DIR / "media"
-    start, stop = HAMILTON_CLOSE_UP
-    hamilton = read_video(media / "short_hamilton_clip.mp4", start, stop, step)
-    carphone = read_video(media / "carphone_pristine.mp4", 0, None, step)
-    return [
-        Clip("bona_fide", "hamilton close-up", tuple(hamilton)),
-        Clip("bona_fide", "carphone", tuple(carphone)),
-    ]
+    """The real videos as recorded, every ``step``-th frame."""
+    return [Clip("bona_fide", name, frames[::step]) for name, frames in _videos()]
+
+
+def _webcam(frame: Image, look: dict[str, float], rng: np.random.Generator) -> Image:
+    """``frame`` as another webcam would deliver it (scale, exposure, colour, noise, JPEG)."""
+    scaled = cv2.resize(
+        frame,
+        None,
+        fx=look["scale"],
+        fy=look["scale"],
+        interpolation=cv2.INTER_AREA if look["scale"] < 1 else cv2.INTER_LINEAR,
+    )
+    linear = (scaled.astype(np.float32) / 255) ** look["gamma"] * 255
+    balance = np.array([look["blue"], 1.0, look["red"]], np.float32)
+    toned = np.clip(linear * look["gain"] * balance + look["offset"], 0, 255).astype(np.uint8)
+    return camera(toned, rng, noise=look["noise"], quality=int(look["quality"]))
+
+
+def webcam_clips(seed: int, step: int = 3) -> list[Clip]:
+    """The real videos through :data:`CLIPS_PER_SEED` simulated webcams (bona fide).
+
+    Each clip takes every ``step``-th frame from a seeded phase, then a seeded
+    scale (Hamilton 0.6-1.0x, the 176x144 carphone video 1.0-2.5x), exposure
+    gain (0.65-1.3) and offset, gamma (0.8-1.25), white balance (+-8 %), sensor
+    noise (sigma 1-6) and JPEG quality (35-92). Same two people, same scenes.
+    """
+    clips = []
+    videos = _videos()
+    for j in range(CLIPS_PER_SEED):
+        rng = np.random.default_rng(7_000_000 + 1000 * seed + j)
+        name, frames = videos[j % len(videos)]
+        low, high = (0.6, 1.0) if name.startswith("hamilton") else (1.0, 2.5)
+        look = {
+            "scale": rng.uniform(low, high),
+            "gain": rng.uniform(0.65, 1.3),
+            "offset": rng.uniform(-12, 12),
+            "gamma": rng.uniform(0.8, 1.25),
+            "blue": rng.uniform(0.92, 1.08),
+            "red": rng.uniform(0.92, 1.08),
+            "noise": rng.uniform(1.0, 6.0),
+            "quality": float(rng.integers(35, 93)),
+        }
+        phase = (seed + j // len(videos)) % step
+        shown = tuple(_webcam(f, look, rng) for f in frames[phase::step])
+        label = f"{name}, webcam q{int(look['quality'])} x{look['scale']:.2f}"
+        clips.append(Clip("bona_fide", label, shown))
+    return clips
 
 
 def print_sources() -> list[tuple[str, Image]]:
@@ -149,169 +241,48 @@ def backgrounds() -> list[Image]:
     return [np.asarray(cv2.resize(s, FRAME_SIZE, interpolation=cv2.INTER_AREA)) for s in scenes]
 
 
-def _pose(
-    t: float, rng_params: npt.NDArray[np.float64]
-) -> tuple[float, float, float, float, float, float]:
-    """Slow drift and tremor: ``(dx, dy, angle, scale, tilt_x, tilt_y)`` at time ``t`` (s)."""
-    a, f, p = rng_params[:6], rng_params[6:12], rng_params[12:18]
-    wave = a * np.sin(2 * math.pi * f * t + p)
-    return (
-        float(wave[0] * 25),
-        float(wave[1] * 18),
-        float(wave[2] * 0.08),
-        float(1 + wave[3] * 0.06),
-        float(wave[4] * 0.0004),
-        float(wave[5] * 0.0004),
-    )
+def attack_clips(kind: str, seed: int, n_frames: int = 20) -> list[Clip]:
+    """:data:`CLIPS_PER_SEED` clips of one attack ``kind``, ``n_frames`` each, for ``seed``.
 
+    Prints rotate through the 7 :func:`print_sources` photos (4 per seed);
+    replays alternate the two real videos, each from a seeded starting frame.
 
-def _plane_homography(
-    width: int, height: int, centre: tuple[float, float], size: float, pose: tuple[float, ...]
-) -> npt.NDArray[np.float64]:
-    """Map a ``width`` x ``height`` plane to the frame: scale to ``size``, rotate, tilt, move."""
-    dx, dy, angle, scale, tilt_x, tilt_y = pose
-    s = size / max(width, height) * scale
-    to_origin = np.array([[1, 0, -width / 2], [0, 1, -height / 2], [0, 0, 1]], np.float64)
-    c, n = math.cos(angle) * s, math.sin(angle) * s
-    rotate = np.array([[c, -n, 0], [n, c, 0], [0, 0, 1]], np.float64)
-    tilt = np.array([[1, 0, 0], [0, 1, 0], [tilt_x, tilt_y, 1]], np.float64)
-    move = np.array([[1, 0, centre[0] + dx], [0, 1, centre[1] + dy], [0, 0, 1]], np.float64)
-    return move @ tilt @ rotate @ to_origin
-
-
-def _halftone(image: Image, period: float, angle: float) -> npt.NDArray[np.float32]:
-    """An amplitude-modulated dot screen per channel (C, M, Y screens at different angles)."""
-    h, w = image.shape[:2]
-    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-    out = np.empty(image.shape, np.float32)
-    for channel, offset in zip(range(3), (0.26, 0.0, 1.31), strict=True):
-        a = angle + offset
-        u = (x * math.cos(a) + y * math.sin(a)) * (2 * math.pi / period)
-        v = (-x * math.sin(a) + y * math.cos(a)) * (2 * math.pi / period)
-        screen = (np.cos(u) * np.cos(v) + 1) / 2  # 0..1 dot pattern
-        ink = 1 - image[:, :, channel].astype(np.float32) / 255  # ink coverage
-        out[:, :, channel] = np.where(screen < ink, 0.0, 255.0)
-    return out
-
-
-def print_medium(photo: Image, rng: np.random.Generator, dpi_scale: float = 1.0) -> Image:
-    """The photo as it looks on paper (before the camera sees it)."""
-    longest = 900 * dpi_scale
-    scale = longest / max(photo.shape[:2])
-    sheet = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA).astype(
-        np.float32
-    )
-    grey = sheet.mean(axis=2, keepdims=True)
-    sheet = grey + (sheet - grey) * rng.uniform(0.6, 0.85)  # saturation loss
-    sheet = 25 + sheet * rng.uniform(0.72, 0.85)  # paper white and ink black limits
-    sheet *= np.array([0.93, 0.98, 1.0], np.float32)  # warm paper (BGR)
-    toned = np.clip(sheet, 0, 255).astype(np.uint8)
-    dots = _halftone(toned, period=rng.uniform(3.0, 4.5), angle=rng.uniform(0, math.pi / 4))
-    dots = np.asarray(cv2.GaussianBlur(dots, (0, 0), 1.1), np.float32)  # dot gain
-    mixed = 0.55 * dots + 0.45 * toned.astype(np.float32)
-    grain = cv2.GaussianBlur(rng.normal(0, 1, mixed.shape[:2]).astype(np.float32), (0, 0), 2.0)
-    mixed *= (1 + 0.04 * grain)[:, :, None]
-    return np.asarray(np.clip(mixed, 0, 255), np.uint8)
-
-
-def print_attack(
-    photo: Image, background: Image, seed: int, n_frames: int = 24, fps: float = 10.0
-) -> list[Image]:
-    """A printed ``photo`` held up to the webcam, ``n_frames`` at ``fps``."""
-    rng = np.random.default_rng(seed)
-    sheet = print_medium(photo, rng)
-    params = np.concatenate(
-        [rng.uniform(0.3, 1.0, 6), rng.uniform(0.08, 0.6, 6), rng.uniform(0, 2 * math.pi, 6)]
-    )
-    width, height = FRAME_SIZE
-    size = rng.uniform(0.75, 0.95) * height
-    centre = (width / 2 + rng.uniform(-60, 60), height / 2 + rng.uniform(-20, 20))
-    blur = rng.uniform(0.6, 1.2)
-    frames = []
-    for i in range(n_frames):
-        h = _plane_homography(sheet.shape[1], sheet.shape[0], centre, size, _pose(i / fps, params))
-        warped = cv2.warpPerspective(sheet, h, FRAME_SIZE, flags=cv2.INTER_AREA)
-        mask = cv2.warpPerspective(
-            np.full(sheet.shape[:2], 255, np.uint8), h, FRAME_SIZE, flags=cv2.INTER_LINEAR
-        )
-        alpha = (mask.astype(np.float32) / 255)[:, :, None]
-        frame = warped.astype(np.float32) * alpha + background.astype(np.float32) * (1 - alpha)
-        frame = np.asarray(cv2.GaussianBlur(frame, (0, 0), blur), np.float64)
-        frames.append(camera(np.clip(frame, 0, 255).astype(np.uint8), rng))
-    return frames
-
-
-def _screen_pixels(panel: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
-    """Each panel pixel as three R, G, B stripes over a dimmer gap row (a 3x3 cell)."""
-    h, w = panel.shape[:2]
-    big = np.zeros((h * 3, w * 3, 3), np.float32)
-    for sub, channel in enumerate((2, 1, 0)):  # R, G, B stripes left to right (BGR order)
-        for row, level in ((0, 1.0), (1, 1.0), (2, 0.4)):
-            big[row::3, sub::3, channel] = panel[:, :, channel] * level
-    return np.asarray(
-        big * (3 / 2.4), np.float32
-    )  # one stripe in three lit per channel: keep the mean brightness
-
-
-def replay_attack(
-    source: list[Image], background: Image, seed: int, fps: float = 10.0
-) -> list[Image]:
-    """``source`` video frames played on a screen held in front of the webcam."""
-    rng = np.random.default_rng(seed)
-    params = np.concatenate(
-        [rng.uniform(0.1, 0.5, 6), rng.uniform(0.08, 0.5, 6), rng.uniform(0, 2 * math.pi, 6)]
-    )
-    width, height = FRAME_SIZE
-    pixels_wide = int(rng.integers(420, 640))
-    size = rng.uniform(0.85, 1.05) * width
-    centre = (width / 2 + rng.uniform(-20, 20), height / 2 + rng.uniform(-15, 15))
-    gamma = rng.uniform(0.75, 0.9)
-    black = rng.uniform(12, 28)
-    tint = np.array([rng.uniform(1.02, 1.1), 1.0, rng.uniform(0.88, 0.97)], np.float32)
-    glare_xy = np.array([rng.uniform(0.2, 0.8) * width, rng.uniform(0.1, 0.5) * height])
-    lens = rng.uniform(1.3, 1.8)
-    band_period, band_speed = rng.uniform(60, 140), rng.uniform(20, 60)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    frames = []
-    for i, frame in enumerate(source):
-        t = i / fps
-        scale = pixels_wide / frame.shape[1]
-        small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        shown = 255 * (small.astype(np.float32) / 255) ** gamma
-        panel = _screen_pixels(black + shown * (1 - black / 255) * tint)
-        h = _plane_homography(panel.shape[1], panel.shape[0], centre, size, _pose(t, params))
-        # The lens blurs the panel's grid (at twice the sensor resolution), then the sensor
-        # samples it every other point without further filtering: the residue aliases
-        # into moiré, as when a real camera films a screen.
-        double = np.diag([2.0, 2.0, 1.0]) @ h
-        fine = cv2.warpPerspective(panel, double, (2 * width, 2 * height), flags=cv2.INTER_LINEAR)
-        warped = cv2.GaussianBlur(fine, (0, 0), lens)[::2, ::2]
-        mask = cv2.warpPerspective(
-            np.ones(panel.shape[:2], np.float32), h, FRAME_SIZE, flags=cv2.INTER_LINEAR
-        )[:, :, None]
-        shade = 1 + 0.05 * np.sin(2 * math.pi * (yy - band_speed * t * 10) / band_period)
-        gx, gy = glare_xy + 15 * np.array([math.sin(t), math.cos(0.7 * t)])
-        glare = 60 * np.exp(-(((xx - gx) / 90) ** 2 + ((yy - gy) / 60) ** 2))
-        screen = warped * shade[:, :, None] + glare[:, :, None]
-        bezel = background.astype(np.float32) * 0.8
-        composite = screen * mask + bezel * (1 - mask)
-        frames.append(camera(np.clip(composite, 0, 255).astype(np.uint8), rng))
-    return frames
-
-
-def attack_clips(seeds: range, n_frames: int = 24, step: int = 3) -> Iterator[Clip]:
-    """Print and replay attacks, one per photo and per replayed video for each seed."""
-    photos = print_sources()
+    Raises:
+        ValueError: ``kind`` is not one of :data:`ATTACK_KINDS`.
+    """
+    if kind not in ATTACK_KINDS:
+        raise ValueError(f"unknown attack kind {kind!r}; expected one of {ATTACK_KINDS}")
     scenes = backgrounds()
-    videos = [(c.name, list(c.frames[:n_frames])) for c in bona_fide_clips(step)]
-    for seed in seeds:
-        for k, (name, photo) in enumerate(photos):
-            background = scenes[(seed + k) % len(scenes)]
-            yield Clip(
-                "print", name, tuple(print_attack(photo, background, 1000 * seed + k, n_frames))
+    base = 100_000 * seed + 1000 * ATTACK_KINDS.index(kind)
+    clips = []
+    if kind.startswith("print"):
+        photos = print_sources()
+        for j in range(CLIPS_PER_SEED):
+            name, photo = photos[(CLIPS_PER_SEED * seed + j) % len(photos)]
+            frames = print_attack(
+                photo,
+                scenes[(seed + j) % len(scenes)],
+                base + j,
+                n_frames,
+                still=kind == "print_still",
+                cutout=kind == "print_cutout",
             )
-        for k, (name, frames) in enumerate(videos):
-            background = scenes[(seed + k) % len(scenes)]
-            yield Clip(
-                "replay", name, tuple(replay_attack(frames, background, 1000 * seed + 500 + k))
+            clips.append(Clip(kind, name, tuple(frames)))
+        return clips
+    videos = [(c.name, list(c.frames)) for c in bona_fide_clips(3)]
+    for j in range(CLIPS_PER_SEED):
+        name, frames = videos[j % len(videos)]
+        rng = np.random.default_rng(base + 500 + j)
+        start = int(rng.integers(0, max(1, len(frames) - n_frames + 1)))
+        source = frames[start : start + n_frames]
+        background = scenes[(seed + j) % len(scenes)]
+        if kind == "replay":
+            shown = replay_attack(source, background, base + j)
+        elif kind == "replay_phone":
+            shown = phone_replay_attack(source, background, base + j, centre_x=_FACE_X[name])
+        else:
+            shown = monitor_replay_attack(
+                source, background, base + j, bezel=kind == "replay_bezel"
             )
+        clips.append(Clip(kind, f"{name} from frame {start}", tuple(shown)))
+    return clips
