@@ -26,6 +26,7 @@ from argus.ports.faces import FaceDetector, FaceEmbedder, LivenessChecker
 from argus.ports.workstations import ImageDecoder
 from argus.services.models import ModelService
 from argus.services.verification import VerificationModels
+from argus.services.verify_tuning import AnalysisTuning
 
 __all__ = [
     "ENROLMENT_MAX_PIXELS",
@@ -226,7 +227,7 @@ class Detectors:
         return detector, embedder
 
     def liveness_checker(self, *, window: int = 8) -> LivenessChecker:
-        """The multi-frame liveness check (planar motion and texture cues)."""
+        """The multi-frame liveness check (motion, texture and still-medium cues, fused)."""
         from argus.adapters.face.liveness import MotionTextureLiveness
 
         return MotionTextureLiveness(window=window)
@@ -247,12 +248,31 @@ def verification_models(settings: Settings) -> VerificationModels:
     Raises:
         ModelError: A pack cannot be built or fails its checksum.
     """
-    detectors = _detectors(settings)
+    threads = settings.workstation_model_threads
+    detectors = _detectors(settings.model_copy(update={"intra_op_threads": threads}))
     faces, embedder = detectors.face_models()
     objects = detectors.detector(
-        DetectorOptions(model="yolov7-tiny", input_size=320, classes=["person", "cell phone"])
+        DetectorOptions(
+            model="yolov7-tiny",
+            input_size=320,
+            classes=["person", "cell phone", "tv", "laptop"],  # devices: the liveness cue
+        )
     )
-    return VerificationModels(faces, embedder, detectors.liveness_checker(), objects)
+    tuning = verification_tuning(settings)
+    return VerificationModels(faces, embedder, detectors.liveness_checker(), objects, tuning)
+
+
+def verification_tuning(settings: Settings) -> AnalysisTuning:
+    """The capacity optimisations of verification pipelines from the settings."""
+    small = settings.workstation_face_small_side
+    return AnalysisTuning(
+        face_sides=(small, 640) if 32 <= small < 640 else (640,),
+        objects_every=settings.workstation_objects_every,
+        reuse_embedding=settings.workstation_reverify_s > 0,
+        reverify_seconds=settings.workstation_reverify_s,
+        liveness_every=settings.workstation_liveness_every,
+        batch=settings.workstation_batch,
+    )
 
 
 def enrolment_models(settings: Settings) -> tuple[FaceDetector, FaceEmbedder]:

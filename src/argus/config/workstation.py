@@ -17,7 +17,53 @@ class WorkstationSettings(BaseSettings):
         default=2, ge=1, le=64, description="Verification pipelines that may run at once."
     )
     workstation_clients_per_pipeline: int = Field(
-        default=5, ge=1, le=256, description="Workstation clients one pipeline serves."
+        default=12,
+        ge=1,
+        le=256,
+        description="Workstation clients one pipeline serves (one pipeline per core; "
+        "docs/benchmarks.md §8.2 measures about 12 per core at 1 frame/s each).",
+    )
+    workstation_model_threads: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="ONNX Runtime threads per model of a verification pipeline (0: one per "
+        "core; 1 runs each pipeline on one core without spinning threads).",
+    )
+    workstation_face_small_side: int = Field(
+        default=320,
+        ge=0,
+        le=640,
+        description="Longest side the face detector tries first (640 only when no face "
+        "is found there); 0 always detects at 640.",
+    )
+    workstation_objects_every: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Frames between runs of the phone and screen detector (it also runs "
+        "when the face appears, leaves or moves); 1 runs it on every frame.",
+    )
+    workstation_reverify_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="Longest time a face descriptor is reused while the face holds still "
+        "(a changed face is re-verified at once); 0 computes one on every frame.",
+    )
+    workstation_liveness_every: int = Field(
+        default=2,
+        ge=1,
+        le=10,
+        description="Frames between liveness scores while the face is clearly live (every "
+        "frame once a score is low); 1 scores every frame. A spoof is seen up to this many "
+        "frames minus one later.",
+    )
+    workstation_batch: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Most clients' frames a pipeline analyses in one batch.",
     )
     workstation_max_queue: int = Field(
         default=16, ge=0, le=10_000, description="Clients that may wait for a pipeline."

@@ -14,6 +14,7 @@ it, and suppressed with greedy NMS (:func:`argus.domain.nms.nms`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -117,12 +118,25 @@ class CenterFaceDetector:
         """``name@version`` of the model."""
         return self._model_ref
 
-    def preprocess(self, image: npt.NDArray[np.uint8]) -> tuple[F32, float]:
-        """Return the network input ``(1, 3, H, W)`` and the image-to-input scale."""
+    @property
+    def max_side(self) -> int:
+        """Longest image side fed to the network by :meth:`detect`."""
+        return self._max_side
+
+    def preprocess(
+        self, image: npt.NDArray[np.uint8], max_side: int | None = None
+    ) -> tuple[F32, float]:
+        """Return the network input ``(1, 3, H, W)`` and the image-to-input scale.
+
+        ``max_side`` overrides the detector's own longest side for this image.
+        """
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
             raise ValidationError(f"expected an (H, W, 3) uint8 BGR image, got {image.shape}")
         height, width = image.shape[:2]
-        scale, new_h, new_w, pad_h, pad_w = input_geometry(height, width, self._max_side)
+        side = self._max_side if max_side is None else max_side
+        if side < MULTIPLE:
+            raise ValidationError(f"max_side must be at least {MULTIPLE}, got {side}")
+        scale, new_h, new_w, pad_h, pad_w = input_geometry(height, width, side)
         resized: npt.NDArray[np.uint8] = image
         if (new_h, new_w) != (height, width):
             resized = np.asarray(
@@ -134,12 +148,36 @@ class CenterFaceDetector:
 
     def detect(self, image: npt.NDArray[np.uint8]) -> FaceDetections:
         """Detect the faces in one BGR image; boxes and landmarks in its pixels."""
-        blob, scale = self.preprocess(image)
-        try:
-            heads = self._session.run(list(CENTERFACE_OUTPUTS), {"images": blob})
-        except ORT_ERRORS as exc:
-            raise DetectorError(f"{self._model_ref}: inference failed: {exc}") from exc
-        heatmap, sizes, offset, marks = (np.asarray(h[0], np.float32) for h in heads)
+        return self.detect_many([image])[0]
+
+    def detect_many(
+        self, images: Sequence[npt.NDArray[np.uint8]], max_side: int | None = None
+    ) -> list[FaceDetections]:
+        """Detect the faces in several BGR images, at ``max_side`` (default: the detector's).
+
+        Images whose network inputs have the same shape run as one batch; each
+        result is the same as :meth:`detect` of that image alone at that side.
+        """
+        prepared = [self.preprocess(image, max_side) for image in images]
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, (blob, _) in enumerate(prepared):
+            groups.setdefault(blob.shape, []).append(i)
+        results: list[FaceDetections | None] = [None] * len(images)
+        for members in groups.values():
+            batch = np.concatenate([prepared[i][0] for i in members])
+            try:
+                heads = self._session.run(list(CENTERFACE_OUTPUTS), {"images": batch})
+            except ORT_ERRORS as exc:
+                raise DetectorError(f"{self._model_ref}: inference failed: {exc}") from exc
+            for row, i in enumerate(members):
+                outputs = [np.asarray(h[row], np.float32) for h in heads]
+                results[i] = self._decode(images[i], prepared[i][1], outputs)
+        return [r for r in results if r is not None]
+
+    def _decode(
+        self, image: npt.NDArray[np.uint8], scale: float, heads: list[F32]
+    ) -> FaceDetections:
+        heatmap, sizes, offset, marks = heads
         boxes, score, points = decode_centerface(
             heatmap, sizes, offset, marks, conf_threshold=self._conf, iou_threshold=self._iou
         )
