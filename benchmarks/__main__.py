@@ -27,6 +27,7 @@ from benchmarks import (
     liveness,
     model_build,
     notify,
+    phone_real,
     pipeline,
     retention,
     rollups,
@@ -34,6 +35,7 @@ from benchmarks import (
     tamper,
     tracker,
     tracker_robustness,
+    verify_capacity,
     verify_socket,
 )
 from benchmarks._common import Section, machine_info, progress, render_report, run_section
@@ -54,6 +56,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "alert": alert_latency.run,
     "security": security.run,
     "verify": verify_socket.run,
+    "verify_capacity": verify_capacity.run,
     "rollups": rollups.run,
     "retention": retention.run,
     "edge_outbox": edge_outbox.run,
@@ -63,6 +66,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "tracker_robustness": tracker_robustness.run,
     "counting": counting.run,
     "dwell": dwell.run,
+    "phone_real": phone_real.run,
 }
 """Every benchmark, in the order they run."""
 

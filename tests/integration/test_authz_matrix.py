@@ -205,6 +205,7 @@ TABLE: Mapping[Operation, Access] = {
     ("GET", "/api/v1/alerts/{alert_id}/overlay"): VIEW,
     ("POST", "/api/v1/alerts/{alert_id}/undo-dismiss"): OPERATE,
     ("GET", "/api/v1/feedback"): VIEW,
+    ("GET", "/api/v1/feedback/summary"): VIEW,
     ("POST", "/api/v1/incidents"): OPERATE,
     ("GET", "/api/v1/incidents"): VIEW,
     ("GET", "/api/v1/incidents/{incident_id}"): VIEW,
@@ -288,6 +289,7 @@ TABLE: Mapping[Operation, Access] = {
     ("GET", "/api/v1/workstations/subjects/{subject_id}"): ADMIN_ONLY,
     ("DELETE", "/api/v1/workstations/subjects/{subject_id}"): ADMIN_ONLY,
     ("POST", "/api/v1/workstations/subjects/{subject_id}/photos"): ADMIN_ONLY,
+    ("GET", "/api/v1/workstations/subjects/{subject_id}/photos/{photo_id}"): ADMIN_ONLY,
     ("POST", "/api/v1/workstations/clients"): ADMIN_ONLY,
     ("GET", "/api/v1/workstations/clients"): ADMIN_ONLY,
     ("GET", "/api/v1/workstations/clients/{client_id}"): ADMIN_ONLY,
@@ -297,6 +299,8 @@ TABLE: Mapping[Operation, Access] = {
     ("POST", "/api/v1/workstations/clients/{client_id}/block"): ADMIN_ONLY,
     ("POST", "/api/v1/workstations/clients/{client_id}/unblock"): ADMIN_ONLY,
     ("GET", "/api/v1/workstations/pipelines"): ADMIN_ONLY,
+    ("GET", "/api/v1/workstations/policy"): ADMIN_ONLY,
+    ("PUT", "/api/v1/workstations/policy"): ADMIN_ONLY,
     ("GET", "/api/v1/workstations/decisions"): ADMIN_ONLY,
     # Probes.
     # Edge nodes: Guard("edge", "edge"); nodes and the event type catalogue: Guard("view", "view").
@@ -504,6 +508,7 @@ async def _build(app: Api) -> World:
         "key_id": key["id"],
         "subject_id": subject["id"],
         "client_id": desk["id"],
+        "photo_id": "photo-1",  # alice has no photo: a 404 past authorisation
         "node_id": "node-1",  # never registered: a 404 past authorisation
     }
     channel = await world.make(
@@ -636,6 +641,7 @@ BODIES: Mapping[Operation, Callable[[World], Payload]] = {
         json={"name": "matrix", "subjects": [w.a["subject_id"]]}
     ),
     ("PATCH", "/api/v1/workstations/clients/{client_id}"): _json({"name": "desk-one"}),
+    ("PUT", "/api/v1/workstations/policy"): _json({}),
     ("POST", "/api/v1/alert-groups/{group_id}/acknowledge"): _json({}),
     ("POST", "/api/v1/alert-groups/{group_id}/dismiss"): _json({"note": "not real"}),
     ("POST", "/api/v1/snoozes"): _json({}),

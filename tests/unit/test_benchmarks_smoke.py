@@ -29,11 +29,13 @@ from benchmarks._common import Section
         "benchmarks.alert_latency",
         "benchmarks.security",
         "benchmarks.verify_socket",
+        "benchmarks.verify_capacity",
         "benchmarks.edge_outbox",
         "benchmarks.tamper",
         "benchmarks.frame_cues",
         "benchmarks.retention",
         "benchmarks.notify",
+        "benchmarks.phone_real",
     ],
 )
 def test_benchmark_modules_import_and_expose_run(module: str) -> None:
@@ -467,3 +469,18 @@ def test_counting_benchmark_skips_without_the_material(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(counting, "MOT_DIR", Path("/nonexistent/mot"))
     assert counting.run(True).body.startswith("skipped:")
+
+
+def test_phone_real_render_counts_false_alarms_and_the_speed_ratio() -> None:
+    from benchmarks import phone_real
+
+    tallies = [
+        phone_real.Tally("photos", size, 10, 1, 1, aimed, 0.46, "a.jpg", [0.01 * size / 320])
+        for size, aimed in ((320, 0), (640, 2))
+    ]
+    section = phone_real.render(tallies)
+    assert section.headline[0].startswith(
+        "phone_real: cue false alarms 0/10 frames at 320, 2/10 frames at 640"
+    )
+    assert "0.46 (a.jpg)" in section.body
+    assert "2.00x" in section.body

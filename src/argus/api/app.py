@@ -37,6 +37,7 @@ from argus.api.routers import (
     edge,
     events,
     evidence,
+    feedback_summary,
     health,
     incidents,
     lines,
@@ -51,6 +52,7 @@ from argus.api.routers import (
     shared_links,
     users,
     verify,
+    workstation_policy,
     workstations,
     zones,
 )
@@ -145,6 +147,7 @@ def create_app(settings: Settings, runtime: RuntimeFactory) -> FastAPI:
         (analytics.router, Guard("view", "view")),
         (recounts.router, Guard("view", "operate")),
         (alerts.router, Guard("view", "operate")),
+        (feedback_summary.router, Guard("view", "operate")),
         (alert_bulk.router, Guard("view", "operate")),
         (alert_groups.router, Guard("view", "operate")),
         (alert_groups.maintenance_router, Guard("view", "configure")),
@@ -154,6 +157,8 @@ def create_app(settings: Settings, runtime: RuntimeFactory) -> FastAPI:
         (evidence.bundle_router, evidence_guard),
         (users.router, Guard("admin", "admin")),
         (audit.router, Guard("admin", "admin")),
+        # First, so that no later /workstations/{id} route can shadow /workstations/policy.
+        (workstation_policy.router, Guard("admin", "admin")),
         (workstations.router, Guard("admin", "admin")),
         (edge.router, Guard("edge", "edge")),
         (nodes.router, Guard("view", "view")),
@@ -176,5 +181,12 @@ def create_app(settings: Settings, runtime: RuntimeFactory) -> FastAPI:
     app.mount("/ui", StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")
     app.add_api_route(
         "/", lambda: RedirectResponse("/ui/"), include_in_schema=False, methods=["GET"]
+    )
+    # Browsers ask for /favicon.ico on pages that name no icon (JSON, /health): the dashboard's.
+    app.add_api_route(
+        "/favicon.ico",
+        lambda: RedirectResponse("/ui/favicon.svg", status_code=301),
+        include_in_schema=False,
+        methods=["GET", "HEAD"],
     )
     return app

@@ -17,9 +17,12 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from argus.api.metrics_edge import NodeCollector, NodeView
+from argus.api.metrics_workstations import PREFIX as WORKSTATION_PREFIX
+from argus.api.metrics_workstations import WorkstationCollector
 from argus.domain.alerts import Alert
 from argus.domain.notify import Channel, DeliveryAttempt
 from argus.ports.pipelines import INFERENCE_BUCKETS, CameraStatus, PipelineSupervisor
+from argus.services.verify_stats import VerifyStats
 
 __all__ = ["ApiMetrics", "MetricsMiddleware"]
 
@@ -105,12 +108,14 @@ class ApiMetrics:
         scrape_token: The Prometheus scraper's bearer token (``ARGUS_METRICS_TOKEN``), if any.
         pipelines: Whose statuses the camera gauges report (set once services are open).
         nodes: The edge nodes' view the node gauges report (set once services are open).
+        workstations: The verify hub's counters (set once services are open).
     """
 
     def __init__(self, *, scrape_token: str | None = None) -> None:
         self.registry = CollectorRegistry()
         self.pipelines: PipelineSupervisor | None = None
         self.nodes: NodeView | None = None
+        self.workstations: VerifyStats | None = None
         self.scrape_token = scrape_token
         self.requests = Counter(
             "argus_http_requests",
@@ -162,6 +167,7 @@ class ApiMetrics:
         )
         self.registry.register(_PipelineCollector(self))
         self.registry.register(NodeCollector(lambda: self.nodes))
+        self.registry.register(WorkstationCollector(lambda: self.workstations))
 
     def alert_raised(self, alert: Alert) -> None:
         """Count a raised alert and observe its latency from the event."""
@@ -178,7 +184,8 @@ class ApiMetrics:
         """The exposition text and its content type.
 
         Args:
-            cameras: The cameras whose series a camera-scoped reader may see;
+            cameras: The cameras whose series a camera-scoped reader may see
+                (workstation series are not camera series: such a reader sees none);
                 ``None`` for every camera (the scraper, unscoped readers).
         """
         source = self.registry
@@ -189,7 +196,8 @@ class ApiMetrics:
 
 
 class _Scoped(Collector):
-    """The registry's metrics without the samples of cameras outside ``cameras``."""
+    """The registry's metrics without the samples of cameras outside ``cameras``, and
+    without the workstation series (workstations are invisible to camera-scoped users)."""
 
     def __init__(self, registry: CollectorRegistry, cameras: frozenset[str]) -> None:
         self._registry = registry
@@ -197,6 +205,8 @@ class _Scoped(Collector):
 
     def collect(self) -> Iterator[Metric]:
         for metric in self._registry.collect():
+            if metric.name.startswith(WORKSTATION_PREFIX):
+                continue
             kept = [
                 sample
                 for sample in metric.samples

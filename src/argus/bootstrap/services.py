@@ -51,6 +51,7 @@ from argus.services.edge_registry import EdgeRegistry
 from argus.services.edge_sync_intake import EdgeSyncIntake
 from argus.services.evidence import EvidenceService
 from argus.services.evidence_capture import EvidenceCapture
+from argus.services.incident_evidence import IncidentEvidence
 from argus.services.ingest import EventIngest
 from argus.services.intake import EventIntake
 from argus.services.live import LiveHub
@@ -140,10 +141,12 @@ class ControlPlane:
     def _bind_metrics(self) -> None:
         self.runtime.metrics.pipelines = self.adapters.pipelines
         self.runtime.metrics.nodes = lambda: self.watch.snapshot
+        self.runtime.metrics.workstations = self.runtime.verify.stats
 
     def _unbind_metrics(self) -> None:
         self.runtime.metrics.pipelines = None
         self.runtime.metrics.nodes = None
+        self.runtime.metrics.workstations = None
 
     async def _register_demo(self) -> None:
         await register_demo_camera(self.adapters.database, build_container(self.settings))
@@ -170,6 +173,7 @@ def _workstations(
         database.audit,
         partial(enrolment_models, settings),
         image_decoder(ENROLMENT_MAX_PIXELS),
+        encode=encode_jpeg,
     )
     hub = VerifyHub(
         registry,
@@ -274,6 +278,8 @@ def build_control_plane(
     risk_policies = RiskPolicyService(
         database, defaults=risk_policy(settings), site_default=site_defaults(settings)
     )
+    links = IncidentEvidence(database, evidence, utc_now)
+    evidence.on_stored = links.on_stored
     alerts = AlertService(
         database,
         bus.publish,
@@ -281,6 +287,7 @@ def build_control_plane(
         escalation=escalation_policy(settings),
         risk_source=risk_policies.current,
         group_window=timedelta(seconds=settings.alert_group_window_s),
+        on_confirmed=links.on_confirmed,
     )
     sessions = SessionWatch(bus, adapters.node_id)
     workstations, verify = _workstations(settings, adapters, evidence, capacity)

@@ -1,8 +1,9 @@
 """Workstation security: the people a workstation may be used by, its client, its decisions.
 
-* :class:`FaceSubject`: a person who may sit at some workstations. Only face
-  descriptors are kept (:class:`FaceEmbedding`, one per enrolment photo), never
-  the photos; deleting the subject erases its descriptors (GDPR).
+* :class:`FaceSubject`: a person who may sit at some workstations. Face
+  descriptors are kept (:class:`FaceEmbedding`, one per enrolment photo), each
+  with a small JPEG of the face it was made from (:func:`face_crop`), never the
+  photos; deleting the subject erases its descriptors and thumbnails (GDPR).
 * :class:`VerifyClient`: a registered workstation agent. It signs in with its id
   and a key (only the key's SHA-256 is stored), names the subjects allowed at its
   screen, and is ``active``, ``paused`` or ``blocked``.
@@ -31,6 +32,7 @@ __all__ = [
     "FaceSubject",
     "VerifyClient",
     "check_client_status",
+    "face_crop",
 ]
 
 ClientStatus = Literal["active", "paused", "blocked"]
@@ -41,6 +43,12 @@ MAX_SUBJECTS = 100
 """Subjects one client may name."""
 MAX_DIMENSION = 4096
 """Longest descriptor accepted."""
+THUMBNAIL_SIZE = 128
+"""Side in pixels of the square face thumbnail kept per enrolment photo."""
+MAX_THUMBNAIL_BYTES = 256 << 10
+"""Largest thumbnail accepted (a 128 px JPEG is a few kilobytes)."""
+THUMBNAIL_MARGIN = 0.25
+"""Margin around the face box, as a fraction of its longer side, on each side."""
 
 
 def check_client_status(value: object) -> ClientStatus:
@@ -86,6 +94,8 @@ class FaceEmbedding:
             different models are not comparable).
         vector: The descriptor ``(D,)`` float32, read-only.
         created_at: When it was enrolled (UTC).
+        thumbnail: A small JPEG of the face it was made from, or ``None``
+            (descriptors enrolled before thumbnails were kept).
     """
 
     id: str
@@ -93,9 +103,15 @@ class FaceEmbedding:
     model: str
     vector: npt.NDArray[np.float32]
     created_at: datetime
+    thumbnail: bytes | None = None
 
     def __post_init__(self) -> None:
         _id(self.id, "embedding id")
+        if self.thumbnail is not None:
+            if not isinstance(self.thumbnail, bytes) or not self.thumbnail:
+                raise ValidationError("a thumbnail must be non-empty bytes")
+            if len(self.thumbnail) > MAX_THUMBNAIL_BYTES:
+                raise ValidationError(f"a thumbnail must be at most {MAX_THUMBNAIL_BYTES} bytes")
         _id(self.subject_id, "subject id")
         text(self.model, "embedding model", 200)
         array = np.array(self.vector, dtype=np.float32)
@@ -115,6 +131,7 @@ class FaceEmbedding:
             == (other.id, other.subject_id, other.model, other.created_at)
             and self.vector.shape == other.vector.shape
             and bool(np.array_equal(self.vector, other.vector))
+            and self.thumbnail == other.thumbnail
         )
 
     def __hash__(self) -> int:
@@ -130,6 +147,51 @@ class FaceEmbedding:
         if len(data) % 4 or not data:
             raise ValidationError(f"a stored descriptor of {len(data)} bytes is not float32")
         return np.frombuffer(data, dtype="<f4").astype(np.float32)
+
+
+def face_crop(
+    image: npt.NDArray[np.uint8],
+    xyxy: tuple[float, float, float, float],
+    size: int = THUMBNAIL_SIZE,
+    margin: float = THUMBNAIL_MARGIN,
+) -> npt.NDArray[np.uint8]:
+    """The square around a face box, scaled to ``size`` x ``size`` pixels.
+
+    The square is centred on the box, its side the box's longer side plus
+    ``margin`` of it on each side, moved inside the image where it crosses an edge
+    (and shrunk to the image's shorter side when larger). Scaling down averages
+    the source pixels each output pixel covers; scaling up repeats the nearest.
+
+    Args:
+        image: The photo, ``(H, W, C)`` uint8.
+        xyxy: The face box ``(x1, y1, x2, y2)`` in image pixels.
+        size: Side of the result in pixels.
+        margin: Extra room around the box, a fraction of its longer side per side.
+
+    Returns:
+        ``(size, size, C)`` uint8.
+    """
+    height, width = image.shape[:2]
+    x1, y1, x2, y2 = xyxy
+    side = round(max(x2 - x1, y2 - y1) * (1 + 2 * margin))
+    side = max(1, min(side, width, height))
+    left = round((x1 + x2) / 2 - side / 2)
+    top = round((y1 + y2) / 2 - side / 2)
+    left = min(max(left, 0), width - side)
+    top = min(max(top, 0), height - side)
+    square = image[top : top + side, left : left + side].astype(np.float64)
+    if side < size:  # scale up: nearest pixel
+        index = (np.arange(size) * side) // size
+        return np.ascontiguousarray(square[index][:, index].astype(np.uint8))
+    edges = np.round(np.linspace(0, side, size + 1)).astype(np.int64)
+    sums = np.zeros((side + 1, side + 1, square.shape[2]), np.float64)
+    sums[1:, 1:] = square.cumsum(0).cumsum(1)
+    lo, hi = edges[:-1], edges[1:]
+    total = (
+        sums[hi][:, hi] - sums[lo][:, hi] - sums[hi][:, lo] + sums[lo][:, lo]
+    )  # (size, size, C): each output pixel's source block summed
+    area = np.outer(hi - lo, hi - lo)[:, :, None]
+    return np.ascontiguousarray(np.clip(np.round(total / area), 0, 255).astype(np.uint8))
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,8 @@ class SubjectRepository(Protocol):
         ...
 
     async def delete(self, subject_id: str) -> int:
-        """Delete a subject and erase its descriptors; return how many were erased.
+        """Delete a subject and erase its descriptors and their thumbnails; return how many
+        descriptors were erased.
 
         Raises:
             NotFoundError: No such subject.
@@ -87,6 +88,20 @@ class SubjectRepository(Protocol):
 
     async def count_embeddings(self, subject_id: str) -> int:
         """How many descriptors a subject has (0 for an unknown one)."""
+        ...
+
+    async def photos(self, subject_id: str) -> tuple[str, ...]:
+        """Ids of the subject's descriptors that keep a face thumbnail, oldest first (none
+        for an unknown subject)."""
+        ...
+
+    async def thumbnail(self, subject_id: str, embedding_id: str) -> bytes:
+        """The face thumbnail (JPEG) of one of the subject's descriptors.
+
+        Raises:
+            NotFoundError: No such subject, no such descriptor of it, or one without a
+                thumbnail.
+        """
         ...
 
 

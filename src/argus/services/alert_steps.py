@@ -10,7 +10,7 @@ The change is announced once the unit has committed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,8 @@ class AlertSteps:
     _db: Database
     _clock: Callable[[], datetime]
     groups: AlertGroups
+    on_confirmed: Callable[[Alert, Incident], Awaitable[Incident]] | None
+    """Runs once a confirmation committed (``IncidentEvidence.on_confirmed``); its incident."""
 
     async def _announce(self, kind: str, alert: Alert) -> None:
         raise NotImplementedError
@@ -187,7 +189,8 @@ class AlertSteps:
         """Confirm an acknowledged alert as real: it closes and opens an incident.
 
         The incident, the alert's change and the audit record (``alert.confirm``)
-        commit in one unit of work: a conflict keeps none of them.
+        commit in one unit of work: a conflict keeps none of them. Then
+        ``on_confirmed`` attaches the alert's evidence to the incident.
 
         Raises:
             NotFoundError: Unknown alert, or one outside the actor's scope.
@@ -219,4 +222,6 @@ class AlertSteps:
             await record(unit.audit, actor, "alert.confirm", target, incident=incident.id)
         await self._announce("alert.updated", confirmed)
         await self.groups.announce(group)
+        if self.on_confirmed is not None:
+            incident = await self.on_confirmed(confirmed, incident)
         return confirmed, incident

@@ -59,6 +59,7 @@ from datetime import datetime, timedelta
 from argus.domain.alerts import (
     Alert,
     EscalationPolicy,
+    Incident,
     RiskContext,
     RiskPolicy,
     assess_risk,
@@ -133,6 +134,7 @@ class AlertService(AlertSteps):
             snoozes and maintenance windows) may get before ``on_event``
             reloads it (changed on another server).
         group_window: How long after a group's last alert a matching alert joins it.
+        on_confirmed: Runs once a confirmation committed (attaches the alert's evidence).
     """
 
     def __init__(
@@ -147,8 +149,10 @@ class AlertService(AlertSteps):
         clock: Callable[[], datetime] = utc_now,
         rules_refresh_seconds: float = 2.0,
         group_window: timedelta = DEFAULT_GROUP_WINDOW,
+        on_confirmed: Callable[[Alert, Incident], Awaitable[Incident]] | None = None,
     ) -> None:
         self._db = database
+        self.on_confirmed = on_confirmed
         self._publish = publish
         self._node_id = node_id
         self.escalation = escalation if escalation is not None else EscalationPolicy()

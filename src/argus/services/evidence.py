@@ -21,16 +21,15 @@ for ``verify_bundle``, which checks one offline with nothing but the bundle.
 Audit actions: ``evidence.store``, ``evidence.upload``, ``evidence.read``,
 ``evidence.verify``, ``evidence.lock``, ``evidence.unlock``,
 ``evidence.delete``, ``evidence.purge``, ``evidence.rewrap``,
-``evidence.export``; the target is always ``evidence:<id>``. ``evidence.gap``
-(outcome ``failure``, target ``alert:<id>``) records an alert whose evidence
-could not be captured.
+``evidence.export``, ``evidence.attach`` (``evidence_links``); the target
+is always ``evidence:<id>``. ``evidence.gap`` (outcome ``failure``, target
+``alert:<id>``) records an alert whose evidence could not be captured.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -42,7 +41,6 @@ from argus.domain.errors import (
     ConflictError,
     PermissionDeniedError,
     StorageError,
-    ValidationError,
 )
 from argus.domain.evidence import EvidenceItem, EvidenceKind
 from argus.domain.evidence_status import EvidenceEntry, EvidenceGap
@@ -56,8 +54,8 @@ from argus.ports.evidence import (
     EvidenceRepository,
 )
 from argus.ports.paging import Page
-from argus.services import evidence_listing, evidence_upkeep
-from argus.services.evidence_bundle import MAX_EXPORT, audit_excerpt, pack_bundle
+from argus.services import evidence_links, evidence_listing, evidence_upkeep
+from argus.services.evidence_bundle import MAX_EXPORT, export_bundle
 from argus.services.evidence_bundle_check import verify_bundle
 from argus.services.evidence_vault import EvidenceVault
 
@@ -75,6 +73,10 @@ class EvidenceService:
         signer: Signs export bundles.
         clock: The current UTC time.
         make_id: New evidence ids (ULIDs).
+
+    Attributes:
+        on_stored: Called with each new item of an alert (``IncidentEvidence.on_stored``
+            attaches it to the incident the alert's confirmation opened); returns it as stored.
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class EvidenceService:
         self._signer = signer
         self._clock = clock
         self._new_id = make_id
+        self.on_stored: Callable[[EvidenceItem], Awaitable[EvidenceItem]] | None = None
 
     @property
     def public_key(self) -> bytes:
@@ -166,6 +169,8 @@ class EvidenceService:
             sha256=item.sha256,
             size=item.size,
         )
+        if alert_id is not None and incident_id is None and self.on_stored is not None:
+            item = await self.on_stored(item)
         return item
 
     async def upload(
@@ -291,6 +296,18 @@ class EvidenceService:
             self._repository, alert_id, camera_id, actor, limit=limit, offset=offset
         )
 
+    async def attach(
+        self, evidence_id: str, incident_id: str, *, actor: Actor = SYSTEM_ACTOR
+    ) -> EvidenceItem:
+        """Attach the item to ``incident_id``, verified and signed again (``evidence_links``)."""
+        return await evidence_links.attach(self._vault, evidence_id, incident_id, actor)
+
+    async def attach_alert(
+        self, alert_id: str, incident_id: str, *, actor: Actor = SYSTEM_ACTOR
+    ) -> tuple[tuple[EvidenceItem, ...], tuple[str, ...]]:
+        """Attach every item of ``alert_id``: those attached, and the ids that failed a check."""
+        return await evidence_links.attach_alert(self._vault, alert_id, incident_id, actor)
+
     # --- lock, delete, retention ---------------------------------------------------------------
 
     async def lock(self, evidence_id: str, *, actor: Actor) -> EvidenceItem:
@@ -366,33 +383,11 @@ class EvidenceService:
             NotFoundError: An id is unknown (or the actor may not see it).
             IntegrityError: An item failed its check; nothing is exported.
         """
-        wanted = list(dict.fromkeys(ids))
-        if not 1 <= len(wanted) <= MAX_EXPORT:
-            raise ValidationError(f"export 1 to {MAX_EXPORT} evidence items, not {len(wanted)}")
-        vault = self._vault
-        for evidence_id in wanted:
-            await vault.visible(evidence_id, actor)
-        loaded = [
-            await vault.audited_fetch("evidence.export", evidence_id, actor)
-            for evidence_id in wanted
-        ]
-        records = audit_records
-        if records is None:
-            records = await audit_excerpt(vault.audit, (fetched.item for fetched in loaded))
-        bundle, digest = await asyncio.to_thread(
-            pack_bundle,
-            loaded,
-            records,
-            exporter=actor.audit_name,
-            signer=self._signer,
+        return await export_bundle(
+            self._vault,
+            self._signer,
+            ids,
+            actor=actor,
+            audit_records=audit_records,
             created_at=self._clock(),
         )
-        for fetched in loaded:
-            await vault.record(
-                "evidence.export",
-                actor,
-                fetched.item.id,
-                bundle_sha256=digest,
-                items=len(loaded),
-            )
-        return bundle

@@ -8,13 +8,16 @@ the audit excerpt's hash, the exporter and the public key), ``manifest.sig``
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
+from argus.domain.actor import Actor
 from argus.domain.audit import AuditRecord
+from argus.domain.errors import ValidationError
 from argus.domain.evidence import (
     BUNDLE_AUDIT_FILE,
     BUNDLE_MANIFEST_FILE,
@@ -27,9 +30,9 @@ from argus.domain.evidence import (
 )
 from argus.ports.audit import AuditLog
 from argus.ports.evidence import BundleSigner
-from argus.services.evidence_vault import Fetched, sha256_hex
+from argus.services.evidence_vault import EvidenceVault, Fetched, sha256_hex
 
-__all__ = ["MAX_EXPORT", "audit_excerpt", "pack_bundle"]
+__all__ = ["MAX_EXPORT", "audit_excerpt", "export_bundle", "pack_bundle"]
 
 MAX_EXPORT = 1000
 """Most items one bundle may hold."""
@@ -118,3 +121,39 @@ def _zip(members: Mapping[str, bytes], files: Mapping[str, bytes]) -> tuple[byte
             archive.writestr(name, data, compress_type=zipfile.ZIP_STORED)
     bundle = buffer.getvalue()
     return bundle, sha256_hex(bundle)
+
+
+async def export_bundle(
+    vault: EvidenceVault,
+    signer: BundleSigner,
+    ids: Sequence[str],
+    *,
+    actor: Actor,
+    audit_records: Sequence[AuditRecord] | None,
+    created_at: datetime,
+) -> bytes:
+    """``EvidenceService.export``: verify and load the items, pack and sign, audit each item."""
+    wanted = list(dict.fromkeys(ids))
+    if not 1 <= len(wanted) <= MAX_EXPORT:
+        raise ValidationError(f"export 1 to {MAX_EXPORT} evidence items, not {len(wanted)}")
+    for evidence_id in wanted:
+        await vault.visible(evidence_id, actor)
+    loaded = [
+        await vault.audited_fetch("evidence.export", evidence_id, actor) for evidence_id in wanted
+    ]
+    records = audit_records
+    if records is None:
+        records = await audit_excerpt(vault.audit, (fetched.item for fetched in loaded))
+    bundle, digest = await asyncio.to_thread(
+        pack_bundle,
+        loaded,
+        records,
+        exporter=actor.audit_name,
+        signer=signer,
+        created_at=created_at,
+    )
+    for fetched in loaded:
+        await vault.record(
+            "evidence.export", actor, fetched.item.id, bundle_sha256=digest, items=len(loaded)
+        )
+    return bundle

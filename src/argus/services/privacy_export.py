@@ -2,7 +2,8 @@
 
 The zip has ``manifest.json`` (who exported what, when, and the counts),
 ``subject.json``, ``descriptors.json`` (each face descriptor with its model and
-vector), ``decisions.json`` (the workstation decisions that named the subject),
+vector) with ``faces/<id>.jpg`` (the face thumbnail kept with a descriptor, where
+one is), ``decisions.json`` (the workstation decisions that named the subject),
 ``clients.json`` (the workstation clients that allow the subject),
 ``audit.json`` (the audit records whose target is the subject) and
 ``evidence/<id>.<ext>`` with ``evidence.json`` (the decrypted frames of those
@@ -89,6 +90,7 @@ def _descriptor(embedding: FaceEmbedding) -> dict[str, Any]:
         "model": embedding.model,
         "created_at": iso_z(embedding.created_at),
         "vector": [round(float(x), 7) for x in embedding.vector],
+        "thumbnail": None if embedding.thumbnail is None else f"faces/{embedding.id}.jpg",
     }
 
 
@@ -123,7 +125,7 @@ def pack_subject(
         "reason": reason,
         "counts": holdings.counts(),
         "missing": dict(holdings.missing),
-        "photos": "enrolment photos are never stored; only their descriptors are",
+        "photos": "enrolment photos are never stored; their descriptors and face thumbnails are",
     }
     files: list[tuple[str, bytes]] = [
         ("manifest.json", _json(manifest)),
@@ -149,6 +151,7 @@ def pack_subject(
         (f"evidence/{item.id}.{_EXTENSIONS.get(item.content_type, 'bin')}", data)
         for item, data in holdings.evidence
     ]
+    files += [(f"faces/{e.id}.jpg", e.thumbnail) for e in holdings.descriptors if e.thumbnail]
     return _zip(files)
 
 

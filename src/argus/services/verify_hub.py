@@ -23,6 +23,10 @@ A session that ends gets a ``VerifyClosed`` with its ``Ending`` (refused:
 paused, blocked, unknown, not enrolled; replaced by a newer connection of the
 same client or the place expired; system full; server shutting down); the API
 maps each to its close code (``argus.api.schemas.verify`` lists them).
+
+``HubConfig``'s policy and phone rules are defaults: a stored policy
+(:mod:`argus.services.workstation_policy`) is read before the first session and
+every status interval and applied to live sessions. ``stats`` feeds ``/metrics``.
 """
 
 from __future__ import annotations
@@ -32,13 +36,12 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from argus.domain.capacity import (
     Admission,
     Assigned,
-    CapacityLimits,
     Queued,
     Rejected,
     Release,
@@ -54,6 +57,7 @@ from argus.services.background import TaskGroup
 from argus.services.verification import VerificationModels
 from argus.services.verify_capacity import CapacityView, SharedCapacity, SharedState
 from argus.services.verify_decisions import DecisionFollowUp, DecisionRecorder
+from argus.services.verify_hub_config import HubConfig
 from argus.services.verify_outcomes import (
     Ending,
     VerifyAssigned,
@@ -62,38 +66,13 @@ from argus.services.verify_outcomes import (
     VerifyRejected,
 )
 from argus.services.verify_pipeline import Pipeline, SessionState, VerifySession
+from argus.services.verify_stats import VerifyStats
+from argus.services.workstation_policy import LivePolicy
 from argus.services.workstations import WorkstationService
 
 __all__ = ["CapacityView", "HubConfig", "VerifyHub"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class HubConfig:
-    """How the hub runs.
-
-    Attributes:
-        limits: Pipelines, clients per pipeline, queue, idle time.
-        policy: The decision chart's thresholds.
-        phone: When a phone counts as aimed at the screen.
-        frame_queue: Frames buffered per client before the oldest is dropped.
-        max_frame_bytes: Largest frame accepted.
-        lease_seconds: How long a client's place survives without its server renewing it.
-        tick_seconds: How often the shared state is read (queue positions, promotions).
-        status_seconds: How often connected clients are re-read from the database.
-        evidence_repeat_seconds: Evidence interval while a non-allow episode lasts.
-    """
-
-    limits: CapacityLimits = field(default_factory=CapacityLimits)
-    policy: VerificationPolicy = field(default_factory=VerificationPolicy)
-    phone: PhoneRules = field(default_factory=PhoneRules)
-    frame_queue: int = 2
-    max_frame_bytes: int = 2 << 20
-    lease_seconds: float = 15.0
-    tick_seconds: float = 0.5
-    status_seconds: float = 5.0
-    evidence_repeat_seconds: float = 30.0
 
 
 class VerifyHub:
@@ -128,15 +107,20 @@ class VerifyHub:
         self._registry = registry
         self._db = database
         self._shared = SharedCapacity(capacity, self.config.limits)
-        self._follow_up = DecisionFollowUp(
-            recorder, registry, evidence_repeat_seconds=self.config.evidence_repeat_seconds
+        self._sessions: dict[str, VerifySession] = {}
+        self._pipelines: dict[int, Pipeline] = {}
+        self.stats = VerifyStats(self._sessions.values, self._pipelines.__len__)
+        self._follow_up = self.stats.counting(
+            DecisionFollowUp(
+                recorder, registry, evidence_repeat_seconds=self.config.evidence_repeat_seconds
+            )
         )
+        defaults = (self.config.policy, self.config.phone)
+        self.policy = LivePolicy(database.settings, defaults, self.reconfigure)
         self._models = models
         self._decode = decode
         self._wall = wall
         self._token = f"{node_id}:{uuid.uuid4().hex[:12]}"
-        self._sessions: dict[str, VerifySession] = {}
-        self._pipelines: dict[int, Pipeline] = {}
         self._tasks = TaskGroup()
         self._next_renew = 0.0
         self._next_status = 0.0
@@ -153,10 +137,17 @@ class VerifyHub:
         """Frames analysed by each of this process's pipelines."""
         return {n: p.analysed for n, p in sorted(self._pipelines.items())}
 
+    def reconfigure(self, policy: VerificationPolicy, phone: PhoneRules) -> None:
+        """Apply ``policy`` and ``phone`` to live sessions and to the sessions to come."""
+        self.config = replace(self.config, policy=policy, phone=phone)
+        for pipeline in self._pipelines.values():
+            pipeline.reconfigure(policy, phone)
+
     # --- sessions ------------------------------------------------------------------------------
 
     async def join(self, client: VerifyClient, enrolled: EnrolledFaces) -> VerifySession:
         """Admit a signed-in client: assigned, queued, or rejected (the session then ends)."""
+        await self.policy.read_once()
         session = VerifySession(client, enrolled, self.config.frame_queue)
         earlier = self._sessions.pop(client.id, None)
         if earlier is not None:
@@ -257,7 +248,9 @@ class VerifyHub:
             )
         if session.state is not SessionState.ASSIGNED or session.pipeline is None:
             return VerifyError("closed", "this session has ended")
+        before = session.dropped
         session.push(data, time.monotonic())
+        self.stats.dropped(session.dropped - before)
         self._pipelines[session.pipeline].wake()
         return None
 
@@ -323,6 +316,7 @@ class VerifyHub:
             return (shared, released), bool(released or gone or (renew and mine))
 
         shared, released = await self._shared.change(change)
+        self.stats.queue_depth = len(shared.manager.queue())
         if renew:
             self._next_renew = now + self.config.lease_seconds / 3
         for release in released:
@@ -332,6 +326,8 @@ class VerifyHub:
         if now >= self._next_status:
             self._next_status = now + self.config.status_seconds
             await self._check_clients()
+            await self.policy.reload()
+            await self.stats.count_registered(self._db.verify_clients)
 
     def _sync(self, shared: SharedState) -> None:
         for session in list(self._sessions.values()):

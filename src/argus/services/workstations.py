@@ -1,9 +1,10 @@
 """Workstation security's registry: face subjects and their enrolment, verify clients.
 
 Enrolment turns photos into descriptors (face detection, alignment, the
-embedder) and keeps only the descriptors: the photos are never stored. A photo
-must show exactly one face; zero or several are refused with a message that
-says which photo and why. Deleting a subject erases its descriptors (GDPR) and
+embedder) and keeps the descriptors with a small thumbnail of each face: the
+photos are never stored (``workstation_photos``). A photo must show exactly one
+face; zero or several are refused with a message that says which photo and
+why. Deleting a subject erases its descriptors and thumbnails (GDPR) and
 removes it from every client that named it.
 
 A client is registered with a name and the subjects allowed at its screen; its
@@ -26,7 +27,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from argus.domain.actor import Actor
 from argus.domain.audit import AuditEntry
@@ -49,10 +49,12 @@ from argus.ports.audit import AuditLog
 from argus.ports.faces import FaceDetector, FaceEmbedder
 from argus.ports.paging import MAX_PAGE, Page, all_pages
 from argus.ports.repositories import Database
+from argus.ports.video import JpegEncoder
 from argus.ports.workstations import ImageDecoder, VerifyClientRepository
 from argus.services.ratelimit import RateLimiter
+from argus.services.workstation_photos import Described, SubjectView, describe_photos
 
-__all__ = ["EnrolmentModels", "IssuedClient", "WorkstationService"]
+__all__ = ["EnrolmentModels", "IssuedClient", "SubjectView", "WorkstationService"]
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,7 @@ class WorkstationService:
         models: Builds the enrolment face detector and embedder.
         decode: Decodes uploaded photos.
         clock: The current UTC time.
+        encode: Encodes face thumbnails as JPEG (``None``: enrolment keeps none).
     """
 
     def __init__(
@@ -110,8 +113,11 @@ class WorkstationService:
         models: EnrolmentModels,
         decode: ImageDecoder,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        encode: JpegEncoder | None = None,
     ) -> None:
         self._db = database
+        self._encode = encode
         self._audit = audit
         self._models_factory = models
         self._models: tuple[FaceDetector, FaceEmbedder] | None = None
@@ -156,48 +162,42 @@ class WorkstationService:
             await self._record(unit.audit, "workstation.subject.create", actor, target)
         return subject
 
-    async def get_subject(self, subject_id: str) -> tuple[FaceSubject, int]:
-        """A subject and how many descriptors it has."""
-        subject = await self._db.face_subjects.get(subject_id)
-        return subject, await self._db.face_subjects.count_embeddings(subject_id)
+    async def _view(self, subject: FaceSubject) -> SubjectView:
+        store = self._db.face_subjects
+        count = await store.count_embeddings(subject.id)
+        return SubjectView(subject, count, await store.photos(subject.id))
 
-    async def list_subjects(
-        self, *, limit: int = 50, offset: int = 0
-    ) -> Page[tuple[FaceSubject, int]]:
-        """Subjects (oldest first) with their descriptor counts."""
+    async def get_subject(self, subject_id: str) -> SubjectView:
+        """A subject, how many descriptors it has and which keep a face thumbnail."""
+        return await self._view(await self._db.face_subjects.get(subject_id))
+
+    async def list_subjects(self, *, limit: int = 50, offset: int = 0) -> Page[SubjectView]:
+        """Subjects (oldest first) with their descriptor counts and thumbnails."""
         page = await self._db.face_subjects.list(limit=limit, offset=offset)
-        counted = [(s, await self._db.face_subjects.count_embeddings(s.id)) for s in page.items]
-        return Page(tuple(counted), page.total)
+        return Page(tuple([await self._view(s) for s in page.items]), page.total)
+
+    async def thumbnail(self, subject_id: str, photo_id: str) -> bytes:
+        """The face thumbnail (JPEG) kept with descriptor ``photo_id`` of a subject.
+
+        Raises:
+            NotFoundError: No such subject, descriptor of it, or thumbnail.
+        """
+        return await self._db.face_subjects.thumbnail(subject_id, photo_id)
 
     def _enrolment_models(self) -> tuple[FaceDetector, FaceEmbedder]:
         if self._models is None:
             self._models = self._models_factory()
         return self._models
 
-    def _describe(self, photos: Sequence[bytes]) -> tuple[str, list[npt.NDArray[np.float32]]]:
-        """Descriptors of the one face in each photo (runs in a worker thread)."""
-        images = []
-        for number, data in enumerate(photos, 1):
-            try:
-                images.append(self._decode(data))
-            except ValidationError as exc:
-                raise ValidationError(f"photo {number}: {exc}") from exc
-        detector, embedder = self._enrolment_models()
-        vectors = []
-        for number, image in enumerate(images, 1):
-            faces = detector.detect(image)
-            if len(faces) != 1:
-                found = "no face was found" if not len(faces) else f"{len(faces)} faces were found"
-                raise ValidationError(
-                    f"photo {number}: {found}; enrol with photos that show the subject's face alone"
-                )
-            vectors.append(embedder.embed(image, faces.item(0)))
-        return embedder.model_ref, vectors
+    def _describe(self, photos: Sequence[bytes]) -> Described:
+        """Runs in a worker thread (building the models on first use is slow too)."""
+        return describe_photos(photos, self._decode, self._enrolment_models(), self._encode)
 
     async def enrol(
         self, actor: Actor, subject_id: str, photos: Sequence[bytes]
     ) -> tuple[FaceEmbedding, ...]:
-        """Add one descriptor per photo (all or none, audited); the photos are not kept.
+        """Add one descriptor and face thumbnail per photo (all or none, audited); the photos
+        are not kept.
 
         Raises:
             NotFoundError: No such subject.
@@ -208,11 +208,18 @@ class WorkstationService:
         if not photos:
             raise ValidationError("send at least one photo")
         async with self._lock:  # one enrolment at a time: the models are not shared further
-            model, vectors = await asyncio.to_thread(self._describe, photos)
-        now = self._clock()
+            described = await asyncio.to_thread(self._describe, photos)
+        now, model = self._clock(), described.model
         made = tuple(
-            FaceEmbedding(id=new_id(), subject_id=subject_id, model=model, vector=v, created_at=now)
-            for v in vectors
+            FaceEmbedding(
+                id=new_id(),
+                subject_id=subject_id,
+                model=model,
+                vector=v,
+                created_at=now,
+                thumbnail=t,
+            )
+            for v, t in zip(described.vectors, described.thumbnails, strict=True)
         )
         async with self._db.unit_of_work() as unit:
             await unit.face_subjects.add_embeddings(made)
@@ -222,6 +229,7 @@ class WorkstationService:
                 actor,
                 f"subject:{subject_id}",
                 photos=len(made),
+                thumbnails=sum(1 for e in made if e.thumbnail is not None),
                 model=model,
             )
         await self._changed(await self._clients_naming(subject_id))

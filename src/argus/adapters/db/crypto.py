@@ -21,10 +21,18 @@ from argus.domain.cameras import Credentials
 from argus.domain.errors import ConfigError, StorageError
 from argus.domain.keys import derive_key
 
-__all__ = ["CredentialCipher", "RowCipher", "load_or_create_secret_key", "resolve_secret_key"]
+__all__ = [
+    "FACE_THUMBNAILS_LABEL",
+    "CredentialCipher",
+    "RowCipher",
+    "load_or_create_secret_key",
+    "resolve_secret_key",
+]
 
 _VERSION = b"\x01"
 CREDENTIALS_KEY_LABEL = "argus camera credentials v1"
+FACE_THUMBNAILS_LABEL = "argus face thumbnails v1"
+"""Face thumbnails are pictures of a face: sealed at rest (the descriptors are not)."""
 """The ``derive_key`` label of the camera-credentials key."""
 _NONCE = 12
 _MIN_SECRET = 16

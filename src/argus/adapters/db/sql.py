@@ -32,7 +32,7 @@ from argus.adapters.db.alerts_sql import (
     SqlRuleRepository,
 )
 from argus.adapters.db.audit_sql import SqlAuditLog
-from argus.adapters.db.crypto import CredentialCipher
+from argus.adapters.db.crypto import FACE_THUMBNAILS_LABEL, CredentialCipher, RowCipher
 from argus.adapters.db.events_sql import SqlEventRepository
 from argus.adapters.db.evidence_sql import SqlEvidenceRepository
 from argus.adapters.db.groups_sql import SqlAlertGroupRepository, SqlSuppressionRepository
@@ -122,15 +122,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class SqlDatabase:
     """The SQL store (see ``Database``); build it with ``await SqlDatabase.open(...)``."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - built by ``open`` only
         self,
         engine: AsyncEngine,
         cipher: CredentialCipher,
         audit_key: bytes,
         node_cipher: EvidenceKeyCipher,
         notify_cipher: ChannelSecretCipher,
+        face_cipher: RowCipher,
     ) -> None:
         self.engine = engine
+        self._face_cipher = face_cipher
         self._notify_cipher = notify_cipher
         self._notify = SqlNotifyStore(engine, notify_cipher)
         self._cipher = cipher
@@ -150,7 +152,7 @@ class SqlDatabase:
         self._refresh_tokens = SqlRefreshTokenRepository(engine)
         self._api_keys = SqlApiKeyRepository(engine)
         self._settings = SqlSettingsStore(engine)
-        self._face_subjects = SqlSubjectRepository(engine)
+        self._face_subjects = SqlSubjectRepository(engine, face_cipher)
         self._verify_clients = SqlVerifyClientRepository(engine)
         self._verify_decisions = SqlDecisionRepository(engine)
         self._capacity = SqlCapacityStore(engine)
@@ -207,6 +209,7 @@ class SqlDatabase:
             chain_key(secret_key),
             EvidenceKeyCipher(secret_key),
             ChannelSecretCipher(secret_key),
+            RowCipher(secret_key, FACE_THUMBNAILS_LABEL),
         )
         try:
             if schema is not None:
@@ -344,7 +347,11 @@ class SqlDatabase:
     def unit_of_work(self) -> AbstractAsyncContextManager[SqlUnitOfWork]:
         """Repositories bound to one transaction (see ``argus.ports.unit_of_work``)."""
         return open_unit(
-            self.engine, self._cipher, self._audit_key, notify_cipher=self._notify_cipher
+            self.engine,
+            self._cipher,
+            self._audit_key,
+            notify_cipher=self._notify_cipher,
+            face_cipher=self._face_cipher,
         )
 
     @property

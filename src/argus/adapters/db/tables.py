@@ -327,8 +327,7 @@ evidence_gaps = sa.Table(
 )
 
 # --- workstation security: face subjects, verify clients, decisions, shared capacity ----------
-# Only descriptors are kept (never photos); deleting a subject cascades to its descriptors.
-# Decisions keep no foreign key: the history outlives the client.
+# Descriptors and face JPEGs (never photos) go with their subject; decisions (no FK) stay.
 
 face_subjects = sa.Table(
     "face_subjects",
@@ -352,6 +351,7 @@ face_embeddings = sa.Table(
     sa.Column("model", sa.String(200), nullable=False),
     sa.Column("vector", sa.LargeBinary(), nullable=False),  # little-endian float32
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("thumbnail", sa.LargeBinary(), nullable=True),  # JPEG of the enrolled face
     sa.Index(None, "subject_id"),
 )
 

@@ -24,7 +24,7 @@ from argus.adapters.db.alerts_sql import (
     SqlRuleRepository,
 )
 from argus.adapters.db.audit_sql import SqlAuditLog
-from argus.adapters.db.crypto import CredentialCipher
+from argus.adapters.db.crypto import CredentialCipher, RowCipher
 from argus.adapters.db.groups_sql import SqlAlertGroupRepository, SqlSuppressionRepository
 from argus.adapters.db.identity_sql import (
     SqlApiKeyRepository,
@@ -56,6 +56,7 @@ class SqlUnitOfWork:
         audit_key: bytes,
         *,
         notify_cipher: ChannelSecretCipher,
+        face_cipher: RowCipher,
     ) -> None:
         self.notify = SqlNotifyStore(connection, notify_cipher)
         self.cameras = SqlCameraRepository(connection, cipher)
@@ -67,7 +68,7 @@ class SqlUnitOfWork:
         self.alert_groups = SqlAlertGroupRepository(connection)
         self.suppressions = SqlSuppressionRepository(connection)
         self.audit = SqlAuditLog(connection, audit_key)
-        self.face_subjects = SqlSubjectRepository(connection)
+        self.face_subjects = SqlSubjectRepository(connection, face_cipher)
         self.verify_clients = SqlVerifyClientRepository(connection)
         self.users = SqlUserRepository(connection)
         self.refresh_tokens = SqlRefreshTokenRepository(connection)
@@ -82,6 +83,7 @@ async def open_unit(
     audit_key: bytes,
     *,
     notify_cipher: ChannelSecretCipher,
+    face_cipher: RowCipher,
 ) -> AsyncIterator[SqlUnitOfWork]:
     """A unit of work on ``engine``: committed when the block ends, rolled back if it raises.
 
@@ -92,4 +94,6 @@ async def open_unit(
     async with transaction(engine, "a unit of work") as connection:
         if connection.dialect.name == "sqlite":
             await connection.execute(sa.update(cameras).where(sa.false()).values(id=cameras.c.id))
-        yield SqlUnitOfWork(connection, cipher, audit_key, notify_cipher=notify_cipher)
+        yield SqlUnitOfWork(
+            connection, cipher, audit_key, notify_cipher=notify_cipher, face_cipher=face_cipher
+        )

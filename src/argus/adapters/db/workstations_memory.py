@@ -96,6 +96,17 @@ class MemorySubjectRepository:
         self._check()
         return sum(1 for e in self._embeddings.values() if e.subject_id == subject_id)
 
+    async def photos(self, subject_id: str) -> tuple[str, ...]:
+        found = await self.embeddings([subject_id])
+        return tuple(e.id for e in found if e.thumbnail is not None)
+
+    async def thumbnail(self, subject_id: str, embedding_id: str) -> bytes:
+        self._check()
+        embedding = self._embeddings.get(embedding_id)
+        if embedding is None or embedding.subject_id != subject_id or not embedding.thumbnail:
+            raise NotFoundError(f"no photo {embedding_id} of subject {subject_id}")
+        return embedding.thumbnail
+
 
 class MemoryVerifyClientRepository:
     """Verify clients in a dict (see ``VerifyClientRepository``)."""

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from argus.adapters.db._sqlcore import Bind, count_rows, delete_by_id, transaction
+from argus.adapters.db.crypto import RowCipher
 from argus.adapters.db.tables import (
     capacity_state,
     face_embeddings,
@@ -56,21 +57,26 @@ def _subject(row: Row) -> FaceSubject:
     return FaceSubject(id=row.id, name=row.name, created_at=row.created_at)
 
 
-def _embedding(row: Row) -> FaceEmbedding:
-    return FaceEmbedding(
-        id=row.id,
-        subject_id=row.subject_id,
-        model=row.model,
-        vector=FaceEmbedding.vector_from_bytes(bytes(row.vector)),
-        created_at=row.created_at,
-    )
-
-
 class SqlSubjectRepository:
-    """Subjects in ``face_subjects``, descriptors in ``face_embeddings``."""
+    """Subjects in ``face_subjects``, descriptors in ``face_embeddings``; face thumbnails
+    are sealed by ``thumbnails`` (a ``RowCipher`` bound to each descriptor's id)."""
 
-    def __init__(self, engine: Bind) -> None:
+    def __init__(self, engine: Bind, thumbnails: RowCipher) -> None:
         self._engine = engine
+        self._thumbnails = thumbnails
+
+    def _open(self, blob: bytes, embedding_id: str) -> bytes:
+        return self._thumbnails.open(blob, embedding_id, f"the face thumbnail {embedding_id}")
+
+    def _embedding(self, row: Row) -> FaceEmbedding:
+        return FaceEmbedding(
+            id=row.id,
+            subject_id=row.subject_id,
+            model=row.model,
+            vector=FaceEmbedding.vector_from_bytes(bytes(row.vector)),
+            created_at=row.created_at,
+            thumbnail=None if row.thumbnail is None else self._open(bytes(row.thumbnail), row.id),
+        )
 
     async def add(self, subject: FaceSubject) -> None:
         values = {"id": subject.id, "name": subject.name, "created_at": subject.created_at}
@@ -123,6 +129,9 @@ class SqlSubjectRepository:
                 "model": e.model,
                 "vector": e.to_bytes(),
                 "created_at": e.created_at,
+                "thumbnail": None
+                if e.thumbnail is None
+                else self._thumbnails.seal(e.thumbnail, e.id),
             }
             for e in embeddings
         ]
@@ -150,13 +159,35 @@ class SqlSubjectRepository:
         )
         async with transaction(self._engine, "reading descriptors") as connection:
             rows = (await connection.execute(query)).all()
-        return tuple(_stored("descriptor", _embedding, r) for r in rows)
+        return tuple(_stored("descriptor", self._embedding, r) for r in rows)
 
     async def count_embeddings(self, subject_id: str) -> int:
         async with transaction(self._engine, "counting descriptors") as connection:
             return await count_rows(
                 connection, face_embeddings, face_embeddings.c.subject_id == subject_id
             )
+
+    async def photos(self, subject_id: str) -> tuple[str, ...]:
+        query = (
+            sa.select(face_embeddings.c.id)
+            .where(
+                face_embeddings.c.subject_id == subject_id,
+                face_embeddings.c.thumbnail.is_not(None),
+            )
+            .order_by(face_embeddings.c.created_at, face_embeddings.c.id)
+        )
+        async with transaction(self._engine, "listing face thumbnails") as connection:
+            return tuple(str(i) for i in (await connection.scalars(query)).all())
+
+    async def thumbnail(self, subject_id: str, embedding_id: str) -> bytes:
+        query = sa.select(face_embeddings.c.thumbnail).where(
+            face_embeddings.c.id == embedding_id, face_embeddings.c.subject_id == subject_id
+        )
+        async with transaction(self._engine, "reading a face thumbnail") as connection:
+            data = (await connection.execute(query)).scalar()
+        if not data:
+            raise NotFoundError(f"no photo {embedding_id} of subject {subject_id}")
+        return self._open(bytes(data), embedding_id)
 
 
 def _client(row: Row) -> VerifyClient:

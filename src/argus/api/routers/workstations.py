@@ -3,8 +3,10 @@
 Admin only (the app mounts it behind ``Guard("admin", "admin")``): these
 routes hold biometric references and decide who may use a workstation, so
 viewers do not read them either. Enrolment takes photos (multipart, at most
-``MAX_PHOTOS`` of ``MAX_PHOTO_BYTES`` each), keeps one descriptor per photo and
-discards the photos. Every change is in the audit trail.
+``MAX_PHOTOS`` of ``MAX_PHOTO_BYTES`` each), keeps one descriptor and one small
+face thumbnail per photo, and discards the photos. Thumbnails are served with
+``Cache-Control: private, no-store`` (biometric data: no shared cache keeps it).
+Every change is in the audit trail.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ PHOTO_UPLOAD_LIMIT = 24 << 20
 
 SubjectId = Annotated[str, Path(min_length=1, max_length=64, description="Subject id.")]
 ClientId = Annotated[str, Path(min_length=1, max_length=64, description="Client id.")]
+PhotoId = Annotated[str, Path(min_length=1, max_length=64, description="Thumbnail id.")]
+_PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
 
@@ -72,7 +76,7 @@ async def list_subjects(
     del who
     page = await runtime.workstations.list_subjects(limit=limit, offset=offset)
     return SubjectList(
-        items=[SubjectPublic.of(s, n) for s, n in page.items],
+        items=[SubjectPublic.view(s) for s in page.items],
         total=page.total,
         limit=limit,
         offset=offset,
@@ -83,14 +87,15 @@ async def list_subjects(
 async def get_subject(subject_id: SubjectId, who: Caller, runtime: RuntimeDep) -> SubjectPublic:
     """One subject."""
     del who
-    return SubjectPublic.of(*await runtime.workstations.get_subject(subject_id))
+    return SubjectPublic.view(await runtime.workstations.get_subject(subject_id))
 
 
 @router.delete("/subjects/{subject_id}", summary="Delete a face subject (GDPR erasure)")
 async def delete_subject(
     subject_id: SubjectId, actor: Acting, runtime: RuntimeDep
 ) -> SubjectErased:
-    """Delete the subject, erase its descriptors and remove it from every client."""
+    """Delete the subject, erase its descriptors and face thumbnails, and remove it from every
+    client."""
     erased = await runtime.workstations.delete_subject(actor, subject_id)
     return SubjectErased(id=subject_id, erased_embeddings=erased)
 
@@ -115,8 +120,8 @@ async def enrol(
         ),
     ],
 ) -> EnrolmentPublic:
-    """One reference descriptor per photo; a photo with no face or several is refused (422)
-    and nothing is stored. The photos are not kept."""
+    """One reference descriptor and one face thumbnail per photo; a photo with no face or
+    several is refused (422) and nothing is stored. The photos are not kept."""
     if len(photos) > MAX_PHOTOS:
         raise ValidationError(f"send at most {MAX_PHOTOS} photos at once")
     data = []
@@ -127,10 +132,31 @@ async def enrol(
         data.append(content)
     service = runtime.workstations
     made = await service.enrol(actor, subject_id, data)
-    _, total = await service.get_subject(subject_id)
+    seen = await service.get_subject(subject_id)
     return EnrolmentPublic(
-        subject_id=subject_id, added=len(made), embeddings=total, model=made[0].model
+        subject_id=subject_id,
+        added=len(made),
+        embeddings=seen.embeddings,
+        model=made[0].model,
+        photos=[e.id for e in made if e.thumbnail is not None],
     )
+
+
+@router.get(
+    "/subjects/{subject_id}/photos/{photo_id}",
+    summary="Get an enrolled face thumbnail",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}, "description": "The face, JPEG."}},
+)
+async def photo(
+    subject_id: SubjectId, photo_id: PhotoId, who: Caller, runtime: RuntimeDep
+) -> Response:
+    """The face an enrolment photo showed, cropped and scaled down (the photo is not kept).
+
+    Ids are in the subject's ``photos``. Never stored by shared caches."""
+    del who
+    data = await runtime.workstations.thumbnail(subject_id, photo_id)
+    return Response(content=data, media_type="image/jpeg", headers=_PRIVATE)
 
 
 @router.post("/clients", status_code=201, summary="Register a workstation client")

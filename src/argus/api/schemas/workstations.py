@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from argus.api.schemas.common import PartialUpdate, StrictModel, Text, non_nullable
 from argus.domain.workstations import ClientStatus, DecisionRecord, FaceSubject, VerifyClient
 from argus.services.verify_capacity import CapacityView, Place
+from argus.services.workstation_photos import SubjectView
 
 __all__ = [
     "CapacityPublic",
@@ -39,18 +40,35 @@ class SubjectCreate(StrictModel):
 
 
 class SubjectPublic(BaseModel):
-    """A face subject and how many reference descriptors it has."""
+    """A face subject, how many reference descriptors it has, and its face thumbnails."""
 
     id: str
     name: str
     created_at: datetime
     embeddings: int = Field(description="Reference descriptors (one per enrolled photo).")
+    photos: list[str] = Field(
+        default_factory=list,
+        description="Ids of the enrolled faces kept as thumbnails, oldest first "
+        "(GET /workstations/subjects/{id}/photos/{photo_id}).",
+    )
 
     @classmethod
     def of(cls, subject: FaceSubject, embeddings: int) -> SubjectPublic:
-        """From the domain value."""
+        """From the domain value (a new subject: no thumbnails yet)."""
         return cls(
             id=subject.id, name=subject.name, created_at=subject.created_at, embeddings=embeddings
+        )
+
+    @classmethod
+    def view(cls, seen: SubjectView) -> SubjectPublic:
+        """From the registry's view of a subject."""
+        subject = seen.subject
+        return cls(
+            id=subject.id,
+            name=subject.name,
+            created_at=subject.created_at,
+            embeddings=seen.embeddings,
+            photos=list(seen.photos),
         )
 
 
@@ -77,6 +95,10 @@ class EnrolmentPublic(BaseModel):
     added: int = Field(description="Descriptors made from this upload, one per photo.")
     embeddings: int = Field(description="Descriptors the subject has now.")
     model: str = Field(description="The embedder that made them (name@version).")
+    photos: list[str] = Field(
+        default_factory=list,
+        description="Ids of the face thumbnails kept from this upload, one per photo.",
+    )
 
 
 class ClientCreate(StrictModel):

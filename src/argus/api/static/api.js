@@ -92,9 +92,10 @@ async function send(method, path, body, retry = true, signal = undefined, busy =
   const headers = {};
   const used = session.access;
   if (used) headers.authorization = `Bearer ${used}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
+  const form = body instanceof FormData;  // multipart: the browser sets the content type
+  if (body !== undefined && !form) headers["content-type"] = "application/json";
   const res = await fetch(`${API}${path}`, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal,
+    method, headers, body: body === undefined || form ? body : JSON.stringify(body), signal,
   });
   if (res.status === 429 && method === "GET" && busy < BUSY_RETRIES) {
     // The server caps each user's concurrent analytics queries; a page that asks for several
@@ -122,7 +123,8 @@ export const put = async (path, body) => {
   const res = await send("PUT", path, body);
   return res.status === 204 ? null : res.json();
 };
-/** A POST whose answer the caller reads itself (a download: blob or JSON). */
+/** A POST whose answer the caller reads itself (a download: blob or JSON); a FormData body
+ * goes as multipart (an upload). */
 export const postRaw = (path, body = {}) => send("POST", path, body);
 export const del = async (path) => { await send("DELETE", path); };
 /** A binary resource as a blob URL (img src cannot carry the bearer header). */

@@ -4,6 +4,7 @@
 import { get, post, postRaw } from "../api.js";
 import { field, h, toast, when } from "../dom.js";
 import { check, isoOf, localOf, onSubmit, statusLine, table } from "./kit.js";
+import { download } from "./admin_kit.js";
 
 const MIN_PASSPHRASE = 12;
 
@@ -25,15 +26,6 @@ function outcome(result) {
       typeof k === "string" ? k : `${k.kind ?? "item"} ${k.id ?? ""}: ${k.reason ?? ""}`)))) : "");
 }
 
-/** Saves ``blob`` as a file through a temporary link (no inline script needed). */
-function download(blob, name) {
-  const url = URL.createObjectURL(blob);
-  const link = h("a", { href: url, download: name, hidden: true }, name);
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
 
 function fromBase64(text) {
   const raw = atob(text);
