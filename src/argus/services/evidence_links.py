@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from argus.domain.actor import Actor
-from argus.domain.errors import ConflictError, IntegrityError
+from argus.domain.errors import IntegrityError
 from argus.domain.evidence import EvidenceItem
 from argus.ports.evidence import EvidenceFilter
 from argus.ports.paging import MAX_PAGE, all_pages
-from argus.services.evidence_vault import ATTEMPTS, EvidenceVault
+from argus.services.evidence_vault import EvidenceVault
 
 __all__ = ["attach", "attach_alert"]
 
@@ -33,28 +33,23 @@ async def attach(
         IntegrityError: The item failed its check (audited; it is left as it was).
         ConflictError: The item kept changing meanwhile.
     """
-    for attempt in range(ATTEMPTS):
-        try:
-            fetched = await vault.fetch(evidence_id)
-        except IntegrityError as exc:
-            await vault.record("evidence.attach", actor, evidence_id, "failure", reason=str(exc))
-            raise
-        item = fetched.item
+
+    def attached(item: EvidenceItem) -> EvidenceItem | None:
         if item.incident_id == incident_id:
-            return item
-        draft = replace(item, incident_id=incident_id, hmac=b"", version=item.version + 1)
-        signed = replace(draft, hmac=vault.keyring.mac(draft, fetched.ciphertext))
-        try:
-            await vault.repository.update(signed)
-        except ConflictError:
-            if attempt == ATTEMPTS - 1:
-                raise
-            continue
-        await vault.record(
-            "evidence.attach", actor, item.id, incident=incident_id, previous=item.incident_id
-        )
-        return signed
-    raise AssertionError("unreachable")  # pragma: no cover
+            return None
+        return replace(item, incident_id=incident_id, hmac=b"", version=item.version + 1)
+
+    try:
+        item, signed = await vault.resign(evidence_id, attached)
+    except IntegrityError as exc:
+        await vault.record("evidence.attach", actor, evidence_id, "failure", reason=str(exc))
+        raise
+    if signed is None:
+        return item
+    await vault.record(
+        "evidence.attach", actor, item.id, incident=incident_id, previous=item.incident_id
+    )
+    return signed
 
 
 async def attach_alert(

@@ -9,14 +9,14 @@ removed.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from datetime import timedelta
 
 from argus.domain.actor import SYSTEM_ACTOR, Actor
 from argus.domain.errors import ConflictError, IntegrityError, NotFoundError, ValidationError
+from argus.domain.evidence import EvidenceItem
 from argus.ports.evidence import ALL_EVIDENCE, EvidenceFilter
 from argus.ports.paging import MAX_PAGE, all_pages
-from argus.services.evidence_vault import ATTEMPTS, EvidenceVault
+from argus.services.evidence_vault import EvidenceVault
 
 __all__ = ["purge_expired", "rewrap"]
 
@@ -93,19 +93,13 @@ async def rewrap(vault: EvidenceVault, actor: Actor) -> int:
 
 
 async def _rewrap_one(vault: EvidenceVault, evidence_id: str, actor: Actor) -> int:
-    for attempt in range(ATTEMPTS):
-        fetched = await vault.fetch(evidence_id)
-        item = fetched.item
+    def rewrapped(item: EvidenceItem) -> EvidenceItem | None:
         if item.kid == vault.keyring.current_kid:
-            return 0
-        draft = item.rewrapped(*vault.keyring.rewrap(item))
-        signed = replace(draft, hmac=vault.keyring.mac(draft, fetched.ciphertext))
-        try:
-            await vault.repository.update(signed)
-        except ConflictError:
-            if attempt == ATTEMPTS - 1:
-                raise
-            continue
-        await vault.record("evidence.rewrap", actor, item.id, old_kid=item.kid, kid=signed.kid)
-        return 1
-    raise AssertionError("unreachable")  # pragma: no cover
+            return None
+        return item.rewrapped(*vault.keyring.rewrap(item))
+
+    item, signed = await vault.resign(evidence_id, rewrapped)
+    if signed is None:
+        return 0
+    await vault.record("evidence.rewrap", actor, item.id, old_kid=item.kid, kid=signed.kid)
+    return 1

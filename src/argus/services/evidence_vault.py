@@ -19,7 +19,7 @@ import asyncio
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -171,4 +171,36 @@ class EvidenceVault:
                     raise
                 continue
             return changed
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def resign(
+        self, evidence_id: str, change: Callable[[EvidenceItem], EvidenceItem | None]
+    ) -> tuple[EvidenceItem, EvidenceItem | None]:
+        """Verify the item, ``change`` signed metadata, sign it again and write it back.
+
+        ``change`` returns the new metadata (its ``hmac`` is replaced) or ``None`` when
+        there is nothing to do; lost version races are retried. A tampered item is never
+        re-signed: ``fetch`` refuses it first.
+
+        Returns:
+            The item as it was, and as written (``None`` when nothing changed).
+
+        Raises:
+            NotFoundError: No evidence has the id.
+            IntegrityError: The item failed its check.
+            ConflictError: The item kept changing meanwhile.
+        """
+        for attempt in range(ATTEMPTS):
+            fetched = await self.fetch(evidence_id)
+            draft = change(fetched.item)
+            if draft is None:
+                return fetched.item, None
+            signed = replace(draft, hmac=self.keyring.mac(draft, fetched.ciphertext))
+            try:
+                await self.repository.update(signed)
+            except ConflictError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                continue
+            return fetched.item, signed
         raise AssertionError("unreachable")  # pragma: no cover
