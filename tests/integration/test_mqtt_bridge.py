@@ -306,7 +306,8 @@ async def test_the_bridge_runs_only_with_a_broker_url(store: MemoryDatabase) -> 
         mqtt_topic_prefix=f"argus-test-{tag}",
         mqtt_discovery_prefix=f"ha-test-{tag}",
     )
-    bridge = build_mqtt_bridge(settings, adapters)
+    # the stored crossing is dated NOW: the counting day must be NOW's, not the wall clock's
+    bridge = build_mqtt_bridge(settings, adapters, clock=lambda: NOW)
     assert bridge is not None
     async with Listener.open(f"argus-test-{tag}/#") as listener:
         await bridge.start()

@@ -34,6 +34,7 @@ from argus.services.evidence import EvidenceService
 from argus.services.evidence_capture import EvidenceCapture
 from argus.services.ingest import EventIngest
 from argus.services.intake import EventIntake
+from argus.services.learning import Learning
 from argus.services.live import LiveHub
 from argus.services.notifier import Notifier
 from argus.services.notify_config import NotifyConfigService
@@ -100,6 +101,8 @@ class Runtime:
         dispatcher: Delivers the notification outbox (breaker states, health).
         snapshot_links: Opens the signed, expiring snapshot links of notifications.
         recounts: Re-count jobs (a camera's period counted again from its trajectory log).
+        learning: The learning loop: hard examples, labels, datasets, model versions,
+            rule suggestions and search.
     """
 
     node_id: str
@@ -134,6 +137,7 @@ class Runtime:
     dispatcher: NotificationDispatcher
     snapshot_links: SnapshotLinks
     recounts: RecountService
+    learning: Learning
 
 
 RuntimeFactory = Callable[[ApiMetrics], AbstractAsyncContextManager[Runtime]]

@@ -9,6 +9,8 @@ machine's zone).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from argus import __version__
@@ -23,8 +25,12 @@ from argus.services.mqtt_bridge import MqttBridge
 __all__ = ["build_mqtt_bridge"]
 
 
-def build_mqtt_bridge(settings: Settings, adapters: Adapters) -> MqttBridge | None:
+def build_mqtt_bridge(
+    settings: Settings, adapters: Adapters, clock: Callable[[], datetime] = utc_now
+) -> MqttBridge | None:
     """The bridge to ``ARGUS_MQTT_URL``'s broker, or ``None`` when it is not set.
+
+    ``clock`` decides the counting day (the wall clock unless a test injects one).
 
     Raises:
         ValidationError: The URL or the prefixes are invalid.
@@ -51,7 +57,7 @@ def build_mqtt_bridge(settings: Settings, adapters: Adapters) -> MqttBridge | No
         topics=topics,
         discovery_prefix=discovery,
         sw_version=__version__,
-        clock=utc_now,
+        clock=clock,
         tz=ZoneInfo(site_defaults(settings).timezone),
         rescan_s=settings.mqtt_rescan_s,
     )

@@ -24,6 +24,7 @@ from argus.bootstrap.auth import build_auth_service
 from argus.bootstrap.container import build_container
 from argus.bootstrap.demo import register_demo_camera
 from argus.bootstrap.first_admin import create_first_admin
+from argus.bootstrap.learning import build_learning, learning_steps
 from argus.bootstrap.lifecycle import Step
 from argus.bootstrap.models import (
     ENROLMENT_MAX_PIXELS,
@@ -124,6 +125,7 @@ class ControlPlane:
             Step("session watch", start=run.sessions.start, stop=run.sessions.stop),
             Step("evidence capture", start=run.capture.start, stop=run.capture.stop),
             Step("recount jobs", start=run.recounts.start, stop=run.recounts.stop),
+            *learning_steps(run.learning),
             *(
                 (Step("retention sweep", start=self.retention.start, stop=self.retention.stop),)
                 if settings.retention_sweep
@@ -386,6 +388,9 @@ def build_control_plane(
         dispatcher=delivery.dispatcher,
         snapshot_links=delivery.links,
         recounts=RecountService(database, utc_now),
+        learning=build_learning(
+            settings, adapters, evidence=evidence, alerts=alerts, risk_policies=risk_policies
+        ),
     )
     return ControlPlane(
         settings,

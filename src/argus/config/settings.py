@@ -9,6 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from argus.config.alerting import AlertingSettings
 from argus.config.ingest import IngestSettings
+from argus.config.learning import LearningSettings
 from argus.config.mqtt import MqttSettings
 from argus.config.nodes import NodeSettings
 from argus.config.notify import NotifySettings
@@ -26,6 +27,7 @@ __all__ = ["Settings"]
 # so that the fields keep their documented order (runtime, sources, security, alerting,
 # workstation, nodes, then the ones below).
 class Settings(
+    LearningSettings,
     RetentionSettings,
     MqttSettings,
     NotifySettings,

@@ -18,6 +18,9 @@ import { auditView } from "./pages/audit.js";
 import { keysView } from "./pages/apikeys.js";
 import { evidenceView } from "./pages/evidence.js";
 import { reviewView } from "./pages/review.js";
+import { examplesView } from "./pages/examples.js";
+import { modelsView } from "./pages/models.js";
+import { searchView } from "./pages/search.js";
 
 const view = document.getElementById("view");
 const top = document.getElementById("top");
@@ -32,11 +35,13 @@ const PAGES = {
   settings: settingsView, notify: notifyView, privacy: privacyView,
   workstations: workstationsView, audit: auditView, keys: keysView,
   evidence: evidenceView, review: reviewView,
+  search: searchView, examples: examplesView, models: modelsView,
 };
 /** Pages only some roles may open (their links are hidden from the others). */
 const NEEDS = {
   settings: "act", notify: "configure", privacy: "admin",
   workstations: "admin", audit: "admin", keys: "admin",
+  examples: "act",
 };
 
 function notAllowed() {
