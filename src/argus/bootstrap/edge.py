@@ -10,6 +10,7 @@ from argus.adapters.pipelines.scene import DetectDefaults
 from argus.bootstrap.adapters import EVENTS_SUBJECT
 from argus.bootstrap.container import Container, build_container
 from argus.bootstrap.models import DetectorOptions
+from argus.bootstrap.observers import frame_observers
 from argus.bootstrap.sources import source_options, source_policy
 from argus.config import Settings
 from argus.domain.cameras import Camera
@@ -85,7 +86,8 @@ def edge_pipelines(
         target = policy.check(camera.stream_url, unresolved_ok=True)
         return open_camera(replace(camera, stream_url=target), opening)
 
-    deps = WorkerDeps(detector=detector, tracker=wired.tracker, source=source)
+    observers = frame_observers(settings, wired)
+    deps = WorkerDeps(detector=detector, tracker=wired.tracker, source=source, observers=observers)
     return EdgePipelines(
         bus,
         deps,

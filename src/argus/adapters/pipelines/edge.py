@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from argus.adapters.pipelines.clips import FrameRing, check_window, cut_capture
@@ -141,7 +141,7 @@ class EdgePipelines:
         )
         if share_detectors:
             cache = DetectorCache(deps.detector)
-            deps = WorkerDeps(detector=cache.get, tracker=deps.tracker, source=deps.source)
+            deps = replace(deps, detector=cache.get)
         self._deps = deps
         self._defaults = defaults if defaults is not None else DetectDefaults()
         self._edge_node_id = edge_node_id

@@ -49,6 +49,7 @@ from argus.domain.frames import Frame, SourceState
 from argus.domain.live import LiveFrame, live_frame
 from argus.domain.tamper import TamperPolicy
 from argus.ports.detector import Detector
+from argus.ports.frame_observers import FrameObserver, ObserverFactory, no_observers
 from argus.ports.pipelines import INFERENCE_BUCKETS, CameraState
 from argus.ports.tracker import Tracker
 from argus.ports.video import VideoSource
@@ -71,11 +72,13 @@ class WorkerDeps:
         detector: Detector for a scene's detect settings (may be shared).
         tracker: A new tracker for the tracker settings and analysed fps.
         source: Opens a camera's stream.
+        observers: The frame observers of a new run (hard-example sampling, shadow runs).
     """
 
     detector: Callable[[DetectSpec], Detector]
     tracker: Callable[[TrackerSpec, float], Tracker]
     source: Callable[[Camera], VideoSource]
+    observers: ObserverFactory = no_observers
 
 
 def _utc_now() -> datetime:
@@ -143,6 +146,7 @@ class CameraWorker:
         self._inference_counts = [0] * (len(INFERENCE_BUCKETS) + 1)
         self._inference_sum = 0.0
         self._inference_seen = 0.0  # the current run's analyzer total already booked
+        self._observers: tuple[FrameObserver, ...] = ()
         self._last_frame_at = 0.0
         self._last_error: str | None = None
         self._restarts = 0
@@ -329,6 +333,7 @@ class CameraWorker:
         run_clock = self._run_clock = _RunClock(_utc_now())
         analyzer = Analyzer(scene, detector, tracker, clock=lambda: run_clock.start)
         minutes = MinuteLogs(scene, detector.class_names, self._clock, run_clock.start)
+        observers = self._observers = tuple(self._deps.observers(self.camera, detector))
         try:
             for analyzed in analyzer.run(source):
                 self._on_frame(analyzed, analyzer, source, minutes)
@@ -336,6 +341,9 @@ class CameraWorker:
                     return
         finally:
             source.close()
+            pending = tuple(e for o in observers for e in o.close())
+            if pending and not self._stop.is_set():
+                self._on_events(self.camera.id, pending)
             self._decode_errors_before += self._decode_errors_run
             self._decode_errors_run = 0
             # The last, partial minute: its frames were analysed, whether the run
@@ -378,6 +386,8 @@ class CameraWorker:
             # Before the events leave: an alert on them finds their frame buffered.
             self._ring.push(taken_at, analyzed.frame.image)
         envelopes = (*analyzed.events, *done) if done else analyzed.events
+        for seen in self._observers:
+            envelopes = (*envelopes, *seen.observe(taken_at, analyzed.frame, analyzed.detections))
         tampers = self._tamper.check(analyzed.frame.image, taken_at) if self._tamper else ()
         if tampers:
             envelopes = (*envelopes, *tampers)
