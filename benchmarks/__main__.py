@@ -26,13 +26,17 @@ from benchmarks import (
     live_video,
     liveness,
     model_build,
+    model_eval,
     notify,
     phone_real,
     pipeline,
     retention,
     rollups,
+    rule_suggestions,
+    search,
     security,
     tamper,
+    text_encoder,
     tracker,
     tracker_robustness,
     verify_capacity,
@@ -67,6 +71,10 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "counting": counting.run,
     "dwell": dwell.run,
     "phone_real": phone_real.run,
+    "model_eval": model_eval.run,
+    "text_encoder": text_encoder.run,
+    "rule_suggestions": rule_suggestions.run,
+    "search": search.run,
 }
 """Every benchmark, in the order they run."""
 

@@ -206,6 +206,11 @@ TABLE: Mapping[Operation, Access] = {
     ("POST", "/api/v1/alerts/{alert_id}/undo-dismiss"): OPERATE,
     ("GET", "/api/v1/feedback"): VIEW,
     ("GET", "/api/v1/feedback/summary"): VIEW,
+    # Rule suggestions: Guard("view", "admin").
+    ("GET", "/api/v1/suggestions"): VIEW,
+    ("POST", "/api/v1/suggestions/refresh"): ADMIN_ONLY,
+    ("POST", "/api/v1/suggestions/{suggestion_id}/apply"): ADMIN_ONLY,
+    ("POST", "/api/v1/suggestions/{suggestion_id}/dismiss"): ADMIN_ONLY,
     ("POST", "/api/v1/incidents"): OPERATE,
     ("GET", "/api/v1/incidents"): VIEW,
     ("GET", "/api/v1/incidents/{incident_id}"): VIEW,
@@ -258,6 +263,35 @@ TABLE: Mapping[Operation, Access] = {
     ("POST", "/api/v1/cameras/{camera_id}/recounts"): OPERATE,
     ("GET", "/api/v1/recounts/{job_id}"): VIEW,
     ("GET", "/api/v1/recounts"): VIEW,
+    ("GET", "/api/v1/search"): VIEW,
+    # The hard-example queue: Guard("view", "operate"); examples outside the scope are 404.
+    ("GET", "/api/v1/examples"): VIEW,
+    ("GET", "/api/v1/examples/summary"): VIEW,
+    ("GET", "/api/v1/examples/{example_id}"): VIEW,
+    ("GET", "/api/v1/examples/{example_id}/frame"): VIEW,
+    # Labelling hard examples: Guard("view", "operate"); examples outside the scope are 404.
+    ("POST", "/api/v1/examples/next"): OPERATE,
+    ("POST", "/api/v1/examples/{example_id}/claim"): OPERATE,
+    ("POST", "/api/v1/examples/{example_id}/release"): OPERATE,
+    ("PUT", "/api/v1/examples/{example_id}/labels"): OPERATE,
+    ("POST", "/api/v1/examples/{example_id}/review"): OPERATE,
+    # The model registry: Guard("view", "configure"); camera changes in the caller's scope.
+    ("GET", "/api/v1/models"): VIEW,
+    ("GET", "/api/v1/models/{name}/versions"): VIEW,
+    ("POST", "/api/v1/models/promote"): CONFIGURE,
+    ("GET", "/api/v1/cameras/{camera_id}/model"): VIEW,
+    ("PUT", "/api/v1/cameras/{camera_id}/model"): CONFIGURE,
+    ("POST", "/api/v1/cameras/{camera_id}/model/rollback"): CONFIGURE,
+    # Shadow runs and evaluations: Guard("view", "configure"); shadow runs in the caller's scope.
+    ("PUT", "/api/v1/cameras/{camera_id}/shadow"): CONFIGURE,
+    ("DELETE", "/api/v1/cameras/{camera_id}/shadow"): CONFIGURE,
+    ("GET", "/api/v1/models/shadow"): VIEW,
+    ("POST", "/api/v1/models/evaluations"): CONFIGURE,
+    ("GET", "/api/v1/models/evaluations"): VIEW,
+    ("GET", "/api/v1/models/evaluations/{evaluation_id}"): VIEW,
+    # Dataset export: Guard("configure", "configure"); a scoped caller exports its cameras.
+    ("POST", "/api/v1/datasets/preview"): CONFIGURE,
+    ("POST", "/api/v1/datasets/export"): CONFIGURE,
     # The risk policy and the site: Guard("view", "admin").
     ("GET", "/api/v1/risk-policy"): VIEW,
     ("PUT", "/api/v1/risk-policy"): ADMIN_ONLY,
@@ -527,6 +561,10 @@ async def _build(app: Api) -> World:
             "snooze_id": "01J0000000000000000000000S",
             "window_id": "01J0000000000000000000000W",
             "job_id": "01J0000000000000000000000R",
+            "suggestion_id": "unknown-suggestion",
+            "name": "unknown-pack",  # no such model pack: a 404 past authorisation
+            "example_id": "unknown-example",  # no such example: a 404 past authorisation
+            "evaluation_id": "unknown-evaluation",  # no such evaluation: a 404
             "token": "forged-token-0123456789abcdef",
         }
     )
@@ -581,6 +619,8 @@ BODIES: Mapping[Operation, Callable[[World], Payload]] = {
     ("POST", "/api/v1/auth/mfa/confirm"): _json({}),
     ("POST", "/api/v1/auth/mfa/disable"): _json({}),
     ("POST", "/api/v1/evidence-bundles"): lambda w: Payload(json={"ids": [w.a["evidence_id"]]}),
+    ("POST", "/api/v1/datasets/preview"): _json({}),
+    ("POST", "/api/v1/datasets/export"): _json({"val_fraction": 0.3}),
     ("POST", "/api/v1/incidents/{incident_id}/evidence"): lambda w: Payload(
         files=_note(w.a["camera_id"])
     ),
@@ -620,6 +660,7 @@ BODIES: Mapping[Operation, Callable[[World], Payload]] = {
     ("POST", "/api/v1/alerts/{alert_id}/confirm"): _json({}),
     ("POST", "/api/v1/alerts/{alert_id}/dismiss"): _json({}),
     ("POST", "/api/v1/alerts/{alert_id}/undo-dismiss"): _json({}),
+    ("POST", "/api/v1/suggestions/{suggestion_id}/dismiss"): _json({"note": "matrix"}),
     ("POST", "/api/v1/incidents"): lambda w: Payload(
         json={"title": "matrix", "camera_id": w.a["camera_id"]}
     ),
@@ -661,6 +702,16 @@ BODIES: Mapping[Operation, Callable[[World], Payload]] = {
     ("POST", "/api/v1/cameras/{camera_id}/recounts"): _json(
         {"start": "2026-03-01T00:00:00Z", "end": "2026-03-02T00:00:00Z"}
     ),
+    # A version that is not on disk: a 404 past authorisation, no camera changes.
+    ("PUT", "/api/v1/cameras/{camera_id}/model"): _json({"ref": "unknown-pack@1"}),
+    ("POST", "/api/v1/models/promote"): lambda w: Payload(
+        json={"ref": "unknown-pack@1", "camera_ids": [w.a["camera_id"]]}
+    ),
+    ("PUT", "/api/v1/examples/{example_id}/labels"): _json({"labels": []}),
+    # A pack that does not exist: the run is stored, its worker logs it and reports nothing.
+    ("PUT", "/api/v1/cameras/{camera_id}/shadow"): _json({"candidate": "unknown-pack"}),
+    ("POST", "/api/v1/models/evaluations"): _json({"model": "unknown-pack"}),
+    ("POST", "/api/v1/examples/{example_id}/review"): _json({"accept": True}),
     ("PUT", "/api/v1/risk-policy"): _json({}),
     ("POST", "/api/v1/risk-policy/preview"): _json({}),
     ("PUT", "/api/v1/site"): _json({}),
@@ -679,6 +730,7 @@ BODIES: Mapping[Operation, Callable[[World], Payload]] = {
 PARAMS: Mapping[Operation, Mapping[str, str]] = {
     # Live video never ends by itself; an in-process client reads a response whole.
     ("GET", "/api/v1/cameras/{camera_id}/stream"): {"frames": "1"},
+    ("GET", "/api/v1/search"): {"q": "person"},
 }
 """Query parameters an operation needs in the matrix."""
 

@@ -36,6 +36,10 @@ from benchmarks._common import Section
         "benchmarks.retention",
         "benchmarks.notify",
         "benchmarks.phone_real",
+        "benchmarks.model_eval",
+        "benchmarks.text_encoder",
+        "benchmarks.rule_suggestions",
+        "benchmarks.search",
     ],
 )
 def test_benchmark_modules_import_and_expose_run(module: str) -> None:
@@ -484,3 +488,93 @@ def test_phone_real_render_counts_false_alarms_and_the_speed_ratio() -> None:
     )
     assert "0.46 (a.jpg)" in section.body
     assert "2.00x" in section.body
+
+
+def test_model_eval_is_registered_parses_mot_truth_and_renders_ratios() -> None:
+    from argus.domain.detection_eval import ClassScores, EvaluationScores
+    from argus.domain.hard_examples import LabelBox
+    from benchmarks import model_eval
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["model_eval"] is model_eval.run
+    frames = model_eval.parse_ground_truth(
+        "1,9,499,158,31.03,75.17,1,-4.1,-7.3,0\n1,12,648,115,19.9,59.0,0,3.8,-8.1,0\n"
+        "3,9,-10,0,20,40,1,0,0,0\n"
+    )
+    assert sorted(frames) == [1, 3]
+    one = frames[1]
+    assert (one.width, one.height, len(one.truth), len(one.ignore)) == (480, 360, 1, 1)
+    assert one.truth[0].x1 == pytest.approx(499 * 0.625)
+    assert frames[3].truth[0].x1 == 0.0  # clipped to the frame
+    assert model_eval.sample(list(range(1, 11)), 4) == [1, 4, 7, 10]
+
+    def result(name: str, value: float, seconds: tuple[float, ...]) -> model_eval.Result:
+        person = ClassScores("person", value, value / 2, 0.9, 0.8, 10, 20)
+        scores = EvaluationScores(value, value / 2, 0.9, 0.8, 5, (person,))
+        return model_eval.Result(name, scores, seconds)
+
+    results = [result("yolov7-tiny 320", 0.8, (0.01,)), result("yolov7-tiny 640", 0.9, (0.04,))]
+    section = model_eval.render(results, result("public detections", 0.6, ()), 5, 10)
+    assert "1.33x" in section.body  # 0.8 / 0.6 mAP against the public detections
+    assert "0.25x" in section.body  # 320 takes a quarter of 640's time
+    assert section.headline == [
+        "model_eval: person mAP@0.5 on PETS09-S2L1 frames yolov7-tiny 320 0.80, "
+        "yolov7-tiny 640 0.90 (public detections 0.60)"
+    ]
+    person = LabelBox(10, 10, 30, 60, "person", 0.9)
+    faint = LabelBox(100, 10, 130, 60, "person", 0.1)  # below the operating score
+    extra = LabelBox(200, 10, 230, 60, "person", 0.8)
+    assert model_eval.shadow_agreement([[person]], [[person, faint]]) == 1.0
+    assert model_eval.shadow_agreement([[person]], [[person, extra]]) == 0.5
+
+
+def test_rule_suggestions_is_registered_and_its_replay_is_seeded() -> None:
+    from benchmarks import rule_suggestions
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["rule_suggestions"] is rule_suggestions.run
+    if not rule_suggestions.MOT.exists():
+        pytest.skip(f"{rule_suggestions.MOT} is absent (the shared evaluation data)")
+    first, second = rule_suggestions.replay(2), rule_suggestions.replay(2)
+    assert first == second
+    assert sum(s.true_alert for s in first) == 16
+    assert {s.pattern for s in first if not s.true_alert} == set(rule_suggestions.PATTERNS)
+    assert all(1 <= s.at.hour <= 4 for s in first if s.pattern == "night glare")
+
+
+def test_search_is_registered_and_its_questions_are_labelled() -> None:
+    import json
+
+    from benchmarks import search
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["search"] is search.run
+    queries = json.loads(search.QUERIES.read_text())["queries"]
+    assert len(queries) >= 50
+    assert len({q["q"] for q in queries}) == len(queries)
+    assert all(q["relevant"] for q in queries)
+    assert search.recall_at(["a", "b", "c"], {"a", "c", "x"}) == pytest.approx(2 / 3)
+    assert search.recall_at([str(n) for n in range(10)], {str(n) for n in range(50)}) == 1.0
+    assert search.recall_at([], set()) == 1.0
+
+
+def test_search_history_replicates_clips_and_evaluates_rules() -> None:
+    from benchmarks._search_history import CAMERAS, History, Template
+
+    crossing = Template(
+        "line.crossed", {"line": "middle", "class_name": "person", "direction": "in"}, 0.0
+    )
+    exited = Template(
+        "zone.exited", {"zone": "street", "class_name": "car", "dwell_seconds": 90.0}, 5.0
+    )
+    history = History({"vtest": [crossing], "bikes": [exited]}, size=80)
+    events = list(history.events())
+    assert len(events) == 80
+    assert {camera for _, camera, _, _, _ in events} == set(CAMERAS)
+    assert int(events[-1][0]) == 79
+    people = history.relevant({"classes": ["person"], "directions": ["in"]})
+    assert int(people.sum()) == 40
+    long_stays = history.relevant({"types": ["zone.exited"], "min_dwell": 60})
+    assert int(long_stays.sum()) == 40
+    assert int(history.relevant({"cameras": ["cam-n"], "hours": [0, 24]}).sum()) == 10
+    assert History({"vtest": [crossing], "bikes": [exited]}, size=80).copies == history.copies

@@ -84,7 +84,8 @@ class Container:
         self.detectors = Detectors(settings, self.store, self.models)
 
     def import_model(self, name: str, onnx_path: Path, **options: Any) -> ModelManifest:
-        """Import a user's ONNX export as a custom pack."""
+        """Import a user's ONNX export as a custom pack (the version it replaces is kept)."""
+        self.models.keep(name)
         manifest = import_custom_onnx(self.store.path(name), name, onnx_path, **options)
         return self.models.register(manifest)
 

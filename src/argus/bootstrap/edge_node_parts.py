@@ -56,8 +56,12 @@ def now() -> datetime:
 
 
 def node_settings(settings: Settings, edge: EdgeSettings) -> Settings:
-    """``settings`` as the node runs them: its data directory and node id."""
-    update: dict[str, object] = {"node_id": edge.node_id}
+    """``settings`` as the node runs them: its data directory and node id.
+
+    A node samples no hard examples: their frames stay in the node's frame ring,
+    which the control plane that collects examples cannot read.
+    """
+    update: dict[str, object] = {"node_id": edge.node_id, "examples_enabled": False}
     if edge.data_dir is not None:
         update["data_dir"] = edge.data_dir
     return settings.model_copy(update=update)

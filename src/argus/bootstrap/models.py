@@ -20,6 +20,7 @@ from argus.adapters.detectors.opencv_ssd import OpenCvSsdDetector, SsdModelFiles
 from argus.adapters.modelpacks.store import FileModelStore
 from argus.config import Settings
 from argus.domain.errors import ConfigError, ModelError
+from argus.domain.model_registry import split_ref
 from argus.domain.models import ModelManifest
 from argus.ports.detector import Detector
 from argus.ports.faces import FaceDetector, FaceEmbedder, LivenessChecker
@@ -48,7 +49,8 @@ class DetectorOptions:
     """How to run a detector.
 
     Attributes:
-        model: Pack name, or a path to a ``.onnx`` file used as is.
+        model: Pack name (its current version), ``name@version``, or a path to a
+            ``.onnx`` file used as is.
         input_size: Square input in pixels; ``None`` takes the settings' default
             (or the only size a pack has).
         conf_threshold: Minimum score.
@@ -97,9 +99,17 @@ class Detectors:
         self._models = models
 
     def detector(self, options: DetectorOptions) -> Detector:
-        """Build a detector for a pack (verified before use) or a bare ONNX file."""
+        """Build a detector for a pack (verified before use) or a bare ONNX file.
+
+        ``name`` runs the pack's current version, ``name@version`` that version
+        (current or kept).
+        """
         if options.model.endswith(".onnx"):
             return self._bare_onnx(options)
+        name, version = split_ref(options.model)
+        if version is not None:
+            pinned = self._models.require_sound_version(name, version)
+            return self._from_manifest(pinned, options, self._models.version_path(name, version))
         if options.auto_build and options.model in self._models.builder_names:
             if not self._store.has(options.model):
                 log.info("model pack %s is not built yet: building it now", options.model)
@@ -163,9 +173,11 @@ class Detectors:
             inter_op_num_threads=inter,
         )
 
-    def _from_manifest(self, manifest: ModelManifest, options: DetectorOptions) -> Detector:
+    def _from_manifest(
+        self, manifest: ModelManifest, options: DetectorOptions, directory: Path | None = None
+    ) -> Detector:
         names = manifest.class_names
-        directory = self._store.path(manifest.name)
+        directory = directory if directory is not None else self._store.path(manifest.name)
         if manifest.kind == "opencv-ssd":
             thresholds, classes = self._filters(names, options)
             files = {f.role: directory / f.path for f in manifest.files}

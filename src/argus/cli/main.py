@@ -11,6 +11,7 @@ import typer
 from argus import __version__
 from argus.cli.analyze import analyze
 from argus.cli.audit import audit_app
+from argus.cli.dataset import dataset_app
 from argus.cli.detect import detect
 from argus.cli.edge import edge
 from argus.cli.eval import eval_app
@@ -38,6 +39,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
 app.add_typer(audit_app, name="audit")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(dataset_app, name="dataset")
 app.add_typer(users_app, name="users")
 app.command(name="detect")(detect)
 app.command(name="analyze")(analyze)

@@ -1,4 +1,4 @@
-"""``argus models list|build|verify|info|import``."""
+"""``argus models list|build|verify|info|versions|import``."""
 
 from __future__ import annotations
 
@@ -116,6 +116,28 @@ def info(
     typer.echo(f"{'classes':<15} {len(manifest.class_names)}: {', '.join(manifest.class_names)}")
     for f in manifest.files:
         typer.echo(f"{'file':<15} {f.path} [{f.role}] sha256 {f.sha256}")
+
+
+@models_app.command("versions")
+def versions(
+    name: str = typer.Argument(..., help="Pack name."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List a pack's versions on disk: the current one and those kept when replaced."""
+    container = build_container()
+    found = container.models.versions(name)
+    if not found:
+        typer.echo(f"model pack {name!r} has no versions in {container.store.root}")
+        raise typer.Exit(1)
+    current = container.store.get(name).version if container.store.has(name) else None
+    if as_json:
+        rows = [{**_describe(m), "current": m.version == current} for m in found]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for m in found:
+        mark = "current" if m.version == current else "kept"
+        sizes = ",".join(map(str, m.input_sizes)) or "-"
+        typer.echo(f"  {m.ref:<40} {mark:<8} sizes {sizes:<12} {m.created}")
 
 
 @models_app.command("import")

@@ -100,33 +100,44 @@ _TAMPER = PayloadSchema(
     )
 )
 
+_POINT = PayloadField("point", "point", required=False)
+"""The object's foot point ``[x, y]`` in [0, 1] of the frame, which the pipeline puts on
+tracked events (``argus.domain.exclusion_areas``); events written before it lack it."""
+
+
+def _tracked(payload_class: type[object]) -> PayloadSchema:
+    """The schema of a tracked event's payload class, with its optional ``point``."""
+    schema = schema_of(payload_class)
+    return PayloadSchema((*schema.fields, _POINT), schema.open)
+
+
 _TYPES = (
     EventType(
         LineCrossed.type,
         "An object crossed a counting line.",
         "pipeline",
-        payload=schema_of(LineCrossed),
+        payload=_tracked(LineCrossed),
     ),
     EventType(
         WrongWay.type,
         "An object crossed a line against its expected direction.",
         "pipeline",
-        payload=schema_of(WrongWay),
+        payload=_tracked(WrongWay),
     ),
     EventType(
-        ZoneEntered.type, "An object entered a zone.", "pipeline", payload=schema_of(ZoneEntered)
+        ZoneEntered.type, "An object entered a zone.", "pipeline", payload=_tracked(ZoneEntered)
     ),
     EventType(
         ZoneExited.type,
         "An object left a zone (with its dwell time).",
         "pipeline",
-        payload=schema_of(ZoneExited),
+        payload=_tracked(ZoneExited),
     ),
     EventType(
         Loitering.type,
         "An object stayed in a zone longer than its loiter time.",
         "pipeline",
-        payload=schema_of(Loitering),
+        payload=_tracked(Loitering),
     ),
     EventType(
         Crowding.type,
@@ -138,7 +149,7 @@ _TYPES = (
         Running.type,
         "A tracked person moved at running speed.",
         "pipeline",
-        payload=schema_of(Running),
+        payload=_tracked(Running),
     ),
     EventType(
         HEATMAP_TYPE,

@@ -36,8 +36,9 @@ __all__ = [
 DEFAULT_PAYLOAD_MAX_BYTES = 16 * 1024
 """The default limit of one event's payload, in bytes of compact JSON."""
 
-FieldKind = Literal["str", "int", "float", "choice", "cells", "names", "tracks"]
-"""``cells``: a list of ``[index, count]`` pairs of non-negative integers (heatmaps);
+FieldKind = Literal["str", "int", "float", "choice", "cells", "names", "tracks", "point"]
+"""``point``: an ``[x, y]`` pair of numbers in [0, 1] (an object's foot point in the frame);
+``cells``: a list of ``[index, count]`` pairs of non-negative integers (heatmaps);
 ``names``: a list of short strings; ``tracks``: a list of rows of non-negative integers,
 two then four per sample (``TracksMinute``)."""
 
@@ -123,6 +124,9 @@ class PayloadField:
             return
         if self.kind == "tracks":
             _check_tracks(value, where)
+            return
+        if self.kind == "point":
+            _check_point(value, where)
             return
         number = _number(value, where, integer=self.kind == "int")
         if self.minimum is not None and number < self.minimum:
@@ -277,6 +281,15 @@ def _check_names(value: object, where: str) -> None:
     for i, name in enumerate(value):
         if not isinstance(name, str) or len(name) > _MAX_NAME:
             raise ValidationError(f"{where}[{i}] must be a string of at most {_MAX_NAME} chars")
+
+
+def _check_point(value: object, where: str) -> None:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ValidationError(f"{where} must be an [x, y] pair")
+    for axis, part in zip("xy", value, strict=True):
+        number = _number(part, f"{where}.{axis}", integer=False)
+        if not 0.0 <= number <= 1.0:
+            raise ValidationError(f"{where}.{axis} must be in [0, 1], got {number:g}")
 
 
 def _check_tracks(value: object, where: str) -> None:

@@ -24,6 +24,7 @@ from argus.domain.codec import field_number
 from argus.domain.errors import ValidationError
 from argus.domain.event_types import check_event_types
 from argus.domain.events import Envelope
+from argus.domain.exclusion_areas import Area, check_areas, excluded
 from argus.domain.schedule import Schedule
 
 __all__ = [
@@ -96,6 +97,9 @@ class Rule:
         description: Free text for operators.
         severity_floor: Its alerts are at least this severe (the risk policy applies it).
         severity_ceiling: Its alerts are at most this severe.
+        exclude_areas: Polygons of the frame (normalised to [0, 1]) where the event's
+            object must not stand: an event whose ``point`` lies in one does not match.
+            An event without a point is never excluded (``argus.domain.exclusion_areas``).
         created_at: When it was stored (UTC).
         updated_at: When it was last changed (UTC).
     """
@@ -123,6 +127,7 @@ class Rule:
     description: str = ""
     severity_floor: BoundSeverity | None = None
     severity_ceiling: BoundSeverity | None = None
+    exclude_areas: tuple[Area, ...] = ()
 
     def __post_init__(self) -> None:
         text(self.id, "id", 64)
@@ -138,6 +143,7 @@ class Rule:
             check_event_types(_optional_names(self.event_types, "event_types")),
         )
         object.__setattr__(self, "classes", _optional_names(self.classes, "classes"))
+        object.__setattr__(self, "exclude_areas", check_areas(self.exclude_areas))
         for key in ("line", "zone"):
             value = getattr(self, key)
             if value is not None:
@@ -215,6 +221,13 @@ class Rule:
             "severity_ceiling": self.severity_ceiling,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
+            # Only when set: a rule without areas stays readable by code that predates them
+            # (another replica in a rolling upgrade, a downgrade).
+            **(
+                {"exclude_areas": [[list(p) for p in area] for area in self.exclude_areas]}
+                if self.exclude_areas
+                else {}
+            ),
         }
 
     @classmethod
@@ -259,6 +272,7 @@ class Rule:
             _at_least(event_dwell(envelope), self.min_dwell_seconds)
             and _at_least(event_occupancy(envelope), self.min_occupancy)
             and _at_least(event_confidence(envelope), self.min_confidence)
+            and not (self.exclude_areas and excluded(self.exclude_areas, payload))
         )
 
     def cooldown_key(self, envelope: Envelope) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ overwrite each other silently (the second gets ``ConflictError``).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 from argus.domain.hard_examples import ExampleSource, ExampleState, HardExample
 from argus.ports.paging import Page
 
-__all__ = ["ExampleFilter", "HardExampleStore"]
+__all__ = ["ExampleFilter", "ExampleTally", "HardExampleStore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,10 @@ class ExampleFilter:
         since: Captured at or after.
         until: Captured before.
         model_ref: Produced by this model (``name@version``).
+        source_key: Collected from this alert or event (``HardExample.source_key``).
+
+    An empty collection matches nothing; ``not_labelled_by`` matches only
+    labelled examples (``labelled_by`` set and different).
     """
 
     camera_ids: Collection[str] | None = None
@@ -44,6 +48,24 @@ class ExampleFilter:
     since: datetime | None = None
     until: datetime | None = None
     model_ref: str | None = None
+    source_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleTally:
+    """How many examples of one camera, source and state there are.
+
+    Attributes:
+        camera_id: The camera.
+        source: Why they were collected.
+        state: Where they stand.
+        count: How many (always positive).
+    """
+
+    camera_id: str
+    source: ExampleSource
+    state: ExampleState
+    count: int
 
 
 @runtime_checkable
@@ -72,10 +94,18 @@ class HardExampleStore(Protocol):
         """How many examples match (the per-camera sampling limits use it)."""
         ...
 
+    async def tally(self, where: ExampleFilter) -> Sequence[ExampleTally]:
+        """Counts of the matching examples by camera, source and state (any order)."""
+        ...
+
     async def update(self, example: HardExample, *, expected_version: int) -> None:
         """Replace the stored example if its version is still ``expected_version``.
 
+        The new value carries the next version (``example.bumped(...)``): its
+        ``version`` must be greater than ``expected_version``.
+
         Raises:
+            ValidationError: ``example.version`` is not greater than ``expected_version``.
             NotFoundError: Unknown example.
             ConflictError: Someone changed it since ``expected_version``.
         """
@@ -83,4 +113,15 @@ class HardExampleStore(Protocol):
 
     async def delete(self, example_id: str) -> None:
         """Remove the example (``NotFoundError`` if unknown); its frame is the caller's."""
+        ...
+
+    async def purge(self, where: ExampleFilter, *, limit: int = 500) -> Sequence[HardExample]:
+        """Delete up to ``limit`` matching examples, oldest capture first; return them.
+
+        Privacy erasure and retention call it in batches and then delete the
+        returned examples' frames.
+
+        Raises:
+            ValidationError: ``limit`` is outside ``[1, 1000]``.
+        """
         ...

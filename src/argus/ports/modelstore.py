@@ -54,6 +54,30 @@ class ModelStore(Protocol):
         """Recompute every file's checksum; return the mismatches (empty when sound)."""
         ...
 
+    def keep(self, name: str) -> None:
+        """Keep the current version runnable before a build or import replaces it."""
+        ...
+
+    def versions(self, name: str) -> list[ModelManifest]:
+        """The current and every kept version of a pack, oldest build first."""
+        ...
+
+    def names(self) -> list[str]:
+        """Names of every pack with a current or a kept version, sorted."""
+        ...
+
+    def version_path(self, name: str, version: str) -> Path:
+        """The directory of one version (``ModelNotFoundError`` if unknown)."""
+        ...
+
+    def get_version(self, name: str, version: str) -> ModelManifest:
+        """One version's manifest (``ModelNotFoundError`` if unknown)."""
+        ...
+
+    def verify_version(self, name: str, version: str) -> list[FileProblem]:
+        """Recompute one version's checksums; return the mismatches."""
+        ...
+
 
 class PackBuilder(Protocol):
     """Builds one kind of pack from weights shipped in a registry package."""

@@ -37,12 +37,15 @@ if TYPE_CHECKING:
     from argus.ports.alerts import AlertRepository, IncidentRepository, RuleRepository
     from argus.ports.audit import AuditLog
     from argus.ports.evidence import EvidenceRepository
+    from argus.ports.hard_examples import HardExampleStore
     from argus.ports.identity import (
         ApiKeyRepository,
         RefreshTokenRepository,
         SettingsStore,
         UserRepository,
     )
+    from argus.ports.model_registry import ModelRegistryStore
+    from argus.ports.model_trials import TrialStore
     from argus.ports.nodes import NodeRepository
     from argus.ports.notify import NotifyStore
     from argus.ports.privacy import ErasureStore
@@ -379,6 +382,21 @@ class Database(Protocol):
     @property
     def recounts(self) -> RecountJobStore:
         """Re-count jobs (``argus.ports.recounts``)."""
+        ...
+
+    @property
+    def hard_examples(self) -> HardExampleStore:
+        """The hard-example labelling queue (``argus.ports.hard_examples``)."""
+        ...
+
+    @property
+    def model_registry(self) -> ModelRegistryStore:
+        """Model pack versions and per-camera assignments (``argus.ports.model_registry``)."""
+        ...
+
+    @property
+    def model_trials(self) -> TrialStore:
+        """Shadow plans, shadow reports and evaluations (``argus.ports.model_trials``)."""
         ...
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:

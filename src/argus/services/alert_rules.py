@@ -23,6 +23,7 @@ from typing import Literal
 from argus.domain.actor import Actor
 from argus.domain.cameras import new_id
 from argus.domain.events import Envelope
+from argus.domain.exclusion_areas import Area
 from argus.domain.rules import BoundSeverity, CooldownScope, Match, Rule, RuleEngine, Schedule
 from argus.ports.paging import MAX_PAGE, Page, all_pages
 from argus.ports.repositories import Database
@@ -58,6 +59,7 @@ class NewRule:
     weight: float = 0.5
     severity_floor: BoundSeverity | None = None
     severity_ceiling: BoundSeverity | None = None
+    exclude_areas: tuple[Area, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,7 @@ class RuleChanges:
     weight: float | Unset = UNSET
     severity_floor: BoundSeverity | Unset | None = UNSET
     severity_ceiling: BoundSeverity | Unset | None = UNSET
+    exclude_areas: tuple[Area, ...] | Unset = UNSET
 
 
 class RuleService:

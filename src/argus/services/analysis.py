@@ -26,6 +26,7 @@ from argus.domain.analytics import (
 from argus.domain.detections import Detections
 from argus.domain.errors import ConfigError
 from argus.domain.events import DomainEvent, Envelope, EventSource, new_event_id
+from argus.domain.exclusion_areas import POINT_KEY, foot_point
 from argus.domain.frames import Frame
 from argus.ports.detector import Detector
 from argus.ports.render import LineOverlay, ZoneOverlay
@@ -296,14 +297,27 @@ class Analyzer:
             edge_node_id=scene.camera.edge_node_id, camera_id=scene.camera.id
         )
 
-    def _envelope(self, event: DomainEvent, base: datetime, first: float) -> Envelope:
+    def _envelope(
+        self, event: DomainEvent, base: datetime, first: float, tracked: Detections, frame: Frame
+    ) -> Envelope:
+        """Envelope an event of this frame.
+
+        A tracked object's foot point goes on its payload as ``point`` (rules' exclusion
+        areas judge it) when the track is among the frame's detections.
+        """
         when = base + timedelta(seconds=event.timestamp - first)
+        payload = event.payload()
+        track = payload.get("track_id")
+        if isinstance(track, int):
+            point = foot_point(tracked, track, frame.width, frame.height)
+            if point is not None:
+                payload[POINT_KEY] = list(point)
         return Envelope(
             event_id=new_event_id(when),
             type=event.type,
             timestamp=when,
             source=self._source,
-            payload=event.payload(),
+            payload=payload,
         )
 
     def run(self, source: VideoSource, *, max_frames: int | None = None) -> Iterator[AnalyzedFrame]:
@@ -342,7 +356,7 @@ class Analyzer:
                 tracked = self.tracker.update(detections, image=frame.image)
                 t3 = time.perf_counter()
                 raised = self.analytics.update(tracked, frame.timestamp)
-                envelopes = tuple(self._envelope(e, base, first) for e in raised)
+                envelopes = tuple(self._envelope(e, base, first, tracked, frame) for e in raised)
                 t4 = time.perf_counter()
                 times.detect += t2 - t1
                 times.track += t3 - t2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from argus.domain.errors import ModelIntegrityError, ModelNotFoundError
 from argus.domain.models import ModelManifest
@@ -68,6 +69,7 @@ class ModelService:
             sizes_present = set(wanted) <= set(current.input_sizes) or not current.input_sizes
             if sizes_present and not self._store.verify(name):
                 return current
+        self._store.keep(name)  # the version it replaces stays runnable as name@version
         manifest = builder.build(self._store.path(name), wanted)
         self._store.save(manifest)
         return manifest
@@ -81,6 +83,37 @@ class ModelService:
     def register(self, manifest: ModelManifest) -> ModelManifest:
         """Record a custom pack whose files are already in place."""
         self._store.save(manifest)
+        return manifest
+
+    def keep(self, name: str) -> None:
+        """Keep the current version runnable before an import replaces it."""
+        self._store.keep(name)
+
+    def versions(self, name: str) -> list[ModelManifest]:
+        """The current and every kept version of a pack, oldest build first."""
+        return self._store.versions(name)
+
+    def pack_names(self) -> list[str]:
+        """Names of every pack with a current or a kept version."""
+        return self._store.names()
+
+    def version(self, name: str, version: str) -> ModelManifest:
+        """One version's manifest (``ModelNotFoundError`` if neither current nor kept)."""
+        return self._store.get_version(name, version)
+
+    def version_path(self, name: str, version: str) -> Path:
+        """The directory of one version's files."""
+        return self._store.version_path(name, version)
+
+    def require_sound_version(self, name: str, version: str) -> ModelManifest:
+        """One version's manifest, raising ``ModelIntegrityError`` if any file changed."""
+        manifest = self._store.get_version(name, version)
+        problems = self._store.verify_version(name, version)
+        if problems:
+            listed = ", ".join(f"{p.path} ({p.actual[:12]})" for p in problems)
+            raise ModelIntegrityError(
+                f"model version {name}@{version} failed verification: {listed}"
+            )
         return manifest
 
     def info(self, name: str) -> ModelManifest:

@@ -14,7 +14,8 @@ Three requests, each audited and listed (``requests``):
   passphrase is neither stored nor audited.
 * **Erase a camera's time range** (``privacy.erase_range``): its events in
   ``[since, until)``, in batches of ``ERASE_BATCH`` per transaction (ingest
-  keeps flowing between them), and its evidence created in that range. Events
+  keeps flowing between them), its hard examples captured in that range with
+  their frames, and its evidence created in that range. Events
   of held alerts and held or locked evidence stay, with the reason. Alerts are
   operational records and stay (the retention policy ages them out).
 
@@ -40,10 +41,12 @@ from argus.domain.errors import ConflictError, NotFoundError, ValidationError
 from argus.domain.workstations import FaceSubject
 from argus.ports.audit import AuditFilter
 from argus.ports.evidence import EvidenceFilter
+from argus.ports.hard_examples import ExampleFilter
 from argus.ports.paging import MAX_PAGE, Page, all_pages
 from argus.ports.privacy import ERASE_BATCH
 from argus.ports.repositories import Database
 from argus.services.evidence import EvidenceService
+from argus.services.hard_example_upkeep import drop_frame
 from argus.services.privacy_bundle import MIN_PASSPHRASE, seal_bundle
 from argus.services.privacy_export import SubjectHoldings, pack_subject
 from argus.services.privacy_results import (
@@ -268,6 +271,13 @@ class PrivacyService:
                 break
             await asyncio.sleep(0)  # let ingest and readers in between two batches
         kept += await self._kept_events(camera_id, since, until, holds)
+        # Hard examples captured in the range go with their frames (locked by their example).
+        examples, frames = 0, 0
+        captured = ExampleFilter(camera_ids=(camera_id,), since=since, until=until)
+        while batch := await self._db.hard_examples.purge(captured, limit=MAX_PAGE):
+            examples += len(batch)
+            for example in batch:
+                frames += await drop_frame(self._evidence, example, actor)
         items = await all_pages(
             lambda skip: self._db.evidence.list(
                 EvidenceFilter(camera_id=camera_id, created_before=until),
@@ -277,6 +287,7 @@ class PrivacyService:
         )
         ids = [item.id for item in items if item.created_at >= since]
         evidence, _ = await self._erase_evidence(actor, ids, holds, kept)
+        evidence += frames
         result = RangeErasure(new_id(), camera_id, since, until, events, evidence, tuple(kept))
         await self._audit(
             "privacy.erase_range",
@@ -287,7 +298,11 @@ class PrivacyService:
                 "reason": why,
                 "since": since.isoformat(),
                 "until": until.isoformat(),
-                "erased": {"events": events, "evidence": evidence},
+                "erased": {
+                    "events": events,
+                    "evidence": evidence,
+                    **({"examples": examples} if examples else {}),
+                },
                 "kept_count": len(kept),
                 "kept": [k.to_dict() for k in kept[:_AUDITED_KEPT]],
             },

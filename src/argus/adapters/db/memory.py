@@ -24,6 +24,7 @@ from argus.adapters.db.alerts_memory import (
 from argus.adapters.db.audit_memory import MemoryAuditLog
 from argus.adapters.db.events_memory import MemoryEventRepository
 from argus.adapters.db.evidence_memory import MemoryEvidenceRepository
+from argus.adapters.db.examples_memory import MemoryHardExampleStore
 from argus.adapters.db.groups_memory import MemoryAlertGroupRepository, MemorySuppressionRepository
 from argus.adapters.db.identity_memory import (
     MemoryApiKeyRepository,
@@ -31,6 +32,7 @@ from argus.adapters.db.identity_memory import (
     MemorySettingsStore,
     MemoryUserRepository,
 )
+from argus.adapters.db.models_memory import MemoryModelRegistryStore
 from argus.adapters.db.nodes_memory import MemoryNodeRepository
 from argus.adapters.db.notify_memory import MemoryNotifyStore
 from argus.adapters.db.privacy_memory import MemoryErasureStore
@@ -42,6 +44,7 @@ from argus.adapters.db.scene_memory import (
     MemoryState,
     MemoryZoneRepository,
 )
+from argus.adapters.db.trials_memory import MemoryTrialStore
 from argus.adapters.db.workstations_memory import (
     MemoryCapacityStore,
     MemoryDecisionRepository,
@@ -156,6 +159,9 @@ class MemoryDatabase:
             self._alert_groups,
         )
         self._recounts = MemoryRecountJobStore(self._state.check)
+        self._hard_examples = MemoryHardExampleStore(self._state.check)
+        self._model_registry = MemoryModelRegistryStore(self._state.check)
+        self._model_trials = MemoryTrialStore(self._state.check)
         self._unit_lock = asyncio.Lock()
         self._unit = MemoryUnitOfWork(self)
 
@@ -278,6 +284,21 @@ class MemoryDatabase:
     def recounts(self) -> MemoryRecountJobStore:
         """Re-count jobs."""
         return self._recounts
+
+    @property
+    def hard_examples(self) -> MemoryHardExampleStore:
+        """The hard-example labelling queue."""
+        return self._hard_examples
+
+    @property
+    def model_registry(self) -> MemoryModelRegistryStore:
+        """Model pack versions and per-camera assignments."""
+        return self._model_registry
+
+    @property
+    def model_trials(self) -> MemoryTrialStore:
+        """Shadow plans, shadow reports and evaluations."""
+        return self._model_trials
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[MemoryUnitOfWork]:

@@ -35,6 +35,7 @@ from argus.adapters.db.audit_sql import SqlAuditLog
 from argus.adapters.db.crypto import FACE_THUMBNAILS_LABEL, CredentialCipher, RowCipher
 from argus.adapters.db.events_sql import SqlEventRepository
 from argus.adapters.db.evidence_sql import SqlEvidenceRepository
+from argus.adapters.db.examples_sql import SqlHardExampleStore
 from argus.adapters.db.groups_sql import SqlAlertGroupRepository, SqlSuppressionRepository
 from argus.adapters.db.identity_sql import (
     SqlApiKeyRepository,
@@ -42,12 +43,14 @@ from argus.adapters.db.identity_sql import (
     SqlSettingsStore,
     SqlUserRepository,
 )
+from argus.adapters.db.models_sql import SqlModelRegistryStore
 from argus.adapters.db.nodes_sql import EvidenceKeyCipher, SqlNodeRepository
 from argus.adapters.db.notify_sql import ChannelSecretCipher, SqlNotifyStore
 from argus.adapters.db.privacy_sql import SqlErasureStore
 from argus.adapters.db.recounts_sql import SqlRecountJobStore
 from argus.adapters.db.retention_sql import SqlRetentionStore
 from argus.adapters.db.scene_sql import SqlCameraRepository, SqlLineRepository, SqlZoneRepository
+from argus.adapters.db.trials_sql import SqlTrialStore
 from argus.adapters.db.units_sql import SqlUnitOfWork, open_unit
 from argus.adapters.db.workstations_sql import (
     SqlCapacityStore,
@@ -160,6 +163,9 @@ class SqlDatabase:
         self._privacy = SqlErasureStore(engine)
         self._retention = SqlRetentionStore(engine)
         self._recounts = SqlRecountJobStore(engine)
+        self._hard_examples = SqlHardExampleStore(engine)
+        self._model_registry = SqlModelRegistryStore(engine)
+        self._model_trials = SqlTrialStore(engine)
         self._closed = False
 
     @classmethod
@@ -343,6 +349,21 @@ class SqlDatabase:
     def recounts(self) -> SqlRecountJobStore:
         """Re-count jobs."""
         return self._recounts
+
+    @property
+    def hard_examples(self) -> SqlHardExampleStore:
+        """The hard-example labelling queue."""
+        return self._hard_examples
+
+    @property
+    def model_registry(self) -> SqlModelRegistryStore:
+        """Model pack versions and per-camera assignments."""
+        return self._model_registry
+
+    @property
+    def model_trials(self) -> SqlTrialStore:
+        """Shadow plans, shadow reports and evaluations."""
+        return self._model_trials
 
     def unit_of_work(self) -> AbstractAsyncContextManager[SqlUnitOfWork]:
         """Repositories bound to one transaction (see ``argus.ports.unit_of_work``)."""

@@ -396,5 +396,8 @@ capacity_state = sa.Table(
 
 # The edge, notification and alert-group tables join ``metadata`` here: one whole schema.
 import argus.adapters.db.tables_edge  # noqa: E402
+import argus.adapters.db.tables_examples  # noqa: E402
 import argus.adapters.db.tables_groups  # noqa: E402
-import argus.adapters.db.tables_notify  # noqa: E402, F401
+import argus.adapters.db.tables_notify  # noqa: E402
+import argus.adapters.db.tables_search  # noqa: E402
+import argus.adapters.db.tables_trials  # noqa: E402, F401

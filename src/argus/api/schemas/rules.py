@@ -83,6 +83,18 @@ MinDwell = Annotated[
 MinOccupancy = Annotated[
     int, Field(ge=1, le=10_000, description="Zone occupancy of at least this (crowding).")
 ]
+Coordinate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Corner = Annotated[list[Coordinate], Field(min_length=2, max_length=2, description="[x, y]")]
+ExcludeAreas = Annotated[
+    list[Annotated[list[Corner], Field(min_length=3, max_length=64)]],
+    Field(
+        max_length=16,
+        description="Polygons of [x, y] corners in [0, 1] of the frame: an event whose object "
+        "stands inside one (its payload's foot point) does not match. Events without a "
+        "point are never excluded.",
+        examples=[[[[0.0, 0.0], [0.3, 0.0], [0.3, 0.2], [0.0, 0.2]]]],
+    ),
+]
 MinConfidence = Annotated[
     float,
     Field(ge=0, le=1, allow_inf_nan=False, description="Detection confidence of at least this."),
@@ -198,6 +210,7 @@ class RuleCreate(StrictModel):
     weight: Weight = 0.5
     severity_floor: SeverityBound | None = None
     severity_ceiling: SeverityBound | None = None
+    exclude_areas: ExcludeAreas = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _conditions(self) -> Self:
@@ -210,7 +223,7 @@ class RuleCreate(StrictModel):
 
 
 _NOT_NULL: tuple[str, ...] = ("name", "description", "enabled", "event_types", "classes")
-_NOT_NULL += ("cooldown_seconds", "cooldown_scope", "weight")
+_NOT_NULL += ("cooldown_seconds", "cooldown_scope", "weight", "exclude_areas")
 
 
 class RuleUpdate(PartialUpdate):
@@ -242,6 +255,7 @@ class RuleUpdate(PartialUpdate):
     weight: Weight | None = None
     severity_floor: SeverityBound | None = None
     severity_ceiling: SeverityBound | None = None
+    exclude_areas: ExcludeAreas | None = None
 
     def command(self) -> RuleChanges:
         """The service's command: the fields that were sent (null clears a condition)."""
@@ -280,6 +294,9 @@ class RulePublic(BaseModel):
     weight: float
     severity_floor: BoundSeverity | None = Field(description="Alerts at least this severe.")
     severity_ceiling: BoundSeverity | None = Field(description="Alerts at most this severe.")
+    exclude_areas: list[list[tuple[float, float]]] = Field(
+        description="Polygons of the frame where the event's object must not stand."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -308,6 +325,7 @@ class RulePublic(BaseModel):
             weight=rule.weight,
             severity_floor=rule.severity_floor,
             severity_ceiling=rule.severity_ceiling,
+            exclude_areas=[list(area) for area in rule.exclude_areas],
             created_at=rule.created_at,
             updated_at=rule.updated_at,
         )

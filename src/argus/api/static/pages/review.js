@@ -5,6 +5,7 @@ import { get } from "../api.js";
 import { field, h, timeAgo } from "../dom.js";
 import { actorName, table } from "./kit.js";
 import { adminPage, shareBar } from "./admin_kit.js";
+import { suggestionsSection } from "./suggestions.js";
 
 const RANGES = [["7", "Last 7 days"], ["30", "Last 30 days"], ["90", "Last 90 days"], ["", "All time"]];
 const DRILL = 50;
@@ -55,7 +56,7 @@ function groupTable(kind, label, groups, since, detail) {
       }, "Show alerts") : ""))));
 }
 
-export async function reviewView() {
+export async function reviewView(me) {
   const range = h("select", { name: "range" }, RANGES.map(([v, label]) => h("option", { value: v, selected: v === "30" }, label)));
   const totals = h("p", { class: "review-totals", role: "status" });
   const byRule = h("div", { class: "by-rule" });
@@ -82,5 +83,5 @@ export async function reviewView() {
     h("div", { class: "filters" }, field("Range", range)), totals,
     h("section", { class: "card", "aria-label": "By rule" }, h("h2", {}, "By rule"), byRule),
     h("section", { class: "card", "aria-label": "By camera" }, h("h2", {}, "By camera"), byCamera),
-    detail) };
+    detail, await suggestionsSection(me)) };
 }

@@ -164,6 +164,9 @@ function ruleForm(me, rule, cameras, scenes, siteZone, done) {
   const refill = (keep) => { line.fill(camera.value, keep ? rule?.line : line.select.value); zone.fill(camera.value, keep ? rule?.zone : zone.select.value); };
   refill(true);
   const schedule = scheduleFields(rule?.schedule ?? null, siteZone, locked);
+  // Exclusion areas come from applied rule suggestions; here they can only be kept or cleared.
+  const areas = rule?.exclude_areas ?? [];
+  const keepAreas = h("input", { type: "checkbox", name: "keep_exclude_areas", checked: true, disabled: locked });
   const previewBox = h("div", { class: "preview", role: "status", "aria-label": "Severity preview", "aria-live": "polite" });
   const hours = h("input", { name: "dry_run_hours", type: "number", min: "1", max: "24", step: "1", value: "1", disabled: locked });
   const dryBox = h("div", { class: "dry-run-result", role: "status", "aria-label": "Dry run result" });
@@ -189,7 +192,8 @@ function ruleForm(me, rule, cameras, scenes, siteZone, done) {
       field("Cooldown scope", select("cooldown_scope", rule?.cooldown_scope ?? "track", [["track", "per track"], ["camera", "per camera"]])),
       field("Weight (0–1, the rule's share of the risk score)", num("weight", rule?.weight ?? 0.5, { min: "0", max: "1", required: true })),
       field("Severity at least", select("severity_floor", rule?.severity_floor, [["", "no floor"], ...SEVERITIES.map((s) => [s, s])])),
-      field("Severity at most", select("severity_ceiling", rule?.severity_ceiling, [["", "no ceiling"], ...SEVERITIES.map((s) => [s, s])]))),
+      field("Severity at most", select("severity_ceiling", rule?.severity_ceiling, [["", "no ceiling"], ...SEVERITIES.map((s) => [s, s])])),
+      areas.length ? check(`Keep ${areas.length} excluded area${areas.length === 1 ? "" : "s"} of the frame (from rule suggestions; events without a position are never excluded)`, keepAreas) : null),
     schedule.node,
     h("section", { class: "rule-trial", "aria-label": "Severity this rule produces" }, h("h4", {}, "Severity this rule produces"),
       locked ? h("p", { class: "legend" }, "Only users who may configure rules see the preview.") : previewBox),
@@ -215,7 +219,7 @@ function ruleForm(me, rule, cameras, scenes, siteZone, done) {
       window_seconds: numberOrNull(f.window_seconds), cooldown_seconds: Number(f.cooldown_seconds.value),
       cooldown_scope: f.cooldown_scope.value, weight: Number(f.weight.value),
       severity_floor: f.severity_floor.value || null, severity_ceiling: f.severity_ceiling.value || null,
-      schedule: schedule.value(),
+      schedule: schedule.value(), exclude_areas: keepAreas.checked ? areas : [],
     };
   }
 
