@@ -97,10 +97,6 @@ async def _site(db: Any) -> None:
 
 async def _measure(history: History, queries: list[dict[str, Any]], directory: Path) -> Measured:
     """Describe, store and encode the history, then ask every question."""
-    # ONNX Runtime is loaded here, on the main thread: loaded first by the encoder's
-    # worker thread beside sqlite-vec and aiosqlite, it crashed the process once.
-    import onnxruntime  # noqa: F401
-
     from argus.adapters.db.search_sql import SqlSearchItemStore
     from argus.adapters.db.sql import SqlDatabase
     from argus.adapters.search import SqliteVecIndex

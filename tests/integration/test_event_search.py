@@ -189,5 +189,34 @@ async def test_api_answers_with_what_it_understood(tmp_path: Path) -> None:
         assert bad.status_code == 422
 
 
+async def test_the_learning_loops_own_events_are_not_indexed(rig: Rig) -> None:
+    from argus.adapters.pipelines.model_runs import MODEL_RUNNING
+    from argus.domain.events import new_event_id
+    from argus.domain.example_sampling import CANDIDATE_EVENT
+    from argus.domain.model_trials import SHADOW_EVENT
+
+    assert (CANDIDATE_EVENT, SHADOW_EVENT, MODEL_RUNNING) == (
+        "example.candidate",
+        "model.shadow",
+        "model.running",
+    )
+    source = EventSource("argus", "cam-n")
+    internal = [
+        Envelope(
+            event_id=new_event_id(NOW),
+            type=kind,
+            timestamp=NOW,
+            source=source,
+            payload={"class_name": "person", "model_ref": "yolov7-tiny@1.0.0"},
+        )
+        for kind in (CANDIDATE_EVENT, SHADOW_EVENT, MODEL_RUNNING)
+    ]
+    await rig.db.events.add_many([*internal, *history()])
+    assert await rig.search.indexer.backfill() == 12  # only the history's events
+    for envelope in internal:
+        assert not await rig.search.indexer.items.has("event", envelope.event_id)
+    assert await rig.search.indexer.event_items(internal) == []
+
+
 def test_stores_cover_memory_and_sqlite() -> None:
     assert STORES == ("memory", "sqlite")

@@ -6,6 +6,7 @@ database of each kind; the search store runs on its engine (or in memory).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -131,3 +132,48 @@ async def test_remove_forgets_items_but_keeps_descriptions(store: Store) -> None
     await items.remove("event", ["e1", "unknown"])
     assert await items.counts() == (1, 1)
     assert not await items.has("event", "e1")
+
+
+async def test_purge_forgets_what_the_filter_matches_except_kept_ids(store: Store) -> None:
+    items = _items(store)
+    await items.add(
+        [
+            _item("e1", "a"),
+            _item("e2", "a", 10),
+            _item("e3", "b", 20),
+            _item("e4", "b", 30),
+            _item("e5", "b", 10, camera_id="cam-2"),
+        ]
+    )
+    where = ItemFilter(
+        since=T0 + timedelta(minutes=5),
+        until=T0 + timedelta(minutes=30),
+        camera_ids=("cam-1",),
+        kinds=("event",),
+    )
+    assert await items.purge(where, keep=["e3"]) == 1
+    left = {i.item_id for i in await items.find(ItemFilter(), None, limit=10)}
+    assert left == {"e1", "e3", "e4", "e5"}
+    assert await items.purge(ItemFilter(kinds=("alert",))) == 0
+    assert await items.purge(ItemFilter()) == 4
+    assert await items.counts() == (0, 2)
+
+
+async def test_purge_pages_through_more_items_than_a_batch(store: Store) -> None:
+    items = _items(store)
+    await items.add([_item(f"e{n:04d}", "a", n % 50) for n in range(1203)])
+    keep = [f"e{n:04d}" for n in range(0, 1203, 2)]
+    assert await items.purge(ItemFilter(), keep=keep) == 601
+    assert await items.counts() == (602, 1)
+
+
+async def test_item_ids_page_by_id_before_a_moment(store: Store) -> None:
+    items = _items(store)
+    await items.add([_item(f"e{n}", "a", n) for n in range(5)])
+    await items.add([replace(_item("a1", "a"), kind="alert")])
+    until = T0 + timedelta(minutes=4)
+    assert await items.item_ids("event", until=until, limit=10) == ("e0", "e1", "e2", "e3")
+    assert await items.item_ids("event", until=until, after="e1", limit=1) == ("e2",)
+    assert await items.item_ids("alert", until=until, limit=10) == ("a1",)
+    with pytest.raises(ValidationError):
+        await items.item_ids("event", until=until, limit=0)

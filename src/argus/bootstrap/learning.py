@@ -119,23 +119,13 @@ def _search(settings: Settings, adapters: Adapters, policies: RiskPolicyService)
     The description store lives in the database (memory for a memory store);
     the vector index opens on first use, as the settings choose.
     """
-    from argus.adapters.db.search_memory import MemorySearchItemStore
-    from argus.adapters.db.search_sql import SqlSearchItemStore
-    from argus.adapters.db.sql import SqlDatabase
     from argus.bootstrap.search import open_vector_index, text_encoder
+    from argus.bootstrap.search_items import search_item_store
     from argus.services.alerts import ALERTS_SUBJECT
     from argus.services.event_search_index import LazyVectorIndex, SearchIndexer
 
     database = adapters.database
-    items = (
-        SqlSearchItemStore(database.engine)
-        if isinstance(database, SqlDatabase)
-        else MemorySearchItemStore()
-    )
-    # ONNX Runtime is loaded on the main thread: loaded first by the encoder's worker
-    # thread beside sqlite-vec and aiosqlite, it crashed a process once.
-    import onnxruntime  # noqa: F401
-
+    items = search_item_store(database)  # the store privacy and retention forget from
     encoder = text_encoder(settings)
     index = LazyVectorIndex(
         lambda: open_vector_index(settings, dim=encoder.dim, namespace=encoder.model_ref)

@@ -11,6 +11,7 @@ no pause (docs/benchmarks.md, "Retention sweep").
 
 from __future__ import annotations
 
+from argus.bootstrap.search_items import search_erasure
 from argus.config import Settings
 from argus.domain.cameras import utc_now
 from argus.domain.retention import RetentionPolicy
@@ -41,5 +42,6 @@ def build_retention(
         batch=settings.retention_batch,
         pause_s=settings.retention_pause_s,
         interval=settings.retention_interval_s,
+        search=search_erasure(database),
     )
     return RetentionService(policies, sweeper, holds, database.audit)

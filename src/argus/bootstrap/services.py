@@ -36,6 +36,7 @@ from argus.bootstrap.mqtt import build_mqtt_bridge
 from argus.bootstrap.notify import NotifyDelivery, build_notify_delivery
 from argus.bootstrap.policies import escalation_policy, hub_config, risk_policy, site_defaults
 from argus.bootstrap.retention import build_retention
+from argus.bootstrap.search_items import search_erasure
 from argus.bootstrap.sources import probe_opener, source_policy
 from argus.config import Settings
 from argus.domain.cameras import utc_now
@@ -369,7 +370,7 @@ def build_control_plane(
         edge=edge.registry,
         edge_sync=edge.sync,
         nodes=edge.nodes,
-        privacy=PrivacyService(database, evidence, workstations),
+        privacy=PrivacyService(database, evidence, workstations, search=search_erasure(database)),
         risk_policy=risk_policies,
         notifier=Notifier(
             database,

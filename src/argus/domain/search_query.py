@@ -242,9 +242,9 @@ def _named_day(tokens: list[str], i: int, acc: _Acc) -> int:
     if date_match:
         try:
             day = date(*(int(g) for g in date_match.groups()))
-        except ValueError:
+            acc.on_day(word, day)
+        except (ValueError, OverflowError):  # no such day, or its end is past year 9999
             return 0
-        acc.on_day(word, day)
         return 1
     return 0
 
@@ -267,7 +267,11 @@ def _span_words(tokens: list[str], i: int, acc: _Acc) -> int:
         count = int(nxt) if nxt.isdigit() else NUMBERS.get(nxt)
         unit = tokens[i + 2].rstrip("s")
         if count is not None and unit in UNITS:
-            acc.window(f"{word} {nxt} {tokens[i + 2]}", acc.now - count * UNITS[unit], acc.now)
+            try:
+                since = acc.now - count * UNITS[unit]
+            except OverflowError:  # a span reaching before year 1 is no filter: words stay text
+                return 0
+            acc.window(f"{word} {nxt} {tokens[i + 2]}", since, acc.now)
             return 3
     return 0
 

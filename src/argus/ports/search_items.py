@@ -15,7 +15,7 @@ idempotency check.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
@@ -27,6 +27,7 @@ __all__ = [
     "Description",
     "ItemFilter",
     "ItemKind",
+    "SearchErasure",
     "SearchItem",
     "SearchItemStore",
     "check_limit",
@@ -181,4 +182,29 @@ class SearchItemStore(Protocol):
 
     async def remove(self, kind: ItemKind, item_ids: Sequence[str]) -> None:
         """Forget items (erasure, retention); their descriptions stay."""
+        ...
+
+    async def purge(self, where: ItemFilter, *, keep: Collection[str] = ()) -> int:
+        """Forget every item ``where`` matches except those whose id is in ``keep``; how many."""
+        ...
+
+    async def item_ids(
+        self, kind: ItemKind, *, until: datetime, after: str = "", limit: int
+    ) -> tuple[str, ...]:
+        """Ids of ``kind`` items that occurred before ``until``, above ``after``, ascending."""
+        ...
+
+
+@runtime_checkable
+class SearchErasure(Protocol):
+    """What privacy erasure and retention call so search forgets what they deleted."""
+
+    async def erase_range(
+        self, camera_id: str, since: datetime, until: datetime, keep: Collection[str]
+    ) -> int:
+        """Forget a camera's events in ``[since, until)`` except ``keep``; how many."""
+        ...
+
+    async def sweep(self, cutoffs: Mapping[str, datetime], keep_events: Collection[str]) -> int:
+        """Forget what a retention sweep deleted (``cutoffs`` by retention kind); how many."""
         ...

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
@@ -107,22 +107,32 @@ class EventSearch:
         await self.indexer.stop()
         await self.indexer.index.close()
 
-    async def parse(self, query: str) -> ParsedQuery:
-        """Parse a question with the site's names, clock and time zone."""
+    async def parse(self, query: str, principal: Principal | None = None) -> ParsedQuery:
+        """Parse a question with the site's names, clock and time zone.
+
+        Only the names of cameras ``principal`` sees (and of their zones and
+        lines) are recognised: others stay words, so the answer never names them.
+        """
         if not query.strip() or len(query) > MAX_QUERY:
             raise ValidationError(f"the question must be 1-{MAX_QUERY} characters")
         names = await self.indexer.names()
+
+        def seen(camera_ids: Iterable[str]) -> bool:
+            return principal is None or any(principal.sees_camera(c) for c in camera_ids)
+
+        cameras = {cid: name for cid, name in names.cameras.items() if seen((cid,))}
+        lines = frozenset(n for n in names.lines if seen(names.line_cameras.get(n, ())))
         vocabulary = SearchVocabulary(
             cameras={
-                **{cid.lower(): cid for cid in names.cameras},
-                **{name.lower(): cid for cid, name in names.cameras.items()},
+                **{cid.lower(): cid for cid in cameras},
+                **{name.lower(): cid for cid, name in cameras.items()},
             },
-            zones=frozenset(names.zones),
-            lines=frozenset(names.lines),
+            zones=frozenset(n for n in names.zones if seen(names.zone_cameras.get(n, ()))),
+            lines=lines,
             line_labels={
                 label.lower(): (line, direction)
                 for (line, direction), label in names.labels.items()
-                if label.lower() not in ("in", "out")
+                if label.lower() not in ("in", "out") and line.lower() in lines
             },
         )
         site = await self._site()
@@ -139,7 +149,7 @@ class EventSearch:
         """
         if not 1 <= limit <= 100:
             raise ValidationError("limit must be in [1, 100]")
-        parsed = await self.parse(query)
+        parsed = await self.parse(query, principal)
         names = await self.indexer.names()
         where = _filter(parsed, principal)
         where = replace(

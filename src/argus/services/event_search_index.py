@@ -30,6 +30,8 @@ from argus.domain.alerts.alert import Alert
 from argus.domain.errors import ArgusError, NotFoundError
 from argus.domain.event_text import describe_alert, describe_event, describe_incident
 from argus.domain.events import Envelope
+from argus.domain.example_sampling import CANDIDATE_EVENT
+from argus.domain.model_trials import SHADOW_EVENT
 from argus.domain.site import Site
 from argus.ports.bus import EventBus, Subscription
 from argus.ports.repositories import Database
@@ -44,7 +46,15 @@ log = logging.getLogger(__name__)
 
 EVENT_DURABLE = "argus-search-events"
 ALERT_DURABLE = "argus-search-alerts"
-_SKIPPED_TYPES = frozenset({"heatmap.minute", "tracks.minute"})
+_SKIPPED_TYPES = frozenset(
+    {
+        "heatmap.minute",  # per-minute summaries
+        "tracks.minute",
+        CANDIDATE_EVENT,  # the learning loop's own traffic: hard-example candidates,
+        SHADOW_EVENT,  # shadow-run agreement summaries and which model runs where
+        "model.running",  # adapters.pipelines.model_runs.MODEL_RUNNING (not importable here)
+    }
+)
 _ENCODE_BATCH = 256
 _NAMES_TTL = 30.0
 _NAMES_RETRY = 1.0
@@ -59,6 +69,8 @@ class SiteNames:
         zones: Zone name in lower case to the name as configured.
         lines: Line name in lower case to the name as configured.
         labels: ``(line, direction)`` to the line's label.
+        zone_cameras: Zone name in lower case to the cameras that have it.
+        line_cameras: Line name in lower case to the cameras that have it.
         loaded_at: Monotonic seconds when read.
     """
 
@@ -66,6 +78,8 @@ class SiteNames:
     zones: dict[str, str] = field(default_factory=dict)
     lines: dict[str, str] = field(default_factory=dict)
     labels: dict[tuple[str, str], str] = field(default_factory=dict)
+    zone_cameras: dict[str, set[str]] = field(default_factory=dict)
+    line_cameras: dict[str, set[str]] = field(default_factory=dict)
     loaded_at: float = -1e9
 
 
@@ -77,8 +91,10 @@ async def load_names(database: Database) -> SiteNames:
         names.cameras[camera.id] = camera.name
         for zone in (await database.zones.list(camera.id, limit=1000)).items:
             names.zones[zone.name.lower()] = zone.name
+            names.zone_cameras.setdefault(zone.name.lower(), set()).add(camera.id)
         for line in (await database.lines.list(camera.id, limit=1000)).items:
             names.lines[line.name.lower()] = line.name
+            names.line_cameras.setdefault(line.name.lower(), set()).add(camera.id)
             names.labels[(line.name, "in")] = line.in_label
             names.labels[(line.name, "out")] = line.out_label
     return names

@@ -32,7 +32,7 @@ from datetime import datetime
 
 from argus.domain.actor import SYSTEM_ACTOR, Actor
 from argus.domain.cameras import new_id, utc_now
-from argus.domain.errors import ArgusError, NotFoundError, ValidationError
+from argus.domain.errors import ArgusError, ConflictError, NotFoundError, ValidationError
 from argus.domain.events import Envelope
 from argus.domain.model_trials import (
     SHADOW_EVENT,
@@ -59,6 +59,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+MAX_PENDING_EVALUATIONS = 3
+"""Evaluations that may wait or run at once (a fourth request gets 409)."""
 
 _SUMMARY_REPORTS = 2000
 
@@ -132,6 +135,7 @@ class ModelTrials:
         self._clock = clock
         self._tasks = TaskGroup()
         self._wake = asyncio.Event()
+        self._requesting = asyncio.Lock()  # the pending count and the new run, one at a time
         self.reports_state = ConsumerState()
         self.handled = 0
         """``model.shadow`` events looked at (for tests: wait until it grows)."""
@@ -262,9 +266,26 @@ class ModelTrials:
     async def request_evaluation(self, actor: Actor, command: EvaluationRequest) -> EvaluationRun:
         """Queue an evaluation; audited as ``evaluation.request``.
 
+        At most ``MAX_PENDING_EVALUATIONS`` may wait or run at once: each runs a model over
+        the whole annotated set, so an unbounded queue would be hours of CPU.
+
         Raises:
             ValidationError: A bad model reference or threshold.
+            ConflictError: Too many evaluations are already waiting or running.
         """
+        async with self._requesting:
+            recent = await self._db.model_trials.evaluations(limit=1000)
+            pending = sum(
+                r.state in (EvaluationState.QUEUED, EvaluationState.RUNNING) for r in recent
+            )
+            if pending >= MAX_PENDING_EVALUATIONS:
+                raise ConflictError(
+                    f"{pending} evaluations are already waiting or running; "
+                    "request another when one has finished"
+                )
+            return await self._request(actor, command)
+
+    async def _request(self, actor: Actor, command: EvaluationRequest) -> EvaluationRun:
         cameras = None
         if actor.principal is not None and actor.principal.cameras is not None:
             cameras = tuple(sorted(actor.principal.cameras))
@@ -286,8 +307,10 @@ class ModelTrials:
 
     async def evaluations(self, actor: Actor, *, limit: int = 50) -> Sequence[EvaluationRun]:
         """The evaluations the actor may see (its cameras cover the set's), newest first."""
-        runs = await self._db.model_trials.evaluations(limit=limit)
-        return [r for r in runs if self._visible(actor, r)]
+        # Filtered before the limit: a scoped caller's own runs must not drop out of its list
+        # behind newer runs it may not see.
+        runs = await self._db.model_trials.evaluations(limit=max(limit, 1000))
+        return [r for r in runs if self._visible(actor, r)][:limit]
 
     async def evaluation(self, actor: Actor, evaluation_id: str) -> EvaluationRun:
         """One evaluation.

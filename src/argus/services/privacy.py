@@ -45,6 +45,7 @@ from argus.ports.hard_examples import ExampleFilter
 from argus.ports.paging import MAX_PAGE, Page, all_pages
 from argus.ports.privacy import ERASE_BATCH
 from argus.ports.repositories import Database
+from argus.ports.search_items import SearchErasure
 from argus.services.evidence import EvidenceService
 from argus.services.hard_example_upkeep import drop_frame
 from argus.services.privacy_bundle import MIN_PASSPHRASE, seal_bundle
@@ -79,6 +80,7 @@ class PrivacyService:
         evidence: Encrypted evidence (reads for exports, deletes for erasures).
         workstations: Deletes subjects with their descriptors, and tells verify clients.
         clock: The current UTC time.
+        search: Search in words, told which events an erasure deleted.
     """
 
     def __init__(
@@ -88,11 +90,13 @@ class PrivacyService:
         workstations: WorkstationService,
         *,
         clock: Callable[[], datetime] = utc_now,
+        search: SearchErasure | None = None,
     ) -> None:
         self._db = database
         self._evidence = evidence
         self._workstations = workstations
         self._clock = clock
+        self._search = search
 
     async def _audit(
         self, action: str, actor: Actor, target: str, details: dict[str, object]
@@ -270,6 +274,8 @@ class PrivacyService:
             if gone < ERASE_BATCH:
                 break
             await asyncio.sleep(0)  # let ingest and readers in between two batches
+        if self._search is not None:  # search in words forgets the erased events too
+            await self._search.erase_range(camera_id, since, until, holds.events.keys())
         kept += await self._kept_events(camera_id, since, until, holds)
         # Hard examples captured in the range go with their frames (locked by their example).
         examples, frames = 0, 0

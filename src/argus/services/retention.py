@@ -38,6 +38,7 @@ from argus.domain.retention import (
 )
 from argus.ports.audit import AuditLog
 from argus.ports.repositories import Database
+from argus.ports.search_items import SearchErasure
 from argus.services.background import TaskGroup
 from argus.services.legal_hold import HoldSet, LegalHoldService, held_incidents
 from argus.services.writes import record
@@ -59,6 +60,9 @@ PolicySource = Callable[[], Awaitable[RetentionPolicy]]
 """Reads the current policy (``RetentionPolicies.get``)."""
 
 Purge = Callable[[float], Awaitable[int]]
+
+_SEARCHED: tuple[RetentionKind, ...] = ("events", "alerts", "incidents")
+"""The kinds search in words indexes (told the cutoffs of those swept without error)."""
 """Deletes unlocked evidence older than the given days (``EvidenceService.purge_expired``)."""
 
 Delete = Callable[[datetime, int], Awaitable[int]]
@@ -132,6 +136,7 @@ class RetentionSweeper:
         batch: Rows per delete transaction (1 to 100 000).
         pause_s: Seconds between two batches (0: only yield to the event loop).
         interval: Seconds between two scheduled sweeps.
+        search: Search in words, told what a sweep deleted.
     """
 
     def __init__(
@@ -145,6 +150,7 @@ class RetentionSweeper:
         batch: int = 1000,
         pause_s: float = 0.0,
         interval: float = RETENTION_INTERVAL,
+        search: SearchErasure | None = None,
     ) -> None:
         if not 1 <= batch <= 100_000:
             raise ValidationError(f"batch must be in [1, 100000], got {batch}")
@@ -158,6 +164,7 @@ class RetentionSweeper:
         self._batch = batch
         self._pause_s = pause_s
         self._interval = interval
+        self._search = search
         self._lock = asyncio.Lock()
         self._tasks = TaskGroup()
         self.last: SweepReport | None = None
@@ -202,6 +209,16 @@ class RetentionSweeper:
                 except ArgusError as exc:
                     log.warning("retention: sweeping %s failed: %s", kind, exc)
                     errors[kind] = str(exc)
+            if self._search is not None:  # search in words forgets what went
+                try:
+                    swept = [k for k in _SEARCHED if k not in errors]
+                    cutoffs: dict[str, datetime] = {
+                        k: now - timedelta(days=policy.days(k)) for k in swept
+                    }
+                    await self._search.sweep(cutoffs, keep.events)
+                except ArgusError as exc:
+                    log.warning("retention: sweeping search items failed: %s", exc)
+                    errors["search"] = str(exc)
             locked = 0
             try:
                 for incident in held:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from argus.ports.search_items import (
     Description,
@@ -114,3 +115,27 @@ class MemorySearchItemStore:
         self._check()
         for item_id in item_ids:
             self._items.pop((kind, item_id), None)
+
+    async def purge(self, where: ItemFilter, *, keep: Collection[str] = ()) -> int:
+        self._check()
+        kept = set(keep)
+        doomed = [
+            key
+            for key, item in self._items.items()
+            if item.item_id not in kept and item_matches(item, where)
+        ]
+        for key in doomed:
+            del self._items[key]
+        return len(doomed)
+
+    async def item_ids(
+        self, kind: ItemKind, *, until: datetime, after: str = "", limit: int
+    ) -> tuple[str, ...]:
+        self._check()
+        check_limit(limit)
+        ids = sorted(
+            item.item_id
+            for (k, item_id), item in self._items.items()
+            if k == kind and item_id > after and item.occurred_at < until
+        )
+        return tuple(ids[:limit])

@@ -8,7 +8,8 @@ walks ``ix_search_items_description_time``; without them ``ix_search_items_time`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -193,6 +194,44 @@ class SqlSearchItemStore:
                 await connection.execute(
                     sa.delete(search_items).where(c.kind == kind, c.item_id.in_(chunk))
                 )
+
+    async def purge(self, where: ItemFilter, *, keep: Collection[str] = ()) -> int:
+        c = search_items.c
+        kept, removed, after = set(keep), 0, ""
+        conditions = _conditions(where)
+        while True:  # in batches by id: a hold list can be longer than a NOT IN allows
+            async with transaction(self._engine, "purging search items") as connection:
+                rows = await connection.execute(
+                    sa.select(c.item_id)
+                    .where(*conditions, c.item_id > after)
+                    .order_by(c.item_id)
+                    .limit(_BATCH)
+                )
+                ids = [str(row.item_id) for row in rows]
+                doomed = [i for i in ids if i not in kept]
+                if doomed:
+                    result = await connection.execute(
+                        sa.delete(search_items).where(*conditions, c.item_id.in_(doomed))
+                    )
+                    removed += int(result.rowcount or 0)
+            if len(ids) < _BATCH:
+                return removed
+            after = ids[-1]
+
+    async def item_ids(
+        self, kind: ItemKind, *, until: datetime, after: str = "", limit: int
+    ) -> tuple[str, ...]:
+        check_limit(limit)
+        c = search_items.c
+        query = (
+            sa.select(c.item_id)
+            .where(c.kind == kind, c.occurred_at < until, c.item_id > after)
+            .order_by(c.item_id)
+            .limit(limit)
+        )
+        async with transaction(self._engine, "reading search item ids") as connection:
+            rows = await connection.execute(query)
+            return tuple(str(row.item_id) for row in rows)
 
 
 def _row(item: SearchItem, description_id: int) -> dict[str, Any]:
