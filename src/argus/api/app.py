@@ -4,12 +4,14 @@ The app is handed a ``RuntimeFactory``: in its lifespan it opens the runtime
 (the typed bundle of running services), hands it to requests through the
 lifespan state, and closes it on shutdown. The app builds no service and
 opens nothing itself; ``argus.bootstrap.app.build_app`` gives it the real
-factory. Nothing happens at import time and nothing is kept in module state.
+factory. Nothing happens at import time; the only module state is the route
+table, built on first use and shared by every app of the process (``_routes``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from argus import __version__
@@ -138,6 +141,35 @@ def create_app(settings: Settings, runtime: RuntimeFactory) -> FastAPI:
         # Outermost: the client address every limit and audit record uses is the
         # forwarded one only when a configured proxy sent the request.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
+    # The route table is built once per process and shared (see _routes).
+    app.router.routes.extend(_routes())
+    document_websockets(app)
+    install_docs(app, openapi_url="/api/openapi.json")
+    # The operator dashboard: static ES modules, a client of /api/v1 and /ws only.
+    app.mount("/ui", StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")
+    app.add_api_route(
+        "/", lambda: RedirectResponse("/ui/"), include_in_schema=False, methods=["GET"]
+    )
+    # Browsers ask for /favicon.ico on pages that name no icon (JSON, /health): the dashboard's.
+    app.add_api_route(
+        "/favicon.ico",
+        lambda: RedirectResponse("/ui/favicon.svg", status_code=301),
+        include_in_schema=False,
+        methods=["GET", "HEAD"],
+    )
+    return app
+
+
+@functools.cache
+def _routes() -> tuple[BaseRoute, ...]:
+    """Every API, metrics, health and WebSocket route, with its guard, built once per process.
+
+    FastAPI analyses each route's signature and dependencies and builds its
+    pydantic adapters when a router is included: about a second for Argus's
+    380 routes on a small box. The routes hold no state of an app (the guards
+    and dependencies read the request), so every app a process builds (tests
+    build hundreds) shares one table. Dependency overrides are not supported.
+    """
     api = APIRouter(prefix=API_PREFIX)
     # The guard first: a refused caller learns nothing from query validation.
     checked = Depends(single_query_values)
@@ -184,23 +216,10 @@ def create_app(settings: Settings, runtime: RuntimeFactory) -> FastAPI:
     )
     for router, guard in guarded:
         api.include_router(router, dependencies=[Depends(guard), checked])
-    app.include_router(api)
-    app.include_router(metrics_route.router)
-    app.include_router(health.router)
-    app.include_router(live.router)
-    app.include_router(verify.router)
-    document_websockets(app)
-    install_docs(app, openapi_url="/api/openapi.json")
-    # The operator dashboard: static ES modules, a client of /api/v1 and /ws only.
-    app.mount("/ui", StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")
-    app.add_api_route(
-        "/", lambda: RedirectResponse("/ui/"), include_in_schema=False, methods=["GET"]
-    )
-    # Browsers ask for /favicon.ico on pages that name no icon (JSON, /health): the dashboard's.
-    app.add_api_route(
-        "/favicon.ico",
-        lambda: RedirectResponse("/ui/favicon.svg", status_code=301),
-        include_in_schema=False,
-        methods=["GET", "HEAD"],
-    )
-    return app
+    top = APIRouter()
+    top.include_router(api)
+    top.include_router(metrics_route.router)
+    top.include_router(health.router)
+    top.include_router(live.router)
+    top.include_router(verify.router)
+    return tuple(top.routes)
