@@ -6,6 +6,11 @@ camera). Two more cameras, "Shop" (line ``door``: entering / leaving) and "Car p
 yesterday on the clock of the site, whose zone is set to New York while the browser runs
 on Tokyo time, so a period taken from the browser's clock would show. Each test checks the
 page against those posted events or against the API itself; none asserts on the wall clock.
+
+The browser's clock is fixed at ``World.now``, the latest Thursday 15:00 in New York before
+the run: "today" is then long enough for hourly bars and "this week" for daily ones at
+whatever hour and weekday the suite runs (at 00:30 on a Monday, the wall clock's "today"
+and "this week" would be half an hour long). The crossings are dated from that instant.
 """
 
 from __future__ import annotations
@@ -61,13 +66,30 @@ class World:
     seeded: Seeded
     shop: Posted
     car_park: Posted
+    now: datetime
+    """The browser's fixed clock (``site_afternoon``)."""
 
 
-def _midnight(day_offset: int = 0, now: datetime | None = None) -> datetime:
-    """Midnight on the site's clock of today (+ ``day_offset`` days), as a UTC instant."""
-    local = (now or datetime.now(UTC)).astimezone(SITE)
+def _midnight(day_offset: int, now: datetime) -> datetime:
+    """Midnight on the site's clock of ``now``'s day (+ ``day_offset`` days), as a UTC instant."""
+    local = now.astimezone(SITE)
     day = local.date() + timedelta(days=day_offset)
     return datetime(day.year, day.month, day.day, tzinfo=SITE).astimezone(UTC)
+
+
+def site_afternoon(now: datetime) -> datetime:
+    """The latest Thursday 15:00 on the site's clock at least an hour before ``now``.
+
+    Fifteen hours into its day and three and a half days into its week: the page's
+    automatic interval is then hours for "today" and days for "this week".
+    """
+    local = (now - timedelta(hours=1)).astimezone(SITE)
+    back = (local.weekday() - 3) % 7  # Thursday is weekday 3
+    day = local.date() - timedelta(days=back)
+    at = datetime(day.year, day.month, day.day, 15, tzinfo=SITE)
+    if at > local:
+        at -= timedelta(days=7)
+    return at.astimezone(UTC)
 
 
 def _post(
@@ -108,7 +130,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with busy_server(root, demo=False) as server:
         seeded = seed(server)
         call(server, "PUT", "/site", {"timezone": "America/New_York"})
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = site_afternoon(datetime.now(UTC))
         noon_yesterday = _midnight(-1, now) + timedelta(hours=12)
         shop: list[tuple[datetime, Direction]] = [
             (now - timedelta(minutes=35 - 4 * k), "in") for k in range(7)
@@ -124,6 +146,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             seeded,
             _post(server, "Shop", "door", shop),
             _post(server, "Car park", "gate", car),
+            now,
         )
 
 
@@ -137,6 +160,7 @@ def page(chromium: Browser, world: World, errors: list[str]) -> Iterator[Page]:
     context = chromium.new_context(
         viewport={"width": 1280, "height": 900}, accept_downloads=True, timezone_id=BROWSER_ZONE
     )
+    context.clock.set_fixed_time(world.now)
     opened = context.new_page()
     opened.on("pageerror", lambda error: errors.append(f"{error.name}: {error.message}"))
     opened.set_default_timeout(30_000)
@@ -198,14 +222,13 @@ def _shoot_both(page: Page, shots: list[Path], name: str) -> None:
 def test_today_on_the_site_clock_with_totals_axes_and_hour_labels(
     page: Page, world: World, errors: list[str], shots: list[Path]
 ) -> None:
-    before = _midnight()
     form = _open(page, world, world.shop.camera_id)
     expect(form.get_by_label("Period")).to_have_value("today")
     since, until = _period(page)
     # New York's midnight, not Tokyo's (the browser's): the day the manager means.
-    assert since in {before, _midnight()}
+    assert since == _midnight(0, world.now)
     assert until - since in {timedelta(hours=h) for h in (23, 24, 25)}
-    seen_until = min(until, datetime.now(UTC))
+    seen_until = min(until, world.now)
     want_in = world.shop.count("in", since, seen_until)
     want_out = world.shop.count("out", since, seen_until)
     expect(page.get_by_role("table", name="Totals").locator("td[data-total='in']")).to_have_text(
@@ -254,21 +277,27 @@ def test_today_on_the_site_clock_with_totals_axes_and_hour_labels(
 def test_totals_of_the_busy_camera_match_the_api(
     page: Page, world: World, errors: list[str]
 ) -> None:
-    _open(page, world, world.seeded.camera_id)
-    since, until = _period(page)
+    # The seed's crossings were posted at the wall clock's time: this test reads that day.
+    now = datetime.now(UTC)
+    page.context.clock.set_fixed_time(now)
+    try:
+        _open(page, world, world.seeded.camera_id)
+        since, until = _period(page)
+    finally:
+        page.context.clock.set_fixed_time(world.now)
     query = {
         "camera_id": world.seeded.camera_id,
         "interval": "hour",
         "tz": "America/New_York",
         "since": since.isoformat(),
-        "until": min(until, datetime.now(UTC)).isoformat(),
+        "until": min(until, now).isoformat(),
     }
     items = call(world.server, "GET", f"/analytics/counts?{urlencode(query)}")["items"]
     crossed_in = sum(b["count"] for b in items if b["direction"] == "in")
     expect(page.get_by_role("table", name="Totals").locator("td[data-total='in']")).to_have_text(
         str(crossed_in)
     )
-    if since <= datetime.now(UTC) - timedelta(minutes=31):  # the seed's crossings all fall in today
+    if since <= now - timedelta(minutes=31):  # the seed's crossings all fall in today
         assert crossed_in == 214
     assert errors == []
 
@@ -277,11 +306,10 @@ def test_yesterday_and_this_week_follow_the_site_clock(
     page: Page, world: World, errors: list[str]
 ) -> None:
     form = _open(page, world, world.shop.camera_id)
-    before = _midnight()
     form.get_by_label("Period").select_option("yesterday")
     expect(page.locator("p.period")).to_contain_text("Shop")
     since, until = _period(page)
-    assert until in {before, _midnight()}
+    assert until == _midnight(0, world.now)
     assert since == _midnight(-1, until + timedelta(hours=1))
     want = world.shop.count("in", since, until)
     expect(page.get_by_role("table", name="Totals").locator("td[data-total='in']")).to_have_text(
@@ -308,7 +336,7 @@ def test_two_cameras_and_two_periods_on_one_scale(
 ) -> None:
     form = _open(page, world, world.shop.camera_id)
     since, until = _period(page)
-    seen = min(until, datetime.now(UTC))
+    seen = min(until, world.now)
     form.get_by_label("Compare with").select_option(label="Camera Car park")
     chart_in = page.get_by_role("img", name=re.compile("^In per hour"))
     chart_out = page.get_by_role("img", name=re.compile("^Out per hour"))
@@ -457,7 +485,7 @@ def test_a_camera_elsewhere_counts_days_on_its_own_clock(
     try:
         _open(page, world, world.car_park.camera_id)
         since, _ = _period(page)
-        day = datetime.now(UTC).astimezone(london).date()
+        day = world.now.astimezone(london).date()
         midnights = {
             datetime(day.year, day.month, day.day, tzinfo=london) + timedelta(days=k)
             for k in (-1, 0)
