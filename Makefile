@@ -68,7 +68,9 @@ typecheck: venv
 
 check: test
 
+# ffmpeg: the reference of the recording benchmark (ffmpeg -c copy); nothing else needs it.
 bench: venv
+	scripts/system-deps.sh ffmpeg
 	$(BIN)/python -m benchmarks
 
 clean:

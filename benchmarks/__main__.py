@@ -27,14 +27,17 @@ from benchmarks import (
     liveness,
     model_build,
     model_eval,
+    motion_gating,
     notify,
     phone_real,
     pipeline,
+    recording,
     retention,
     rollups,
     rule_suggestions,
     search,
     security,
+    shared_inference,
     tamper,
     text_encoder,
     tracker,
@@ -75,6 +78,9 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "text_encoder": text_encoder.run,
     "rule_suggestions": rule_suggestions.run,
     "search": search.run,
+    "shared_inference": shared_inference.run,
+    "recording": recording.run,
+    "motion_gating": motion_gating.run,
 }
 """Every benchmark, in the order they run."""
 

@@ -31,6 +31,7 @@ __all__ = [
     "HeatmapSpec",
     "HomographySpec",
     "LineSpec",
+    "MotionSpec",
     "RunningSpec",
     "Scene",
     "SceneFile",
@@ -68,6 +69,49 @@ class CameraSpec(_Strict):
     edge_node_id: Name = Field("local", description="Edge node id written into every event.")
 
 
+class MotionSpec(_Strict):
+    """Motion gating: detect only where the picture changed (and around live detections)."""
+
+    enabled: bool = Field(default=True, description="Gate detection on motion.")
+    full_frame_every: int = Field(
+        25,
+        ge=1,
+        le=10_000,
+        description="Analysed frames between full-frame passes, so nothing still is missed "
+        "forever (the first frame and lighting changes get one too).",
+    )
+    pad: float = Field(
+        0.25,
+        ge=0,
+        le=2,
+        description="Padding around each moving box, as a fraction of its larger side.",
+    )
+    sensitivity: float = Field(
+        0.5, ge=0, le=1, description="0 sees only strong changes, 1 faint ones too."
+    )
+    max_regions: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="Most crops per frame; more (or crops covering over 60% of the frame) "
+        "run one full-frame pass instead, so gating never costs more than no gating.",
+    )
+    ignore: tuple[tuple[tuple[float, float], ...], ...] = Field(
+        (),
+        description="Polygons where change never counts (clocks, trees, a road outside the "
+        "fence), each >= 3 (x, y) points normalised to 0..1 of the frame.",
+    )
+
+    @model_validator(mode="after")
+    def _polygons(self) -> Self:
+        for polygon in self.ignore:
+            if len(polygon) < 3:
+                raise ValueError("an ignore polygon needs at least 3 points")
+            if any(not (0 <= v <= 1) for point in polygon for v in point):
+                raise ValueError("ignore polygon points must be normalised to 0..1")
+        return self
+
+
 class DetectSpec(_Strict):
     """The detector and how often it runs."""
 
@@ -85,6 +129,9 @@ class DetectSpec(_Strict):
     )
     class_confidence: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=dict, description="Per-class minimum scores by class name."
+    )
+    motion: MotionSpec | None = Field(
+        None, description="Motion gating; full-frame detection on every frame when omitted."
     )
 
 

@@ -40,6 +40,9 @@ from benchmarks._common import Section
         "benchmarks.text_encoder",
         "benchmarks.rule_suggestions",
         "benchmarks.search",
+        "benchmarks.shared_inference",
+        "benchmarks.recording",
+        "benchmarks.motion_gating",
     ],
 )
 def test_benchmark_modules_import_and_expose_run(module: str) -> None:
@@ -578,3 +581,66 @@ def test_search_history_replicates_clips_and_evaluates_rules() -> None:
     assert int(long_stays.sum()) == 40
     assert int(history.relevant({"cameras": ["cam-n"], "hours": [0, 24]}).sum()) == 10
     assert History({"vtest": [crossing], "bikes": [exited]}, size=80).copies == history.copies
+
+
+def test_recording_render_ratios_against_ffmpeg_and_the_floor() -> None:
+    from benchmarks import recording
+
+    argus = recording.RecordResult(
+        recording.ARGUS, [10.0, 10.0], [0.02, 0.02], [1000, 1000], [2, 2]
+    )
+    ffmpeg = recording.RecordResult(
+        recording.FFMPEG, [10.0, 10.0], [0.01, 0.01], [800, 800], [2, 2]
+    )
+    floor = recording.RecordResult(recording.FLOOR, [10.0, 10.0], [0.005, 0.005], [0, 0], [0, 0])
+    assert argus.cpu_per_second == pytest.approx(0.002)
+    assert argus.bytes_per_second == pytest.approx(100.0)
+    section = recording.render([argus, ffmpeg, floor], "clip", 5.0, None)
+    assert "| 2.00x |" in section.body.replace("  ", "")
+    assert "1.25x" in section.body
+    assert section.headline == [
+        "recording: Argus remux 2.000 CPU-ms per stream-second = 2.00x ffmpeg -c copy; "
+        "bytes 1.25x; 4.00x the demux floor"
+    ]
+    alone = recording.render([argus, floor], "clip", 5.0, "no ffmpeg")
+    assert "*no ffmpeg.*" in alone.body
+    assert "ffmpeg absent" in alone.headline[0]
+
+
+def test_shared_inference_is_registered_and_renders_ratios_within_a_thread_setting() -> None:
+    from benchmarks import shared_inference as si
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["shared_inference"] is si.run
+    phases = [
+        si.Phase("direct", 1, 2, 10.0, 5.0, [50, 50], [0.1, 0.2, 0.3]),
+        si.Phase("scheduler", 1, 2, 10.0, 6.0, [80, 70], [0.1], mean_batch=3.0),
+    ]
+    assert phases[1].fps() == (7.5, 7.0)
+    section = si.render(phases, "settings")
+    assert "1.50x" in section.body  # 15 images/s over 10
+    assert "0.80x" in section.body  # 40 ms CPU per image over 50
+    assert section.headline == [
+        "shared_inference, 2 cameras at 5 fps, intra_op 1: scheduler 15.0 images/s = 1.50x "
+        "direct (10.0), CPU/image 0.80x, mean batch 3.0"
+    ]
+
+
+def test_motion_gating_is_registered_and_renders_ratios() -> None:
+    from benchmarks import motion_gating as mg
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["motion_gating"] is mg.run
+    public = mg.load_public("1,-1,10,20,30,40,0.9,-1,-1,-1\n1,-1,0,0,5,5,0.2,-1,-1,-1\n")
+    assert list(public) == [0]
+    assert public[0].tolist() == [[10.0, 20.0, 40.0, 60.0]]
+    clip = mg.ClipResult("clip", frames=4, full_boxes=10, matched=9)
+    clip.full_cpu, clip.gated_cpu = [0.05] * 4, [0.01] * 4
+    clip.images, clip.public_total, clip.public_full, clip.public_gated = 2, 20, 18, 17
+    assert clip.recall == pytest.approx(0.9)
+    section = mg.render([clip])
+    assert "0.20x" in section.body
+    assert "-5.0" in section.body
+    assert section.headline[0] == (
+        "motion gating, clip: CPU/frame 0.20x of full-frame, recall vs full-frame 90.0 %"
+    )

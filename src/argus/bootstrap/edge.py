@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from argus.adapters.detectors.gated import gate_detector
 from argus.adapters.pipelines import EdgePipelines, RestartPolicy, SourceOptions
 from argus.adapters.pipelines.edge import EventSink
 from argus.adapters.pipelines.scene import DetectDefaults
@@ -87,7 +88,13 @@ def edge_pipelines(
         return open_camera(replace(camera, stream_url=target), opening)
 
     observers = frame_observers(settings, wired)
-    deps = WorkerDeps(detector=detector, tracker=wired.tracker, source=source, observers=observers)
+    deps = WorkerDeps(
+        detector=detector,
+        tracker=wired.tracker,
+        source=source,
+        observers=observers,
+        gate=gate_detector,
+    )
     return EdgePipelines(
         bus,
         deps,

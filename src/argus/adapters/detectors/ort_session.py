@@ -37,6 +37,7 @@ def open_session(
     intra_op_num_threads: int | None = None,
     inter_op_num_threads: int | None = None,
     optimize: bool = True,
+    allow_spinning: bool = False,
 ) -> ort.InferenceSession:
     """Open an ONNX model on the CPU execution provider.
 
@@ -45,6 +46,10 @@ def open_session(
         intra_op_num_threads: Threads inside an operator (``None`` or 0: one per core).
         inter_op_num_threads: Threads across operators (``None`` or 0: default).
         optimize: Apply every graph optimisation (off when only metadata is read).
+        allow_spinning: Let the runtime's pool threads spin between operators and runs.
+            Off by default: with two threads on a 2-core box, spinning cost 1.3 to 1.5
+            times the CPU per image for the same images (benchmarks/shared_inference.py),
+            time the other cameras' pipelines need.
 
     Returns:
         The session.
@@ -71,6 +76,9 @@ def open_session(
         options.intra_op_num_threads = intra_op_num_threads
     if inter_op_num_threads is not None:
         options.inter_op_num_threads = inter_op_num_threads
+    spin = "1" if allow_spinning else "0"
+    options.add_session_config_entry("session.intra_op.allow_spinning", spin)
+    options.add_session_config_entry("session.inter_op.allow_spinning", spin)
     try:
         return ort.InferenceSession(str(model_path), options, providers=list(PROVIDERS))
     except ORT_ERRORS as exc:

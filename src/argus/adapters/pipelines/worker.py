@@ -64,6 +64,10 @@ log = logging.getLogger(__name__)
 Phase = Literal["starting", "running", "waiting", "stopped"]
 
 
+def _ungated(detector: Detector, _spec: DetectSpec) -> Detector:
+    return detector
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerDeps:
     """Factories a worker builds its pipeline from (wired in ``bootstrap``).
@@ -73,12 +77,15 @@ class WorkerDeps:
         tracker: A new tracker for the tracker settings and analysed fps.
         source: Opens a camera's stream.
         observers: The frame observers of a new run (hard-example sampling, shadow runs).
+        gate: Wraps the (shared) detector for one camera run, e.g. in a motion
+            gate that keeps that camera's state; called once per run.
     """
 
     detector: Callable[[DetectSpec], Detector]
     tracker: Callable[[TrackerSpec, float], Tracker]
     source: Callable[[Camera], VideoSource]
     observers: ObserverFactory = no_observers
+    gate: Callable[[Detector, DetectSpec], Detector] = _ungated
 
 
 def _utc_now() -> datetime:
@@ -319,7 +326,8 @@ class CameraWorker:
         self._detected = 0
         self._inference_seen = 0.0  # a new analyzer counts from zero
         scene = self.scene
-        detector = self._deps.detector(scene.detect)
+        shared = self._deps.detector(scene.detect)
+        detector = self._deps.gate(shared, scene.detect)
         tracker = self._deps.tracker(scene.tracker, self.camera.detect_fps)
         source = self._deps.source(self.camera)
         with self._lock:
@@ -333,7 +341,8 @@ class CameraWorker:
         run_clock = self._run_clock = _RunClock(_utc_now())
         analyzer = Analyzer(scene, detector, tracker, clock=lambda: run_clock.start)
         minutes = MinuteLogs(scene, detector.class_names, self._clock, run_clock.start)
-        observers = self._observers = tuple(self._deps.observers(self.camera, detector))
+        # Observers (shadow runs) call the detector themselves: never through the gate's state.
+        observers = self._observers = tuple(self._deps.observers(self.camera, shared))
         try:
             for analyzed in analyzer.run(source):
                 self._on_frame(analyzed, analyzer, source, minutes)
