@@ -31,7 +31,7 @@ from argus.ports.faces import FaceDetector, FaceEmbedder, LivenessChecker
 from argus.ports.render import Annotator, VideoWriter
 from argus.ports.tracker import Tracker
 from argus.ports.video import VideoSource
-from argus.scene import TrackerSpec
+from argus.scene import DetectSpec, TrackerSpec
 from argus.services.models import ModelService
 
 __all__ = ["Container", "build_container", "make_cued_tracker", "make_tracker"]
@@ -153,6 +153,15 @@ class Container:
     def detector(self, options: DetectorOptions) -> Detector:
         """Build a detector for a pack (verified before use) or a bare ONNX file."""
         return self.detectors.detector(options)
+
+    def gated(self, detector: Detector, spec: DetectSpec) -> Detector:
+        """``detector`` behind the motion gate ``spec.motion`` asks for (itself without one).
+
+        The gate keeps one camera's state: one per video analysed.
+        """
+        from argus.adapters.detectors.gated import gate_detector
+
+        return gate_detector(detector, spec)
 
     def face_models(self, *, max_side: int = 640) -> tuple[FaceDetector, FaceEmbedder]:
         """The face detector (CenterFace) and embedder (dlib ResNet), packs built if missing."""

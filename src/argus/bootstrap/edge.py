@@ -18,9 +18,9 @@ from argus.domain.cameras import Camera
 from argus.ports.bus import EventBus
 from argus.ports.detector import Detector
 from argus.ports.video import VideoSource
-from argus.scene import DetectSpec
+from argus.scene import DetectSpec, MotionSpec
 
-__all__ = ["edge_pipelines"]
+__all__ = ["detect_defaults", "edge_pipelines"]
 
 
 def edge_pipelines(
@@ -52,13 +52,12 @@ def edge_pipelines(
     at 5 fps cost 78 % of a core with the runtime's default pool, 34 % with
     one thread), and several cameras' pipelines already run in parallel.
     """
-    from argus.adapters.pipelines import DEMO_DEFAULTS, WorkerDeps, open_camera
+    from argus.adapters.pipelines import WorkerDeps, open_camera
 
     wired = container if container is not None else build_container(settings)
     intra = settings.intra_op_threads or 1
     inter = settings.inter_op_threads or 1
-    if defaults is None and settings.demo:
-        defaults = DEMO_DEFAULTS
+    defaults = detect_defaults(settings, defaults)
 
     def detector(spec: DetectSpec) -> Detector:
         return wired.detector(
@@ -109,3 +108,22 @@ def edge_pipelines(
         # The ring must hold the pre-roll plus the time an alert takes to be raised.
         ring_seconds=max(30.0, settings.evidence_pre_roll_s + settings.evidence_post_roll_s + 20),
     )
+
+
+def detect_defaults(settings: Settings, defaults: DetectDefaults | None) -> DetectDefaults | None:
+    """The detector settings every camera of the pipelines shares.
+
+    ``defaults`` when given, else the demo scene's with ``settings.demo``; with
+    ``settings.motion_gating`` they gain motion gating unless they name their own.
+    """
+    from argus.adapters.pipelines import DEMO_DEFAULTS
+
+    if defaults is None and settings.demo:
+        defaults = DEMO_DEFAULTS
+    if settings.motion_gating and (defaults is None or defaults.motion is None):
+        gating = MotionSpec(
+            full_frame_every=settings.motion_full_frame_every,
+            sensitivity=settings.motion_sensitivity,
+        )
+        defaults = replace(defaults if defaults is not None else DetectDefaults(), motion=gating)
+    return defaults

@@ -182,7 +182,9 @@ def analyze(
     options: dict[str, Any] = {"realtime": True} if realtime else {}
     if loop:
         options["loop"] = True
-    detector = container.detector(_detector_options(scene, container))
+    detector = container.gated(
+        container.detector(_detector_options(scene, container)), scene.detect
+    )
     analyzer = Analyzer(scene, detector, container.tracker(scene.tracker, fps))
     source = container.open_source(source_target, target_fps=scene.detect.fps, **options)
     total = None if loop else container.frame_count(source_target)

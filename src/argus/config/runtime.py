@@ -43,6 +43,25 @@ class RuntimeSettings(BaseSettings):
     inter_op_threads: int = Field(
         default=0, ge=0, le=256, description="ONNX Runtime inter-op threads (0 = runtime default)."
     )
+    motion_gating: bool = Field(
+        default=False,
+        description="Motion-gated detection for every camera of this server or node "
+        "(ARGUS_MOTION_GATING): the detector runs only where the picture changed and around "
+        "what it already sees, with a full-frame pass every ARGUS_MOTION_FULL_FRAME_EVERY "
+        "analysed frames; a still scene costs about a tenth, a busy one the same.",
+    )
+    motion_full_frame_every: int = Field(
+        default=25,
+        ge=1,
+        le=10_000,
+        description="Analysed frames between full-frame passes when motion gating is on.",
+    )
+    motion_sensitivity: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Motion gating's sensitivity: 0 sees only strong changes, 1 faint ones too.",
+    )
     tamper_checks_per_s: float = Field(
         default=2.0,
         ge=0,

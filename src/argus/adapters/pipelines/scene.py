@@ -16,7 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from argus.domain.cameras import Camera, Line, Zone
 from argus.domain.errors import ConfigError
-from argus.scene import CameraSpec, DetectSpec, Scene, TrackerSpec
+from argus.scene import CameraSpec, DetectSpec, MotionSpec, Scene, TrackerSpec
 
 __all__ = ["DEMO_CAMERA_ID", "DEMO_DEFAULTS", "DetectDefaults", "camera_scene", "demo_camera"]
 
@@ -35,6 +35,7 @@ class DetectDefaults:
         classes: Class names kept; all when ``None``.
         min_hits: Tracker matches before a track is confirmed.
         lost_seconds: How long a lost track may come back with its id.
+        motion: Motion gating of every camera's detector; none when ``None``.
     """
 
     input_size: int | None = None
@@ -43,6 +44,7 @@ class DetectDefaults:
     classes: tuple[str, ...] | None = None
     min_hits: int = 2
     lost_seconds: float = 3.0
+    motion: MotionSpec | None = None
 
 
 DEMO_DEFAULTS = DetectDefaults(
@@ -80,6 +82,7 @@ def camera_scene(
                 confidence=d.confidence,
                 iou=d.iou,
                 classes=d.classes,
+                motion=d.motion,
             ),
             tracker=TrackerSpec(min_hits=d.min_hits, lost_seconds=d.lost_seconds),
             lines=tuple(lines),
