@@ -70,6 +70,10 @@ def check_timeout(name: str, value: float) -> float:
     return float(value)
 
 
+_REORDERED_STEPS = 2
+"""Steps back in media time after which a segment counts as reordered (``Timeline``)."""
+
+
 class Timeline:
     """Maps media times of successive segments onto one non-decreasing clock.
 
@@ -77,12 +81,26 @@ class Timeline:
     frame lands on the segment's base time; later frames keep their media-time
     distance to that first frame. Frames without a media time take the
     caller's fallback. Timestamps never go backwards.
+
+    With ``reordered_fallback``, once a segment's media times have gone
+    backwards twice from one decoded frame to the next (H.264 with B-frames in AVI,
+    which stores no presentation times: FFmpeg hands each frame the time of the
+    packet that completed it, in decode order), a frame is never stamped before
+    the caller's fallback. Otherwise such frames share timestamps (0.0, 0.3, 0.3,
+    0.4, 0.4, 0.7 ...) and a frame sampler drops every other one. Frames whose
+    media time is ahead keep it, so a gap (dropped packets) stays a gap. One
+    step back alone (a decoder recovering from a damaged packet) changes
+    nothing. For files only: their fallback is the previous stamp plus the
+    frame interval.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, reordered_fallback: bool = False) -> None:
         self._base: float | None = 0.0
         self._origin: float | None = None
         self._last: float | None = None
+        self._reordered_fallback = reordered_fallback
+        self._previous_media: float | None = None
+        self._steps_back = 0
 
     @property
     def last(self) -> float | None:
@@ -93,6 +111,8 @@ class Timeline:
         """Start a segment whose first frame gets ``base`` (the fallback if ``None``)."""
         self._base = base
         self._origin = None
+        self._previous_media = None
+        self._steps_back = 0
 
     def stamp(self, media_time: float | None, fallback: float) -> float:
         """Return the source timestamp of a frame.
@@ -104,6 +124,10 @@ class Timeline:
         Returns:
             Seconds since the source started, never less than the previous one.
         """
+        if media_time is not None and self._reordered_fallback:
+            previous, self._previous_media = self._previous_media, media_time
+            if previous is not None and media_time < previous:
+                self._steps_back += 1
         if media_time is None:
             stamp = fallback
         else:
@@ -113,6 +137,8 @@ class Timeline:
                     self._base = fallback
             base = fallback if self._base is None else self._base
             stamp = base + (media_time - self._origin)
+            if self._steps_back >= _REORDERED_STEPS and self._last is not None:
+                stamp = max(stamp, fallback)  # a step back in decode order: one frame on
         if self._last is not None and stamp < self._last:
             stamp = self._last
         self._last = stamp

@@ -102,7 +102,7 @@ class FileSource(BaseSource):
         return self._path
 
     def _produce(self) -> Iterator[tuple[Image, float]]:
-        timeline = Timeline()
+        timeline = Timeline(reordered_fallback=True)
         what = self._path.name
         while not self._stopped():
             container = self._open()
