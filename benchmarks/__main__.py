@@ -38,6 +38,7 @@ from benchmarks import (
     search,
     security,
     shared_inference,
+    streams,
     tamper,
     text_encoder,
     tracker,
@@ -81,6 +82,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "shared_inference": shared_inference.run,
     "recording": recording.run,
     "motion_gating": motion_gating.run,
+    "streams": streams.run,
 }
 """Every benchmark, in the order they run."""
 

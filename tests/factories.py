@@ -243,3 +243,17 @@ class ListSource:
     def close(self) -> None:
         """Record that the consumer closed the source."""
         self.closed = True
+
+
+class PassthroughTracker:
+    """A ``Tracker`` that hands detections on as they are (their track ids, if any, kept)."""
+
+    def update(
+        self, detections: Detections, *, image: npt.NDArray[np.uint8] | None = None
+    ) -> Detections:
+        """Return ``detections`` unchanged."""
+        del image
+        return detections
+
+    def reset(self) -> None:
+        """Nothing to forget."""

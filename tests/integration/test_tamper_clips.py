@@ -22,12 +22,11 @@ from argus.adapters.pipelines.tamper import TamperMonitor
 from argus.adapters.pipelines.worker import CameraWorker, RestartPolicy, WorkerDeps
 from argus.domain.backoff import BackoffPolicy
 from argus.domain.cameras import Camera
-from argus.domain.detections import Detections
 from argus.domain.events import Envelope
 from argus.domain.frames import Frame, SourceStats
 from argus.domain.tamper import TamperChange
 from argus.scene import CameraSpec, Scene
-from tests.factories import ScriptedDetector
+from tests.factories import PassthroughTracker, ScriptedDetector
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.eval]
 
@@ -114,22 +113,11 @@ class _ClipSource:
         pass
 
 
-class _Passthrough:
-    def update(
-        self, detections: Detections, *, image: npt.NDArray[np.uint8] | None = None
-    ) -> Detections:
-        del image
-        return detections
-
-    def reset(self) -> None:
-        pass
-
-
 def test_worker_sends_tamper_envelopes_with_its_node_id(frames: list[Image]) -> None:
     scene = Scene(camera=CameraSpec(id="cam-1", edge_node_id="edge-7"))
     deps = WorkerDeps(
         detector=lambda _spec: ScriptedDetector([], ("person",)),
-        tracker=lambda _spec, _fps: _Passthrough(),
+        tracker=lambda _spec, _fps: PassthroughTracker(),
         source=lambda _camera: _ClipSource(frames),
     )
     tampers: list[Envelope] = []

@@ -43,6 +43,7 @@ from benchmarks._common import Section
         "benchmarks.shared_inference",
         "benchmarks.recording",
         "benchmarks.motion_gating",
+        "benchmarks.streams",
     ],
 )
 def test_benchmark_modules_import_and_expose_run(module: str) -> None:
@@ -644,3 +645,36 @@ def test_motion_gating_is_registered_and_renders_ratios() -> None:
     assert section.headline[0] == (
         "motion gating, clip: CPU/frame 0.20x of full-frame, recall vs full-frame 90.0 %"
     )
+
+
+def test_streams_is_registered_renders_sustained_counts_and_plots() -> None:
+    import xml.etree.ElementTree as ET
+
+    from benchmarks import streams
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["streams"] is streams.run
+    ok, slow = (1.0, 1.01, 0.99, 1.0), (1.0, 0.8, 0.99, 1.0, 1.0, 1.0, 1.0, 1.0)
+    points = [
+        streams.Point("full", (5.0, 5.0, 4.2, 5.0), ok, 1.0, 2, 500.0, 300.0, 0.02),
+        streams.Point("full", (5.0,) * 4 + (3.9,) * 4, slow, 1.9, 2, 700.0, 300.0, 0.02),
+        streams.Point("gated", (5.0, 5.0, 4.2, 5.0), ok, 0.5, 2, 520.0, 300.0, 0.02),
+        streams.Point("gated", (5.0,) * 8, ok * 2, 0.9, 2, 720.0, 300.0, 0.02, restarts=1),
+    ]
+    assert points[0].cpu_percent == pytest.approx(50.0)
+    assert points[0].mb_per_camera == pytest.approx(50.0)
+    assert points[0].min_fps == pytest.approx(4.2)
+    assert (streams.sustained(points, "full"), streams.sustained(points, "gated")) == (4, 8)
+    section = streams.render(points, 30.0, "img/streams.svg")
+    assert section.headline == [
+        "streams sustained at 5 fps on 2 cores (slowest camera >= 95 % of real time): "
+        "full-frame 4, motion-gated >= 8 (2.00x full-frame)"
+    ]
+    assert "| full  |       8 |    3.90 |     4.45 |              80 % |       no |" in section.body
+    assert "full 50.0, gated 50.0 MB" in section.body
+    assert "![analysed fps and CPU against cameras](img/streams.svg)" in section.body
+    svg = ET.fromstring(streams.plot_svg_of(points))
+    lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
+    assert len(lines) == 4  # two modes on two panels
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert {"target 5 fps", "cameras (K)", "full-frame", "motion-gated"} <= set(texts)

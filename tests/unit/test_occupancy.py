@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
 from argus.adapters.pipelines.worker import CameraWorker, RestartPolicy, WorkerDeps
@@ -18,7 +17,7 @@ from argus.domain.detections import Detections
 from argus.domain.errors import ConfigError
 from argus.domain.events import Envelope, HeatmapMinute
 from argus.scene import CameraSpec, Scene
-from tests.factories import ListSource, ScriptedDetector, make_detections
+from tests.factories import ListSource, PassthroughTracker, ScriptedDetector, make_detections
 
 WIDTH, HEIGHT = 160, 120  # ListSource's frames
 
@@ -63,19 +62,6 @@ def test_bad_grids_are_config_errors(width: int, height: int, columns: int) -> N
         OccupancyGrid(width, height, columns=columns)
 
 
-class _Passthrough:
-    """A ``Tracker`` for detections that already carry their track ids."""
-
-    def update(
-        self, detections: Detections, *, image: npt.NDArray[np.uint8] | None = None
-    ) -> Detections:
-        del image
-        return detections
-
-    def reset(self) -> None:
-        pass
-
-
 def _clock(times: list[datetime]) -> Callable[[], datetime]:
     """The given times, one per call, then the last one for ever."""
     calls = iter(times)
@@ -92,7 +78,7 @@ def test_worker_publishes_one_heatmap_event_per_minute_and_the_rest_on_stop() ->
     scene = Scene(camera=CameraSpec(id="cam-1", edge_node_id="edge-7"))
     deps = WorkerDeps(
         detector=lambda _spec: ScriptedDetector(frames, ("person",)),
-        tracker=lambda _spec, _fps: _Passthrough(),
+        tracker=lambda _spec, _fps: PassthroughTracker(),
         source=lambda _camera: ListSource(5, size=(HEIGHT, WIDTH)),
     )
     published: list[Envelope] = []

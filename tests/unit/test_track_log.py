@@ -26,7 +26,13 @@ from argus.services.track_log import (
     MinuteTracks,
     TrackAssembler,
 )
-from tests.factories import ListSource, ScriptedDetector, make_detections, solid_image
+from tests.factories import (
+    ListSource,
+    PassthroughTracker,
+    ScriptedDetector,
+    make_detections,
+    solid_image,
+)
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 SOURCE = EventSource("edge-1", "cam-1")
@@ -144,23 +150,13 @@ def test_malformed_rows_are_skipped() -> None:
     assert assembler.class_names() == ("9",)
 
 
-class _Passthrough:
-    """A ``Tracker`` for detections that already carry their track ids."""
-
-    def update(self, detections: Detections, *, image: object = None) -> Detections:
-        return detections
-
-    def reset(self) -> None:
-        pass
-
-
 @pytest.mark.timeout(30)
 def test_the_worker_publishes_the_tracks_of_its_run_when_it_stops() -> None:
     frames = [_boxes([(20 + i, 100)], [1]) for i in range(5)]
     scene = Scene(camera=CameraSpec(id="cam-1", edge_node_id="edge-7"))
     deps = WorkerDeps(
         detector=lambda _spec: ScriptedDetector(frames, ("person",)),
-        tracker=lambda _spec, _fps: _Passthrough(),
+        tracker=lambda _spec, _fps: PassthroughTracker(),
         source=lambda _camera: ListSource(5, fps=5.0, size=(120, 160)),
     )
     published: list[Envelope] = []

@@ -23,7 +23,7 @@ from argus.domain.cameras import Camera
 from argus.domain.detections import Detections
 from argus.domain.live import LiveFrame
 from argus.scene import CameraSpec, DetectSpec, MotionSpec, Scene
-from tests.factories import ListSource, ScriptedDetector
+from tests.factories import ListSource, PassthroughTracker, ScriptedDetector
 
 FRAMES = 60
 
@@ -43,23 +43,12 @@ class CountingDetector(ScriptedDetector):
         return [self.detect(image) for image in images]
 
 
-class _Passthrough:
-    def update(
-        self, detections: Detections, *, image: npt.NDArray[np.uint8] | None = None
-    ) -> Detections:
-        del image
-        return detections
-
-    def reset(self) -> None:
-        pass
-
-
 def _run(detect: DetectSpec) -> int:
     """Run one worker over ``FRAMES`` still frames; the images its detector saw."""
     detector = CountingDetector()
     deps = WorkerDeps(
         detector=lambda _spec: detector,
-        tracker=lambda _spec, _fps: _Passthrough(),
+        tracker=lambda _spec, _fps: PassthroughTracker(),
         source=lambda _camera: ListSource(FRAMES, size=(240, 320)),
         gate=gate_detector,
     )
