@@ -387,6 +387,30 @@ async def test_fan_out_gives_every_subscriber_every_later_message(kit: BusKit) -
         await sub.close()
 
 
+async def test_a_fan_out_reader_whose_waits_keep_timing_out_loses_nothing(kit: BusKit) -> None:
+    # A live reader (the /ws relay) may wait with short timeouts; a cancelled wait must not
+    # take a message with it (NATS's next_msg waits through asyncio.wait_for, which on
+    # Python 3.11 can lose the result it was handed as its timeout fires).
+    producer = await kit.open()
+    sub = await (await kit.open()).fan_out("restless")
+    sent = [_envelope(i) for i in range(60)]
+    got: list[Envelope] = []
+
+    async def publish() -> None:
+        for envelope in sent:
+            await producer.publish("restless", envelope)
+            await anyio.sleep(0.002)
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(publish)
+        with anyio.fail_after(WAIT):
+            while len(got) < len(sent):
+                with anyio.move_on_after(0.001):
+                    got.append((await sub.__anext__()).envelope)
+    assert got == sent
+    await sub.close()
+
+
 async def test_fan_out_and_durable_consumers_both_see_a_message(kit: BusKit) -> None:
     bus = await kit.open()
     live = await bus.fan_out("both")

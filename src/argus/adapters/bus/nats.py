@@ -147,30 +147,54 @@ class _DurableSubscription(SubscriptionBase):
         self._bus.forget(self)
 
 
+FANOUT_BUFFER = 10_000
+"""Live messages a fan-out subscription holds for a reader that lags; later ones are dropped."""
+
+
 class _FanOutSubscription(SubscriptionBase):
-    def __init__(
-        self, bus: NatsEventBus, subject: str, sub: NatsSubscription, *, poll_interval: float
-    ) -> None:
+    """A core-NATS subscription whose messages the client's callback queues here.
+
+    ``Subscription.next_msg(timeout=...)`` is not used: it waits with
+    ``asyncio.wait_for``, which on Python 3.11 can drop the message it was
+    handed at the moment its timeout fires, and a poll loop times out all the
+    time (suspected, not proven, in a fan-out message CI once waited 20 s for).
+    An ``asyncio.Queue`` loses nothing when its reader is cancelled, and nothing
+    wakes while no message comes; closing puts ``None`` in it to end the iteration.
+    """
+
+    def __init__(self, bus: NatsEventBus, subject: str) -> None:
         super().__init__()
         self._bus = bus
         self._subject = subject
+        self._queue: asyncio.Queue[Msg | None] = asyncio.Queue(maxsize=FANOUT_BUFFER)
+        self._sub: NatsSubscription | None = None
+        self._dropped = 0
+
+    def attach(self, sub: NatsSubscription) -> None:
+        """Hold the client's subscription (unsubscribed on close)."""
         self._sub = sub
-        self._poll = poll_interval
+
+    async def receive(self, msg: Msg) -> None:
+        """The client's callback: queue ``msg`` for the reader (dropped when it lags far)."""
+        try:
+            self._queue.put_nowait(msg)
+        except asyncio.QueueFull:
+            self._dropped += 1
+            if self._dropped in (1, 10, 100) or self._dropped % 1000 == 0:
+                log.warning(
+                    "fan-out on %s: the reader lags %d messages; %d dropped so far",
+                    self._subject,
+                    FANOUT_BUFFER,
+                    self._dropped,
+                )
 
     async def __anext__(self) -> Delivery:
         while True:
             if self.is_closed():
                 raise StopAsyncIteration
-            try:
-                msg = await self._sub.next_msg(timeout=self._poll)
-            except (nats.errors.TimeoutError, TimeoutError):
-                # nats-py raises either its own TimeoutError or asyncio's (the
-                # builtin) when a fetch finds nothing: an empty poll, not a failure.
-                continue
-            except _NATS_ERRORS as exc:
-                if self.is_closed():
-                    raise StopAsyncIteration from None
-                raise BusError(f"fan-out on {self._subject} failed: {exc}") from exc
+            msg = await self._queue.get()
+            if msg is None:
+                raise StopAsyncIteration
             try:
                 envelope = decode_envelope(msg.data)
             except BusError:
@@ -179,10 +203,17 @@ class _FanOutSubscription(SubscriptionBase):
             return _NatsDelivery(self._subject, envelope, msg, durable=False)
 
     async def _release(self) -> None:
-        try:
-            await self._sub.unsubscribe()
-        except _NATS_ERRORS as exc:
-            log.warning("closing the fan-out on %s: %s", self._subject, exc)
+        if self._sub is not None:
+            try:
+                await self._sub.unsubscribe()
+            except _NATS_ERRORS as exc:
+                log.warning("closing the fan-out on %s: %s", self._subject, exc)
+        while True:  # room for the end marker: what was queued is not read any more
+            try:
+                self._queue.put_nowait(None)
+                break
+            except asyncio.QueueFull:
+                self._queue.get_nowait()
         self._bus.forget(self)
 
 
@@ -366,12 +397,14 @@ class NatsEventBus:
     async def fan_out(self, subject: str) -> _FanOutSubscription:
         """Open a core-NATS subscription (see ``EventBus``)."""
         self._check_open()
+        subscription = _FanOutSubscription(self, subject)
         try:
-            sub = await self._client.subscribe(self._nats_subject(subject))
+            sub = await self._client.subscribe(self._nats_subject(subject), cb=subscription.receive)
+            subscription.attach(sub)
             await self._client.flush(timeout=max(1, round(self._publish_timeout)))
         except _NATS_ERRORS as exc:
+            await subscription.close()
             raise BusError(f"cannot subscribe to {subject}: {exc}") from exc
-        subscription = _FanOutSubscription(self, subject, sub, poll_interval=self._poll)
         self._subscriptions.add(subscription)
         return subscription
 
