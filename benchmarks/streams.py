@@ -18,9 +18,7 @@ of real time it read its stream at (frames read per second over the clip's
 frame rate: a pipeline that cannot keep up falls behind its source), this
 process's CPU per second, RSS, and the load of other processes. **Sustained** is
 the largest K whose slowest camera kept >= 95 % of real time, so analysed every
-frame its 5-fps sampler keeps: 5 fps on ``bikes.mp4``, only about 4-4.8 on
-``vtest.avi``, whose frames leave the file source with duplicated timestamps
-(0.0, 0.3, 0.3, 0.4, 0.4, 0.7 ...) whatever the load. A mode below half of real
+frame its 5-fps sampler keeps (5 fps on both clips). A mode below half of real
 time is not tried at larger K.
 
     python -m benchmarks.streams [--quick] [--cameras 4,8,16] [--seconds 30] [--warmup 10]
@@ -196,8 +194,7 @@ def render(points: Sequence[Point], seconds: float, plot: str | None = None) -> 
     body += (
         f"\n\nAnalysed fps over a {seconds:g} s window per point, {cores} usable cores. "
         f"A camera keeps up when it reads its stream at >= {100 * KEEPS_UP:.0f} % of real time "
-        "(5 fps on bikes.mp4; about 4-4.8 fps on vtest.avi, whose duplicated frame timestamps "
-        "make the sampler keep fewer frames). MB per camera is RSS above the process before "
+        "(its 5-fps sampler's every frame). MB per camera is RSS above the process before "
         "the point, over K (the shared model included)"
         + (f"; marginal RSS per extra camera (least squares): {memory} MB." if memory else ".")
     )
