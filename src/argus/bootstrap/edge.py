@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from argus.adapters.detectors.gated import gate_detector
 from argus.adapters.pipelines import EdgePipelines, RestartPolicy, SourceOptions
 from argus.adapters.pipelines.edge import EventSink
 from argus.adapters.pipelines.scene import DetectDefaults
@@ -92,7 +91,7 @@ def edge_pipelines(
         tracker=wired.tracker,
         source=source,
         observers=observers,
-        gate=gate_detector,
+        gate=wired.gated,
     )
     return EdgePipelines(
         bus,

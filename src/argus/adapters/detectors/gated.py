@@ -154,13 +154,10 @@ class GatedDetector:
         """Detect in the next frame of this camera."""
         height, width = image.shape[:2]
         motion = self._motion.update(image)
-        plan = self._plan(motion.boxes, width, height)
-        full = (
-            not self._started
-            or motion.global_change
-            or plan.full_frame
-            or self._since_full + 1 >= self._full_every
-        )
+        full = not self._started or motion.global_change or self._since_full + 1 >= self._full_every
+        # Regions are planned only for a frame no rule has already sent to a full pass.
+        plan = RegionPlan() if full else self._plan(motion.boxes, width, height)
+        full = full or plan.full_frame
         self._started = True
         if full:
             self._since_full = 0
