@@ -680,3 +680,79 @@ async def test_a_stored_camera_outside_the_policy_is_not_opened_by_its_pipeline(
 
         await _until(refused, "the pipeline's refusal")
         assert edge.snapshot(camera.id) is None
+
+
+# --- sub-streams: the detect stream is held to the same rules as the main one --------------
+
+
+async def test_a_detect_stream_on_another_host_is_refused_so_the_login_goes_nowhere_else(
+    store: str, layout: tuple[Path, Path, Path]
+) -> None:
+    data, _, _ = layout
+    body = {
+        "name": "gate",
+        "stream_url": "rtsp://10.20.0.5:554/main",
+        "credentials": {"username": CAMERA_USER, "password": CAMERA_PASSWORD},
+        "detect_stream_url": "rtsp://10.20.0.6:554/sub",
+    }
+    async with _app(store, data, _settings(data)) as app:
+        elsewhere = await app.attacker.post("/api/v1/cameras", json=body)
+        made = await app.attacker.post(
+            "/api/v1/cameras", json=body | {"detect_stream_url": "rtsp://10.20.0.5/sub"}
+        )
+        assert made.status_code == 201, made.text
+        camera = made.json()
+        moved_sub = await app.attacker.patch(
+            f"/api/v1/cameras/{camera['id']}",
+            json={"detect_stream_url": "rtsp://attacker.example:554/sub"},
+        )
+        moved_main = await app.attacker.patch(
+            f"/api/v1/cameras/{camera['id']}", json={"stream_url": "rtsp://10.20.0.7:554/main"}
+        )
+        both = await app.attacker.patch(
+            f"/api/v1/cameras/{camera['id']}",
+            json={
+                "stream_url": "rtsp://10.20.0.7:554/main",
+                "detect_stream_url": "rtsp://10.20.0.7:554/sub",
+            },
+        )
+    assert elsewhere.status_code == 422, elsewhere.text
+    assert "same scheme, host and port" in elsewhere.text
+    # the default RTSP port is the same port
+    assert camera["detect_stream_url"] == "rtsp://10.20.0.5/sub"
+    assert camera["record"] is True
+    assert moved_sub.status_code == 422, moved_sub.text
+    assert moved_main.status_code == 422, moved_main.text  # the sub-stream would stay behind
+    assert both.status_code == 200, both.text
+    assert both.json()["has_credentials"] is False  # moved host: the login is dropped
+    assert both.json()["detect_stream_url"] == "rtsp://10.20.0.7:554/sub"
+
+
+async def test_a_detect_stream_file_outside_the_media_directories_is_refused(
+    store: str, layout: tuple[Path, Path, Path]
+) -> None:
+    data, media, private = layout
+    inside = Media(media).video("inside.mp4", frames=5)
+    small = Media(media).video("inside-small.mp4", frames=5)
+    outside = Media(private).video("outside.mp4", frames=5)
+    async with _app(store, data, _settings(data, media_dirs=str(media))) as app:
+        escaped = await app.attacker.post(
+            "/api/v1/cameras",
+            json={"name": "f", "stream_url": str(inside), "detect_stream_url": str(outside)},
+        )
+        made = await app.attacker.post(
+            "/api/v1/cameras",
+            json={"name": "f", "stream_url": str(inside), "detect_stream_url": str(small)},
+        )
+        assert made.status_code == 201, made.text
+        patched = await app.attacker.patch(
+            f"/api/v1/cameras/{made.json()['id']}",
+            json={"detect_stream_url": str(private / "key.asc"), "record": False},
+        )
+        kept = await app.attacker.get(f"/api/v1/cameras/{made.json()['id']}")
+    assert escaped.status_code == 422, escaped.text
+    assert "detect_stream_url" in escaped.text
+    assert REFUSED in escaped.text
+    assert patched.status_code == 422, patched.text
+    assert kept.json()["detect_stream_url"] == str(small)
+    assert kept.json()["record"] is True

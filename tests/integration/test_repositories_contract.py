@@ -231,6 +231,8 @@ async def test_camera_crud(store: Store) -> None:
         detect_fps=2.5,
         model="yolov7",
         updated_at=T0 + timedelta(hours=1),
+        detect_stream_url="rtsp://10.0.0.2:554/stream2",
+        record=False,
     )
     await repo.update(changed)
     assert await repo.get(camera.id) == changed

@@ -38,6 +38,7 @@ __all__ = [
     "Point",
     "Zone",
     "new_id",
+    "stream_origin",
     "utc_now",
     "with_credentials",
 ]
@@ -52,6 +53,7 @@ ANCHOR_NAMES = frozenset(anchor.value for anchor in Anchor)
 _ID_MAX = 64
 _NAME_MAX = 200
 _URL_MAX = 2048
+_DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
 
 
 def new_id() -> str:
@@ -62,6 +64,30 @@ def new_id() -> str:
 def utc_now() -> datetime:
     """Return the current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def stream_origin(stream_url: str) -> tuple[str, str | None, int | None]:
+    """Scheme, host and port of a stream URL (default ports filled in); a path has none.
+
+    Stored credentials belong to this origin: they are sent nowhere else.
+    """
+    parts = urlsplit(stream_url)
+    scheme = parts.scheme.lower()
+    if not parts.hostname:
+        return scheme, None, None
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+def _no_password(url: str, name: str) -> None:
+    if urlsplit(url).password is not None:
+        raise ValidationError(
+            f"{name} must not contain a password; set credentials instead "
+            "(they are encrypted at rest)"
+        )
 
 
 def _point(value: object, where: str) -> Point:
@@ -113,6 +139,13 @@ class Camera:
         updated_at: When it was last changed (UTC).
         edge_node_id: The ``argus edge`` node that runs its pipeline; ``None``: the
             embedded worker of ``argus serve`` runs it.
+        detect_stream_url: A second, low-resolution stream of the same camera that
+            detection runs on (a "sub-stream"); ``stream_url`` then serves evidence,
+            snapshots and recording, and boxes are mapped to its pixels. It must
+            be on the same scheme, host and port as ``stream_url`` (or both are
+            files): the camera's login is sent to both.
+        record: Whether continuous recording covers this camera when the server
+            records (``ARGUS_RECORDING``).
     """
 
     id: str
@@ -126,6 +159,8 @@ class Camera:
     created_at: datetime = field(default_factory=utc_now)
     updated_at: datetime = field(default_factory=utc_now)
     edge_node_id: str | None = None
+    detect_stream_url: str | None = None
+    record: bool = True
 
     def __post_init__(self) -> None:
         _text(self.id, "id", _ID_MAX)
@@ -133,11 +168,17 @@ class Camera:
         if self.edge_node_id is not None:
             check_node_id(self.edge_node_id, "edge_node_id")
         _text(self.stream_url, "stream_url", _URL_MAX)
-        if urlsplit(self.stream_url).password is not None:
-            raise ValidationError(
-                "stream_url must not contain a password; set credentials instead "
-                "(they are encrypted at rest)"
-            )
+        _no_password(self.stream_url, "stream_url")
+        if self.detect_stream_url is not None:
+            _text(self.detect_stream_url, "detect_stream_url", _URL_MAX)
+            _no_password(self.detect_stream_url, "detect_stream_url")
+            if stream_origin(self.detect_stream_url) != stream_origin(self.stream_url):
+                raise ValidationError(
+                    "detect_stream_url must be on the same scheme, host and port as "
+                    "stream_url (the camera's login is sent to both), or both must be files"
+                )
+        if not isinstance(self.record, bool):
+            raise ValidationError("record must be a bool")
         _text(self.location, "location", _NAME_MAX, empty=True)
         if self.credentials is not None and not isinstance(self.credentials, Credentials):
             raise ValidationError("credentials must be Credentials or None")
@@ -154,6 +195,12 @@ class Camera:
     def source_url(self) -> str:
         """The stream URL with the credentials put in (for opening the stream only)."""
         return with_credentials(self.stream_url, self.credentials)
+
+    def detect_source_url(self) -> str | None:
+        """The detect stream's URL with the credentials put in; ``None`` without a sub-stream."""
+        if self.detect_stream_url is None:
+            return None
+        return with_credentials(self.detect_stream_url, self.credentials)
 
 
 def with_credentials(stream_url: str, credentials: Credentials | None) -> str:

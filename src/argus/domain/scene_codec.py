@@ -30,6 +30,8 @@ def camera_to_dict(camera: Camera) -> dict[str, object]:
         "detect_fps": camera.detect_fps,
         "model": camera.model,
         "edge_node_id": camera.edge_node_id,
+        "detect_stream_url": camera.detect_stream_url,
+        "record": camera.record,
         "created_at": iso_z(camera.created_at),
         "updated_at": iso_z(camera.updated_at),
     }

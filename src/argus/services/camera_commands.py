@@ -41,6 +41,8 @@ class NewCamera:
     detect_fps: float = 5.0
     model: str = "yolov7-tiny"
     edge_node_id: str | None = None
+    detect_stream_url: str | None = None
+    record: bool = True
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -55,6 +57,8 @@ class CameraChanges:
     detect_fps: float | Unset = UNSET
     model: str | Unset = UNSET
     edge_node_id: str | Unset | None = UNSET
+    detect_stream_url: str | Unset | None = UNSET
+    record: bool | Unset = UNSET
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -22,10 +22,9 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from urllib.parse import urlsplit
 
 from argus.domain.actor import Actor
-from argus.domain.cameras import Camera, Line, Zone, new_id, utc_now
+from argus.domain.cameras import Camera, Line, Zone, new_id, stream_origin, utc_now
 from argus.domain.errors import NotFoundError, SourceError, ValidationError
 from argus.domain.events import Envelope
 from argus.ports.paging import MAX_PAGE, Page, all_pages, check_page
@@ -51,26 +50,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-_DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
-
 RemoteStatus = Callable[[Camera], Awaitable[CameraStatus | None]]
 """The status of a camera run by an edge node (from its health reports), ``None`` if unknown."""
-
-
-def stream_origin(stream_url: str) -> tuple[str, str | None, int | None]:
-    """Scheme, host and port of a stream URL (default ports filled in); a path has none.
-
-    Stored credentials belong to this origin: they are sent nowhere else.
-    """
-    parts = urlsplit(stream_url)
-    scheme = parts.scheme.lower()
-    if not parts.hostname:
-        return scheme, None, None
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS.get(scheme)
 
 
 class CameraService:
@@ -119,11 +100,14 @@ class CameraService:
         Raises:
             PermissionDeniedError: The actor is camera-scoped.
             ValidationError: A field breaks the camera's invariants, or the
-                policy on stream targets refuses its ``stream_url``.
+                policy on stream targets refuses its ``stream_url`` or
+                ``detect_stream_url``.
         """
         require_camera(actor, None)
         camera = Camera(id=new_id(), **set_fields(command))
         await self._allowed(camera.stream_url)
+        if camera.detect_stream_url is not None:
+            await self._allowed(camera.detect_stream_url, "detect_stream_url")
         async with self._db.unit_of_work() as unit:
             await unit.cameras.add(camera)
             target = f"camera:{camera.id}"
@@ -181,13 +165,17 @@ class CameraService:
             PermissionDeniedError: The camera is outside the actor's scope.
             NotFoundError: Unknown camera.
             ValidationError: A field breaks the camera's invariants, or the
-                policy on stream targets refuses the new ``stream_url``.
+                policy on stream targets refuses the new ``stream_url`` or
+                ``detect_stream_url``.
         """
         require_camera(actor, camera_id)
         given = set_fields(changes)
         new_url = given.get("stream_url")
         if new_url is not None and new_url != (await self._db.cameras.get(camera_id)).stream_url:
             await self._allowed(new_url)  # before the unit: the check may resolve a name
+        new_detect = given.get("detect_stream_url")
+        if new_detect is not None:
+            await self._allowed(new_detect, "detect_stream_url")
         target = f"camera:{camera_id}"
         async with self._db.unit_of_work() as unit:
             camera = await unit.cameras.get(camera_id)
@@ -312,13 +300,13 @@ class CameraService:
 
     # --- pipelines --------------------------------------------------------------------------
 
-    async def _allowed(self, stream_url: str) -> None:
+    async def _allowed(self, stream_url: str, field: str = "stream_url") -> None:
         """Refuse a stream URL the policy does not allow (a name that does not resolve passes:
         the camera may not be on the network yet, and its pipeline checks again)."""
         try:
             await asyncio.to_thread(self._check_source, stream_url, unresolved_ok=True)
         except SourceError as exc:
-            raise ValidationError(f"stream_url {exc}") from exc
+            raise ValidationError(f"{field} {exc}") from exc
 
     async def _reapply(self, camera_id: str) -> None:
         await self._apply(await self._db.cameras.get(camera_id))

@@ -57,6 +57,8 @@ class SqlCameraRepository:
             "created_at": camera.created_at,
             "updated_at": camera.updated_at,
             "edge_node_id": camera.edge_node_id,
+            "detect_stream_url": camera.detect_stream_url,
+            "record": camera.record,
         }
 
     def _camera(self, row: Row) -> Camera:
@@ -73,6 +75,8 @@ class SqlCameraRepository:
             created_at=row.created_at,
             updated_at=row.updated_at,
             edge_node_id=row.edge_node_id,
+            detect_stream_url=row.detect_stream_url,
+            record=row.record,
         )
 
     async def add(self, camera: Camera) -> None:

@@ -98,6 +98,10 @@ cameras = sa.Table(
     # The edge node that runs it; NULL: the embedded worker (no foreign key: a camera
     # may be assigned before its node first registers).
     sa.Column("edge_node_id", sa.String(64), nullable=True),
+    # A low-resolution stream for detection (a sub-stream); NULL: detect on stream_url.
+    sa.Column("detect_stream_url", sa.String(2048), nullable=True),
+    # Whether continuous recording covers the camera when the server records.
+    sa.Column("record", sa.Boolean(), nullable=False, server_default=sa.true()),
     sa.Index(None, "created_at", "id"),
     sa.Index(None, "edge_node_id"),
 )

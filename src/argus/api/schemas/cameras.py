@@ -58,6 +58,23 @@ StreamUrl = Annotated[
     ),
     AfterValidator(_stream_url),
 ]
+DetectStreamUrl = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=2048,
+        description="A low-resolution stream of the same camera (a sub-stream) that detection "
+        "runs on; stream_url then serves evidence, snapshots and recording, and boxes are mapped "
+        "to its pixels. Same scheme, host and port as stream_url (the login is sent to both), "
+        "or a file when stream_url is one.",
+        examples=["rtsp://10.0.0.5:554/stream2"],
+    ),
+    AfterValidator(_stream_url),
+]
+RecordFlag = Annotated[
+    bool,
+    Field(description="Whether continuous recording covers this camera when the server records."),
+]
 CameraName = Annotated[Text, Field(min_length=1, max_length=200, description="Display name.")]
 Location = Annotated[Text, Field(max_length=200, description="Site, floor or GPS; free text.")]
 DetectFps = Annotated[
@@ -99,6 +116,8 @@ class CameraCreate(StrictModel):
     detect_fps: DetectFps = 5.0
     model: ModelName = "yolov7-tiny"
     edge_node_id: EdgeNodeId | None = None
+    detect_stream_url: DetectStreamUrl | None = None
+    record: RecordFlag = True
 
     def command(self) -> NewCamera:
         """The service's command."""
@@ -111,10 +130,12 @@ class CameraCreate(StrictModel):
             detect_fps=self.detect_fps,
             model=self.model,
             edge_node_id=self.edge_node_id,
+            detect_stream_url=self.detect_stream_url,
+            record=self.record,
         )
 
 
-_NOT_NULL = ("name", "stream_url", "location", "enabled", "detect_fps", "model")
+_NOT_NULL = ("name", "stream_url", "location", "enabled", "detect_fps", "model", "record")
 
 
 class CameraUpdate(PartialUpdate):
@@ -137,6 +158,10 @@ class CameraUpdate(PartialUpdate):
     edge_node_id: EdgeNodeId | None = Field(
         default=None, description="Assign the camera to this edge node; null: run it locally."
     )
+    detect_stream_url: DetectStreamUrl | None = Field(
+        default=None, description="A detect sub-stream; null: detect on stream_url."
+    )
+    record: RecordFlag | None = None
 
     def command(self) -> CameraChanges:
         """The service's command: the fields that were sent."""
@@ -157,6 +182,8 @@ class CameraUpdate(PartialUpdate):
             ),
             model=self.model if "model" in sent and self.model is not None else UNSET,
             edge_node_id=self.edge_node_id if "edge_node_id" in sent else UNSET,
+            detect_stream_url=(self.detect_stream_url if "detect_stream_url" in sent else UNSET),
+            record=self.record if "record" in sent and self.record is not None else UNSET,
         )
 
 
@@ -176,6 +203,12 @@ class CameraPublic(BaseModel):
     edge_node_id: str | None = Field(
         default=None, description="The edge node that runs it; null: the embedded worker."
     )
+    detect_stream_url: str | None = Field(
+        default=None, description="The detect sub-stream; null: detection runs on stream_url."
+    )
+    record: bool = Field(
+        default=True, description="Whether the server's continuous recording covers it."
+    )
 
     @classmethod
     def of(cls, camera: Camera) -> CameraPublic:
@@ -192,6 +225,8 @@ class CameraPublic(BaseModel):
             created_at=camera.created_at,
             updated_at=camera.updated_at,
             edge_node_id=camera.edge_node_id,
+            detect_stream_url=camera.detect_stream_url,
+            record=camera.record,
         )
 
 
@@ -222,6 +257,21 @@ class CameraStatusPublic(BaseModel):
     tamper_score: float = Field(
         default=0.0, description="How far the view is from its baseline, 0 to 1."
     )
+    target_fps: float | None = Field(
+        default=None,
+        description="Analysed fps the camera asks the shared inference scheduler for; null "
+        "where no scheduler serves it.",
+    )
+    granted_fps: float | None = Field(
+        default=None,
+        description="Analysed fps the scheduler grants it now (at most target_fps); lower "
+        "while the box is saturated.",
+    )
+    saturated: bool = Field(
+        default=False,
+        description="The box is saturated: this camera analyses granted_fps instead of "
+        "target_fps, frames held back evenly (events of analysed frames are all raised).",
+    )
 
     @classmethod
     def of(cls, status: CameraStatus) -> CameraStatusPublic:
@@ -236,6 +286,9 @@ class CameraStatusPublic(BaseModel):
             updated_at=status.updated_at,
             tamper=status.tamper,
             tamper_score=status.tamper_score,
+            target_fps=status.target_fps,
+            granted_fps=status.granted_fps,
+            saturated=status.saturated,
         )
 
 
