@@ -21,7 +21,7 @@ from argus.adapters.video._base import Image
 from argus.domain.errors import SourceDecodeError, SourceError, SourceOpenError
 from argus.domain.frames import SourceStats
 
-__all__ = ["decode_video", "describe", "open_input", "translate"]
+__all__ = ["DecodedFrame", "decode_frames", "describe", "open_input", "translate"]
 
 Timeout = float | tuple[float, float] | None
 
@@ -92,20 +92,65 @@ def open_input(
     return container
 
 
-def decode_video(
+class DecodedFrame:
+    """A decoded picture, converted to BGR only when someone takes it.
+
+    Converting to BGR (``to_bgr``) costs about as much as decoding H.264 itself,
+    so a source converts only the frames its sampler keeps.
+
+    Attributes:
+        time: Presentation time in seconds, ``None`` when the frame has none.
+    """
+
+    __slots__ = ("_frame", "_reformatter", "_stats", "_what", "time")
+
+    def __init__(
+        self,
+        frame: VideoFrame,
+        reformatter: VideoReformatter,
+        stats: SourceStats,
+        what: str,
+    ) -> None:
+        self._frame = frame
+        self._reformatter = reformatter
+        self._stats = stats
+        self._what = what
+        self.time = cast("float | None", frame.time)
+
+    def to_bgr(self) -> Image | None:
+        """Return the BGR pixels, or ``None`` (counted as dropped) when they cannot be made.
+
+        A frame that cannot be converted is taken back out of
+        ``stats.frames_decoded`` and counted in ``stats.frames_dropped``.
+        """
+        try:
+            image = self._reformatter.reformat(self._frame, format="bgr24").to_ndarray()
+        except (av.FFmpegError, ValueError) as exc:
+            self._stats.frames_decoded -= 1
+            _drop(self._stats, f"{self._what}: unconvertible frame ({describe(exc)})")
+            return None
+        return cast(Image, image)
+
+    def __call__(self) -> Image | None:
+        """Same as ``to_bgr``: a decoded frame is a deferred picture of ``BaseSource``."""
+        return self.to_bgr()
+
+
+def decode_frames(
     container: InputContainer,
     stats: SourceStats,
     *,
     max_demux_errors: int,
     what: str,
     stopped: Callable[[], bool],
-) -> Iterator[tuple[Image, float | None]]:
-    """Yield the BGR frames of the first video stream with their presentation times.
+) -> Iterator[DecodedFrame]:
+    """Yield the decoded frames of the first video stream, not yet converted to BGR.
 
     A packet the decoder rejects is counted in ``stats.frames_dropped`` (with
     ``stats.last_error``) and reading goes on. A demuxer error is survived the
     same way up to ``max_demux_errors`` times in a row without a decoded frame
-    in between; past that it is raised.
+    in between; past that it is raised. ``stats.frames_decoded`` counts every
+    frame yielded (``DecodedFrame.to_bgr`` takes back one it cannot convert).
 
     Args:
         container: An open input container with a video stream.
@@ -116,8 +161,8 @@ def decode_video(
         stopped: Polled between packets; reading ends when it returns ``True``.
 
     Yields:
-        ``(image, seconds)`` pairs; seconds is ``None`` when the frame has no
-        presentation time.
+        One ``DecodedFrame`` per decoded picture, in presentation order as the
+        decoder gives it.
 
     Raises:
         SourceError: The demuxer failed more than ``max_demux_errors`` times in a row.
@@ -141,14 +186,9 @@ def decode_video(
                     _drop(stats, f"{what}: undecodable packet ({describe(exc)})")
                     continue
                 for video_frame in decoded:
-                    try:
-                        image = reformatter.reformat(video_frame, format="bgr24").to_ndarray()
-                    except (av.FFmpegError, ValueError) as exc:
-                        _drop(stats, f"{what}: unconvertible frame ({describe(exc)})")
-                        continue
                     stats.frames_decoded += 1
                     errors_in_row = 0
-                    yield cast(Image, image), cast("float | None", video_frame.time)
+                    yield DecodedFrame(video_frame, reformatter, stats, what)
             return
         except av.FFmpegError as exc:
             errors_in_row += 1

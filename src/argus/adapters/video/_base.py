@@ -1,7 +1,10 @@
 """What every video adapter shares: lifecycle, counters, close, timestamps.
 
 ``BaseSource`` implements the ``VideoSource`` port around one hook,
-``_produce``, that yields ``(image, timestamp)`` pairs. It owns the state enum
+``_produce``, that yields ``(picture, timestamp)`` pairs, where a picture is
+BGR pixels or a callable that makes them (a decoded frame not yet converted).
+A frame sampler handed to the source (``sample_with``) decides from the
+timestamp alone, so a frame it skips is never converted. It owns the state enum
 that catches misuse (``frames()`` twice, reading after ``close()``), numbers
 the frames, records the last error, and releases the adapter's resources
 however the iteration ends (exhausted, failed, abandoned by the consumer, or
@@ -22,7 +25,7 @@ import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterator
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
@@ -35,8 +38,10 @@ from argus.domain.frames import Frame, SourceState, SourceStats
 __all__ = [
     "BaseSource",
     "Clock",
+    "FrameFilter",
     "Image",
     "LiveSource",
+    "Picture",
     "Timeline",
     "check_timeout",
     "redact_url",
@@ -49,6 +54,18 @@ Image = npt.NDArray[np.uint8]
 
 Clock = Callable[[], float]
 """A monotonic clock in seconds, ``time.monotonic`` unless a test injects one."""
+
+Picture = Image | Callable[[], Image | None]
+"""What ``_produce`` yields: BGR pixels, or a callable that converts a decoded
+frame to them (``None`` when it cannot, the loss already counted)."""
+
+
+class FrameFilter(Protocol):
+    """Decides from a frame's timestamp alone whether it is passed on (``FrameSampler``)."""
+
+    def accept(self, timestamp: float) -> bool:
+        """Return ``True`` to pass the frame presented at ``timestamp`` on."""
+        ...
 
 
 def redact_url(url: str) -> str:
@@ -168,6 +185,7 @@ class BaseSource(ABC):
         self._generator: weakref.ref[Generator[Frame, None, None]] | None = None
         self._reader_thread: int | None = None
         self._index = 0
+        self._filter: FrameFilter | None = None
 
     @property
     def source_id(self) -> str:
@@ -183,6 +201,28 @@ class BaseSource(ABC):
     def state(self) -> SourceState:
         """Where the source is in its lifecycle."""
         return self._stats.state
+
+    def sample_with(self, sampler: FrameFilter) -> bool:
+        """Pass on only the frames ``sampler`` accepts, deciding before conversion to BGR.
+
+        Every decoded frame is still numbered and stamped, so kept frames keep
+        the index and timestamp they have without a sampler, and ``sampler``
+        sees every timestamp in order, as if it filtered ``frames()`` from
+        outside. Skipped frames are not counted in ``stats``: the sampler
+        counts them. Used by ``SampledSource``.
+
+        Args:
+            sampler: Asked once per decoded frame, in order.
+
+        Returns:
+            ``True`` when the source will apply it; ``False`` when ``frames()``
+            was already called or a sampler is set (then the caller filters).
+        """
+        with self._lock:
+            if self._generator is not None or self._filter is not None or self._closed:
+                return False
+            self._filter = sampler
+            return True
 
     def frames(self) -> Iterator[Frame]:
         """Return the iterator over the source's frames.
@@ -247,8 +287,21 @@ class BaseSource(ABC):
         return f"{type(self).__name__}({self._source_id!r}, state={self.state.value})"
 
     @abstractmethod
-    def _produce(self) -> Iterator[tuple[Image, float]]:
-        """Yield ``(bgr_image, timestamp)`` until the input ends; raise ``SourceError``."""
+    def _produce(self) -> Iterator[tuple[Picture, float]]:
+        """Yield ``(picture, timestamp)`` until the input ends; raise ``SourceError``.
+
+        Adapters that decode video yield the decoded frame as a callable, so that
+        frames the sampler skips are never converted to BGR.
+        """
+
+    def _hold(self, timestamp: float) -> bool:
+        """Wait, if the adapter paces its output, until a kept frame is due.
+
+        Called for the frames passed on only (after the sampler), before
+        their conversion. Returns ``True`` when the source was closed meanwhile.
+        """
+        del timestamp
+        return False
 
     def _release(self) -> None:
         """Close files, containers and sockets; must be safe to call twice."""
@@ -286,13 +339,22 @@ class BaseSource(ABC):
     def _run(self) -> Generator[Frame, None, None]:
         self._reader_thread = threading.get_ident()
         try:
-            for image, timestamp in self._produce():
+            sampler = self._filter
+            for picture, timestamp in self._produce():
                 if self._stopped():
                     return
-                frame = Frame(
-                    image=image, index=self._index, timestamp=timestamp, source_id=self._source_id
-                )
+                index = self._index
                 self._index += 1
+                if sampler is not None and not sampler.accept(timestamp):
+                    continue
+                if self._hold(timestamp):
+                    return
+                image = picture if isinstance(picture, np.ndarray) else picture()
+                if image is None:
+                    continue
+                frame = Frame(
+                    image=image, index=index, timestamp=timestamp, source_id=self._source_id
+                )
                 yield frame
                 if self._stopped():
                     return
@@ -319,7 +381,7 @@ class BaseSource(ABC):
 class LiveSource(BaseSource):
     """A source that reconnects with backoff: RTSP cameras and HTTP servers.
 
-    Subclasses implement ``_session``: connect, then yield ``(image, media_time)``
+    Subclasses implement ``_session``: connect, then yield ``(picture, media_time)``
     until the link breaks (raise ``SourceError``) or ends (return). Every
     ``SourceError`` out of a session counts as one failure; the first frame of
     a later session counts as a reconnect and resets the backoff.
@@ -356,22 +418,22 @@ class LiveSource(BaseSource):
         return self._max_retries
 
     @abstractmethod
-    def _session(self) -> Generator[tuple[Image, float | None], None, None]:
-        """Connect and yield ``(bgr_image, media_time_or_None)`` until the link ends."""
+    def _session(self) -> Generator[tuple[Picture, float | None], None, None]:
+        """Connect and yield ``(picture, media_time_or_None)`` until the link ends."""
 
-    def _produce(self) -> Iterator[tuple[Image, float]]:
+    def _produce(self) -> Iterator[tuple[Picture, float]]:
         failures = 0
         while not self._stopped():
             error: SourceError | None = None
             frames_this_session = 0
             session = self._session()
             try:
-                for image, media_time in session:
+                for picture, media_time in session:
                     if frames_this_session == 0:
                         self._on_first_frame()
                         failures = 0
                     frames_this_session += 1
-                    yield image, self._stamp(media_time)
+                    yield picture, self._stamp(media_time)
                 error = SourceOpenError(f"{self._source_id}: the stream ended")
             except SourceError as exc:
                 error = exc

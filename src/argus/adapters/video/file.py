@@ -10,8 +10,8 @@ from pathlib import Path
 
 from av.container import InputContainer
 
-from argus.adapters.video._av import decode_video, open_input
-from argus.adapters.video._base import BaseSource, Clock, Image, Timeline
+from argus.adapters.video._av import decode_frames, open_input
+from argus.adapters.video._base import BaseSource, Clock, Picture, Timeline
 from argus.domain.errors import ConfigError, SourceDecodeError, SourceOpenError
 from argus.domain.frames import SourceState
 
@@ -101,7 +101,7 @@ class FileSource(BaseSource):
         """The video file."""
         return self._path
 
-    def _produce(self) -> Iterator[tuple[Image, float]]:
+    def _produce(self) -> Iterator[tuple[Picture, float]]:
         timeline = Timeline(reordered_fallback=True)
         what = self._path.name
         while not self._stopped():
@@ -113,7 +113,8 @@ class FileSource(BaseSource):
             interval = 1.0 / float(rate) if rate else _DEFAULT_INTERVAL
             stats = self._stats
             before = (stats.frames_in, stats.frames_decoded, stats.frames_dropped)
-            for image, media_time in decode_video(
+            # Frames go out unconverted: the ones a sampler skips never become BGR.
+            for picture in decode_frames(
                 container,
                 self._stats,
                 max_demux_errors=self._max_demux_errors,
@@ -121,10 +122,8 @@ class FileSource(BaseSource):
                 stopped=self._stopped,
             ):
                 last = timeline.last
-                timestamp = timeline.stamp(media_time, 0.0 if last is None else last + interval)
-                if self._realtime and self._pace(timestamp):
-                    return
-                yield image, timestamp
+                timestamp = timeline.stamp(picture.time, 0.0 if last is None else last + interval)
+                yield picture, timestamp
             if self._stopped():
                 return
             self._release()
@@ -165,8 +164,13 @@ class FileSource(BaseSource):
         self._container = container
         return container
 
-    def _pace(self, timestamp: float) -> bool:
-        """Wait until ``timestamp`` is due; return ``True`` when closed meanwhile."""
+    def _hold(self, timestamp: float) -> bool:
+        """Wait until ``timestamp`` is due when pacing; return ``True`` when closed meanwhile.
+
+        Only frames passed on are paced: frames a sampler skips cost no wake-up.
+        """
+        if not self._realtime:
+            return False
         now = self._clock()
         due_offset = timestamp / self._speed
         if self._anchor is None:

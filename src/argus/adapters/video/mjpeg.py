@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Mapping
+from functools import partial
 from urllib.parse import urlsplit
 
 import httpx
 
-from argus.adapters.video._base import Clock, Image, LiveSource, check_timeout, redact_url
+from argus.adapters.video._base import (
+    Clock,
+    Image,
+    LiveSource,
+    Picture,
+    check_timeout,
+    redact_url,
+)
 from argus.adapters.video._http import (
     HttpOptions,
     SocketWatch,
@@ -28,16 +36,22 @@ from argus.domain.errors import ConfigError, SourceDecodeError, SourceOpenError
 
 __all__ = ["MjpegSource"]
 
+_JPEG_START = b"\xff\xd8"
+"""Every JPEG starts with this marker (SOI); parts without it are not decoded at all."""
+
 
 class MjpegSource(LiveSource):
     """Frames of an MJPEG-over-HTTP stream, as served by most IP cameras.
 
     Each part of the multipart body is one JPEG. A part that does not decode
-    is counted as dropped; a broken connection, an HTTP error status or a body
-    that is not multipart leads to ``RECONNECTING`` and a new request after a
-    backoff delay. After ``max_retries`` failures in a row the source raises
-    ``SourceOpenError`` (state ``FAILED``). Frames carry the arrival time
-    (seconds since the first frame), as MJPEG has no presentation times.
+    is counted as dropped. A part is decoded only when it is passed on: the
+    parts a sampler skips cost no JPEG decoding (a part that does not even
+    start like a JPEG is dropped at once). A broken connection, an HTTP error
+    status or a body that is not multipart leads to ``RECONNECTING`` and a new
+    request after a backoff delay. After ``max_retries`` failures in a row the
+    source raises ``SourceOpenError`` (state ``FAILED``). Frames carry the
+    arrival time (seconds since the first frame), as MJPEG has no presentation
+    times.
 
     Each phase has a deadline, so a camera that answers a byte at a time
     fails like one that does not answer: the response headers must arrive
@@ -109,7 +123,7 @@ class MjpegSource(LiveSource):
         self._client: httpx.Client | None = None
         self._response: httpx.Response | None = None
 
-    def _session(self) -> Generator[tuple[Image, float | None], None, None]:
+    def _session(self) -> Generator[tuple[Picture, float | None], None, None]:
         what = self._safe_url
         watch = self._watch
         self._client = make_client(self._http, watch)
@@ -138,12 +152,11 @@ class MjpegSource(LiveSource):
                     return
                 for part in reader.feed(chunk):
                     self._stats.frames_in += 1
-                    image = decode_image(part)
-                    if image is None:
+                    if not part.startswith(_JPEG_START):
                         self._drop(f"{what}: a part of {len(part)} bytes is not a JPEG image")
                         continue
                     self._stats.frames_decoded += 1
-                    yield image, None
+                    yield partial(self._decode, part), None
                     # Armed once the consumer is done: its time is not the camera's.
                     watch.arm(
                         self._http.read_timeout,
@@ -159,6 +172,14 @@ class MjpegSource(LiveSource):
             raise SourceOpenError(f"{what}: {type(exc).__name__} ({exc})") from exc
         finally:
             watch.disarm()
+
+    def _decode(self, part: bytes) -> Image | None:
+        """Decode a part passed on; one that does not decode is counted as dropped."""
+        image = decode_image(part)
+        if image is None:
+            self._stats.frames_decoded -= 1
+            self._drop(f"{self._safe_url}: a part of {len(part)} bytes is not a JPEG image")
+        return image
 
     def _interrupt(self) -> None:
         self._watch.interrupt()

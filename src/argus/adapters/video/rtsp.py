@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from av.container import InputContainer
 
-from argus.adapters.video._av import decode_video, open_input
-from argus.adapters.video._base import Clock, Image, LiveSource, check_timeout, redact_url
+from argus.adapters.video._av import decode_frames, open_input
+from argus.adapters.video._base import Clock, LiveSource, Picture, check_timeout, redact_url
 from argus.domain.backoff import BackoffPolicy, RandomSource
 from argus.domain.errors import ConfigError, SourceOpenError
 
@@ -98,7 +98,7 @@ class RtspSource(LiveSource):
         """The RTP transport in use."""
         return self._transport
 
-    def _session(self) -> Generator[tuple[Image, float | None], None, None]:
+    def _session(self) -> Generator[tuple[Picture, float | None], None, None]:
         self._container = open_input(
             self._url,
             what=self._safe_url,
@@ -116,14 +116,15 @@ class RtspSource(LiveSource):
             late = time.monotonic() > due
             return late or self._stopped()
 
-        for image, media_time in decode_video(
+        # Decoded frames go out unconverted: the ones the sampler skips never become BGR.
+        for decoded in decode_frames(
             self._container,
             self._stats,
             max_demux_errors=0,
             what=self._safe_url,
             stopped=stop_or_late,
         ):
-            yield image, media_time
+            yield decoded, decoded.time
             reason = f"no frame for {self._read_timeout:g} s"
             due = time.monotonic() + self._read_timeout
         if late and not self._stopped():
