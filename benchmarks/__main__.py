@@ -17,6 +17,7 @@ from benchmarks import (
     api_load,
     counting,
     decode,
+    decode_sampling,
     detector,
     dwell,
     edge_outbox,
@@ -39,6 +40,7 @@ from benchmarks import (
     security,
     shared_inference,
     streams,
+    substreams,
     tamper,
     text_encoder,
     tracker,
@@ -83,6 +85,8 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "recording": recording.run,
     "motion_gating": motion_gating.run,
     "streams": streams.run,
+    "substreams": substreams.run,
+    "decode_sampling": decode_sampling.run,
 }
 """Every benchmark, in the order they run."""
 

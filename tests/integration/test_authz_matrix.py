@@ -157,6 +157,10 @@ TABLE: Mapping[Operation, Access] = {
     ("GET", "/api/v1/incidents/{incident_id}/evidence"): VIEW,
     ("POST", "/api/v1/incidents/{incident_id}/evidence"): OPERATE,
     ("POST", "/api/v1/evidence-bundles"): OPERATE,
+    # Recordings: the evidence guard; viewers play, exporting a range needs operate.
+    ("GET", "/api/v1/cameras/{camera_id}/recordings"): VIEW,
+    ("GET", "/api/v1/cameras/{camera_id}/recordings/{segment_id}"): VIEW,
+    ("POST", "/api/v1/cameras/{camera_id}/recordings/export"): OPERATE,
     # Cameras, lines, zones, rules: Guard("view", "configure").
     ("POST", "/api/v1/cameras"): Access("configure", unscoped=True),
     ("POST", "/api/v1/cameras/probe"): Access("configure", unscoped=True),
@@ -508,6 +512,8 @@ async def _fill_camera(world: World, camera_id: str) -> dict[str, str]:
         "alert_id": alert_id,
         "incident_id": incident["id"],
         "evidence_id": evidence["id"],
+        # No segment is recorded: a well-formed id answers 404 past authorisation.
+        "segment_id": "20260301T120000.000Z",
     }
 
 
@@ -701,6 +707,9 @@ BODIES: Mapping[Operation, Callable[[World], Payload]] = {
     ),
     ("POST", "/api/v1/cameras/{camera_id}/recounts"): _json(
         {"start": "2026-03-01T00:00:00Z", "end": "2026-03-02T00:00:00Z"}
+    ),
+    ("POST", "/api/v1/cameras/{camera_id}/recordings/export"): _json(
+        {"start": "2026-03-01T12:00:00Z", "end": "2026-03-01T12:30:00Z"}
     ),
     # A version that is not on disk: a 404 past authorisation, no camera changes.
     ("PUT", "/api/v1/cameras/{camera_id}/model"): _json({"ref": "unknown-pack@1"}),

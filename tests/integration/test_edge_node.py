@@ -235,9 +235,10 @@ def test_a_node_runs_its_camera_buffers_through_outages_and_syncs_exactly_once(
         assert status["state"] == "buffering"
         assert status["outbox"]["items"] >= 3
         assert [c["camera_id"] for c in status["cameras"]] == [camera_id]
-        assert 'argus_edge_state{state="buffering"} 1.0' in _metrics(
-            run.call(lambda n: n.status_port)
-        )
+        node_metrics = _metrics(run.call(lambda n: n.status_port))
+        assert 'argus_edge_state{state="buffering"} 1.0' in node_metrics
+        # Its camera detects through the node's shared inference scheduler.
+        assert f'argus_edge_camera_target_fps{{camera="{camera_id}"}} 5.0' in node_metrics
 
         # 3. It comes back: the node syncs its backlog.
         server.start()

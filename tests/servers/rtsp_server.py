@@ -68,6 +68,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--height", type=int, default=240)
     parser.add_argument("--fps", type=int, default=25)
     parser.add_argument("--gop", type=int, default=10)
+    parser.add_argument(
+        "--sub-path", default=None, help="also serve a second (sub-)stream at this path"
+    )
+    parser.add_argument("--sub-width", type=int, default=320)
+    parser.add_argument("--sub-height", type=int, default=180)
     return parser.parse_args(argv)
 
 
@@ -87,12 +92,17 @@ def main(argv: list[str] | None = None) -> int:
     server.set_address(args.host)
     server.set_service(str(args.port))
 
-    factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(build_pipeline(args.width, args.height, args.fps, args.gop))
-    # One encoder feeds every client; a reconnecting client joins the live stream.
-    factory.set_shared(True)
-    factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP | GstRtsp.RTSPLowerTrans.UDP)
-    server.get_mount_points().add_factory(args.path, factory)
+    mounts = [(args.path, args.width, args.height)]
+    if args.sub_path is not None:
+        # A camera's low-resolution sub-stream, as IP cameras serve beside the main one.
+        mounts.append((args.sub_path, args.sub_width, args.sub_height))
+    for path, width, height in mounts:
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(build_pipeline(width, height, args.fps, args.gop))
+        # One encoder feeds every client; a reconnecting client joins the live stream.
+        factory.set_shared(True)
+        factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP | GstRtsp.RTSPLowerTrans.UDP)
+        server.get_mount_points().add_factory(path, factory)
 
     if server.attach(None) == 0:
         sys.stderr.write(f"rtsp_server: cannot listen on {args.host}:{args.port}\n")

@@ -44,6 +44,8 @@ from benchmarks._common import Section
         "benchmarks.recording",
         "benchmarks.motion_gating",
         "benchmarks.streams",
+        "benchmarks.substreams",
+        "benchmarks.decode_sampling",
     ],
 )
 def test_benchmark_modules_import_and_expose_run(module: str) -> None:
@@ -656,19 +658,22 @@ def test_streams_is_registered_renders_sustained_counts_and_plots() -> None:
     assert main.BENCHMARKS["streams"] is streams.run
     ok, slow = (1.0, 1.01, 0.99, 1.0), (1.0, 0.8, 0.99, 1.0, 1.0, 1.0, 1.0, 1.0)
     points = [
-        streams.Point("full", (5.0, 5.0, 4.2, 5.0), ok, 1.0, 2, 500.0, 300.0, 0.02),
+        streams.Point("full", (5.0, 5.0, 4.8, 5.0), ok, 1.0, 2, 500.0, 300.0, 0.02),
         streams.Point("full", (5.0,) * 4 + (3.9,) * 4, slow, 1.9, 2, 700.0, 300.0, 0.02),
-        streams.Point("gated", (5.0, 5.0, 4.2, 5.0), ok, 0.5, 2, 520.0, 300.0, 0.02),
+        streams.Point("gated", (5.0, 5.0, 4.8, 5.0), ok, 0.5, 2, 520.0, 300.0, 0.02),
         streams.Point("gated", (5.0,) * 8, ok * 2, 0.9, 2, 720.0, 300.0, 0.02, restarts=1),
     ]
     assert points[0].cpu_percent == pytest.approx(50.0)
     assert points[0].mb_per_camera == pytest.approx(50.0)
-    assert points[0].min_fps == pytest.approx(4.2)
+    assert points[0].min_fps == pytest.approx(4.8)
     assert (streams.sustained(points, "full"), streams.sustained(points, "gated")) == (4, 8)
+    # On time with its stream but granted fewer frames by the scheduler: not sustained.
+    held_back = streams.Point("full", (5.0, 5.0, 4.5, 5.0), ok, 1.0, 2, 500.0, 300.0, 0.02)
+    assert not held_back.sustained
     section = streams.render(points, 30.0, "img/streams.svg")
     assert section.headline == [
-        "streams sustained at 5 fps on 2 cores (slowest camera >= 95 % of real time): "
-        "full-frame 4, motion-gated >= 8 (2.00x full-frame)"
+        "streams sustained at 5 fps on 2 cores (slowest camera >= 95 % of real time and of "
+        "5 fps): full-frame 4, motion-gated >= 8 (2.00x full-frame)"
     ]
     assert "| full  |       8 |    3.90 |     4.45 |              80 % |       no |" in section.body
     assert "full 50.0, gated 50.0 MB" in section.body
@@ -678,3 +683,51 @@ def test_streams_is_registered_renders_sustained_counts_and_plots() -> None:
     assert len(lines) == 4  # two modes on two panels
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert {"target 5 fps", "cameras (K)", "full-frame", "motion-gated"} <= set(texts)
+
+
+def test_decode_sampling_is_registered_and_renders_ratios_against_the_old_path() -> None:
+    from benchmarks import decode_sampling as ds
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["decode_sampling"] is ds.run
+    clip = ds.ClipResult("clip.mp4", 1920, 1080, 25.0, frames=250, stream_seconds=10.0)
+    clip.paths = {
+        ds.OLD: ds.PathResult(ds.OLD, [2.0, 2.0, 2.2], [1.0] * 3, kept=50),
+        ds.NEW: ds.PathResult(ds.NEW, [1.5, 1.5, 1.4], [1.0] * 3, kept=50),
+        ds.FLOOR: ds.PathResult(ds.FLOOR, [1.2, 1.2, 1.2], [1.0] * 3, kept=0),
+    }
+    assert clip.per_kept_ms(ds.NEW) == pytest.approx(30.0)
+    assert clip.per_second_ms(ds.OLD) == pytest.approx(200.0)
+    section = ds.render([clip], 5.0, 3, ["a note"])
+    assert section.headline == [
+        "decode_sampling clip.mp4 at 5 fps: 150.0 CPU-ms per stream-second = 0.75x the old "
+        "path (200.0); 1.25x the decode floor"
+    ]
+    assert "| 50/250 |" in section.body.replace("  ", "")
+    assert "0.60x" in section.body  # the floor against the old path
+    assert "*a note.*" in section.body
+
+
+def test_substreams_is_registered_and_renders_costs_per_camera() -> None:
+    from benchmarks import substreams as sub
+
+    main = importlib.import_module("benchmarks.__main__")
+    assert main.BENCHMARKS["substreams"] is sub.run
+    results = [
+        sub.Costs(sub.MAIN_ONLY, 0.090, 0.0, 0.500, 0.085),
+        sub.Costs(sub.WITH_SUB, 0.080, 0.015, 0.405),
+    ]
+    assert results[1].total == pytest.approx(0.5)
+    section = sub.render(results, "clip.mp4", 30.0, 60)
+    assert section.headline == [
+        "substreams: one 1440x1080 camera at 5 fps costs 59 % of a core main-only, 50 % with "
+        "a 480x360 sub-stream (0.85x)"
+    ]
+    rows = {
+        cells[0]: cells[1:]
+        for line in section.body.splitlines()
+        if line.startswith("| main")
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+    assert rows[sub.MAIN_ONLY] == ["90.0", "-", "500.0", "590.0", "59.0", "1.00x", "8.5"]
+    assert rows[sub.WITH_SUB] == ["80.0", "15.0", "405.0", "500.0", "50.0", "0.85x", "n/a"]

@@ -54,6 +54,7 @@ from argus.api.routers import (
     notify,
     policy,
     privacy,
+    recordings,
     recounts,
     retention,
     rules,
@@ -194,6 +195,8 @@ def _routes() -> tuple[BaseRoute, ...]:
         (evidence.router, evidence_guard),
         (evidence.incident_router, evidence_guard),
         (evidence.bundle_router, evidence_guard),
+        # Viewers play recordings; exporting a range is an evidence export (operate).
+        (recordings.router, evidence_guard),
         (users.router, Guard("admin", "admin")),
         (audit.router, Guard("admin", "admin")),
         # First, so that no later /workstations/{id} route can shadow /workstations/policy.

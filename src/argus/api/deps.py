@@ -21,6 +21,7 @@ from argus.api.metrics import ApiMetrics
 from argus.api.streams import StreamSlots
 from argus.ports.audit import AuditLog
 from argus.ports.pipelines import PipelineSupervisor
+from argus.ports.recording_status import RecordingMonitor
 from argus.ports.repositories import Database
 from argus.services.alerting import AlertWorker
 from argus.services.alerts import AlertService
@@ -41,6 +42,7 @@ from argus.services.notify_config import NotifyConfigService
 from argus.services.notify_dispatch import NotificationDispatcher
 from argus.services.privacy import PrivacyService
 from argus.services.ratelimit import RateLimiter
+from argus.services.recordings import RecordingService
 from argus.services.recount_jobs import RecountService
 from argus.services.retention import RetentionService
 from argus.services.risk_policy import RiskPolicyService
@@ -101,6 +103,8 @@ class Runtime:
         dispatcher: Delivers the notification outbox (breaker states, health).
         snapshot_links: Opens the signed, expiring snapshot links of notifications.
         recounts: Re-count jobs (a camera's period counted again from its trajectory log).
+        recordings: Continuous recordings: timeline, playback and sealed export.
+        recording: This server's recorders, for the readiness check (``None``: not set up).
         learning: The learning loop: hard examples, labels, datasets, model versions,
             rule suggestions and search.
     """
@@ -138,6 +142,8 @@ class Runtime:
     snapshot_links: SnapshotLinks
     recounts: RecountService
     learning: Learning
+    recordings: RecordingService
+    recording: RecordingMonitor | None = None
 
 
 RuntimeFactory = Callable[[ApiMetrics], AbstractAsyncContextManager[Runtime]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import (
@@ -11,17 +11,21 @@ from prometheus_client.core import (
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
+    SummaryMetricFamily,
 )
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from argus.api.metrics_edge import NodeCollector, NodeView
+from argus.api.metrics_recording import RecordingCollector
 from argus.api.metrics_workstations import PREFIX as WORKSTATION_PREFIX
 from argus.api.metrics_workstations import WorkstationCollector
 from argus.domain.alerts import Alert
+from argus.domain.inference_schedule import SchedulerStats
 from argus.domain.notify import Channel, DeliveryAttempt
 from argus.ports.pipelines import INFERENCE_BUCKETS, CameraStatus, PipelineSupervisor
+from argus.ports.recording_status import RecordingMonitor
 from argus.services.verify_stats import VerifyStats
 
 __all__ = ["ApiMetrics", "MetricsMiddleware"]
@@ -72,6 +76,7 @@ class _PipelineCollector(Collector):
         inference = HistogramMetricFamily(
             "argus_inference_seconds", "Detector time per analysed frame", labels=["camera_id"]
         )
+        scheduled = _ScheduledFamilies()
         for status in statuses:
             for name, family in families.items():
                 family.add_metric([status.camera_id], float(getattr(status, name)))
@@ -83,8 +88,70 @@ class _PipelineCollector(Collector):
             buckets = _cumulative(status)
             if buckets:
                 inference.add_metric([status.camera_id], buckets, status.inference_sum)
+            scheduled.add(status)
         yield from families.values()
         yield from (state, depth, dropped, restarts, inference)
+        yield from scheduled.families()
+        yield from _scheduler_families(self._metrics.inference)
+
+
+class _ScheduledFamilies:
+    """Per-camera series of the shared inference scheduler (cameras it serves only)."""
+
+    def __init__(self) -> None:
+        self.target = GaugeMetricFamily(
+            "argus_camera_target_fps", "Analysed fps the camera asks for", labels=["camera_id"]
+        )
+        self.granted = GaugeMetricFamily(
+            "argus_camera_granted_fps",
+            "Analysed fps the shared inference scheduler grants the camera now",
+            labels=["camera_id"],
+        )
+        self.saturated = GaugeMetricFamily(
+            "argus_inference_saturated",
+            "1 while the camera's grant is below its target (the box is saturated)",
+            labels=["camera_id"],
+        )
+        self.queue = GaugeMetricFamily(
+            "argus_inference_queue_depth",
+            "The camera's images waiting for the shared detector",
+            labels=["camera_id"],
+        )
+
+    def add(self, status: CameraStatus) -> None:
+        if status.target_fps is None or status.granted_fps is None:
+            return
+        camera = [status.camera_id]
+        self.target.add_metric(camera, status.target_fps)
+        self.granted.add_metric(camera, status.granted_fps)
+        self.saturated.add_metric(camera, 1.0 if status.saturated else 0.0)
+        self.queue.add_metric(camera, float(status.inference_queue))
+
+    def families(self) -> tuple[Metric, ...]:
+        return (self.target, self.granted, self.saturated, self.queue)
+
+
+def _scheduler_families(
+    read: Callable[[], Sequence[SchedulerStats]] | None,
+) -> Iterator[Metric]:
+    """The shared schedulers' batch sizes and capacity, by detector (index in start order)."""
+    stats = read() if read is not None else ()
+    batch = SummaryMetricFamily(
+        "argus_inference_batch_size",
+        "Images per detector run of the shared inference scheduler",
+        labels=["scheduler"],
+    )
+    capacity = GaugeMetricFamily(
+        "argus_inference_capacity_images_per_second",
+        "Images per second the shared detector can be given (measured)",
+        labels=["scheduler"],
+    )
+    for index, entry in enumerate(stats):
+        label = [str(index)]
+        batch.add_metric(label, entry.batches_run, float(entry.images_run))
+        if entry.capacity_images_per_s is not None:
+            capacity.add_metric(label, entry.capacity_images_per_s)
+    yield from (batch, capacity)
 
 
 def _cumulative(status: CameraStatus) -> list[tuple[str, float]]:
@@ -109,6 +176,10 @@ class ApiMetrics:
         pipelines: Whose statuses the camera gauges report (set once services are open).
         nodes: The edge nodes' view the node gauges report (set once services are open).
         workstations: The verify hub's counters (set once services are open).
+        recording: The recorders the ``argus_recording_*`` series report (set once
+            services are open).
+        inference: Snapshots of the shared inference schedulers (set once services
+            are open, where pipelines run them).
     """
 
     def __init__(self, *, scrape_token: str | None = None) -> None:
@@ -116,6 +187,8 @@ class ApiMetrics:
         self.pipelines: PipelineSupervisor | None = None
         self.nodes: NodeView | None = None
         self.workstations: VerifyStats | None = None
+        self.recording: RecordingMonitor | None = None
+        self.inference: Callable[[], Sequence[SchedulerStats]] | None = None
         self.scrape_token = scrape_token
         self.requests = Counter(
             "argus_http_requests",
@@ -168,6 +241,7 @@ class ApiMetrics:
         self.registry.register(_PipelineCollector(self))
         self.registry.register(NodeCollector(lambda: self.nodes))
         self.registry.register(WorkstationCollector(lambda: self.workstations))
+        self.registry.register(RecordingCollector(lambda: self.recording))
 
     def alert_raised(self, alert: Alert) -> None:
         """Count a raised alert and observe its latency from the event."""

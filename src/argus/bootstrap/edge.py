@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from argus.adapters.pipelines import EdgePipelines, RestartPolicy, SourceOptions
 from argus.adapters.pipelines.edge import EventSink
+from argus.adapters.pipelines.inference import SharedInference
 from argus.adapters.pipelines.scene import DetectDefaults
 from argus.bootstrap.adapters import EVENTS_SUBJECT
 from argus.bootstrap.container import Container, build_container
@@ -45,11 +47,17 @@ def edge_pipelines(
     an evidence clip's post-roll a capture waits for frames that are late;
     ``sink`` takes the events instead of ``bus`` (an edge node's durable outbox).
 
-    ONNX Runtime runs each detector on ``settings.intra_op_threads`` threads,
-    or one when that is 0, and one inter-op thread: at a few detections per
-    second per camera, a pool of one thread per core mostly spins (one camera
-    at 5 fps cost 78 % of a core with the runtime's default pool, 34 % with
-    one thread), and several cameras' pipelines already run in parallel.
+    With ``settings.inference_scheduler`` (the default) every camera detects
+    through one ``InferenceScheduler`` per shared detector (``SharedInference``:
+    batches of up to ``settings.inference_max_batch`` images, fair, cameras with
+    live tracks first, granted fps enforced per camera), run by
+    ``settings.inference_threads`` threads side by side (0: one per usable
+    core). Without it each camera thread calls the detector itself. Either way
+    ONNX Runtime runs on ``settings.intra_op_threads`` threads, or one when that
+    is 0, and one inter-op thread: at a few detections per second per camera, a
+    pool of one thread per core mostly spins (one camera at 5 fps cost 78 % of a
+    core with the runtime's default pool, 34 % with one thread), and the
+    batches (or cameras) already run in parallel.
     """
     from argus.adapters.pipelines import WorkerDeps, open_camera
 
@@ -83,7 +91,10 @@ def edge_pipelines(
         # files or the host's addresses may have changed since. A local path is opened
         # in the canonical form that was checked.
         target = policy.check(camera.stream_url, unresolved_ok=True)
-        return open_camera(replace(camera, stream_url=target), opening)
+        detect = camera.detect_stream_url
+        if detect is not None:  # a sub-stream is held to the same policy
+            detect = policy.check(detect, unresolved_ok=True)
+        return open_camera(replace(camera, stream_url=target, detect_stream_url=detect), opening)
 
     observers = frame_observers(settings, wired)
     deps = WorkerDeps(
@@ -92,6 +103,7 @@ def edge_pipelines(
         source=source,
         observers=observers,
         gate=wired.gated,
+        inference=_shared_inference(settings),
     )
     return EdgePipelines(
         bus,
@@ -107,6 +119,20 @@ def edge_pipelines(
         # The ring must hold the pre-roll plus the time an alert takes to be raised.
         ring_seconds=max(30.0, settings.evidence_pre_roll_s + settings.evidence_post_roll_s + 20),
     )
+
+
+def _shared_inference(settings: Settings) -> SharedInference | None:
+    """The process's inference schedulers, ``None`` when cameras detect directly."""
+    if not settings.inference_scheduler:
+        return None
+    workers = settings.inference_threads or _usable_cores()
+    return SharedInference(max_batch=settings.inference_max_batch, workers=workers)
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def detect_defaults(settings: Settings, defaults: DetectDefaults | None) -> DetectDefaults | None:

@@ -12,7 +12,9 @@ registry): ``argus_edge_state{state}``, ``argus_edge_outbox_items``,
 ``argus_edge_unauthorized``, ``argus_edge_sent_items_total``,
 ``argus_edge_clock_offset_seconds``, and per camera
 ``argus_edge_camera_fps_in``, ``argus_edge_camera_fps_analysed``,
-``argus_edge_camera_state{state}``, ``argus_edge_camera_tamper{kind}``.
+``argus_edge_camera_state{state}``, ``argus_edge_camera_tamper{kind}``, and
+where the shared inference scheduler serves them ``argus_edge_camera_target_fps``,
+``argus_edge_camera_granted_fps`` and ``argus_edge_camera_saturated``.
 
 It has no authentication: bind it to loopback or a management network.
 """
@@ -38,6 +40,7 @@ from starlette.routing import Route
 
 from argus.bootstrap.edge_node_parts import NodeLink
 from argus.domain.edge import NODE_STATES, TAMPER_STATES, CameraHealth
+from argus.ports.pipelines import CameraStatus
 from argus.services.edge_health import camera_health
 
 if TYPE_CHECKING:
@@ -128,7 +131,33 @@ class _NodeCollector(Collector):
             yield GaugeMetricFamily(
                 "argus_edge_clock_offset_seconds", "Server clock minus node clock", value=offset
             )
-        yield from _camera_metrics([camera_health(s, now) for s in node.pipelines.statuses()])
+        statuses = node.pipelines.statuses()
+        yield from _camera_metrics([camera_health(s, now) for s in statuses])
+        yield from _grant_metrics(statuses)
+
+
+def _grant_metrics(statuses: Sequence[CameraStatus]) -> Iterator[Metric]:
+    """Each scheduled camera's target and granted analysed fps, and whether it is saturated."""
+    target = GaugeMetricFamily(
+        "argus_edge_camera_target_fps", "Analysed fps the camera asks for", labels=["camera"]
+    )
+    granted = GaugeMetricFamily(
+        "argus_edge_camera_granted_fps",
+        "Analysed fps the shared inference scheduler grants the camera",
+        labels=["camera"],
+    )
+    saturated = GaugeMetricFamily(
+        "argus_edge_camera_saturated",
+        "1 while the camera's grant is below its target (the node is saturated)",
+        labels=["camera"],
+    )
+    for status in statuses:
+        if status.target_fps is None or status.granted_fps is None:
+            continue
+        target.add_metric([status.camera_id], status.target_fps)
+        granted.add_metric([status.camera_id], status.granted_fps)
+        saturated.add_metric([status.camera_id], 1.0 if status.saturated else 0.0)
+    yield from (target, granted, saturated)
 
 
 def _camera_metrics(cameras: Sequence[CameraHealth]) -> Iterator[Metric]:

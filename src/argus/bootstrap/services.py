@@ -14,6 +14,8 @@ from functools import partial
 
 from argus.adapters.crypto.seal import open_sealed
 from argus.adapters.notify.destinations import DestinationPolicy
+from argus.adapters.recording.erase import SegmentEraser
+from argus.adapters.recording.store import FileRecordingStore
 from argus.adapters.render.heatmap import heatmap_png
 from argus.adapters.video._imaging import encode_jpeg
 from argus.api.deps import Runtime
@@ -35,6 +37,7 @@ from argus.bootstrap.models import (
 from argus.bootstrap.mqtt import build_mqtt_bridge
 from argus.bootstrap.notify import NotifyDelivery, build_notify_delivery
 from argus.bootstrap.policies import escalation_policy, hub_config, risk_policy, site_defaults
+from argus.bootstrap.recording import RecordingRuntime, build_recording
 from argus.bootstrap.retention import build_retention
 from argus.bootstrap.search_items import search_erasure
 from argus.bootstrap.sources import probe_opener, source_policy
@@ -64,6 +67,8 @@ from argus.services.notifier import Notifier
 from argus.services.notify_config import NotifyConfigService
 from argus.services.privacy import PrivacyService
 from argus.services.ratelimit import RateLimiter
+from argus.services.recording_erasure import RecordingErasure
+from argus.services.recordings import RecordingService
 from argus.services.recount_jobs import RecountService
 from argus.services.retention import RetentionSweeper
 from argus.services.risk_policy import RiskPolicyService
@@ -89,6 +94,8 @@ class ControlPlane:
         retention: The retention sweep of every kind of data (``POST /retention/sweep`` too).
         watch: The edge node offline watch and health retention sweep.
         local_health: Camera health events of the embedded worker's cameras.
+        recording: Continuous recording: the segment index (always), the recorders and
+            their retention sweep (with ``ARGUS_RECORDING``).
         mqtt: The MQTT state bridge (``ARGUS_MQTT_URL``), ``None`` when it is not set.
         notify: Notification delivery (the outbox dispatcher and its senders).
     """
@@ -99,6 +106,7 @@ class ControlPlane:
     retention: RetentionSweeper
     watch: NodeWatch
     local_health: LocalCameraWatch
+    recording: RecordingRuntime
     mqtt: MqttBridge | None = None
     notify: NotifyDelivery | None = None
 
@@ -112,6 +120,7 @@ class ControlPlane:
             Step("first admin", start=partial(create_first_admin, run.auth, settings)),
             Step("verify hub", start=run.verify.start, stop=run.verify.stop),
             *demo,
+            *self.recording.steps(),
             Step("cameras", start=self._resume_cameras),
             Step("event ingest", start=run.ingest.start, stop=run.ingest.stop),
             *(
@@ -132,6 +141,7 @@ class ControlPlane:
                 if settings.retention_sweep
                 else ()
             ),
+            *self.recording.sweep_steps(),
             Step("edge node watch", start=self.watch.start, stop=self.watch.stop),
             Step(
                 "local camera health",
@@ -145,11 +155,16 @@ class ControlPlane:
         self.runtime.metrics.pipelines = self.adapters.pipelines
         self.runtime.metrics.nodes = lambda: self.watch.snapshot
         self.runtime.metrics.workstations = self.runtime.verify.stats
+        self.runtime.metrics.recording = self.recording
+        # The shared inference schedulers' batch sizes, where the pipelines run them.
+        self.runtime.metrics.inference = getattr(self.adapters.pipelines, "inference_stats", None)
 
     def _unbind_metrics(self) -> None:
         self.runtime.metrics.pipelines = None
         self.runtime.metrics.nodes = None
         self.runtime.metrics.workstations = None
+        self.runtime.metrics.recording = None
+        self.runtime.metrics.inference = None
 
     async def _register_demo(self) -> None:
         await register_demo_camera(self.adapters.database, build_container(self.settings))
@@ -297,13 +312,14 @@ def build_control_plane(
     edge = _edge(settings, adapters, evidence)
     retention = build_retention(settings, database, evidence)
     delivery = build_notify_delivery(settings, adapters, evidence, metrics.notification_attempt)
+    recording = build_recording(settings, database)
     runtime = Runtime(
         node_id=adapters.node_id,
         database=database,
         pipelines=adapters.pipelines,
         cameras=CameraService(
             database,
-            adapters.pipelines,
+            recording.supervise(adapters.pipelines),
             open_probe=probe_opener(settings),
             encode_jpeg=encode_jpeg,
             check_source=source_policy(settings).check,
@@ -370,7 +386,20 @@ def build_control_plane(
         edge=edge.registry,
         edge_sync=edge.sync,
         nodes=edge.nodes,
-        privacy=PrivacyService(database, evidence, workstations, search=search_erasure(database)),
+        privacy=PrivacyService(
+            database,
+            evidence,
+            workstations,
+            search=search_erasure(database),
+            recordings=RecordingErasure(
+                SegmentEraser(recording.index),
+                database,
+                # What the recording retention sweep keeps around a held alert.
+                hold_margin=timedelta(
+                    seconds=max(300.0, settings.evidence_pre_roll_s, settings.evidence_post_roll_s)
+                ),
+            ),
+        ),
         risk_policy=risk_policies,
         notifier=Notifier(
             database,
@@ -392,6 +421,10 @@ def build_control_plane(
         learning=build_learning(
             settings, adapters, evidence=evidence, alerts=alerts, risk_policies=risk_policies
         ),
+        recordings=RecordingService(
+            database, FileRecordingStore(recording.index), evidence, monitor=recording
+        ),
+        recording=recording,
     )
     return ControlPlane(
         settings,
@@ -400,6 +433,7 @@ def build_control_plane(
         retention.sweeper,
         edge.watch,
         edge.local_health,
+        recording,
         build_mqtt_bridge(settings, adapters),
         delivery,
     )

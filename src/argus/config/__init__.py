@@ -3,7 +3,8 @@
 ``Settings`` is one flat model (every field an ``ARGUS_*`` variable) assembled
 from groups, each in its own module: ``runtime`` (data directory, database,
 bus), ``sources`` (camera streams), ``security`` (secrets, tokens, rate
-limits), ``alerting`` (evidence, deadlines, risk) and ``workstation``.
+limits), ``alerting`` (evidence, deadlines, risk), ``workstation`` and
+``recording`` (continuous recording and its retention), among others.
 """
 
 from __future__ import annotations

@@ -62,6 +62,29 @@ class RuntimeSettings(BaseSettings):
         le=1,
         description="Motion gating's sensitivity: 0 sees only strong changes, 1 faint ones too.",
     )
+    inference_scheduler: bool = Field(
+        default=True,
+        description="One batching inference scheduler per detector shared by every camera of "
+        "this server or node (ARGUS_INFERENCE_SCHEDULER): fair across cameras, cameras with "
+        "live tracks first, and when the box is saturated each camera's analysed fps is "
+        "lowered evenly and shown (health, /metrics, dashboard) instead of cameras silently "
+        "falling behind their streams. false: every camera thread runs the detector itself.",
+    )
+    inference_max_batch: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Most images (frames or motion regions, of any cameras) per detector run "
+        "of the inference scheduler (ARGUS_INFERENCE_MAX_BATCH).",
+    )
+    inference_threads: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Threads of each inference scheduler running detector batches side by side "
+        "(ARGUS_INFERENCE_THREADS); 0: one per usable core. Each runs ONNX Runtime on "
+        "ARGUS_INTRA_OP_THREADS threads (0: one).",
+    )
     tamper_checks_per_s: float = Field(
         default=2.0,
         ge=0,

@@ -14,6 +14,7 @@ from argus.config.mqtt import MqttSettings
 from argus.config.nodes import NodeSettings
 from argus.config.notify import NotifySettings
 from argus.config.placeholders import is_placeholder
+from argus.config.recording import RecordingSettings
 from argus.config.retention import RetentionSettings
 from argus.config.runtime import RuntimeSettings
 from argus.config.security import SecuritySettings
@@ -27,6 +28,7 @@ __all__ = ["Settings"]
 # so that the fields keep their documented order (runtime, sources, security, alerting,
 # workstation, nodes, then the ones below).
 class Settings(
+    RecordingSettings,
     LearningSettings,
     RetentionSettings,
     MqttSettings,

@@ -22,18 +22,26 @@ class Frame:
         index: 0-based position of the frame in its source since it was opened.
         timestamp: Seconds since the source started (presentation time where known).
         source_id: Name of the source that produced it.
+        detect_image: The same moment from the camera's low-resolution detect
+            stream (a sub-stream), BGR ``(h, w, 3)`` uint8, or ``None``. Detection
+            runs on it when present and its boxes are mapped to ``image``'s
+            pixels; everything else (tracking, lines, zones, snapshots) uses ``image``.
     """
 
     image: npt.NDArray[np.uint8]
     index: int
     timestamp: float
     source_id: str = ""
+    detect_image: npt.NDArray[np.uint8] | None = None
 
     def __post_init__(self) -> None:
-        if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:
-            raise ValidationError(
-                f"frame image must be (H, W, 3) uint8, got {self.image.shape} {self.image.dtype}"
-            )
+        for name, image in (("frame image", self.image), ("detect image", self.detect_image)):
+            if image is None:
+                continue
+            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+                raise ValidationError(
+                    f"{name} must be (H, W, 3) uint8, got {image.shape} {image.dtype}"
+                )
 
     @property
     def width(self) -> int:
@@ -44,6 +52,13 @@ class Frame:
     def height(self) -> int:
         """Height in pixels."""
         return int(self.image.shape[0])
+
+    @property
+    def detect_size(self) -> tuple[int, int] | None:
+        """``(width, height)`` of the detect image, ``None`` without one."""
+        if self.detect_image is None:
+            return None
+        return int(self.detect_image.shape[1]), int(self.detect_image.shape[0])
 
 
 class SourceState(enum.Enum):

@@ -22,11 +22,15 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
+from typing import Literal
 
 from argus.domain.errors import ValidationError
 
 __all__ = [
+    "RECORDING_STATES",
     "Gap",
+    "RecordingState",
+    "RecordingStatus",
     "RetentionPlan",
     "Segment",
     "gaps",
@@ -107,6 +111,49 @@ class Gap:
     def duration(self) -> timedelta:
         """How long nothing was recorded."""
         return self.end - self.start
+
+
+RecordingState = Literal["starting", "recording", "reconnecting", "off", "error"]
+"""What a camera's recorder is doing: ``starting`` until its first packet, ``recording``
+while packets arrive, ``reconnecting`` while a live stream is lost, ``off`` when the camera
+is not recorded (disabled, ``record`` false, run by an edge node), ``error`` after a failure
+(it retries)."""
+
+RECORDING_STATES: tuple[RecordingState, ...] = (
+    "starting",
+    "recording",
+    "reconnecting",
+    "off",
+    "error",
+)
+"""Every ``RecordingState``, in a stable order (metrics list one series per state)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingStatus:
+    """One camera's continuous recording, as health checks and metrics show it.
+
+    Attributes:
+        camera_id: The camera.
+        state: What its recorder is doing.
+        segments: Segments closed since this server started.
+        bytes_written: Bytes of those segments.
+        gaps: Interruptions since this server started (a dropped stream, a failure).
+        disk_bytes: Bytes of the camera's segments on disk (every run's).
+        last_segment_end: End of the latest segment closed, ``None`` before the first.
+        last_error: Text of the latest error, if any.
+        reason: Why the camera is not recorded when ``state`` is ``off``.
+    """
+
+    camera_id: str
+    state: RecordingState
+    segments: int = 0
+    bytes_written: int = 0
+    gaps: int = 0
+    disk_bytes: int = 0
+    last_segment_end: datetime | None = None
+    last_error: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 
 from argus.domain.cameras import Camera, Line, Zone
 from argus.domain.live import LiveFrame
+from argus.domain.recording import RecordingStatus
 
 __all__ = [
     "INFERENCE_BUCKETS",
@@ -59,6 +60,14 @@ class CameraStatus:
         decode_errors: Frames the camera's stream failed to decode, all runs.
         last_frame_at: When the latest frame was analysed (UTC), ``None``
             before the first.
+        target_fps: The analysed fps the camera asks for, when a shared
+            inference scheduler serves it (``None`` otherwise).
+        granted_fps: The analysed fps that scheduler grants it now (at most
+            ``target_fps``; ``None`` without a scheduler).
+        saturated: The grant is below the target: the box cannot analyse every
+            camera at its rate, so this one analyses fewer frames, evenly spaced.
+        inference_queue: The camera's images waiting for the shared detector.
+        recording: The camera's continuous recording, when this server records.
     """
 
     camera_id: str
@@ -77,6 +86,11 @@ class CameraStatus:
     tamper_score: float = 0.0
     decode_errors: int = 0
     last_frame_at: datetime | None = None
+    target_fps: float | None = None
+    granted_fps: float | None = None
+    saturated: bool = False
+    inference_queue: int = 0
+    recording: RecordingStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)

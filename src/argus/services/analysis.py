@@ -28,6 +28,7 @@ from argus.domain.errors import ConfigError
 from argus.domain.events import DomainEvent, Envelope, EventSource, new_event_id
 from argus.domain.exclusion_areas import POINT_KEY, foot_point
 from argus.domain.frames import Frame
+from argus.domain.substreams import BoxMapping
 from argus.ports.detector import Detector
 from argus.ports.render import LineOverlay, ZoneOverlay
 from argus.ports.tracker import Tracker
@@ -296,6 +297,20 @@ class Analyzer:
         self._source = EventSource(
             edge_node_id=scene.camera.edge_node_id, camera_id=scene.camera.id
         )
+        self._mapping: BoxMapping | None = None
+
+    def _detect(self, frame: Frame) -> Detections:
+        """Detect on the frame's detect image when it has one, boxes in ``image`` pixels."""
+        small = frame.detect_image
+        if small is None:
+            return self.detector.detect(frame.image)
+        found = self.detector.detect(small)
+        detect = (int(small.shape[1]), int(small.shape[0]))
+        main = (frame.width, frame.height)
+        mapping = self._mapping
+        if mapping is None or mapping.detect != detect or mapping.main != main:
+            mapping = self._mapping = BoxMapping.between(detect, main)
+        return mapping.map(found)
 
     def _envelope(
         self, event: DomainEvent, base: datetime, first: float, tracked: Detections, frame: Frame
@@ -351,7 +366,7 @@ class Analyzer:
                     self.analytics = SceneAnalytics(
                         self.scene, self.detector.class_names, frame.width, frame.height
                     )
-                detections = self.detector.detect(frame.image)
+                detections = self._detect(frame)
                 t2 = time.perf_counter()
                 tracked = self.tracker.update(detections, image=frame.image)
                 t3 = time.perf_counter()

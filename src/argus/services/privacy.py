@@ -15,9 +15,12 @@ Three requests, each audited and listed (``requests``):
 * **Erase a camera's time range** (``privacy.erase_range``): its events in
   ``[since, until)``, in batches of ``ERASE_BATCH`` per transaction (ingest
   keeps flowing between them), its hard examples captured in that range with
-  their frames, and its evidence created in that range. Events
-  of held alerts and held or locked evidence stay, with the reason. Alerts are
-  operational records and stay (the retention policy ages them out).
+  their frames, its evidence created in that range, and its continuous
+  recordings there (``argus.services.recording_erasure``: segments inside the
+  range deleted, those across its edges cut at keyframes). Events of held
+  alerts, held or locked evidence and the recording around held alerts stay,
+  with the reason. Alerts are operational records and stay (the retention
+  policy ages them out).
 
 Every deletion of evidence goes through ``EvidenceService.delete``, so each
 object is removed from the blob store and audited as ``evidence.delete`` too.
@@ -57,6 +60,7 @@ from argus.services.privacy_results import (
     SubjectErasure,
     holds_of,
 )
+from argus.services.recording_erasure import RecordingErasure
 from argus.services.workstations import WorkstationService
 
 __all__ = ["PRIVACY_ACTIONS", "PrivacyService"]
@@ -81,6 +85,7 @@ class PrivacyService:
         workstations: Deletes subjects with their descriptors, and tells verify clients.
         clock: The current UTC time.
         search: Search in words, told which events an erasure deleted.
+        recordings: Erases continuous recordings in a range (``None``: none are kept here).
     """
 
     def __init__(
@@ -91,12 +96,14 @@ class PrivacyService:
         *,
         clock: Callable[[], datetime] = utc_now,
         search: SearchErasure | None = None,
+        recordings: RecordingErasure | None = None,
     ) -> None:
         self._db = database
         self._evidence = evidence
         self._workstations = workstations
         self._clock = clock
         self._search = search
+        self._recordings = recordings
 
     async def _audit(
         self, action: str, actor: Actor, target: str, details: dict[str, object]
@@ -253,7 +260,7 @@ class PrivacyService:
     async def erase_range(
         self, actor: Actor, camera_id: str, since: datetime, until: datetime, reason: str
     ) -> RangeErasure:
-        """Erase a camera's events and evidence in ``[since, until)`` (audited).
+        """Erase a camera's events, evidence and recordings in ``[since, until)`` (audited).
 
         Raises:
             ValidationError: ``since`` is not before ``until``, either is naive, or
@@ -294,7 +301,13 @@ class PrivacyService:
         ids = [item.id for item in items if item.created_at >= since]
         evidence, _ = await self._erase_evidence(actor, ids, holds, kept)
         evidence += frames
-        result = RangeErasure(new_id(), camera_id, since, until, events, evidence, tuple(kept))
+        recordings = None
+        if self._recordings is not None:
+            recordings = await self._recordings.erase(camera_id, since, until, holds.alerts)
+            kept += [Kept("recording", name, why) for name, why in recordings.kept]
+        result = RangeErasure(
+            new_id(), camera_id, since, until, events, evidence, tuple(kept), recordings
+        )
         await self._audit(
             "privacy.erase_range",
             actor,
@@ -309,6 +322,7 @@ class PrivacyService:
                     "evidence": evidence,
                     **({"examples": examples} if examples else {}),
                 },
+                **({} if recordings is None else {"recordings": recordings.to_dict(_AUDITED_KEPT)}),
                 "kept_count": len(kept),
                 "kept": [k.to_dict() for k in kept[:_AUDITED_KEPT]],
             },

@@ -15,6 +15,7 @@ from argus.domain.errors import NotFoundError
 from argus.domain.evidence import EvidenceItem
 from argus.ports.paging import MAX_PAGE, all_pages
 from argus.ports.repositories import Database
+from argus.services.recording_erasure import RecordingsErased
 
 __all__ = ["Holds", "Kept", "RangeErasure", "SubjectErasure", "held_incidents", "holds_of"]
 
@@ -24,7 +25,7 @@ class Kept:
     """Something a request did not erase, and why.
 
     Attributes:
-        kind: ``evidence``, ``decision`` or ``event``.
+        kind: ``evidence``, ``decision``, ``event`` or ``recording`` (a segment).
         id: Its id.
         reason: Why it stays (a legal hold and its reason, or a lock).
     """
@@ -92,7 +93,8 @@ class SubjectErasure:
 
 @dataclass(frozen=True, slots=True)
 class RangeErasure:
-    """What erasing a camera's time range did."""
+    """What erasing a camera's time range did (``recordings``: its continuous
+    recordings, ``None`` where the server has none set up)."""
 
     request_id: str
     camera_id: str
@@ -101,6 +103,7 @@ class RangeErasure:
     events: int
     evidence: int
     kept: tuple[Kept, ...]
+    recordings: RecordingsErased | None = None
 
 
 async def held_incidents(database: Database) -> list[Incident]:

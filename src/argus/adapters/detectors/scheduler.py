@@ -1,11 +1,11 @@
-"""One inference thread shared by every camera, batching their images.
+"""One inference scheduler shared by every camera, batching their images on a few threads.
 
-:class:`InferenceScheduler` owns one detector and one worker thread. Cameras
+:class:`InferenceScheduler` owns one detector and its worker threads. Cameras
 :meth:`~InferenceScheduler.submit` images and get a ``Future``; the worker asks
 :class:`~argus.domain.inference_schedule.BatchPolicy` for the next batch (fair
 across cameras, priority cameras first, nobody starves), runs it with a single
 ``detect_batch`` call and resolves each request's future with its own slice of
-the results. The thread blocks on a condition while nothing is queued. Every
+the results. Its threads block on a condition while nothing is queued. Every
 batch's service time feeds a :class:`SaturationGovernor`, whose grants (the
 analysed fps each camera may run at) are part of :meth:`stats`.
 
@@ -74,17 +74,25 @@ class _Pending:
 
 
 class InferenceScheduler:
-    """Runs one detector for many cameras on one thread, in fair batches.
+    """Runs one detector for many cameras on ``workers`` threads, in fair batches.
+
+    Each worker thread takes the next fair batch when it is free, so several
+    batches may run side by side (one per core, each on a one-thread ONNX
+    Runtime pool, costs less CPU per image than one batch on a pool of all the
+    cores). A batch's service time is booked to the governor divided by the
+    number of workers: capacity is what they serve together.
 
     Args:
-        detector: The shared detector (its ``detect_batch`` must accept any mix of sizes).
+        detector: The shared detector (its ``detect_batch`` must accept any mix of
+            sizes, and be safe to call from several threads when ``workers`` > 1).
         max_batch: Most images per ``detect_batch`` call.
         clock: Monotonic seconds, for waits, service times and grants.
         max_wait_s: A request waiting this long jumps ahead of priority work.
         governor: Turns service times and demand into granted fps per camera.
+        workers: Threads running batches.
 
     Raises:
-        ConfigError: ``max_batch`` or ``max_wait_s`` is out of range.
+        ConfigError: ``max_batch``, ``max_wait_s`` or ``workers`` is out of range.
     """
 
     def __init__(
@@ -95,15 +103,16 @@ class InferenceScheduler:
         clock: Clock = time.monotonic,
         max_wait_s: float = 1.0,
         governor: SaturationGovernor | None = None,
+        workers: int = 1,
     ) -> None:
-        if max_batch < 1 or max_wait_s <= 0:
-            raise ConfigError("max_batch must be >= 1 and max_wait_s > 0")
+        if max_batch < 1 or max_wait_s <= 0 or workers < 1:
+            raise ConfigError("max_batch and workers must be >= 1 and max_wait_s > 0")
         self._detector = detector
         self._clock = clock
         self._policy = BatchPolicy(max_batch=max_batch, max_wait_s=max_wait_s)
         self._governor = governor or SaturationGovernor()
         self._pending: dict[int, _Pending] = {}
-        self._in_flight: list[Future[list[Detections]]] = []
+        self._in_flight: dict[int, list[Future[list[Detections]]]] = {}
         self._served: dict[str, _Served] = {}
         self._demand: dict[str, tuple[float, bool]] = {}
         self._ids = itertools.count()
@@ -111,7 +120,10 @@ class InferenceScheduler:
         self._images = 0
         self._state = _State.NEW
         self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._main, name="argus-inference", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._main, args=(i,), name="argus-inference", daemon=True)
+            for i in range(workers)
+        ]
 
     @property
     def detector(self) -> Detector:
@@ -119,12 +131,13 @@ class InferenceScheduler:
         return self._detector
 
     def start(self) -> InferenceScheduler:
-        """Start the worker thread (once)."""
+        """Start the worker threads (once)."""
         with self._cond:
             if self._state is not _State.NEW:
                 raise DetectorError(f"inference scheduler cannot start: it is {self._state.value}")
             self._state = _State.RUNNING
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __enter__(self) -> InferenceScheduler:
@@ -209,10 +222,12 @@ class InferenceScheduler:
         error = DetectorError("inference scheduler stopped before serving the request")
         for pending in dropped:
             _fail(pending.future, error)
-        if was is _State.RUNNING and self._thread is not threading.current_thread():
-            self._thread.join(timeout_s)
+        if was is _State.RUNNING and threading.current_thread() not in self._threads:
+            deadline = time.monotonic() + timeout_s
+            for thread in self._threads:
+                thread.join(max(0.0, deadline - time.monotonic()))
             with self._cond:
-                stuck = list(self._in_flight)
+                stuck = [f for futures in self._in_flight.values() for f in futures]
             for future in stuck:
                 _fail(future, DetectorError("inference scheduler stopped during the batch"))
 
@@ -247,7 +262,7 @@ class InferenceScheduler:
                 cameras=cameras,
             )
 
-    def _main(self) -> None:
+    def _main(self, worker: int) -> None:
         while True:
             with self._cond:
                 while self._state is _State.RUNNING and not len(self._policy):
@@ -255,12 +270,12 @@ class InferenceScheduler:
                 if self._state is not _State.RUNNING:
                     return
                 now = self._clock()
-                batch = self._take(self._policy.next_batch(now), now)
+                batch = self._take(self._policy.next_batch(now), now, worker)
             if batch:
-                self._run(batch)
+                self._run(batch, worker)
 
     def _take(
-        self, requests: Sequence[InferenceRequest], now: float
+        self, requests: Sequence[InferenceRequest], now: float, worker: int
     ) -> list[tuple[InferenceRequest, _Pending]]:
         """Claim the picked requests; ones whose caller cancelled are dropped."""
         batch = []
@@ -273,10 +288,10 @@ class InferenceScheduler:
             served.wait_total += wait
             served.wait_max = max(served.wait_max, wait)
             batch.append((request, pending))
-        self._in_flight = [pending.future for _, pending in batch]
+        self._in_flight[worker] = [pending.future for _, pending in batch]
         return batch
 
-    def _run(self, batch: list[tuple[InferenceRequest, _Pending]]) -> None:
+    def _run(self, batch: list[tuple[InferenceRequest, _Pending]], worker: int) -> None:
         images = [image for _, pending in batch for image in pending.images]
         started = self._clock()
         try:
@@ -294,9 +309,10 @@ class InferenceScheduler:
         with self._cond:
             self._batches += 1
             self._images += len(images)
-            self._in_flight = []
+            self._in_flight.pop(worker, None)
             if results is not None:
-                self._governor.record_batch(len(images), elapsed)
+                # Workers serve side by side: each image costs the box 1/workers of its time.
+                self._governor.record_batch(len(images), elapsed / len(self._threads))
             for request, _ in batch:
                 served = self._served[request.camera_id]
                 served.requests += 1

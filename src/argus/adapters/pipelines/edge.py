@@ -46,6 +46,7 @@ from argus.domain.backoff import BackoffPolicy
 from argus.domain.cameras import Camera, Line, Zone, utc_now
 from argus.domain.errors import ArgusError
 from argus.domain.events import Envelope
+from argus.domain.inference_schedule import SchedulerStats
 from argus.domain.live import LiveFrame
 from argus.domain.tamper import TamperPolicy
 from argus.ports.bus import EventBus
@@ -306,6 +307,11 @@ class EdgePipelines:
             outbox_depth=self._outbox.depth,
         )
 
+    def inference_stats(self) -> tuple[SchedulerStats, ...]:
+        """Snapshots of the shared inference schedulers (none when cameras detect directly)."""
+        inference = self._deps.inference
+        return inference.stats() if inference is not None else ()
+
     def worker(self, camera_id: str) -> CameraWorker | None:
         """The camera's current worker (tests check that a restart replaced only it)."""
         entry = self._entries.get(camera_id)
@@ -392,6 +398,8 @@ class EdgePipelines:
             for worker in workers:
                 worker.stop()
             await asyncio.gather(*(self._reap(w) for w in workers), *self._reaping)
+            if self._deps.inference is not None:
+                self._deps.inference.close()  # threads of workers that did not stop in time
             self._entries.clear()
             self._rings.clear()
             self._live.clear()

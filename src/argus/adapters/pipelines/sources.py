@@ -8,13 +8,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from argus.adapters.pipelines.substream import DualStreamSource
 from argus.adapters.video.factory import open_source
 from argus.adapters.video.policy import LIVE_SCHEMES
 from argus.domain.backoff import BackoffPolicy
 from argus.domain.cameras import Camera
 from argus.ports.video import VideoSource
 
-__all__ = ["SourceOptions", "open_camera"]
+__all__ = ["MAIN_TAP_RATIO", "SourceOptions", "open_camera"]
+
+MAIN_TAP_RATIO = 2.0
+"""With a sub-stream, main-stream frames kept per detect frame: the main picture
+paired with a detect frame is then at most half a detect interval older than it,
+and the other main frames are decoded but never converted to BGR (where the
+video adapters sample before converting)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +56,37 @@ def open_camera(camera: Camera, options: SourceOptions | None = None) -> VideoSo
     """Return the source of ``camera``'s stream, thinned to its detect fps.
 
     Live streams (RTSP, HTTP) reconnect forever with backoff; local files are
-    paced and looped as ``options`` say.
+    paced and looped as ``options`` say. A camera with a ``detect_stream_url``
+    gets a ``DualStreamSource``: detection on that stream, frames (and
+    evidence) from ``stream_url``; both streams open with the same options.
 
     Raises:
         ConfigError: Unsupported URL.
         SourceOpenError: A local path that does not exist.
     """
     opts = options if options is not None else SourceOptions()
-    url = camera.source_url()
+    detect_url = camera.detect_source_url()
+    if detect_url is None:
+        return _open(camera.source_url(), camera.id, camera.detect_fps, opts)
+    detect = _open(detect_url, f"{camera.id}/detect", camera.detect_fps, opts)
+    try:
+        main = _open(
+            camera.source_url(), f"{camera.id}/main", camera.detect_fps * MAIN_TAP_RATIO, opts
+        )
+    except Exception:
+        detect.close()
+        raise
+    return DualStreamSource(
+        detect,
+        main,
+        source_id=camera.id,
+        first_main_timeout=opts.open_timeout + opts.first_frame_timeout,
+    )
+
+
+def _open(url: str, source_id: str, fps: float, opts: SourceOptions) -> VideoSource:
     scheme = urlsplit(url).scheme.lower()
-    kwargs: dict[str, Any] = {"source_id": camera.id}
+    kwargs: dict[str, Any] = {"source_id": source_id}
     if scheme in LIVE_SCHEMES:
         kwargs.update(
             open_timeout=opts.open_timeout,
@@ -71,4 +99,4 @@ def open_camera(camera: Camera, options: SourceOptions | None = None) -> VideoSo
             kwargs["connect_to"] = opts.connect_to
     elif not Path(url).is_dir():
         kwargs.update(realtime=opts.realtime_files, loop=opts.loop_files)
-    return open_source(url, target_fps=camera.detect_fps, **kwargs)
+    return open_source(url, target_fps=fps, **kwargs)

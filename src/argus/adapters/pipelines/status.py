@@ -37,4 +37,8 @@ def worker_status(worker: CameraWorker, *, events_dropped: int, queue_depth: int
         tamper_score=monitor.score if monitor is not None else 0.0,
         decode_errors=worker.decode_errors,
         last_frame_at=worker.last_frame_at,
+        target_fps=view.target_fps,
+        granted_fps=None if view.granted_fps is None else round(view.granted_fps, 2),
+        saturated=view.saturated,
+        inference_queue=view.inference_queue,
     )

@@ -47,6 +47,11 @@ class WorkerView:
         rates: ``(fps_in, fps_decoded, fps_detected)`` over the recent window.
         inference_counts: Frames per ``INFERENCE_BUCKETS`` bucket, all runs.
         inference_sum: Seconds of inference over those frames.
+        target_fps: Analysed fps the camera asks of the shared inference
+            scheduler; ``None`` without one.
+        granted_fps: Analysed fps the scheduler grants it now; ``None`` without one.
+        saturated: The grant is below the target: the box is saturated.
+        inference_queue: The camera's images waiting for the shared detector.
     """
 
     state: CameraState
@@ -58,6 +63,10 @@ class WorkerView:
     rates: tuple[float, float, float]
     inference_counts: tuple[int, ...] = ()
     inference_sum: float = 0.0
+    target_fps: float | None = None
+    granted_fps: float | None = None
+    saturated: bool = False
+    inference_queue: int = 0
 
 
 class RateMeter:

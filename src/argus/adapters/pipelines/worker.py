@@ -24,6 +24,12 @@ A few times per second (``tamper_checks_per_s``) it hands the frame to the
 camera's ``TamperMonitor`` (kept across runs, so its baseline survives a
 reconnect); ``camera.tamper`` / ``camera.tamper_cleared`` envelopes leave
 through ``on_events``. Stream loss is the health report's business.
+
+Given ``WorkerDeps.inference``, each run detects through a ``CameraLane`` of
+the process's shared inference scheduler (inside the motion gate, so regions
+of every camera batch together), analyses at most the fps the scheduler
+grants (``PacedSource``: frames held back evenly, never an analysed frame's
+events), and is served first while its tracker follows something.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from argus.adapters.pipelines.clips import FrameRing
+from argus.adapters.pipelines.inference import CameraLane, PacedSource, SharedInference
 from argus.adapters.pipelines.supervision import RateMeter, RestartPolicy, WorkerView
 from argus.adapters.pipelines.tamper import TamperHook, TamperMonitor
 from argus.adapters.video.sampled import SampledSource
@@ -79,6 +86,8 @@ class WorkerDeps:
         observers: The frame observers of a new run (hard-example sampling, shadow runs).
         gate: Wraps the (shared) detector for one camera run, e.g. in a motion
             gate that keeps that camera's state; called once per run.
+        inference: The process's shared inference scheduler; ``None``: each
+            camera thread calls the detector itself.
     """
 
     detector: Callable[[DetectSpec], Detector]
@@ -86,6 +95,7 @@ class WorkerDeps:
     source: Callable[[Camera], VideoSource]
     observers: ObserverFactory = no_observers
     gate: Callable[[Detector, DetectSpec], Detector] = _ungated
+    inference: SharedInference | None = None
 
 
 def _utc_now() -> datetime:
@@ -175,6 +185,7 @@ class CameraWorker:
         self._last_frame_time: datetime | None = None
         self._decode_errors_before = 0  # decode errors of the runs that ended
         self._decode_errors_run = 0
+        self._lane: CameraLane | None = None
 
     @property
     def tamper(self) -> TamperMonitor | None:
@@ -229,6 +240,8 @@ class CameraWorker:
         with self._lock:
             source = self._source
             phase = self._phase
+            lane = self._lane
+        load = lane.load() if lane is not None else None
         stats = source.stats if source is not None else None
         counts = (
             stats.frames_in if stats else 0,
@@ -248,6 +261,10 @@ class CameraWorker:
             rates=self._meter.rates(now, counts),
             inference_counts=tuple(self._inference_counts),
             inference_sum=self._inference_sum,
+            target_fps=load.target_fps if load else None,
+            granted_fps=load.granted_fps if load else None,
+            saturated=load.saturated if load else False,
+            inference_queue=load.queued_images if load else 0,
         )
 
     def _state(self, phase: Phase, source: SourceState | None, now: float) -> CameraState:
@@ -319,6 +336,15 @@ class CameraWorker:
         return delay
 
     def _run_once(self) -> None:
+        try:
+            self._run_pipeline()
+        finally:
+            with self._lock:
+                lane, self._lane = self._lane, None
+            if lane is not None:
+                lane.close()  # the run's demand ends with it
+
+    def _run_pipeline(self) -> None:
         with self._lock:
             self._phase = "starting"
         self._had_frames = False
@@ -327,7 +353,14 @@ class CameraWorker:
         self._inference_seen = 0.0  # a new analyzer counts from zero
         scene = self.scene
         shared = self._deps.detector(scene.detect)
-        detector = self._deps.gate(shared, scene.detect)
+        inference = self._deps.inference
+        lane = None
+        if inference is not None:  # closed by _run_once, however the run ends
+            lane = inference.lane(shared, self.camera.id, self.camera.detect_fps)
+            with self._lock:
+                self._lane = lane
+        # The gate outside, the scheduler inside: regions of every camera batch together.
+        detector = self._deps.gate(lane.detector if lane else shared, scene.detect)
         tracker = self._deps.tracker(scene.tracker, self.camera.detect_fps)
         source = self._deps.source(self.camera)
         with self._lock:
@@ -336,6 +369,7 @@ class CameraWorker:
         if self._stop.is_set():
             source.close()
             return
+        paced = PacedSource(source, lane.granted_fps, lane.target_fps) if lane else source
         # The analyzer's clock is read once, when the run starts; keeping the value
         # lets frames be dated exactly like the events raised on them.
         run_clock = self._run_clock = _RunClock(_utc_now())
@@ -344,7 +378,9 @@ class CameraWorker:
         # Observers (shadow runs) call the detector themselves: never through the gate's state.
         observers = self._observers = tuple(self._deps.observers(self.camera, shared))
         try:
-            for analyzed in analyzer.run(source):
+            for analyzed in analyzer.run(paced):
+                if lane is not None:  # live tracks: served first by the shared scheduler
+                    lane.observe(analyzed.frame.timestamp, tracking=len(analyzed.detections) > 0)
                 self._on_frame(analyzed, analyzer, source, minutes)
                 if self._stop.is_set():
                     return

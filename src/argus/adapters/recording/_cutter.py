@@ -43,6 +43,8 @@ class RecorderStats:
     reconnects: int = 0
     gaps: int = 0
     last_error: str | None = None
+    last_packet_at: float | None = None
+    """``time.monotonic()`` when the latest packet arrived (a stalled stream stops it)."""
 
 
 class SegmentWriter:
@@ -140,6 +142,7 @@ class Cutter:
         if ticks is None or not packet.size:
             return None
         self._stats.packets += 1
+        self._stats.last_packet_at = time.monotonic()
         if self._anchor is None:
             if not packet.is_keyframe:
                 self._stats.packets_dropped += 1  # undecodable before the first keyframe

@@ -19,7 +19,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import av
@@ -145,19 +145,29 @@ class SegmentIndex:
         """The recordings root."""
         return self._root
 
-    def scan(self, camera_id: str | None = None) -> list[Segment]:
+    def scan(
+        self, camera_id: str | None = None, *, days: Iterable[date] | None = None
+    ) -> list[Segment]:
         """Return the closed segments (of one camera, or all), oldest first.
 
         Files that are not segments (foreign files, ``.part`` leftovers,
         unreadable MP4s, sidecars of deleted segments) are skipped.
+
+        Args:
+            camera_id: Only this camera's segments.
+            days: Only the segments filed under these UTC dates (the day each
+                starts on); ``None`` for every day. A timeline query reads a
+                day or two of sidecars instead of the whole retention period.
         """
         cameras = [check_camera_id(camera_id)] if camera_id is not None else self._cameras()
+        patterns = ["*/*.mp4"] if days is None else [f"{d:%Y-%m-%d}/*.mp4" for d in set(days)]
         found: list[Segment] = []
         for camera in cameras:
             base = self._root / camera
             if not base.is_dir():
                 continue
-            for path in sorted(base.glob("*/*.mp4")):
+            paths = sorted(p for pattern in patterns for p in base.glob(pattern))
+            for path in paths:
                 if not path.is_file():
                     continue
                 relative = path.relative_to(self._root).as_posix()

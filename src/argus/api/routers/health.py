@@ -33,10 +33,30 @@ async def _database(runtime: RuntimeDep) -> Check:
 
 
 def _pipelines(runtime: RuntimeDep) -> Check:
-    states = Counter(s.state for s in runtime.pipelines.statuses())
+    statuses = runtime.pipelines.statuses()
+    states = Counter(s.state for s in statuses)
     summary = ", ".join(f"{n} {state}" for state, n in sorted(states.items())) or "no cameras"
+    saturated = [s for s in statuses if s.saturated]
+    if saturated:
+        # Visible, not fatal: those cameras analyse fewer frames, evenly spaced. Counted,
+        # not named: this answer needs no credentials, while which cameras analyse what
+        # is told to those who may see them (their status, /metrics in their scope).
+        summary += (
+            f"; inference saturated: {len(saturated)} of {len(statuses)} cameras analyse "
+            "below their fps (see each camera's status or /metrics)"
+        )
     # A failing camera is reported, not fatal: it retries while the server stays ready.
     return Check(ok=True, detail=summary)
+
+
+def _recording(runtime: RuntimeDep) -> Check | None:
+    monitor = runtime.recording
+    if monitor is None or not monitor.enabled:
+        return None
+    states = Counter(s.state for s in monitor.statuses() if s.state != "off")
+    summary = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+    # Like a camera's pipeline, a recorder that fails is reported and retries; not fatal.
+    return Check(ok=True, detail=summary or "no camera recorded")
 
 
 @router.get(
@@ -46,8 +66,8 @@ def _pipelines(runtime: RuntimeDep) -> Check:
 )
 async def ready(runtime: RuntimeDep, response: Response) -> Readiness:
     """Database ping, event store, alerting and notification consumers, notification
-    delivery, pipelines; 503 names the failing part (an open circuit breaker of one channel
-    is reported, not fatal).
+    delivery, pipelines, recorders (when the server records); 503 names the failing part
+    (an open circuit breaker of one channel is reported, not fatal).
 
     A database that answers reads but refuses writes (locked, read-only, out of
     space, privileges revoked) passes the ping; ``event_store`` and
@@ -72,6 +92,9 @@ async def ready(runtime: RuntimeDep, response: Response) -> Readiness:
         "notify_delivery": delivery,
         "pipelines": _pipelines(runtime),
     }
+    recording = _recording(runtime)
+    if recording is not None:
+        checks["recording"] = recording
     healthy = all(c.ok for c in checks.values())
     if not healthy:
         response.status_code = 503

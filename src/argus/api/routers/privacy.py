@@ -4,7 +4,8 @@ The app mounts it behind ``Guard("admin", "admin")``. Erasing a face subject
 removes its descriptors, its workstation decisions and their evidence frames,
 except what a legal hold or a lock keeps (listed with the reason); exporting
 one returns everything held about it as an encrypted bundle; erasing a
-camera's time range removes its events and evidence there, holds respected.
+camera's time range removes its events, evidence and continuous recordings
+there (segments across the range's edges cut at keyframes), holds respected.
 Each request is audited and listed at ``GET /privacy/requests``. See
 ``argus.services.privacy``.
 """
@@ -80,11 +81,15 @@ async def export_subject(
     )
 
 
-@router.post("/erasures", summary="Erase a camera's events and evidence in a time range")
+@router.post(
+    "/erasures", summary="Erase a camera's events, evidence and recordings in a time range"
+)
 async def erase_range(
     body: RangeErasureCreate, actor: Acting, privacy: PrivacyDep
 ) -> RangeErasurePublic:
-    """Erase events and evidence of the camera in ``[since, until)`` (holds respected)."""
+    """Erase events, evidence and recordings of the camera in ``[since, until)`` (holds
+    respected); ``recordings`` says what was deleted and cut, and how many seconds outside
+    the range keyframe-aligned cuts took with them."""
     result = await privacy.erase_range(actor, body.camera_id, body.since, body.until, body.reason)
     return RangeErasurePublic.of(result)
 

@@ -17,6 +17,7 @@ from argus.api.schemas.common import (
     non_nullable,
 )
 from argus.domain.cameras import Camera, Credentials
+from argus.domain.recording import RecordingState, RecordingStatus
 from argus.ports.pipelines import CameraState, CameraStatus
 from argus.services.camera_video import StreamProbe
 from argus.services.cameras import CameraChanges, NewCamera, StreamTry
@@ -239,6 +240,36 @@ class CameraList(BaseModel):
     offset: int
 
 
+class CameraRecordingPublic(BaseModel):
+    """What a camera's continuous recording is doing."""
+
+    state: RecordingState = Field(
+        description="starting, recording, reconnecting (the stream is lost), off (not "
+        "recorded: see reason) or error (it retries)."
+    )
+    segments: int = Field(description="Segments written since the server started.")
+    bytes_written: int = Field(description="Bytes of those segments.")
+    gaps: int = Field(description="Interruptions since the server started.")
+    disk_bytes: int = Field(description="Bytes of the camera's segments on disk.")
+    last_segment_end: datetime | None = Field(description="End of the latest segment written.")
+    last_error: str | None = Field(description="Latest error text, if any.")
+    reason: str | None = Field(description="Why the camera is not recorded (state off).")
+
+    @classmethod
+    def of(cls, status: RecordingStatus) -> CameraRecordingPublic:
+        """The public view of a recording status."""
+        return cls(
+            state=status.state,
+            segments=status.segments,
+            bytes_written=status.bytes_written,
+            gaps=status.gaps,
+            disk_bytes=status.disk_bytes,
+            last_segment_end=status.last_segment_end,
+            last_error=status.last_error,
+            reason=status.reason,
+        )
+
+
 class CameraStatusPublic(BaseModel):
     """What a camera's pipeline is doing."""
 
@@ -272,6 +303,11 @@ class CameraStatusPublic(BaseModel):
         description="The box is saturated: this camera analyses granted_fps instead of "
         "target_fps, frames held back evenly (events of analysed frames are all raised).",
     )
+    recording: CameraRecordingPublic | None = Field(
+        default=None,
+        description="Its continuous recording; null when the server does not record "
+        "(ARGUS_RECORDING) or runs no pipeline for it.",
+    )
 
     @classmethod
     def of(cls, status: CameraStatus) -> CameraStatusPublic:
@@ -289,6 +325,9 @@ class CameraStatusPublic(BaseModel):
             target_fps=status.target_fps,
             granted_fps=status.granted_fps,
             saturated=status.saturated,
+            recording=None
+            if status.recording is None
+            else CameraRecordingPublic.of(status.recording),
         )
 
 

@@ -11,15 +11,18 @@ from argus.api.schemas.audit import AuditRecordPublic
 from argus.api.schemas.common import Moment, StrictModel
 from argus.services.privacy_bundle import MIN_PASSPHRASE
 from argus.services.privacy_results import Kept, RangeErasure, SubjectErasure
+from argus.services.recording_erasure import RecordingsErased
 
 __all__ = [
     "KeptPublic",
     "PrivacyRequestList",
     "RangeErasureCreate",
     "RangeErasurePublic",
+    "RecordingErasurePublic",
     "SubjectErasureCreate",
     "SubjectErasurePublic",
     "SubjectExportCreate",
+    "UncutSegmentPublic",
 ]
 
 _REASON = Field(
@@ -59,7 +62,7 @@ class RangeErasureCreate(StrictModel):
 class KeptPublic(BaseModel):
     """Something a request did not erase, and why."""
 
-    kind: str = Field(description="evidence, decision or event.")
+    kind: str = Field(description="evidence, decision, event or recording (a segment).")
     id: str
     reason: str = Field(description="The legal hold (incident and its reason) or the lock.")
 
@@ -92,6 +95,55 @@ class SubjectErasurePublic(BaseModel):
         )
 
 
+class UncutSegmentPublic(BaseModel):
+    """A segment deleted whole because it could not be cut."""
+
+    id: str
+    error: str
+
+
+class RecordingErasurePublic(BaseModel):
+    """What a range erasure did to the camera's continuous recordings."""
+
+    edges: str = Field(
+        description="How segments across the range's edges are treated: 'cut' (remuxed at "
+        "keyframes, the parts outside the range kept as new segments)."
+    )
+    segments_deleted: int = Field(description="Segments deleted whole.")
+    segments_cut: int = Field(description="Segments cut at an edge of the range.")
+    seconds_erased: float = Field(description="Seconds of video removed in all.")
+    seconds_beyond_range: float = Field(
+        description="Of those, seconds outside the range: the frames between an edge and the "
+        "keyframe-aligned cut, and segments deleted whole because they could not be cut."
+    )
+    bytes_freed: int
+    deleted: list[str] = Field(description="Ids of the segments deleted.")
+    cut: list[str] = Field(description="Ids of the segments cut.")
+    parts: list[str] = Field(
+        description="Ids of the segments that now hold what the cut ones kept "
+        "(a part before the range keeps its segment's id)."
+    )
+    uncut: list[UncutSegmentPublic] = Field(
+        description="Segments deleted whole because cutting them failed."
+    )
+
+    @classmethod
+    def of(cls, erased: RecordingsErased) -> Self:
+        """The public view."""
+        return cls(
+            edges="cut",
+            segments_deleted=len(erased.deleted),
+            segments_cut=len(erased.cut),
+            seconds_erased=round(erased.seconds_erased, 3),
+            seconds_beyond_range=round(erased.seconds_beyond_range, 3),
+            bytes_freed=erased.bytes_freed,
+            deleted=list(erased.deleted),
+            cut=list(erased.cut),
+            parts=list(erased.parts),
+            uncut=[UncutSegmentPublic(id=i, error=e) for i, e in erased.uncut],
+        )
+
+
 class RangeErasurePublic(BaseModel):
     """What erasing a camera's time range did."""
 
@@ -100,6 +152,9 @@ class RangeErasurePublic(BaseModel):
     since: datetime
     until: datetime
     erased: dict[str, int] = Field(description="events and evidence erased.")
+    recordings: RecordingErasurePublic | None = Field(
+        description="The continuous recordings erased (null where none are kept)."
+    )
     kept: list[KeptPublic]
 
     @classmethod
@@ -111,6 +166,9 @@ class RangeErasurePublic(BaseModel):
             since=result.since,
             until=result.until,
             erased={"events": result.events, "evidence": result.evidence},
+            recordings=(
+                None if result.recordings is None else RecordingErasurePublic.of(result.recordings)
+            ),
             kept=[KeptPublic.of(k) for k in result.kept],
         )
 

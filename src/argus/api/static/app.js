@@ -21,6 +21,7 @@ import { reviewView } from "./pages/review.js";
 import { examplesView } from "./pages/examples.js";
 import { modelsView } from "./pages/models.js";
 import { searchView } from "./pages/search.js";
+import { recordingsView } from "./pages/recordings.js";
 
 const view = document.getElementById("view");
 const top = document.getElementById("top");
@@ -36,6 +37,7 @@ const PAGES = {
   workstations: workstationsView, audit: auditView, keys: keysView,
   evidence: evidenceView, review: reviewView,
   search: searchView, examples: examplesView, models: modelsView,
+  recordings: recordingsView,
 };
 /** Pages only some roles may open (their links are hidden from the others). */
 const NEEDS = {

@@ -222,7 +222,9 @@ export async function alertDetailView(me, alertId, { cameraName: given, onClose 
     onClose();
   } }, "← All alerts");
   const root = h("article", { class: "alert-detail", "data-alert": alert.id, "aria-label": `Alert ${alert.rule_name}` },
-    h("nav", { class: "detail-nav", "aria-label": "Alert detail" }, back, highAlertToggle()),
+    h("nav", { class: "detail-nav", "aria-label": "Alert detail" }, back,
+      h("a", { href: `#/recordings?camera=${encodeURIComponent(alert.camera_id)}&at=${encodeURIComponent(alert.event_time)}`,
+        class: "recording-link" }, "Play the recording"), highAlertToggle()),
     h("header", { class: "detail-head" }, h("div", { class: "badges" }, sev, state, escalation), title, countdown),
     h("div", { class: "detail-body" },
       h("div", { class: "detail-main" }, media.node, facts),

@@ -53,6 +53,9 @@ function cameraForm(me, camera, done) {
       field("Name", input("name", camera?.name, { required: true, maxlength: "200" })),
       field("Stream URL", input("stream_url", camera?.stream_url, { required: true, maxlength: "2048",
         placeholder: "rtsp://10.0.0.5:554/stream1" })),
+      field("Sub-stream for detection (optional)", input("detect_stream_url", camera?.detect_stream_url, { maxlength: "2048",
+        placeholder: "rtsp://10.0.0.5:554/stream2",
+        title: "A low-resolution stream of the same camera: detection runs on it, evidence and recording use the stream URL" })),
       field("Location", input("location", camera?.location, { maxlength: "200" })),
       field("Detection fps", input("detect_fps", camera?.detect_fps ?? 5, { type: "number", min: "0.1", max: "120", step: "0.1" })),
       field("Stream username", input("cam_username", "", { autocomplete: "off" })),
@@ -95,7 +98,8 @@ function cameraForm(me, camera, done) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = { name: form.name.value, stream_url: form.stream_url.value, location: form.location.value,
-      detect_fps: Number(form.detect_fps.value), enabled: form.enabled.checked };
+      detect_fps: Number(form.detect_fps.value), enabled: form.enabled.checked,
+      detect_stream_url: form.detect_stream_url.value.trim() || null };
     const credentials = credentialsOf(form);
     if (credentials) body.credentials = credentials;
     else if (form.forget_login?.checked) body.credentials = null;

@@ -135,8 +135,13 @@ export function showStatus(tile, update) {
   tile.article.dataset.state = status.state;
   tile.waiting.textContent = DOWN.includes(status.state) ? `No video: the camera is ${status.state === "error" ? "failing" : "offline"}` : "Waiting for video…";
   const fps = (v) => Number(v ?? 0).toFixed(1);
+  // A saturated box analyses fewer frames per camera (evenly spaced): say so, with the grant.
+  const saturated = status.saturated && status.granted_fps != null && status.target_fps != null
+    ? ` · analysing ${fps(status.granted_fps)} of ${fps(status.target_fps)} fps — box saturated`
+    : "";
   tile.state.textContent = `${status.state} · ${fps(status.fps_in)} fps in, ${fps(status.fps_detected)} analysed`
-    + (status.last_error ? ` · ${status.last_error}` : "");
+    + saturated + (status.last_error ? ` · ${status.last_error}` : "");
+  tile.state.dataset.saturated = status.saturated ? "true" : "false";
 }
 
 /**
@@ -170,7 +175,8 @@ export function buildTile(camera, lines, zones, status, onEnlarge) {
       h("h2", {}, name),
       h("div", { class: "tile-tools" }, tile.enlarge, tile.fullscreen,
         h("a", { href: `#/alerts?camera=${camParam}`, class: "tile-link", "aria-label": `Alert inbox: ${name}` }, "Alert inbox"),
-        h("a", { href: `#/analytics?camera=${camParam}`, class: "tile-link", "aria-label": `Charts: ${name}` }, "Charts"))),
+        h("a", { href: `#/analytics?camera=${camParam}`, class: "tile-link", "aria-label": `Charts: ${name}` }, "Charts"),
+        h("a", { href: `#/recordings?camera=${camParam}`, class: "tile-link", "aria-label": `Recordings: ${name}` }, "Recordings"))),
     figure, tile.state, tile.video,
     camera.edge_node_id ? h("p", { class: "status" }, "Runs on edge node ", h("a", { href: "#/nodes" }, camera.edge_node_id)) : "",
     tile.legend, tile.sinceLine);

@@ -1,5 +1,5 @@
 // Privacy requests (admins): erase everything about a face subject, export what is held about
-// one as an encrypted bundle, erase the events and evidence of a camera over a time range,
+// one as an encrypted bundle, erase the events, evidence and recordings of a camera over a range,
 // and the log of past requests. Erasure keeps what a legal hold protects, and says why.
 import { get, post, postRaw } from "../api.js";
 import { field, h, toast, when } from "../dom.js";
@@ -99,7 +99,7 @@ function rangeSection(cameras, reload) {
   const camera = h("select", { name: "camera" }, cameras.map((c) => h("option", { value: c.id }, c.name)));
   const form = h("form", { class: "card erase-range", "aria-label": "Erase a camera's range" },
     h("h2", {}, "A camera over a time range"),
-    h("p", { class: "legend" }, "Erases the camera's events and evidence in the range; what a legal hold protects is kept."),
+    h("p", { class: "legend" }, "Erases the camera's events, evidence and recordings in the range (recordings across its edges are cut at keyframes, so a few seconds beyond it may go too); what a legal hold protects is kept."),
     h("div", { class: "form-grid" }, field("Camera", camera),
       field("Since", h("input", { name: "since", type: "datetime-local", required: true, value: localOf(new Date(Date.now() - 3600_000).toISOString()) })),
       field("Until", h("input", { name: "until", type: "datetime-local", required: true, value: localOf(null) })),
