@@ -62,11 +62,12 @@ def frames(root: Path, segment: Segment) -> dict[datetime, str]:
     with av.open(str(root / segment.path)) as container:
         stream = container.streams.video[0]
         decoded = [(f.pts, f.to_ndarray(format="gray")) for f in container.decode(stream)]
+        base = stream.time_base  # read while the file is open: after, it is freed memory
     first = min(pts for pts, _ in decoded if pts is not None)
-    assert stream.time_base is not None
+    assert base is not None
     for pts, image in decoded:
         assert pts is not None
-        moment = segment.start + timedelta(seconds=float((pts - first) * stream.time_base))
+        moment = segment.start + timedelta(seconds=float((pts - first) * base))
         found[moment] = hashlib.sha256(image.tobytes()).hexdigest()
     return found
 
