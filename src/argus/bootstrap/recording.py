@@ -31,7 +31,13 @@ from argus.ports.pipelines import CameraStatus, Capture, LiveCallback, PipelineS
 from argus.ports.repositories import Database
 from argus.services.recording_retention import RecordingSweeper
 
-__all__ = ["RecordingPipelines", "RecordingRuntime", "build_recording", "recordings_root"]
+__all__ = [
+    "RecordingPipelines",
+    "RecordingRuntime",
+    "build_recording",
+    "hold_margin",
+    "recordings_root",
+]
 
 
 def recordings_root(settings: Settings) -> Path:
@@ -160,6 +166,17 @@ class RecordingPipelines:
         return status if recording is None else dataclasses.replace(status, recording=recording)
 
 
+def hold_margin(settings: Settings) -> timedelta:
+    """How much recording around a held alert's event time legal hold keeps.
+
+    Five minutes, or the evidence pre- or post-roll when longer: the recording
+    retention sweep and the privacy range erasure both spare this much.
+    """
+    return timedelta(
+        seconds=max(300.0, settings.evidence_pre_roll_s, settings.evidence_post_roll_s)
+    )
+
+
 def build_recording(
     settings: Settings,
     database: Database,
@@ -189,7 +206,6 @@ def build_recording(
         read_timeout=settings.source_read_timeout_s,
     )
     runner = RecordingRunner(index.root, resolve=resolve, options=options, clock=clock)
-    margin = max(300.0, settings.evidence_pre_roll_s, settings.evidence_post_roll_s)
     sweeper = RecordingSweeper(
         database,
         scan=index.scan,
@@ -198,7 +214,7 @@ def build_recording(
         keep_days=settings.recording_retain_days,
         max_bytes=settings.recording_max_bytes,
         interval=settings.recording_sweep_s,
-        hold_margin=timedelta(seconds=margin),
+        hold_margin=hold_margin(settings),
         on_usage=runner.set_disk,
     )
     return RecordingRuntime(settings, index, runner, sweeper)

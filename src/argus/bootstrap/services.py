@@ -37,7 +37,7 @@ from argus.bootstrap.models import (
 from argus.bootstrap.mqtt import build_mqtt_bridge
 from argus.bootstrap.notify import NotifyDelivery, build_notify_delivery
 from argus.bootstrap.policies import escalation_policy, hub_config, risk_policy, site_defaults
-from argus.bootstrap.recording import RecordingRuntime, build_recording
+from argus.bootstrap.recording import RecordingRuntime, build_recording, hold_margin
 from argus.bootstrap.retention import build_retention
 from argus.bootstrap.search_items import search_erasure
 from argus.bootstrap.sources import probe_opener, source_policy
@@ -394,10 +394,7 @@ def build_control_plane(
             recordings=RecordingErasure(
                 SegmentEraser(recording.index),
                 database,
-                # What the recording retention sweep keeps around a held alert.
-                hold_margin=timedelta(
-                    seconds=max(300.0, settings.evidence_pre_roll_s, settings.evidence_post_roll_s)
-                ),
+                hold_margin=hold_margin(settings),
             ),
         ),
         risk_policy=risk_policies,

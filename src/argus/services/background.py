@@ -11,13 +11,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-__all__ = ["Loop", "TaskGroup"]
+__all__ = ["Loop", "TaskGroup", "periodic"]
 
 Loop = Callable[[], Coroutine[Any, Any, None]]
 """A coroutine function that runs until cancelled (the body of one background task)."""
+
+
+def periodic(
+    work: Callable[[], Awaitable[object]], interval: float, log: logging.Logger, what: str
+) -> Loop:
+    """A loop that runs ``work`` at once and then every ``interval`` seconds until cancelled.
+
+    A failure is logged on ``log`` as "``what`` failed" and the loop goes on at the next
+    tick: the top of a task loop must not end it.
+    """
+
+    async def loop() -> None:
+        while True:
+            try:
+                await work()
+            except Exception:  # the top of a task loop: log and try again next time
+                log.exception("%s failed", what)
+            await asyncio.sleep(interval)
+
+    return loop
 
 
 class TaskGroup:

@@ -22,7 +22,7 @@ from argus.domain.actor import SYSTEM_ACTOR, Actor
 from argus.domain.errors import NotFoundError
 from argus.domain.recording import Segment, plan_retention
 from argus.ports.repositories import Database
-from argus.services.background import TaskGroup
+from argus.services.background import TaskGroup, periodic
 from argus.services.legal_hold import held_incidents
 from argus.services.writes import record
 
@@ -137,19 +137,16 @@ class RecordingSweeper:
 
     def start(self) -> None:
         """Sweep at once and then every ``interval`` seconds, in the background (once)."""
-        self._tasks.start(("argus-recording-retention", self._run))
+        self._tasks.start(
+            (
+                "argus-recording-retention",
+                periodic(self.sweep, self._interval, log, "the recording retention sweep"),
+            )
+        )
 
     async def stop(self) -> None:
         """Stop sweeping (a sweep under way is cancelled)."""
         await self._tasks.stop()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:  # the top of a task loop: log and try again next time
-                log.exception("the recording retention sweep failed")
-            await asyncio.sleep(self._interval)
 
     async def held_windows(self) -> list[HeldWindow]:
         """The stretches of recording that incidents under legal hold keep."""

@@ -39,7 +39,7 @@ from argus.domain.retention import (
 from argus.ports.audit import AuditLog
 from argus.ports.repositories import Database
 from argus.ports.search_items import SearchErasure
-from argus.services.background import TaskGroup
+from argus.services.background import TaskGroup, periodic
 from argus.services.legal_hold import HoldSet, LegalHoldService, held_incidents
 from argus.services.writes import record
 
@@ -172,19 +172,13 @@ class RetentionSweeper:
 
     def start(self) -> None:
         """Sweep at once and then every ``interval`` seconds, in the background (once)."""
-        self._tasks.start(("argus-retention", self._run))
+        self._tasks.start(
+            ("argus-retention", periodic(self.sweep, self._interval, log, "the retention sweep"))
+        )
 
     async def stop(self) -> None:
         """Stop sweeping (a sweep under way is cancelled between two batches)."""
         await self._tasks.stop()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:  # the top of a task loop: log and try again next time
-                log.exception("the retention sweep failed")
-            await asyncio.sleep(self._interval)
 
     async def sweep(self, *, actor: Actor = SYSTEM_ACTOR) -> SweepReport:
         """Delete everything past its retention now; audited as ``retention.sweep``.
