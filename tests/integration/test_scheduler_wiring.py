@@ -4,7 +4,7 @@ Real file cameras (H.264 clips written with PyAV, looped in real time like a
 camera) run through ``EdgePipelines`` with a ``SharedInference``. The detector
 is ``BrightPerson`` (a person in every bright frame) or the real yolov7-tiny,
 behind a ``MeteredDetector`` whose images cost a fixed time on the scheduler's
-clock: the capacity the governor measures is exact (0.9 / cost images/s), so the
+clock: the capacity the governor measures is exact (0.95 / cost images/s), so the
 saturation and the grants are known numbers on any machine. Waits are bounded.
 """
 
@@ -128,7 +128,7 @@ def gaps_after(times: list[float], start: int) -> list[float]:
     return [round(b - a, 6) for a, b in itertools.pairwise(times[start:]) if b > a]
 
 
-async def test_saturation_lowers_quiet_cameras_evenly_and_keeps_the_busy_one_at_target(
+async def test_saturation_gives_the_busy_camera_twice_the_share_of_each_quiet_one(
     rig: Rig, tmp_path: Path
 ) -> None:
     bright = solid_clip(tmp_path / "bright.mp4", level=200, seconds=30)
@@ -138,40 +138,38 @@ async def test_saturation_lowers_quiet_cameras_evenly_and_keeps_the_busy_one_at_
         rig.watch(cam.id)
         await rig.edge.apply(cam, [], [])
 
-    # 4 x 5 fps asked of 9 images/s: 8.1 handed out, a floor of 0.5 each, the camera
-    # that tracks someone its 5, and the three quiet ones 1.6 / 3 more each.
+    # 4 x 5 fps asked of 9.5 images/s, far above it: all 9.5 handed out, a floor of
+    # 0.5 each, the other 7.5 shared 2:1:1:1 (the busy camera finds and tracks someone).
     def settled() -> bool:
         now = grants(rig.edge)
         return (
             len(now) == 4
-            and now["busy"].granted_fps == 5.0
-            and all(now[f"quiet-{i}"].saturated for i in range(3))
+            and now["busy"].granted_fps == pytest.approx(3.5, abs=0.01)
+            and all(now[f"quiet-{i}"].granted_fps == pytest.approx(2.0, abs=0.01) for i in range(3))
         )
 
     await until(settled, "the saturated grants", rig.edge)
     now = grants(rig.edge)
-    assert not now["busy"].saturated
-    assert now["busy"].target_fps == 5.0
-    for i in range(3):
-        status = now[f"quiet-{i}"]
-        assert status.target_fps == 5.0
-        assert status.granted_fps == pytest.approx(0.5 + 1.6 / 3, abs=0.01)
+    assert all(status.saturated for status in now.values())
+    assert {status.target_fps for status in now.values()} == {5.0}
     marks = {c: len(t) for c, t in rig.analysed.items()}
     await until(
         lambda: (
             all(len(rig.analysed[f"quiet-{i}"]) >= marks[f"quiet-{i}"] + 5 for i in range(3))
-            and len(rig.analysed["busy"]) >= marks["busy"] + 20
+            and len(rig.analysed["busy"]) >= marks["busy"] + 10
         ),
         "frames analysed at the grants",
         rig.edge,
     )
-    # Quiet cameras: every 4th or 5th frame of their 5-fps stream, never fewer.
+    # Quiet cameras at 2 fps: every 2nd or 3rd frame of their 5-fps stream, never fewer.
     for i in range(3):
         gaps = gaps_after(rig.analysed[f"quiet-{i}"], marks[f"quiet-{i}"])
         assert gaps
-        assert all(0.8 - 1e-6 <= g <= 1.0 + 1e-6 for g in gaps), gaps
-    # The busy camera analyses every frame its sampler keeps.
-    assert set(gaps_after(rig.analysed["busy"], marks["busy"])) == {0.2}
+        assert all(0.4 - 1e-6 <= g <= 0.6 + 1e-6 for g in gaps), gaps
+    # The busy camera at 3.5 fps: every frame or every 2nd.
+    busy = gaps_after(rig.analysed["busy"], marks["busy"])
+    assert busy
+    assert all(0.2 - 1e-6 <= g <= 0.4 + 1e-6 for g in busy), busy
     for cam in cameras:
         detail = rig.edge.detail(cam.id)
         assert detail is not None
@@ -179,7 +177,7 @@ async def test_saturation_lowers_quiet_cameras_evenly_and_keeps_the_busy_one_at_
 
 
 async def test_a_box_within_capacity_grants_every_target(rig: Rig, tmp_path: Path) -> None:
-    rig.detector.cost_s = 0.01  # 90 images/s for 10 asked
+    rig.detector.cost_s = 0.01  # 95 images/s for 10 asked
     dark = solid_clip(tmp_path / "dark.mp4", level=20, seconds=30)
     for i in range(2):
         rig.watch(f"cam-{i}")

@@ -169,18 +169,47 @@ def test_governor_shares_capacity_equally_when_demand_exceeds_it() -> None:
     assert {g.reason for g in grants.values()} == {"saturated"}
 
 
-def test_priority_cameras_keep_their_target_first_and_everyone_keeps_a_floor() -> None:
+def test_priority_cameras_get_twice_the_share_and_everyone_keeps_a_floor() -> None:
     governor = governor_at(12.0, min_fps=1.0)
     governor.set_demand("alert", 5.0, priority=True)
     governor.set_demand("tracks", 5.0, priority=True)
     governor.set_demand("idle-1", 5.0)
     governor.set_demand("idle-2", 5.0)
     grants = governor.update(0.0)
-    assert grants["alert"].granted_fps == pytest.approx(5.0)
-    assert grants["alert"].reason == "ok"
-    assert grants["tracks"].granted_fps == pytest.approx(5.0)
-    assert grants["idle-1"].granted_fps == pytest.approx(1.0)
-    assert grants["idle-2"].reason == "saturated"
+    # Floors take 4 of 12 images/s; the other 8 go 2:2:1:1.
+    assert grants["alert"].granted_fps == pytest.approx(1 + 8 / 3)
+    assert grants["tracks"].granted_fps == pytest.approx(1 + 8 / 3)
+    assert grants["idle-1"].granted_fps == pytest.approx(1 + 4 / 3)
+    assert {g.reason for g in grants.values()} == {"saturated"}
+    assert sum(g.granted_fps for g in grants.values()) == pytest.approx(12.0)
+
+
+def test_a_priority_camera_at_its_target_leaves_the_rest_to_the_others() -> None:
+    governor = governor_at(12.0, min_fps=0.0)
+    governor.set_demand("alert", 3.0, priority=True)
+    governor.set_demand("idle-1", 8.0)
+    governor.set_demand("idle-2", 8.0)
+    grants = governor.update(0.0)
+    assert (grants["alert"].granted_fps, grants["alert"].reason) == (3.0, "ok")
+    assert grants["idle-1"].granted_fps == pytest.approx(4.5)
+    assert grants["idle-2"].granted_fps == pytest.approx(4.5)
+
+
+def test_a_camera_without_tracks_is_not_starved_to_the_floor() -> None:
+    """At a bare floor a camera could not confirm the tracks that win priority back."""
+    governor = governor_at(20.0, min_fps=0.0)
+    for camera in ("p1", "p2", "p3", "p4"):
+        governor.set_demand(camera, 5.0, priority=True)
+    for camera in ("q1", "q2", "q3", "q4"):
+        governor.set_demand(camera, 5.0)
+    grants = governor.update(0.0)
+    assert grants["q1"].granted_fps == pytest.approx(20 / 12)
+    assert grants["p1"].granted_fps == pytest.approx(40 / 12)
+
+
+def test_priority_weight_is_at_least_one() -> None:
+    with pytest.raises(ValidationError, match="priority_weight"):
+        SaturationGovernor(priority_weight=0.5)
 
 
 def test_max_min_fairness_gives_small_demands_all_they_ask() -> None:
@@ -208,13 +237,14 @@ def saturated(governor: SaturationGovernor) -> bool:
     return governor.saturated
 
 
-def test_saturation_hands_out_less_and_ends_only_after_settling_below_the_margin() -> None:
+def test_saturation_hands_out_less_near_the_edge_and_ends_only_after_settling() -> None:
     governor = governor_at(10.0, release_margin=0.1, settle_s=5.0, min_fps=0.0)
     governor.set_demand("a", 6.0)
     governor.set_demand("b", 6.0)
-    # Saturated: only 90 % of the 10 images/s is handed out.
-    assert governor.update(0.0)["a"].granted_fps == pytest.approx(4.5)
-    # Demand drops to 9.5 images/s: under capacity, but inside the margin: still lowered.
+    # 12 images/s asked of 10: 90 % of the demand is more than the capacity, so all of it.
+    assert governor.update(0.0)["a"].granted_fps == pytest.approx(5.0)
+    # Demand drops to 9.5 images/s: under capacity, but inside the margin: still lowered
+    # to 90 % of the capacity.
     governor.set_demand("b", 3.5)
     grants = governor.update(1.0)
     assert grants["a"].granted_fps == pytest.approx(5.5)
@@ -235,6 +265,20 @@ def test_saturation_hands_out_less_and_ends_only_after_settling_below_the_margin
     grants = governor.update(12.1)
     assert not saturated(governor)
     assert (grants["a"].granted_fps, grants["b"].granted_fps) == (6.0, 2.5)
+
+
+def test_far_above_capacity_the_whole_capacity_is_handed_out() -> None:
+    governor = governor_at(26.0, release_margin=0.1, min_fps=0.5)
+    for camera in range(8):
+        governor.set_demand(f"cam-{camera}", 5.0)
+    grants = governor.update(0.0)
+    assert sum(g.granted_fps for g in grants.values()) == pytest.approx(26.0)
+    # Just above capacity (27.5 images/s asked of 26): 90 % of the demand, 24.75.
+    governor.set_demand("cam-0", 0.0)
+    governor.set_demand("cam-1", 0.0)
+    governor.set_demand("cam-2", 2.5)
+    grants = governor.update(1.0)
+    assert sum(g.granted_fps for g in grants.values()) == pytest.approx(0.9 * 27.5)
 
 
 def test_a_noisy_capacity_near_demand_does_not_flap() -> None:
@@ -263,3 +307,14 @@ def test_removed_cameras_free_their_share() -> None:
     governor.remove("b")
     assert governor.update(1.0)["a"].granted_fps == pytest.approx(8.0)
     assert "b" not in governor.grants()
+
+
+def test_a_batch_limit_below_max_batch_leaves_the_rest_for_another_worker() -> None:
+    policy = BatchPolicy(max_batch=8)
+    for camera in "abcdefgh":
+        policy.push(request(camera))
+    first = policy.next_batch(0.0, limit=4)
+    assert [r.camera_id for r in first] == ["a", "b", "c", "d"]
+    assert policy.pending_images == 4
+    assert len(policy.next_batch(0.0, limit=0)) == 1  # at least one image
+    assert len(policy.next_batch(0.0, limit=100)) == 3  # never above max_batch

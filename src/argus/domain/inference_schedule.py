@@ -12,11 +12,17 @@ Two pure objects, both fed time by the caller (nothing here reads a clock):
 * :class:`SaturationGovernor` turns measured batch service times and each
   camera's requested fps into the fps each camera is granted. When demand fits
   the measured capacity every camera keeps its target; when it does not, every
-  camera keeps a floor, priority cameras keep their targets, and the rest share
-  what is left equally (max-min fair). Saturation starts as soon as demand
-  exceeds capacity; while it lasts only ``1 - release_margin`` of the capacity
-  is handed out, and it ends once demand has stayed that far below capacity
-  for ``settle_s`` seconds, so grants do not flap with a noisy measurement.
+  camera keeps a floor and the capacity is shared out max-min fair, a
+  priority camera weighing ``priority_weight`` times one without (it gets
+  that many times the fps while both are below target). Weights rather than
+  strict tiers: a camera without live tracks still gets a real share, enough
+  for its tracker to confirm what walks in and win priority back; at a bare
+  floor it could not. Saturation starts as soon as demand exceeds capacity and
+  ends once demand has stayed ``release_margin`` below capacity for
+  ``settle_s`` seconds. While it lasts the grants share ``1 - release_margin``
+  of the capacity, or of the demand where that is more, up to the whole
+  capacity: near the edge grants stay under targets and do not flap with a
+  noisy measurement; far above it no capacity is left idle.
 
 :class:`SchedulerStats` is the snapshot the shared scheduler reports for health
 and ``/metrics``.
@@ -122,14 +128,17 @@ class BatchPolicy:
         self._images = 0
         return out
 
-    def next_batch(self, now: float) -> tuple[InferenceRequest, ...]:
+    def next_batch(self, now: float, *, limit: int | None = None) -> tuple[InferenceRequest, ...]:
         """Remove and return the next batch; empty when nothing is queued.
 
         Args:
             now: The caller's clock, on the same scale as ``enqueued_at``.
+            limit: Most images this batch may take, below ``max_batch`` (at least 1):
+                workers serving side by side split the queue instead of one taking it
+                all while the others wait.
         """
         picked: list[InferenceRequest] = []
-        room = self.max_batch
+        room = self.max_batch if limit is None else max(1, min(self.max_batch, limit))
         overdue = sorted(
             (
                 q[0]
@@ -224,21 +233,26 @@ class SaturationGovernor:
         release_margin: Demand must fall this fraction below capacity to end saturation.
         settle_s: ...and stay there this long.
         min_fps: Floor every camera keeps (below its target) even when saturated.
+        priority_weight: Share of a priority camera against one without, ``>= 1``.
     """
 
     def __init__(
         self,
         *,
         smoothing: float = 0.2,
-        utilisation: float = 0.9,
+        utilisation: float = 0.95,
         release_margin: float = 0.1,
         settle_s: float = 5.0,
         min_fps: float = 0.5,
+        priority_weight: float = 2.0,
     ) -> None:
         if not 0 < smoothing <= 1 or not 0 < utilisation <= 1:
             raise ValidationError("smoothing and utilisation must lie in (0, 1]")
         if not 0 <= release_margin < 1 or settle_s < 0 or min_fps < 0:
             raise ValidationError("release_margin in [0, 1), settle_s and min_fps >= 0")
+        if not priority_weight >= 1:
+            raise ValidationError(f"priority_weight must be >= 1, got {priority_weight}")
+        self._priority_weight = float(priority_weight)
         self._smoothing = smoothing
         self._utilisation = utilisation
         self._release_margin = release_margin
@@ -302,8 +316,11 @@ class SaturationGovernor:
             if load > capacity:
                 self._saturated = True
         if self._saturated and capacity is not None:
-            # Hand out only what would end saturation: a level hysteresis on grants.
-            self._grants = self._share(capacity * (1 - self._release_margin))
+            # Near the edge hand out a margin below capacity, so grants stay under targets
+            # until demand is clearly below it (no flapping); with demand well above
+            # capacity hand out all of it (a fixed cut left a saturated box idle).
+            margin = 1 - self._release_margin
+            self._grants = self._share(min(capacity, max(capacity, load) * margin))
         else:
             self._grants = {c: d.target_fps for c, d in self._demand.items()}
         return self.grants()
@@ -320,29 +337,34 @@ class SaturationGovernor:
         return out
 
     def _share(self, capacity: float) -> dict[str, float]:
-        """Floor for all, then priority targets, then max-min fair shares of the rest."""
+        """Floor for all, then weighted max-min fair shares of the rest."""
         grants = {c: min(d.target_fps, self._min_fps) for c, d in self._demand.items()}
         left = capacity - sum(grants[c] * d.images_per_frame for c, d in self._demand.items())
-        for priority in (True, False):
-            wanting = {c: d for c, d in self._demand.items() if d.priority == priority}
-            left = _water_fill(grants, wanting, max(0.0, left))
+        weights = {c: self._priority_weight if d.priority else 1.0 for c, d in self._demand.items()}
+        _water_fill(grants, self._demand, weights, max(0.0, left))
         return grants
 
 
-def _water_fill(grants: dict[str, float], wanting: Mapping[str, _Demand], budget: float) -> float:
-    """Raise ``grants`` towards targets, equal fps for all, within ``budget`` images/s.
+def _water_fill(
+    grants: dict[str, float],
+    wanting: Mapping[str, _Demand],
+    weights: Mapping[str, float],
+    budget: float,
+) -> float:
+    """Raise ``grants`` towards targets within ``budget`` images/s, fps in proportion to
+    ``weights``: every step adds ``weight`` x the same amount to each open camera.
 
     Returns the budget left over.
     """
     open_ = {c: d for c, d in wanting.items() if grants[c] < d.target_fps}
     while open_ and budget > 1e-9:
-        weight = sum(d.images_per_frame for d in open_.values())
-        step = budget / weight
-        room = min(d.target_fps - grants[c] for c, d in open_.items())
+        cost = sum(weights[c] * d.images_per_frame for c, d in open_.items())
+        step = budget / cost
+        room = min((d.target_fps - grants[c]) / weights[c] for c, d in open_.items())
         step = min(step, room)
         for camera, demand in open_.items():
-            grants[camera] += step
-            budget -= step * demand.images_per_frame
+            grants[camera] += step * weights[camera]
+            budget -= step * weights[camera] * demand.images_per_frame
         open_ = {c: d for c, d in open_.items() if grants[c] < d.target_fps - 1e-9}
     return budget
 

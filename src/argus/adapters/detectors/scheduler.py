@@ -270,7 +270,11 @@ class InferenceScheduler:
                 if self._state is not _State.RUNNING:
                     return
                 now = self._clock()
-                batch = self._take(self._policy.next_batch(now), now, worker)
+                # An even share of the queue per idle worker (this one included): both
+                # cores busy, not one batch of everything and an idle worker beside it.
+                idle = max(1, len(self._threads) - len(self._in_flight))
+                share = -(-self._policy.pending_images // idle)
+                batch = self._take(self._policy.next_batch(now, limit=share), now, worker)
             if batch:
                 self._run(batch, worker)
 
@@ -364,6 +368,8 @@ class ScheduledDetector:
         self.timeout_s = timeout_s
         self._target_fps = target_fps
         self._priority = priority
+        self.objects_found = 0
+        """Detections returned to this camera so far (before tracking: raw activity)."""
         if target_fps is not None:
             scheduler.set_demand(camera_id, target_fps, priority=priority)
 
@@ -406,7 +412,9 @@ class ScheduledDetector:
         """
         future = self._scheduler.submit(self.camera_id, images, priority=self.priority)
         try:
-            return future.result(timeout=self.timeout_s)
+            results = future.result(timeout=self.timeout_s)
+            self.objects_found += sum(len(found) for found in results)
+            return results
         except FutureTimeout as exc:
             future.cancel()
             raise DetectorError(

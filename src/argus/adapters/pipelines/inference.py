@@ -171,6 +171,7 @@ class CameraLane:
         self.target_fps = target_fps
         self._closed = False
         self._tracked_at: float | None = None
+        self._found = 0
 
     @property
     def detector(self) -> Detector:
@@ -188,15 +189,19 @@ class CameraLane:
             self._facade.priority = value
 
     def observe(self, timestamp: float, *, tracking: bool) -> None:
-        """Note an analysed frame: the camera is priority while it tracks something, and
-        for ``PRIORITY_HOLD_S`` seconds of stream time after.
+        """Note an analysed frame: the camera is priority while it tracks something or the
+        detector found objects in its frame, and for ``PRIORITY_HOLD_S`` seconds of stream
+        time after. Raw detections count because a tracker fed few frames confirms late,
+        or never: a saturated camera must not wait for tracks to win its share back.
 
         Args:
             timestamp: The frame's stream time in seconds.
             tracking: The frame has tracked objects.
         """
-        if tracking:
+        found = self._facade.objects_found
+        if tracking or found != self._found:
             self._tracked_at = timestamp
+        self._found = found
         last = self._tracked_at
         live = last is not None and 0 <= timestamp - last <= PRIORITY_HOLD_S
         if not live:
