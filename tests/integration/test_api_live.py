@@ -193,6 +193,14 @@ async def test_tracks_counts_and_camera_status_channels(server: Server) -> None:
         # Unchanged counts are not sent again; tracks are, every frame.
         server.pipelines.push_live(camera_id, dataclasses.replace(frame, frame_index=4))
         await client.expect_type("tracks", frame_index=4)
+        # The box saturates: the status is sent again, with the grant.
+        server.pipelines.saturate(camera_id, 5.0, 1.6)
+        saturated = await client.expect_type("camera.status", camera_id=camera_id, saturated=True)
+        assert (saturated["state"], saturated["target_fps"], saturated["granted_fps"]) == (
+            "online",
+            5.0,
+            1.6,
+        )
         server.pipelines.fail(camera_id, "stream dropped")
         failed = await client.expect_type("camera.status", camera_id=camera_id, state="error")
         assert failed["last_error"] == "stream dropped"

@@ -91,7 +91,22 @@ async def test_a_file_camera_is_recorded_and_its_recording_is_visible(
 ) -> None:
     clip = media.video(frames=25, fps=25)
     settings = _settings(tmp_path)
+    # What a killed server leaves: a segment never closed (no MP4 index), and an erasure's
+    # replacement part. Both are deleted when the recorders start; a finished segment is not.
+    crashed = tmp_path / "recordings" / "old-camera" / "2026-12-01"
+    crashed.mkdir(parents=True)
+    (crashed / "120000.000000Z.mp4.part").write_bytes(b"\x00" * 4096)
+    (crashed / "120500.000000Z.mp4.erase.part").write_bytes(b"\x00" * 10)
+    outside = tmp_path / "outside.mp4.part"
+    outside.write_bytes(b"keep")
+    (crashed / "130000.000000Z.mp4.part").symlink_to(outside)
+    assert len(SegmentIndex(tmp_path / "recordings").partials()) == 3
     async with _client(settings, tmp_path) as client:
+        assert SegmentIndex(tmp_path / "recordings").partials() == [
+            crashed / "130000.000000Z.mp4.part"  # a link is never followed nor deleted
+        ]
+        assert outside.read_bytes() == b"keep"
+        (crashed / "130000.000000Z.mp4.part").unlink()
         made = await client.post("/api/v1/cameras", json={"name": "Yard", "stream_url": str(clip)})
         assert made.status_code == 201, made.text
         camera_id = made.json()["id"]

@@ -7,6 +7,7 @@ have always received, and check that the OpenAPI document lists them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,9 +110,34 @@ LIVE_CASES = [
             "fps_in": 7.46,
             "fps_decoded": 7.0,
             "fps_detected": 3.33,
+            "target_fps": None,
+            "granted_fps": None,
+            "saturated": False,
             "updated_at": AT.isoformat(),
         },
         id="camera.status",
+    ),
+    pytest.param(
+        StatusUpdate(
+            dataclasses.replace(
+                STATUS, state="online", target_fps=5.0, granted_fps=1.6666, saturated=True
+            )
+        ),
+        {
+            "type": "camera.status",
+            "channel": "system",
+            "camera_id": "cam-1",
+            "state": "online",
+            "last_error": "stream dropped",
+            "fps_in": 7.46,
+            "fps_decoded": 7.0,
+            "fps_detected": 3.33,
+            "target_fps": 5.0,
+            "granted_fps": 1.67,
+            "saturated": True,
+            "updated_at": AT.isoformat(),
+        },
+        id="camera.status-saturated",
     ),
     pytest.param(
         AlertUpdate("alert.created", "alerts", ALERT),

@@ -11,6 +11,7 @@ states.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -125,6 +126,18 @@ class MemoryPipelines:
             fps_in=0.0,
             fps_decoded=0.0,
             fps_detected=0.0,
+            updated_at=utc_now(),
+        )
+
+    def saturate(self, camera_id: str, target_fps: float, granted_fps: float) -> None:
+        """Show a camera as a shared scheduler would: granted below its target when
+        ``granted_fps < target_fps``."""
+        current = self._statuses[camera_id]
+        self._statuses[camera_id] = dataclasses.replace(
+            current,
+            target_fps=target_fps,
+            granted_fps=granted_fps,
+            saturated=granted_fps < target_fps,
             updated_at=utc_now(),
         )
 

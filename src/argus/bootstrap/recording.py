@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +31,8 @@ from argus.domain.recording import RecordingStatus
 from argus.ports.pipelines import CameraStatus, Capture, LiveCallback, PipelineSupervisor
 from argus.ports.repositories import Database
 from argus.services.recording_retention import RecordingSweeper
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "RecordingPipelines",
@@ -85,15 +88,27 @@ class RecordingRuntime:
 
     def steps(self) -> tuple[Step, ...]:
         """The recorders' step: declare it before the cameras resume (each camera's ``apply``
-        starts its recorder); it stops them, each closing its segment."""
+        starts its recorder). It starts by deleting the ``.part`` files a crashed process
+        left (no recorder runs yet) and stops the recorders, each closing its segment."""
         runner = self.runner
         if runner is None:
             return ()
+        index = self.index
+
+        async def start() -> None:
+            files, freed = await asyncio.to_thread(index.discard_partials)
+            if files:
+                _log.warning(
+                    "recording: deleted %d unfinished segment file(s), %d bytes, left by a "
+                    "recorder that did not close them (a crash or a kill)",
+                    files,
+                    freed,
+                )
 
         async def stop() -> None:
             await asyncio.to_thread(runner.stop)
 
-        return (Step("recorders", stop=stop),)
+        return (Step("recorders", start=start, stop=stop),)
 
     def sweep_steps(self) -> tuple[Step, ...]:
         """The retention sweep's step: at once, then every ``ARGUS_RECORDING_SWEEP_S``."""

@@ -348,12 +348,13 @@ class LiveHub:
                 self.publish("supervisor", AlertUpdate(kind, "supervisor", alert))
 
     async def _status_feed(self) -> None:
-        states: dict[str, tuple[str, str | None]] = {}
+        states: dict[str, tuple[str, str | None, bool]] = {}
         while True:
             try:
                 current = {s.camera_id: s for s in self._pipelines.statuses()}
                 for camera_id, status in current.items():
-                    key = (status.state, status.last_error)
+                    # Saturation too (not the grant itself, which moves with every measure).
+                    key = (status.state, status.last_error, status.saturated)
                     if states.get(camera_id) != key:
                         states[camera_id] = key
                         self.publish("system", StatusUpdate(status))

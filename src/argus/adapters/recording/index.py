@@ -180,6 +180,24 @@ class SegmentIndex:
         """Return the ``.part`` files a crashed recorder left behind."""
         return sorted(p for p in self._root.glob(f"*/*/*{PART_SUFFIX}") if p.is_file())
 
+    def discard_partials(self) -> tuple[int, int]:
+        """Delete every ``.part`` file: call it only while nothing records or erases (at
+        start). A crashed recorder's part has no MP4 index, so nothing can play it.
+
+        Returns:
+            The files deleted and the bytes freed.
+        """
+        files = freed = 0
+        for path in self.partials():
+            if path.is_symlink():
+                continue  # never followed out of the root
+            with contextlib.suppress(FileNotFoundError):
+                size = path.stat().st_size
+                path.unlink()
+                files += 1
+                freed += size
+        return files, freed
+
     def delete(self, segments: Iterable[Segment]) -> int:
         """Delete segments and their sidecars; return the bytes freed.
 

@@ -72,6 +72,16 @@ class CameraStatusMessage(_ServerMessage):
     fps_in: float
     fps_decoded: float
     fps_detected: float
+    target_fps: float | None = Field(
+        description="The analysed fps the camera asks of the shared scheduler (null without one)."
+    )
+    granted_fps: float | None = Field(
+        description="The analysed fps the scheduler grants it (null without a scheduler)."
+    )
+    saturated: bool = Field(
+        description="The box cannot give the camera its fps: it analyses fewer frames. A "
+        "message is sent when this changes, as when the state or the error does."
+    )
     updated_at: str = Field(description="When the status was produced (ISO 8601, UTC).")
 
     @classmethod
@@ -84,6 +94,9 @@ class CameraStatusMessage(_ServerMessage):
             fps_in=round(status.fps_in, 2),
             fps_decoded=round(status.fps_decoded, 2),
             fps_detected=round(status.fps_detected, 2),
+            target_fps=status.target_fps,
+            granted_fps=None if status.granted_fps is None else round(status.granted_fps, 2),
+            saturated=status.saturated,
             updated_at=status.updated_at.isoformat(),
         )
 
