@@ -160,10 +160,11 @@ async def test_health_is_stored_and_its_changes_become_events(app: Api) -> None:
     await register(app, key)
     camera = await edge_camera(app, "gate")
     healthy = node_health(cameras=(camera_health(camera),))
+    saturated = {"target_fps": 5.0, "granted_fps": 2.5, "saturated": True}
     sick = node_health(
         at=NOON + timedelta(seconds=30),
         disk_free_bytes=1000,
-        cameras=(camera_health(camera, state="offline"),),
+        cameras=(camera_health(camera, state="offline", **saturated),),
     )
     assert await statuses(app, key, items(healthy, sick)) == ["stored", "stored"]
     assert await statuses(app, key, items(sick)) == ["duplicate"]
@@ -173,6 +174,7 @@ async def test_health_is_stored_and_its_changes_become_events(app: Api) -> None:
     assert disk["source"] == {"edge_node_id": "node-1", "camera_id": "node:node-1"}
     status = (await app.client.get(f"/api/v1/cameras/{camera}/status")).json()
     assert status["state"] == "offline"
+    assert (status["target_fps"], status["granted_fps"], status["saturated"]) == (5.0, 2.5, True)
     nodes = (await app.client.get("/api/v1/nodes")).json()["items"]
     assert [(n["node_id"], n["state"], n["camera_ids"]) for n in nodes] == [
         ("node-1", "online", [camera])
@@ -188,6 +190,11 @@ async def test_health_is_stored_and_its_changes_become_events(app: Api) -> None:
     metrics = (await app.client.get("/metrics")).text
     assert 'argus_edge_node_up{node="node-1"} 1.0' in metrics
     assert f'argus_camera_tamper{{camera_id="{camera}",kind="ok"}} 1.0' in metrics
+    grant = f'{{camera_id="{camera}",node="node-1"}}'
+    assert f"argus_edge_camera_target_fps{grant} 5.0" in metrics
+    assert f"argus_edge_camera_granted_fps{grant} 2.5" in metrics
+    assert f"argus_edge_camera_saturated{grant} 1.0" in metrics
+    assert metrics.count("# HELP argus_camera_granted_fps") <= 1  # one family per name
 
 
 async def test_a_skewed_node_is_flagged_and_its_event_times_corrected(app: Api) -> None:

@@ -28,6 +28,7 @@ from argus.domain.errors import NotFoundError, StorageError, ValidationError
 from argus.domain.events import new_event_id
 from argus.domain.rules import Rule
 from argus.ports.nodes import NodeRepository
+from argus.services.edge_nodes import NodeService
 from tests.integration import test_repositories_contract as contract
 from tests.integration.test_repositories_contract import POSTGRES_URL, SECRET, T0, Store
 
@@ -264,6 +265,50 @@ async def test_cameras_carry_their_edge_node(store: Store) -> None:
     assert (await cameras.list(edge_node_id="node-1", limit=1, offset=0)).items == (later,)
     with pytest.raises(ValidationError):
         replace(local, edge_node_id="Not A Node")
+
+
+async def test_an_edge_cameras_status_shows_its_nodes_inference_grant(store: Store) -> None:
+    await store.db.nodes.upsert_registration(_node())
+    saturated = replace(_report(T0).cameras[0], target_fps=10.0, granted_fps=4.5, saturated=True)
+    other = replace(
+        saturated, camera_id="cam-2", target_fps=None, granted_fps=None, saturated=False
+    )
+    await store.db.nodes.record_report(_report(T0, cameras=(saturated, other)), T0)
+    camera = Camera(
+        id="cam-1",
+        name="Gate",
+        stream_url="rtsp://a/1",
+        created_at=T0,
+        updated_at=T0,
+        edge_node_id="node-1",
+    )
+    service = NodeService(store.db)
+    status = await service.camera_status(camera)
+    assert status is not None
+    assert (status.target_fps, status.granted_fps, status.saturated) == (10.0, 4.5, True)
+    assert status.fps_detected == 4.5
+    status = await service.camera_status(replace(camera, id="cam-2"))
+    assert status is not None
+    assert (status.target_fps, status.granted_fps, status.saturated) == (None, None, False)
+
+
+async def test_a_report_stored_before_the_grant_fields_still_reads(store: Store) -> None:
+    db = store.sql
+    await db.nodes.upsert_registration(_node())
+    report = _report(T0)
+    await db.nodes.record_report(report, T0)
+    old = report.to_dict()
+    old["cameras"] = [
+        {k: v for k, v in c.to_dict().items() if k in CameraHealth.KEYS_BEFORE_GRANTS}
+        for c in report.cameras
+    ]
+    async with db.engine.connect() as connection:
+        await connection.execute(sa.update(edge_nodes).values(last_report=old))
+        await connection.commit()
+    node = await db.nodes.get("node-1")
+    assert node is not None
+    assert node.last_report == report
+    assert node.last_report.cameras[0].granted_fps is None
 
 
 def _rule_row(rule_id: str, types: list[str], description: str = "") -> dict[str, Any]:

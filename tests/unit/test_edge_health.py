@@ -117,6 +117,19 @@ def test_a_camera_status_maps_to_its_health() -> None:
     assert (health.tamper, health.tamper_score) == ("covered", 0.93)
 
 
+def test_a_camera_carries_its_inference_grant() -> None:
+    status = _status("cam-a", target_fps=10.0, granted_fps=6.5, saturated=True)
+    health = camera_health(status, NOW)
+    assert (health.target_fps, health.granted_fps, health.saturated) == (10.0, 6.5, True)
+    report = _reporter(MemoryOutbox(), Statuses(status), Link(), Clock(), []).build()
+    assert NodeHealth.from_dict(report.to_dict()).cameras == (health,)
+
+
+def test_a_camera_without_a_scheduler_has_no_grant() -> None:
+    health = camera_health(_status("cam-a"), NOW)
+    assert (health.target_fps, health.granted_fps, health.saturated) == (None, None, False)
+
+
 def test_a_camera_before_its_first_frame_has_no_frame_age() -> None:
     health = camera_health(_status("cam-a"), NOW)
     assert health.last_frame_age_s is None

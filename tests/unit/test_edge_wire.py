@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import json
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -135,6 +136,7 @@ VALUES: list[Any] = [
     edge_camera(),
     config(),
     camera_health(),
+    camera_health(target_fps=10.0, granted_fps=6.5, saturated=True),
     node_health(),
     node_health(temperature_c=61.5, clock_offset_s=None, outbox_oldest_age_s=None, cameras=()),
     blob(),
@@ -215,6 +217,11 @@ BAD: list[tuple[str, Callable[[], object]]] = [
     ("score over 1", lambda: camera_health(tamper_score=1.5)),
     ("negative fps", lambda: camera_health(fps_in=-1.0)),
     ("negative frame age", lambda: camera_health(last_frame_age_s=-0.1)),
+    ("negative granted fps", lambda: camera_health(target_fps=5.0, granted_fps=-1.0)),
+    ("nan target fps", lambda: camera_health(target_fps=math.nan)),
+    ("target fps over 1000", lambda: camera_health(target_fps=1000.5)),
+    ("bool granted fps", lambda: camera_health(granted_fps=True)),
+    ("saturated not a bool", lambda: camera_health(saturated=1)),
     ("short key", lambda: RegistrationReply("node-1", base64.b64encode(b"k").decode(), 30, WHEN)),
     ("zero interval", lambda: RegistrationReply("node-1", KEY_B64, 0, WHEN)),
     ("nonce size", lambda: dataclasses.replace(blob(), nonce=base64.b64encode(bytes(8)).decode())),
@@ -340,3 +347,82 @@ def test_edge_is_a_permission_keys_may_hold_and_admins_have() -> None:
     assert "edge" in ROLE_PERMISSIONS["admin"]
     assert "edge" not in ROLE_PERMISSIONS["operator"]
     assert check_permissions(["edge"], API_KEY_PERMISSIONS) == frozenset({"edge"})
+
+
+# --- the inference grant in camera health: old nodes and stored reports still parse -------------
+
+GRANTS = ("target_fps", "granted_fps", "saturated")
+
+
+def _old_wire(**changes: Any) -> dict[str, object]:
+    """A camera as a node older than the grant fields sends it (and old stored reports hold)."""
+    wire = {k: v for k, v in camera_health(**changes).to_dict().items() if k not in GRANTS}
+    assert set(wire) == CameraHealth.KEYS_BEFORE_GRANTS
+    return wire
+
+
+def test_camera_health_always_writes_the_grant() -> None:
+    assert set(camera_health().to_dict()) == CameraHealth.KEYS
+    assert CameraHealth.KEYS_BEFORE_GRANTS | set(GRANTS) == CameraHealth.KEYS
+    wire = camera_health(target_fps=8.0, granted_fps=5.0, saturated=True).to_dict()
+    assert (wire["target_fps"], wire["granted_fps"], wire["saturated"]) == (8.0, 5.0, True)
+    assert {k: camera_health().to_dict()[k] for k in GRANTS} == {
+        "target_fps": None,
+        "granted_fps": None,
+        "saturated": False,
+    }
+
+
+def test_the_key_set_of_an_older_node_is_read_without_a_grant() -> None:
+    health = CameraHealth.from_dict(json.loads(json.dumps(_old_wire())))
+    assert health == camera_health()
+    assert (health.target_fps, health.granted_fps, health.saturated) == (None, None, False)
+    report = node_health().to_dict()
+    report["cameras"] = [_old_wire(), _old_wire(camera_id="cam-2", last_frame_age_s=None)]
+    assert NodeHealth.from_dict(report) == node_health(report_id=report["report_id"])
+
+
+def test_the_new_key_set_round_trips_the_grant() -> None:
+    value = camera_health(target_fps=12.0, granted_fps=7.25, saturated=True)
+    parsed = CameraHealth.from_dict(json.loads(json.dumps(value.to_dict())))
+    assert parsed == value
+    assert (parsed.target_fps, parsed.granted_fps, parsed.saturated) == (12.0, 7.25, True)
+
+
+@pytest.mark.parametrize(
+    "keep",
+    [("saturated",), ("target_fps", "granted_fps"), ("granted_fps", "saturated")],
+    ids="+".join,
+)
+def test_a_partial_grant_is_refused_with_the_missing_keys(keep: tuple[str, ...]) -> None:
+    wire = camera_health(target_fps=5.0, granted_fps=5.0).to_dict()
+    for name in set(GRANTS) - set(keep):
+        del wire[name]
+    missing = sorted(set(GRANTS) - set(keep))
+    expected = re.escape(f"camera health: missing keys {missing!r}, unexpected keys []")
+    with pytest.raises(ValidationError, match=expected):
+        CameraHealth.from_dict(wire)
+
+
+@pytest.mark.parametrize("drop", ["tamper_score", "camera_id"])
+def test_an_old_key_set_missing_a_key_is_still_refused(drop: str) -> None:
+    old, new = _old_wire(), camera_health().to_dict()
+    for wire in (old, new):
+        del wire[drop]
+        with pytest.raises(ValidationError, match=rf"missing keys \[[^]]*'{drop}'"):
+            CameraHealth.from_dict(wire)
+
+
+def test_an_old_key_set_with_an_unknown_key_is_still_refused() -> None:
+    with pytest.raises(ValidationError, match=r"unexpected keys \['grant'\]"):
+        CameraHealth.from_dict({**_old_wire(), "grant": 5.0})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("saturated", 1), ("saturated", None), ("granted_fps", -0.5), ("target_fps", "5")],
+)
+def test_malformed_grant_values_are_refused_from_the_wire(key: str, value: object) -> None:
+    wire = {**camera_health(target_fps=5.0, granted_fps=5.0).to_dict(), key: value}
+    with pytest.raises(ValidationError, match=key):
+        CameraHealth.from_dict(wire)

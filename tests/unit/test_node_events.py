@@ -91,6 +91,16 @@ def test_fps_collapse_is_judged_against_the_configured_rate() -> None:
     assert types(node_health(cameras=(camera_health("cam-9"),)), other) == []
 
 
+def test_a_saturated_camera_below_its_rate_is_still_fps_low() -> None:
+    # The grant is in the report (and in the camera's status); the event kind is unchanged.
+    camera = camera_health(fps_analysed=2.0, target_fps=5.0, granted_fps=2.0, saturated=True)
+    saturated = node_health(cameras=(camera,))
+    assert types(node_health(), saturated) == [("camera.fps_low", "cam-1")]
+    # Its payload says the box, not the stream, lowered the rate.
+    (event,) = derive_events(node_health(), saturated, LIMITS, EXPECTED)
+    assert (event.payload["saturated"], event.payload["granted_fps"]) == (True, 2.0)
+
+
 def test_a_camera_new_in_the_report_is_like_a_first_report() -> None:
     before = node_health(cameras=())
     after = node_health(cameras=(camera_health(state="offline"),))

@@ -3,9 +3,13 @@
 ``argus_edge_node_up{node}`` (0 while offline), ``argus_edge_node_state{node,state}``
 (1 for the current state), ``argus_edge_outbox_items{node}``,
 ``argus_edge_outbox_oldest_age_seconds{node}``,
-``argus_edge_last_report_age_seconds{node}`` and
+``argus_edge_last_report_age_seconds{node}``,
 ``argus_camera_tamper{camera_id,kind}`` (1 for the camera's current tamper
-state in its node's latest report). The view is refreshed every health
+state in its node's latest report) and, for the cameras a node's shared
+inference scheduler serves, ``argus_edge_camera_target_fps``,
+``argus_edge_camera_granted_fps`` and ``argus_edge_camera_saturated``
+``{node,camera_id}`` (the server's own cameras have ``argus_camera_*_fps``:
+one family name per source, never two families of one name). The view is refreshed every health
 interval and by each report this server receives.
 """
 
@@ -69,6 +73,23 @@ class NodeCollector(Collector):
             "1 for the camera's current tamper state",
             labels=["camera_id", "kind"],
         )
+        grants = (
+            GaugeMetricFamily(
+                "argus_edge_camera_target_fps",
+                "Analysed fps an edge camera asks of its node's shared scheduler",
+                labels=["node", "camera_id"],
+            ),
+            GaugeMetricFamily(
+                "argus_edge_camera_granted_fps",
+                "Analysed fps the node's shared scheduler grants the camera",
+                labels=["node", "camera_id"],
+            ),
+            GaugeMetricFamily(
+                "argus_edge_camera_saturated",
+                "1 while the camera's grant is below its target (the node is saturated)",
+                labels=["node", "camera_id"],
+            ),
+        )
         now = self._clock()
         for node_id, node in sorted(nodes.items()):
             report = node.last_report
@@ -86,4 +107,9 @@ class NodeCollector(Collector):
                 for kind in TAMPER_STATES:
                     value = 1.0 if camera.tamper == kind else 0.0
                     tamper.add_metric([camera.camera_id, kind], value)
-        yield from (up, state, items, oldest, age, tamper)
+                if camera.target_fps is not None and camera.granted_fps is not None:
+                    labels = [node_id, camera.camera_id]
+                    grants[0].add_metric(labels, camera.target_fps)
+                    grants[1].add_metric(labels, camera.granted_fps)
+                    grants[2].add_metric(labels, 1.0 if camera.saturated else 0.0)
+        yield from (up, state, items, oldest, age, tamper, *grants)

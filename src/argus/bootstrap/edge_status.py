@@ -40,7 +40,6 @@ from starlette.routing import Route
 
 from argus.bootstrap.edge_node_parts import NodeLink
 from argus.domain.edge import NODE_STATES, TAMPER_STATES, CameraHealth
-from argus.ports.pipelines import CameraStatus
 from argus.services.edge_health import camera_health
 
 if TYPE_CHECKING:
@@ -131,13 +130,30 @@ class _NodeCollector(Collector):
             yield GaugeMetricFamily(
                 "argus_edge_clock_offset_seconds", "Server clock minus node clock", value=offset
             )
-        statuses = node.pipelines.statuses()
-        yield from _camera_metrics([camera_health(s, now) for s in statuses])
-        yield from _grant_metrics(statuses)
+        yield from _camera_metrics([camera_health(s, now) for s in node.pipelines.statuses()])
 
 
-def _grant_metrics(statuses: Sequence[CameraStatus]) -> Iterator[Metric]:
-    """Each scheduled camera's target and granted analysed fps, and whether it is saturated."""
+def _camera_metrics(cameras: Sequence[CameraHealth]) -> Iterator[Metric]:
+    """Per camera, from the health the node reports (one source, so no series twice).
+
+    The grant series (target, granted, saturated) only for cameras the shared
+    inference scheduler serves (both fps known), like ``argus serve``'s
+    ``argus_camera_target_fps`` / ``argus_camera_granted_fps`` /
+    ``argus_inference_saturated``; the node's own registry keeps its
+    ``argus_edge_camera_`` prefix and ``camera`` label.
+    """
+    fps_in = GaugeMetricFamily(
+        "argus_edge_camera_fps_in", "Frames per second received", labels=["camera"]
+    )
+    fps = GaugeMetricFamily(
+        "argus_edge_camera_fps_analysed", "Frames per second analysed", labels=["camera"]
+    )
+    state = GaugeMetricFamily(
+        "argus_edge_camera_state", "1 for the camera's state", labels=["camera", "state"]
+    )
+    tamper = GaugeMetricFamily(
+        "argus_edge_camera_tamper", "1 for the camera's tamper state", labels=["camera", "kind"]
+    )
     target = GaugeMetricFamily(
         "argus_edge_camera_target_fps", "Analysed fps the camera asks for", labels=["camera"]
     )
@@ -151,28 +167,6 @@ def _grant_metrics(statuses: Sequence[CameraStatus]) -> Iterator[Metric]:
         "1 while the camera's grant is below its target (the node is saturated)",
         labels=["camera"],
     )
-    for status in statuses:
-        if status.target_fps is None or status.granted_fps is None:
-            continue
-        target.add_metric([status.camera_id], status.target_fps)
-        granted.add_metric([status.camera_id], status.granted_fps)
-        saturated.add_metric([status.camera_id], 1.0 if status.saturated else 0.0)
-    yield from (target, granted, saturated)
-
-
-def _camera_metrics(cameras: Sequence[CameraHealth]) -> Iterator[Metric]:
-    fps_in = GaugeMetricFamily(
-        "argus_edge_camera_fps_in", "Frames per second received", labels=["camera"]
-    )
-    fps = GaugeMetricFamily(
-        "argus_edge_camera_fps_analysed", "Frames per second analysed", labels=["camera"]
-    )
-    state = GaugeMetricFamily(
-        "argus_edge_camera_state", "1 for the camera's state", labels=["camera", "state"]
-    )
-    tamper = GaugeMetricFamily(
-        "argus_edge_camera_tamper", "1 for the camera's tamper state", labels=["camera", "kind"]
-    )
     for camera in cameras:
         name = camera.camera_id
         fps_in.add_metric([name], camera.fps_in)
@@ -181,7 +175,11 @@ def _camera_metrics(cameras: Sequence[CameraHealth]) -> Iterator[Metric]:
             state.add_metric([name, value], 1.0 if camera.state == value else 0.0)
         for value in TAMPER_STATES:
             tamper.add_metric([name, value], 1.0 if camera.tamper == value else 0.0)
-    yield from (fps_in, fps, state, tamper)
+        if camera.target_fps is not None and camera.granted_fps is not None:
+            target.add_metric([name], camera.target_fps)
+            granted.add_metric([name], camera.granted_fps)
+            saturated.add_metric([name], 1.0 if camera.saturated else 0.0)
+    yield from (fps_in, fps, state, tamper, target, granted, saturated)
 
 
 def status_app(node: EdgeNode) -> Starlette:

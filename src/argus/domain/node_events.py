@@ -208,6 +208,9 @@ def _camera_events(
             "fps_analysed": camera.fps_analysed,
             "last_frame_age_s": camera.last_frame_age_s,
             "expected_fps": expected,
+            # The node's shared scheduler lowered the camera's rate: the box, not the stream.
+            "saturated": camera.saturated,
+            "granted_fps": camera.granted_fps,
         }
         events += _change(
             None if old is None else _camera_down(old),

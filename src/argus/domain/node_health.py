@@ -72,6 +72,8 @@ _CAMERA_FIELDS = (
     "tamper",
     "tamper_score",
 )
+_CAMERA_GRANT_FIELDS = ("target_fps", "granted_fps", "saturated")
+"""What the shared inference scheduler grants the camera (added after the first nodes shipped)."""
 _NODE_FIELDS = (
     "report_id",
     "node_id",
@@ -91,7 +93,9 @@ _NODE_FIELDS = (
     "versions",
     "cameras",
 )
-_CAMERA_KEYS = frozenset(_CAMERA_FIELDS)
+_CAMERA_KEYS = frozenset((*_CAMERA_FIELDS, *_CAMERA_GRANT_FIELDS))
+_CAMERA_KEYS_BEFORE_GRANTS = frozenset(_CAMERA_FIELDS)
+"""What a node older than the grant fields sends (and what reports stored then hold)."""
 _NODE_KEYS = frozenset(_NODE_FIELDS)
 
 
@@ -109,6 +113,11 @@ class CameraHealth:
         last_frame_age_s: Seconds since the last frame; ``None`` before the first.
         tamper: The tamper state.
         tamper_score: How far the view is from its baseline, in [0, 1].
+        target_fps: The analysed fps the camera asks of the node's shared inference
+            scheduler; ``None`` when no scheduler serves it (or the node is older).
+        granted_fps: The analysed fps that scheduler grants it now; ``None`` likewise.
+        saturated: The grant is below the target: the node cannot analyse every
+            camera at its rate, so this one analyses fewer frames.
     """
 
     camera_id: str
@@ -120,8 +129,13 @@ class CameraHealth:
     last_frame_age_s: float | None
     tamper: TamperState
     tamper_score: float
+    target_fps: float | None = None
+    granted_fps: float | None = None
+    saturated: bool = False
 
     KEYS: ClassVar[frozenset[str]] = _CAMERA_KEYS
+    """The keys ``to_dict`` writes; ``from_dict`` also reads ``KEYS_BEFORE_GRANTS``."""
+    KEYS_BEFORE_GRANTS: ClassVar[frozenset[str]] = _CAMERA_KEYS_BEFORE_GRANTS
 
     def __post_init__(self) -> None:
         text(self.camera_id, "camera_id", 64)
@@ -139,19 +153,34 @@ class CameraHealth:
         )
         choice(self.tamper, TAMPER_STATES, "tamper state")
         object.__setattr__(self, "tamper_score", unit_interval(self.tamper_score, "tamper_score"))
+        object.__setattr__(self, "target_fps", _optional_fps(self.target_fps, "target_fps"))
+        object.__setattr__(self, "granted_fps", _optional_fps(self.granted_fps, "granted_fps"))
+        if not isinstance(self.saturated, bool):
+            raise ValidationError(f"saturated must be a bool, got {self.saturated!r}")
 
     def to_dict(self) -> dict[str, object]:
-        """Return the JSON-ready form."""
-        return {key: getattr(self, key) for key in _CAMERA_FIELDS}
+        """Return the JSON-ready form (always with the grant fields)."""
+        return {key: getattr(self, key) for key in (*_CAMERA_FIELDS, *_CAMERA_GRANT_FIELDS)}
 
     @classmethod
     def from_dict(cls, data: object) -> CameraHealth:
-        """Parse the form ``to_dict`` makes (exact keys).
+        """Parse the form ``to_dict`` makes, or that of a node older than the grant fields.
+
+        The keys must be exactly ``KEYS`` or exactly ``KEYS_BEFORE_GRANTS`` (the
+        grant fields all present or all absent); absent, they take their defaults.
 
         Raises:
             ValidationError: Anything else.
         """
-        d = require_keys(data, _CAMERA_KEYS, "camera health")
+        if isinstance(data, Mapping) and set(data) == _CAMERA_KEYS_BEFORE_GRANTS:
+            d = require_keys(data, _CAMERA_KEYS_BEFORE_GRANTS, "camera health")
+            grants: Mapping[str, object] = {"target_fps": None, "granted_fps": None}
+            saturated: object = False
+        else:
+            d = require_keys(data, _CAMERA_KEYS, "camera health")
+            grants, saturated = d, d["saturated"]
+        if not isinstance(saturated, bool):
+            raise ValidationError(f"saturated must be a bool, got {saturated!r}")
         return cls(
             camera_id=text(d["camera_id"], "camera_id", 64),
             state=text(d["state"], "state", 32),
@@ -162,7 +191,15 @@ class CameraHealth:
             last_frame_age_s=optional_non_negative(d["last_frame_age_s"], "last_frame_age_s"),
             tamper=choice(d["tamper"], TAMPER_STATES, "tamper state"),
             tamper_score=finite(d["tamper_score"], "tamper_score"),
+            target_fps=_optional_fps(grants["target_fps"], "target_fps"),
+            granted_fps=_optional_fps(grants["granted_fps"], "granted_fps"),
+            saturated=saturated,
         )
+
+
+def _optional_fps(value: object, where: str) -> float | None:
+    """``None``, or an fps in ``[0, 1000]`` (the bound of ``fps_in``)."""
+    return None if value is None else non_negative(value, where, 1000.0)
 
 
 @dataclass(frozen=True, slots=True)

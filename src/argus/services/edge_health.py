@@ -7,7 +7,8 @@ temperature where readable), the outbox (depth, bytes, age of its oldest
 item, what the overflow policy dropped, what the server quarantined), the
 link (the syncer's state and the clock offset it estimated), the versions,
 and each camera's pipeline (state, fps in and analysed, decode errors,
-reconnects, age of its last frame, tamper state and score). The report is
+reconnects, age of its last frame, tamper state and score, and what the
+shared inference scheduler grants it: target and granted fps, saturated). The report is
 appended to the outbox as a ``health`` item, like any other, so reports made
 while the link is down reach the server (oldest first) when it returns, and
 the syncer is woken.
@@ -118,6 +119,8 @@ def camera_health(status: CameraStatus, now: datetime) -> CameraHealth:
 
     ``fps_analysed`` is the detector's rate and ``reconnects`` the pipeline's
     restarts; the age of the last frame is ``None`` before the first frame.
+    ``target_fps``, ``granted_fps`` and ``saturated`` are the shared inference
+    scheduler's grant (``None``, ``None``, ``False`` where none serves the camera).
     """
     last = status.last_frame_at
     age = None if last is None else max(0.0, (now - last).total_seconds())
@@ -131,7 +134,15 @@ def camera_health(status: CameraStatus, now: datetime) -> CameraHealth:
         last_frame_age_s=age,
         tamper=_tamper(status.tamper),
         tamper_score=min(1.0, max(0.0, status.tamper_score)),
+        target_fps=_fps(status.target_fps),
+        granted_fps=_fps(status.granted_fps),
+        saturated=status.saturated,
     )
+
+
+def _fps(value: float | None) -> float | None:
+    """A scheduler's fps as a report carries it (clamped to ``[0, 1000]``)."""
+    return None if value is None else min(1000.0, max(0.0, value))
 
 
 class HealthReporter:

@@ -96,6 +96,9 @@ class NodeService:
             tamper_score=health.tamper_score,
             decode_errors=health.decode_errors,
             last_frame_at=None if age is None else report.at - timedelta(seconds=age),
+            target_fps=health.target_fps,
+            granted_fps=health.granted_fps,
+            saturated=health.saturated,
         )
 
 

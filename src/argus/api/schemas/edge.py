@@ -152,6 +152,21 @@ class CameraHealthPublic(BaseModel):
     last_frame_age_s: float | None
     tamper: str
     tamper_score: float
+    target_fps: float | None = Field(
+        default=None,
+        description="Analysed fps the camera asks of the node's shared inference scheduler; "
+        "null when no scheduler serves it (or the node is older than this field).",
+    )
+    granted_fps: float | None = Field(
+        default=None,
+        description="Analysed fps that scheduler grants the camera now (at most target_fps); "
+        "null when no scheduler serves it.",
+    )
+    saturated: bool = Field(
+        default=False,
+        description="The grant is below the target: the node cannot analyse every camera at "
+        "its rate, so this one analyses fewer frames, evenly spaced.",
+    )
 
 
 class NodeHealthPublic(BaseModel):
