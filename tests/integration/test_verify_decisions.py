@@ -53,10 +53,28 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _webcam_frames(photo: Image, count: int, seed: int = 0) -> list[bytes]:
-    """``count`` webcam frames of a still photo: the same view, fresh sensor noise each."""
+    """``count`` webcam frames of a person sitting still, fresh sensor noise each.
+
+    The photo stands for the person, so it must not be frozen: a live head never
+    holds still to the pixel, and a face that changes by the camera's noise only
+    is a print lying still (the ``face_change`` liveness cue). The head (a smooth
+    bump around the upper middle of the frame, where the portraits put the face)
+    sways by at most 0.6 px against the room, below what the motion cues count.
+    """
     rng = np.random.default_rng(seed)
     view = webcam(photo)
-    return [jpeg(spoof_attacks.camera(view, rng)) for _ in range(count)]
+    h, w = view.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    head = np.exp(-((xs - w / 2) ** 2 + (ys - 0.4 * h) ** 2) / (2 * (0.22 * w) ** 2))
+    sway = np.zeros(2)
+    frames = []
+    for _ in range(count):
+        sway = np.clip(sway + rng.normal(0.0, 0.25, 2), -0.6, 0.6)
+        moved = cv2.remap(
+            view, xs - float(sway[0]) * head, ys - float(sway[1]) * head, cv2.INTER_LINEAR
+        )
+        frames.append(jpeg(spoof_attacks.camera(np.asarray(moved, np.uint8), rng)))
+    return frames
 
 
 @dataclass

@@ -22,8 +22,11 @@ resampling would erase the cue): the spectral peak prominence of
 The cues that need no motion of the medium (device box, bezel, refresh banding,
 limited gamut, static glare) are measured on three frames of the window (first,
 middle, last) and the landmark parallax on all of its faces, with
-:mod:`argus.adapters.face.liveness_measure` and :mod:`argus.domain.liveness_signs`;
-:func:`argus.domain.liveness.liveness_score` fuses everything.
+:mod:`argus.adapters.face.liveness_measure` and :mod:`argus.domain.liveness_signs`.
+The frozen-face cue cuts the same frame region (every face box of the window,
+grown) out of all frames, reduced so the face is at most 64 px high, and
+:func:`argus.domain.liveness_stillness.face_change` compares its change with the
+frames' own noise. :func:`argus.domain.liveness.liveness_score` fuses everything.
 """
 
 from __future__ import annotations
@@ -61,11 +64,15 @@ from argus.domain.liveness_signs import (
     landmark_parallax,
     periodic_prominence,
 )
+from argus.domain.liveness_stillness import face_change
 
 __all__ = ["MotionTextureLiveness"]
 
 FACE_PX = 112.0
 """Face height the motion cues are measured at (the crop is scaled to it)."""
+
+STILL_FACE_PX = 64.0
+"""Largest face height the frozen-face cue is measured at (larger crops are reduced)."""
 
 Image = npt.NDArray[np.uint8]
 Points = npt.NDArray[np.float32]
@@ -167,6 +174,7 @@ class MotionTextureLiveness:
         peaks = [p for p in textures if p is not None]
         landmarks = np.stack([face.landmark_array() for face in faces]) if faces else None
         still = _still_cues(frames, faces, self._memo)
+        crops = _fixed_crops(frames, faces)
         return LivenessCues(
             frames=len(frames),
             moving_pairs=len(couplings),
@@ -182,6 +190,7 @@ class MotionTextureLiveness:
             parallax=landmark_parallax(landmarks)
             if landmarks is not None and len(faces) >= 2
             else None,
+            face_change=None if crops is None else face_change(crops),
             **still,
         )
 
@@ -287,6 +296,33 @@ def _still_cues(
         "saturation": _median([None if lv is None else lv[1] for lv in levels]),
         "glare": glare,
     }
+
+
+def _fixed_crops(frames: Sequence[Image], faces: Sequence[Face]) -> npt.NDArray[np.float32] | None:
+    """The same frame region (every face box of the window, grown 1.2x) from each frame, grey.
+
+    Fixed frame coordinates, so the face detector's jitter is no change; scaled
+    (area averaging) so the median face is at most :data:`STILL_FACE_PX` high.
+    ``None`` with fewer than 3 frames, frames of different sizes or a tiny region.
+    """
+    if len(frames) < 3 or any(f.shape != frames[0].shape for f in frames):
+        return None
+    h, w = frames[0].shape[:2]
+    boxes = np.array([_grown(face, 1.2) for face in faces], np.float64)
+    x1, y1 = max(0, int(boxes[:, 0].min())), max(0, int(boxes[:, 1].min()))
+    x2, y2 = min(w, int(np.ceil(boxes[:, 2].max()))), min(h, int(np.ceil(boxes[:, 3].max())))
+    if x2 - x1 < 8 or y2 - y1 < 8:
+        return None
+    scale = min(1.0, STILL_FACE_PX / max(1.0, float(np.median([f.height for f in faces]))))
+    size = (max(8, round((x2 - x1) * scale)), max(8, round((y2 - y1) * scale)))
+    crops = []
+    for frame in frames:
+        crop = frame[y1:y2, x1:x2]
+        grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+        if scale < 1.0:
+            grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        crops.append(np.asarray(grey, np.float32))
+    return np.stack(crops)
 
 
 def _box_in_crop(
