@@ -49,8 +49,9 @@ def edge_pipelines(
 
     With ``settings.inference_scheduler`` (the default) every camera detects
     through one ``InferenceScheduler`` per shared detector (``SharedInference``:
-    batches of up to ``settings.inference_max_batch`` images, fair, cameras with
-    live tracks first, granted fps enforced per camera), run by
+    batches of up to ``settings.inference_max_batch`` images, fair, cameras where
+    something is detected or tracked weighing twice, granted fps enforced per
+    camera), run by
     ``settings.inference_threads`` threads side by side (0: one per usable
     core). Without it each camera thread calls the detector itself. Either way
     ONNX Runtime runs on ``settings.intra_op_threads`` threads, or one when that

@@ -65,10 +65,11 @@ class RuntimeSettings(BaseSettings):
     inference_scheduler: bool = Field(
         default=True,
         description="One batching inference scheduler per detector shared by every camera of "
-        "this server or node (ARGUS_INFERENCE_SCHEDULER): fair across cameras, cameras with "
-        "live tracks first, and when the box is saturated each camera's analysed fps is "
-        "lowered evenly and shown (health, /metrics, dashboard) instead of cameras silently "
-        "falling behind their streams. false: every camera thread runs the detector itself.",
+        "this server or node (ARGUS_INFERENCE_SCHEDULER): fair across cameras, a camera where "
+        "something is detected or tracked gets twice the share of a quiet one, and when the "
+        "box is saturated each camera's analysed fps is lowered evenly and shown (health, "
+        "/metrics, dashboard) instead of cameras silently falling behind their streams. "
+        "false: every camera thread runs the detector itself.",
     )
     inference_max_batch: int = Field(
         default=8,
