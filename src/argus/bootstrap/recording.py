@@ -219,6 +219,7 @@ def build_recording(
         segment_seconds=settings.recording_segment_s,
         open_timeout=settings.source_connect_timeout_s,
         read_timeout=settings.source_read_timeout_s,
+        connect_to=policy.pin,  # every (re)connection: no DNS rebinding past the policy
     )
     runner = RecordingRunner(index.root, resolve=resolve, options=options, clock=clock)
     sweeper = RecordingSweeper(

@@ -63,7 +63,7 @@ def open_probe_source(
     """Open a stream for one look at its first frame (a ``ProbeOpener``).
 
     A live stream (RTSP, HTTP) must connect and deliver within ``timeout_s``
-    and is not retried; a file is read as fast as it decodes, once. An HTTP
+    and is not retried; a file is read as fast as it decodes, once. A live
     stream connects through ``connect_to`` (``SourcePolicy.pin``) when given.
 
     Raises:
@@ -73,7 +73,7 @@ def open_probe_source(
     scheme = urlsplit(target).scheme.lower()
     if scheme in LIVE_SCHEMES:
         pinned: dict[str, Any] = {}
-        if connect_to is not None and scheme in {"http", "https"}:
+        if connect_to is not None:
             pinned["connect_to"] = connect_to
         return open_source(
             target,
@@ -88,7 +88,7 @@ def open_probe_source(
 
 
 def probe_opener(settings: Settings) -> ProbeOpener:
-    """``open_probe_source`` whose HTTP connections keep to the settings' camera networks.
+    """``open_probe_source`` whose connections keep to the settings' camera networks.
 
     The target itself is checked before a probe (``CameraService``); this
     checks every host the probe then connects to, so a camera that redirects

@@ -38,9 +38,9 @@ class SourceOptions:
         first_frame_timeout: Seconds from the headers to the first frame.
         backoff: Delays between reconnection attempts of live streams
             (the adapters' default when ``None``).
-        connect_to: For HTTP streams, maps each host connected to (redirects
-            and reconnections included) to the address to use, raising for a
-            host the camera network policy refuses.
+        connect_to: For RTSP and HTTP streams, maps each host connected to
+            (redirects and reconnections included) to the address to use,
+            raising for a host the camera network policy refuses.
     """
 
     realtime_files: bool = True
@@ -95,7 +95,7 @@ def _open(url: str, source_id: str, fps: float, opts: SourceOptions) -> VideoSou
             max_retries=None,
             backoff=opts.backoff,
         )
-        if scheme in {"http", "https"} and opts.connect_to is not None:
+        if opts.connect_to is not None:
             kwargs["connect_to"] = opts.connect_to
     elif not Path(url).is_dir():
         kwargs.update(realtime=opts.realtime_files, loop=opts.loop_files)

@@ -39,7 +39,7 @@ from av.video.stream import VideoStream
 from argus.adapters.recording._cutter import Cutter, RecorderStats
 from argus.adapters.recording.index import check_camera_id
 from argus.adapters.video._av import open_input, translate
-from argus.adapters.video._base import check_timeout, redact_url
+from argus.adapters.video._base import check_timeout, pin_url, redact_url
 from argus.domain.backoff import Backoff, BackoffPolicy, RandomSource
 from argus.domain.errors import ConfigError, SourceError, SourceOpenError
 from argus.domain.recording import Gap, Segment
@@ -77,6 +77,9 @@ class SegmentRecorder:
         options: Extra FFmpeg demuxer options.
         now: The wall clock (aware datetimes); tests inject a fixed one.
         on_gap: Called with each gap after a dropped stream came back.
+        connect_to: For a live URL, maps its host to the address to connect to at
+            every connection, raising ``SourceOpenError`` for a refused host
+            (``pin_url``: FFmpeg never resolves the name itself).
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class SegmentRecorder:
         options: Mapping[str, str] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_gap: Callable[[Gap], None] | None = None,
+        connect_to: Callable[[str], str] | None = None,
     ) -> None:
         self._camera_id = check_camera_id(camera_id)
         self._segment_seconds = check_timeout("segment_seconds", segment_seconds)
@@ -106,6 +110,7 @@ class SegmentRecorder:
         if max_retries is not None and max_retries < 0:
             raise ConfigError(f"max_retries must be >= 0, got {max_retries}")
         self._url = url
+        self._connect_to = connect_to if self._live else None
         self._what = redact_url(url)
         self._root = root
         self._realtime = realtime and not self._live
@@ -178,7 +183,7 @@ class SegmentRecorder:
         """Open the input; ``None`` after a live failure (already waited out)."""
         try:
             return open_input(
-                self._url,
+                pin_url(self._url, self._connect_to),
                 what=self._what,
                 options=self._options,
                 timeout=(self._open_timeout, self._read_timeout),

@@ -78,6 +78,9 @@ class RecorderOptions:
         backoff: Delays between reconnections and between retries after a failure.
         stall_s: A recorder whose latest packet is older than this is not ``recording``.
         join_timeout: Seconds ``stop`` waits for each thread.
+        connect_to: Maps a live stream's host to the address to connect to at
+            every connection, raising for a host the camera network policy
+            refuses (``SourcePolicy.pin``).
     """
 
     segment_seconds: float = 60.0
@@ -87,6 +90,7 @@ class RecorderOptions:
     backoff: BackoffPolicy | None = None
     stall_s: float = 5.0
     join_timeout: float = 20.0
+    connect_to: Callable[[str], str] | None = None
 
 
 class _CameraRecording:
@@ -204,6 +208,7 @@ class _CameraRecording:
             backoff=options.backoff,
             now=now,
             on_gap=self._gap,
+            connect_to=options.connect_to,
         )
 
     def _closed(self, segment: Segment) -> None:

@@ -44,6 +44,7 @@ __all__ = [
     "Picture",
     "Timeline",
     "check_timeout",
+    "pin_url",
     "redact_url",
 ]
 
@@ -77,6 +78,33 @@ def redact_url(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def pin_url(url: str, connect_to: Callable[[str], str] | None) -> str:
+    """``url`` with its host replaced by the address ``connect_to`` gives for it.
+
+    For a library that resolves names itself (FFmpeg): the caller resolves and
+    checks the host at every connection and hands over an address literal, so
+    a DNS answer that changed since the camera was checked (rebinding to a
+    loopback or metadata address) is refused instead of followed. Credentials,
+    port, path and query are kept; ``url`` is returned as it is without
+    ``connect_to`` or without a host.
+
+    Raises:
+        SourceOpenError: ``connect_to`` refuses the host (it raises it).
+    """
+    if connect_to is None:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host:
+        return url
+    address = connect_to(host).replace("%", "%25")  # an IPv6 zone id, escaped for a URL
+    literal = f"[{address}]" if ":" in address else address
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    port = f":{parts.port}" if parts.port is not None else ""
+    netloc = f"{userinfo}{at}{literal}{port}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Literal
 from urllib.parse import urlsplit
 
 from av.container import InputContainer
 
 from argus.adapters.video._av import decode_frames, open_input
-from argus.adapters.video._base import Clock, LiveSource, Picture, check_timeout, redact_url
+from argus.adapters.video._base import (
+    Clock,
+    LiveSource,
+    Picture,
+    check_timeout,
+    pin_url,
+    redact_url,
+)
 from argus.domain.backoff import BackoffPolicy, RandomSource
 from argus.domain.errors import ConfigError, SourceOpenError
 
@@ -49,6 +56,11 @@ class RtspSource(LiveSource):
         rng: Random source of the backoff jitter.
         options: Extra FFmpeg options (they override the ones set here).
         clock: Monotonic clock used for timestamps; tests inject a fake one.
+        connect_to: Maps the URL's host to the address to connect to, at every
+            connection (reconnections included), raising ``SourceOpenError``
+            for a host the camera network policy refuses; FFmpeg then gets an
+            address literal and never resolves the name itself (no DNS
+            rebinding between the policy's check and the connection).
     """
 
     def __init__(
@@ -65,6 +77,7 @@ class RtspSource(LiveSource):
         rng: RandomSource | None = None,
         options: Mapping[str, str] | None = None,
         clock: Clock = time.monotonic,
+        connect_to: Callable[[str], str] | None = None,
     ) -> None:
         if urlsplit(url).scheme.lower() not in {"rtsp", "rtsps"}:
             raise ConfigError(f"not an RTSP URL: {redact_url(url)}")
@@ -79,6 +92,7 @@ class RtspSource(LiveSource):
             clock=clock,
         )
         self._url = url
+        self._connect_to = connect_to
         self._transport: Transport = transport
         self._open_timeout = check_timeout("open_timeout", open_timeout)
         self._read_timeout = check_timeout("read_timeout", read_timeout)
@@ -100,7 +114,7 @@ class RtspSource(LiveSource):
 
     def _session(self) -> Generator[tuple[Picture, float | None], None, None]:
         self._container = open_input(
-            self._url,
+            pin_url(self._url, self._connect_to),
             what=self._safe_url,
             options=self._options,
             timeout=(self._open_timeout, self._read_timeout),
