@@ -15,18 +15,59 @@ interval and by each report this server receives.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from argus.domain.edge import NODE_STATES, TAMPER_STATES, EdgeNode
+from argus.domain.edge import NODE_STATES, TAMPER_STATES, CameraHealth, EdgeNode
 
-__all__ = ["NodeCollector", "NodeView"]
+__all__ = ["GrantGauges", "NodeCollector", "NodeView"]
 
 NodeView = Callable[[], Mapping[str, EdgeNode]]
 """The latest view of every edge node, by id."""
+
+
+class GrantGauges:
+    """The grant series of edge cameras: ``argus_edge_camera_target_fps``,
+    ``argus_edge_camera_granted_fps`` and ``argus_edge_camera_saturated``, with a
+    sample only for cameras a shared inference scheduler serves (both fps known).
+
+    The control plane labels them ``node, camera_id``; a node's own ``/metrics``
+    ``camera``.
+    """
+
+    def __init__(self, labels: Sequence[str]) -> None:
+        names = list(labels)
+        self.target = GaugeMetricFamily(
+            "argus_edge_camera_target_fps",
+            "Analysed fps an edge camera asks of its node's shared inference scheduler",
+            labels=names,
+        )
+        self.granted = GaugeMetricFamily(
+            "argus_edge_camera_granted_fps",
+            "Analysed fps the node's shared inference scheduler grants the camera",
+            labels=names,
+        )
+        self.saturated = GaugeMetricFamily(
+            "argus_edge_camera_saturated",
+            "1 while the camera's grant is below its target (the node is saturated)",
+            labels=names,
+        )
+
+    def add(self, labels: Sequence[str], camera: CameraHealth) -> None:
+        """Add the camera's grant under ``labels`` (nothing when no scheduler serves it)."""
+        if camera.target_fps is None or camera.granted_fps is None:
+            return
+        values = list(labels)
+        self.target.add_metric(values, camera.target_fps)
+        self.granted.add_metric(values, camera.granted_fps)
+        self.saturated.add_metric(values, 1.0 if camera.saturated else 0.0)
+
+    def families(self) -> tuple[Metric, ...]:
+        """The three families, to yield from a collector."""
+        return (self.target, self.granted, self.saturated)
 
 
 class NodeCollector(Collector):
@@ -73,23 +114,7 @@ class NodeCollector(Collector):
             "1 for the camera's current tamper state",
             labels=["camera_id", "kind"],
         )
-        grants = (
-            GaugeMetricFamily(
-                "argus_edge_camera_target_fps",
-                "Analysed fps an edge camera asks of its node's shared scheduler",
-                labels=["node", "camera_id"],
-            ),
-            GaugeMetricFamily(
-                "argus_edge_camera_granted_fps",
-                "Analysed fps the node's shared scheduler grants the camera",
-                labels=["node", "camera_id"],
-            ),
-            GaugeMetricFamily(
-                "argus_edge_camera_saturated",
-                "1 while the camera's grant is below its target (the node is saturated)",
-                labels=["node", "camera_id"],
-            ),
-        )
+        grants = GrantGauges(["node", "camera_id"])
         now = self._clock()
         for node_id, node in sorted(nodes.items()):
             report = node.last_report
@@ -107,9 +132,5 @@ class NodeCollector(Collector):
                 for kind in TAMPER_STATES:
                     value = 1.0 if camera.tamper == kind else 0.0
                     tamper.add_metric([camera.camera_id, kind], value)
-                if camera.target_fps is not None and camera.granted_fps is not None:
-                    labels = [node_id, camera.camera_id]
-                    grants[0].add_metric(labels, camera.target_fps)
-                    grants[1].add_metric(labels, camera.granted_fps)
-                    grants[2].add_metric(labels, 1.0 if camera.saturated else 0.0)
-        yield from (up, state, items, oldest, age, tamper, *grants)
+                grants.add([node_id, camera.camera_id], camera)
+        yield from (up, state, items, oldest, age, tamper, *grants.families())

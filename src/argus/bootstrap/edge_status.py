@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from argus.api.metrics_edge import GrantGauges
 from argus.bootstrap.edge_node_parts import NodeLink
 from argus.domain.edge import NODE_STATES, TAMPER_STATES, CameraHealth
 from argus.services.edge_health import camera_health
@@ -136,11 +137,9 @@ class _NodeCollector(Collector):
 def _camera_metrics(cameras: Sequence[CameraHealth]) -> Iterator[Metric]:
     """Per camera, from the health the node reports (one source, so no series twice).
 
-    The grant series (target, granted, saturated) only for cameras the shared
-    inference scheduler serves (both fps known), like ``argus serve``'s
-    ``argus_camera_target_fps`` / ``argus_camera_granted_fps`` /
-    ``argus_inference_saturated``; the node's own registry keeps its
-    ``argus_edge_camera_`` prefix and ``camera`` label.
+    The grant series (target, granted, saturated) are the control plane's
+    (``GrantGauges``) with the node's ``camera`` label, only for cameras the
+    shared inference scheduler serves.
     """
     fps_in = GaugeMetricFamily(
         "argus_edge_camera_fps_in", "Frames per second received", labels=["camera"]
@@ -154,19 +153,7 @@ def _camera_metrics(cameras: Sequence[CameraHealth]) -> Iterator[Metric]:
     tamper = GaugeMetricFamily(
         "argus_edge_camera_tamper", "1 for the camera's tamper state", labels=["camera", "kind"]
     )
-    target = GaugeMetricFamily(
-        "argus_edge_camera_target_fps", "Analysed fps the camera asks for", labels=["camera"]
-    )
-    granted = GaugeMetricFamily(
-        "argus_edge_camera_granted_fps",
-        "Analysed fps the shared inference scheduler grants the camera",
-        labels=["camera"],
-    )
-    saturated = GaugeMetricFamily(
-        "argus_edge_camera_saturated",
-        "1 while the camera's grant is below its target (the node is saturated)",
-        labels=["camera"],
-    )
+    grants = GrantGauges(["camera"])
     for camera in cameras:
         name = camera.camera_id
         fps_in.add_metric([name], camera.fps_in)
@@ -175,11 +162,8 @@ def _camera_metrics(cameras: Sequence[CameraHealth]) -> Iterator[Metric]:
             state.add_metric([name, value], 1.0 if camera.state == value else 0.0)
         for value in TAMPER_STATES:
             tamper.add_metric([name, value], 1.0 if camera.tamper == value else 0.0)
-        if camera.target_fps is not None and camera.granted_fps is not None:
-            target.add_metric([name], camera.target_fps)
-            granted.add_metric([name], camera.granted_fps)
-            saturated.add_metric([name], 1.0 if camera.saturated else 0.0)
-    yield from (fps_in, fps, state, tamper, target, granted, saturated)
+        grants.add([name], camera)
+    yield from (fps_in, fps, state, tamper, *grants.families())
 
 
 def status_app(node: EdgeNode) -> Starlette:

@@ -336,10 +336,10 @@ class SaturationGovernor:
             out[camera] = CameraGrant(camera, demand.target_fps, granted, demand.priority, reason)
         return out
 
-    def _share(self, capacity: float) -> dict[str, float]:
-        """Floor for all, then weighted max-min fair shares of the rest."""
+    def _share(self, budget: float) -> dict[str, float]:
+        """Floor for all, then weighted max-min fair shares of the rest of ``budget`` images/s."""
         grants = {c: min(d.target_fps, self._min_fps) for c, d in self._demand.items()}
-        left = capacity - sum(grants[c] * d.images_per_frame for c, d in self._demand.items())
+        left = budget - sum(grants[c] * d.images_per_frame for c, d in self._demand.items())
         weights = {c: self._priority_weight if d.priority else 1.0 for c, d in self._demand.items()}
         _water_fill(grants, self._demand, weights, max(0.0, left))
         return grants
@@ -350,12 +350,9 @@ def _water_fill(
     wanting: Mapping[str, _Demand],
     weights: Mapping[str, float],
     budget: float,
-) -> float:
+) -> None:
     """Raise ``grants`` towards targets within ``budget`` images/s, fps in proportion to
-    ``weights``: every step adds ``weight`` x the same amount to each open camera.
-
-    Returns the budget left over.
-    """
+    ``weights``: every step adds ``weight`` x the same amount to each open camera."""
     open_ = {c: d for c, d in wanting.items() if grants[c] < d.target_fps}
     while open_ and budget > 1e-9:
         cost = sum(weights[c] * d.images_per_frame for c, d in open_.items())
@@ -366,7 +363,6 @@ def _water_fill(
             grants[camera] += step * weights[camera]
             budget -= step * weights[camera] * demand.images_per_frame
         open_ = {c: d for c, d in open_.items() if grants[c] < d.target_fps - 1e-9}
-    return budget
 
 
 @dataclass(frozen=True, slots=True)

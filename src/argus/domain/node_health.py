@@ -155,8 +155,7 @@ class CameraHealth:
         object.__setattr__(self, "tamper_score", unit_interval(self.tamper_score, "tamper_score"))
         object.__setattr__(self, "target_fps", _optional_fps(self.target_fps, "target_fps"))
         object.__setattr__(self, "granted_fps", _optional_fps(self.granted_fps, "granted_fps"))
-        if not isinstance(self.saturated, bool):
-            raise ValidationError(f"saturated must be a bool, got {self.saturated!r}")
+        _flag(self.saturated, "saturated")
 
     def to_dict(self) -> dict[str, object]:
         """Return the JSON-ready form (always with the grant fields)."""
@@ -172,15 +171,10 @@ class CameraHealth:
         Raises:
             ValidationError: Anything else.
         """
-        if isinstance(data, Mapping) and set(data) == _CAMERA_KEYS_BEFORE_GRANTS:
-            d = require_keys(data, _CAMERA_KEYS_BEFORE_GRANTS, "camera health")
-            grants: Mapping[str, object] = {"target_fps": None, "granted_fps": None}
-            saturated: object = False
-        else:
-            d = require_keys(data, _CAMERA_KEYS, "camera health")
-            grants, saturated = d, d["saturated"]
-        if not isinstance(saturated, bool):
-            raise ValidationError(f"saturated must be a bool, got {saturated!r}")
+        older = isinstance(data, Mapping) and set(data) == _CAMERA_KEYS_BEFORE_GRANTS
+        d = require_keys(
+            data, _CAMERA_KEYS_BEFORE_GRANTS if older else _CAMERA_KEYS, "camera health"
+        )
         return cls(
             camera_id=text(d["camera_id"], "camera_id", 64),
             state=text(d["state"], "state", 32),
@@ -191,10 +185,17 @@ class CameraHealth:
             last_frame_age_s=optional_non_negative(d["last_frame_age_s"], "last_frame_age_s"),
             tamper=choice(d["tamper"], TAMPER_STATES, "tamper state"),
             tamper_score=finite(d["tamper_score"], "tamper_score"),
-            target_fps=_optional_fps(grants["target_fps"], "target_fps"),
-            granted_fps=_optional_fps(grants["granted_fps"], "granted_fps"),
-            saturated=saturated,
+            target_fps=_optional_fps(d.get("target_fps"), "target_fps"),
+            granted_fps=_optional_fps(d.get("granted_fps"), "granted_fps"),
+            saturated=_flag(d.get("saturated", False), "saturated"),
         )
+
+
+def _flag(value: object, where: str) -> bool:
+    """``value`` if it is a bool (JSON ``true``/``false``), else ``ValidationError``."""
+    if not isinstance(value, bool):
+        raise ValidationError(f"{where} must be a bool, got {value!r}")
+    return value
 
 
 def _optional_fps(value: object, where: str) -> float | None:

@@ -170,7 +170,7 @@ class CameraLane:
         self._facade = facade
         self.target_fps = target_fps
         self._closed = False
-        self._tracked_at: float | None = None
+        self._active_at: float | None = None
         self._found = 0
 
     @property
@@ -200,12 +200,12 @@ class CameraLane:
         """
         found = self._facade.objects_found
         if tracking or found != self._found:
-            self._tracked_at = timestamp
+            self._active_at = timestamp
         self._found = found
-        last = self._tracked_at
+        last = self._active_at
         live = last is not None and 0 <= timestamp - last <= PRIORITY_HOLD_S
         if not live:
-            self._tracked_at = None
+            self._active_at = None
         self.priority = live
 
     def granted_fps(self) -> float:
